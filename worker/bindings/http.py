@@ -1,0 +1,161 @@
+"""HTTP outputs: the library's http Datum -> protobuf RpcHttp, and the http reply for plain values.
+
+Follows protocol §3.5 and §8.4 (status as text, headers as given, Set-Cookie -> RpcHttpCookie).
+"""
+from __future__ import annotations
+
+import datetime
+import email.utils
+import json
+from http.cookies import Morsel, SimpleCookie
+from typing import Any, Iterable, Mapping
+
+import azure.functions as func
+from azure.functions.http import HttpResponseConverter
+from azure.functions.meta import Datum
+
+from worker.protos import pb
+
+__all__ = ["datum_to_rpc_http", "plain_http_return", "HTTP_OUTPUT_ACCEPTS"]
+
+#: what an http output binding (or http $return) can be given, for error messages
+HTTP_OUTPUT_ACCEPTS = "func.HttpResponse, str, bytes, or a JSON-serialisable dict/list"
+
+_SAME_SITE = {
+    "lax": pb.RpcHttpCookie.SameSite.Value("Lax"),
+    "strict": pb.RpcHttpCookie.SameSite.Value("Strict"),
+    "none": pb.RpcHttpCookie.SameSite.Value("ExplicitNone"),
+}
+_SAME_SITE_UNSET = pb.RpcHttpCookie.SameSite.Value("None")
+
+# Date forms seen in Set-Cookie 'expires' besides the RFC 1123 one email.utils handles.
+_EXPIRES_FORMATS = ("%a, %d-%b-%Y %H:%M:%S GMT", "%a, %d-%b-%y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT")
+
+
+def datum_to_rpc_http(d: Datum) -> pb.RpcHttp:
+    """Build the RpcHttp response from what ``HttpResponseConverter.encode`` returns."""
+    value: Mapping[str, Any] = d.value
+    rpc = pb.RpcHttp(
+        status_code=_status_text(value.get("status_code")),
+        enable_content_negotiation=False,
+    )
+    headers = rpc.headers
+    for name, header in (value.get("headers") or {}).items():
+        headers[name] = _header_text(name, header)
+    for cookie in value.get("cookies") or ():
+        rpc.cookies.extend(_cookies_of(cookie))
+    rpc.body.bytes = _body_bytes(value.get("body"))
+    return rpc
+
+
+def plain_http_return(value: Any) -> Datum:
+    """The http Datum for a value that is not an HttpResponse/str: bytes or JSON, status 200.
+
+    Raises TypeError (naming the Python type) when the value cannot be sent as an http reply.
+    """
+    if isinstance(value, (str, func.HttpResponse)):
+        return HttpResponseConverter.encode(value, expected_type=None)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        response = func.HttpResponse(bytes(value), mimetype="application/octet-stream")
+    else:
+        response = func.HttpResponse(_json_text(value), mimetype="application/json")
+    return HttpResponseConverter.encode(response, expected_type=None)
+
+
+def _json_text(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"an http output cannot send a value of Python type {type(value).__name__} "
+            f"({exc}); return {HTTP_OUTPUT_ACCEPTS}"
+        ) from None
+
+
+def _status_text(status: Any) -> str:
+    if status is None:
+        return "200"
+    if isinstance(status, Datum):
+        status = status.value
+    return str(int(status)) if not isinstance(status, str) else status
+
+
+def _header_text(name: str, header: Any) -> str:
+    text = header.value if isinstance(header, Datum) else header
+    if not isinstance(text, str):
+        raise TypeError(
+            f"http response header {name!r} must be a str, got {type(text).__name__}"
+        )
+    return text
+
+
+def _body_bytes(body: Datum | None) -> bytes:
+    if body is None or body.value is None:
+        return b""
+    raw = body.value
+    if isinstance(raw, str):
+        return raw.encode("utf-8")
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        return bytes(raw)
+    raise TypeError(f"http response body must be str or bytes, got {type(raw).__name__}")
+
+
+def _cookies_of(cookie: SimpleCookie | str) -> Iterable[pb.RpcHttpCookie]:
+    if isinstance(cookie, str):
+        cookie = SimpleCookie(cookie)
+    return [_rpc_cookie(morsel) for morsel in cookie.values()]
+
+
+def _rpc_cookie(morsel: Morsel) -> pb.RpcHttpCookie:
+    """One Set-Cookie entry as RpcHttpCookie (protocol §8.4 table)."""
+    rpc = pb.RpcHttpCookie(
+        name=morsel.key,
+        value=morsel.value,
+        domain=pb.NullableString(value=morsel["domain"] or ""),
+        path=pb.NullableString(value=morsel["path"] or ""),
+        secure=pb.NullableBool(value=bool(morsel["secure"])),
+        http_only=pb.NullableBool(value=bool(morsel["httponly"])),
+        same_site=_SAME_SITE.get(str(morsel["samesite"]).lower(), _SAME_SITE_UNSET),
+    )
+    if morsel["expires"]:
+        rpc.expires.value.seconds = _expires_seconds(morsel.key, morsel["expires"])
+    if morsel["max-age"] != "":
+        rpc.max_age.value = _max_age(morsel.key, morsel["max-age"])
+    return rpc
+
+
+def _expires_seconds(name: str, expires: Any) -> int:
+    """Seconds since the epoch (whole seconds) of a cookie 'expires' attribute."""
+    if isinstance(expires, datetime.datetime):
+        return int(_as_utc(expires).timestamp())
+    text = str(expires).strip()
+    try:
+        return int(_as_utc(email.utils.parsedate_to_datetime(text)).timestamp())
+    except (TypeError, ValueError, IndexError):
+        pass
+    for fmt in _EXPIRES_FORMATS:
+        try:
+            parsed = datetime.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return int(parsed.replace(tzinfo=datetime.timezone.utc).timestamp())
+    raise ValueError(
+        f"the Set-Cookie header for cookie {name!r} has an expires attribute {text!r} "
+        f"that is not an HTTP date (e.g. 'Wed, 21 Oct 2015 07:28:00 GMT')"
+    )
+
+
+def _as_utc(moment: datetime.datetime) -> datetime.datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.timezone.utc)
+    return moment
+
+
+def _max_age(name: str, max_age: Any) -> float:
+    try:
+        return float(max_age)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"the Set-Cookie header for cookie {name!r} has a max-age attribute "
+            f"{max_age!r} that is not a number of seconds"
+        ) from None
