@@ -10,7 +10,7 @@ from azure.functions.meta import Datum
 
 from worker.protos import pb
 
-from . import http as _http
+from .http import datum_to_rpc_http
 
 __all__ = ["to_datum", "to_typed_data", "trigger_metadata_datums"]
 
@@ -152,7 +152,7 @@ def _enc_double(value: Any) -> pb.TypedData:
 def _enc_http(value: Any) -> pb.TypedData:
     if not isinstance(value, Mapping):
         raise _wrong_value("http", value, "a dict of response parts")
-    return pb.TypedData(http=_http.datum_to_rpc_http(Datum(value, "http")))
+    return pb.TypedData(http=datum_to_rpc_http(Datum(value, "http")))
 
 
 def _collection(kind: str, message: type, field: str) -> Callable[[Any], pb.TypedData]:
