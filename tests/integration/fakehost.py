@@ -1,0 +1,131 @@
+"""Test helpers: run a worker process against an in-test gRPC host and talk to it.
+
+Built on ``worker.host`` only, so it drives any worker that speaks the protocol.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from dataclasses import dataclass
+from typing import AsyncIterator, Callable, Mapping
+
+from worker.host.channel import (RpcServer, WorkerChannel, build_invocation,
+                                 discover_v1_functions)
+from worker.host.process import OutputLine, WorkerCommand, WorkerProcess
+from worker.protos import pb
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FLOOR_WORKER = os.path.join(REPO_ROOT, "scripts", "floor_worker.py")
+
+
+@dataclass
+class FakeHost:
+    """A connected worker: its channel, its process and the server they share."""
+
+    channel: WorkerChannel
+    process: WorkerProcess
+    server: RpcServer
+    app_dir: str
+    init_response: pb.WorkerInitResponse | None = None
+
+    async def load_v1_app(self, timeout: float = 30.0,
+                          ) -> dict[str, tuple[str, pb.FunctionLoadResponse]]:
+        """Load every function.json folder of the app: {name: (function_id, response)}."""
+        found = discover_v1_functions(self.app_dir)
+        responses = await asyncio.wait_for(asyncio.gather(
+            *(self.channel.load(fid, md, timeout=None) for fid, md in found)), timeout)
+        return {md.name: (fid, resp) for (fid, md), resp in zip(found, responses)}
+
+    async def invoke(self, function_id: str, inputs: Mapping[str, pb.TypedData] | None = None,
+                     trigger_metadata: Mapping[str, pb.TypedData] | None = None,
+                     invocation_id: str | None = None,
+                     timeout: float = 30.0) -> pb.InvocationResponse:
+        """Invoke a loaded function with the given input bindings."""
+        request = build_invocation(function_id, inputs, trigger_metadata, invocation_id)
+        return await self.channel.invoke(request, timeout=timeout)
+
+    @property
+    def output(self) -> list[OutputLine]:
+        """Lines the worker printed so far (the last few hundred)."""
+        return list(self.process.output)
+
+
+def _command(argv_module: str) -> WorkerCommand:
+    if argv_module.endswith(".py") or os.sep in argv_module:
+        return WorkerCommand(module=None, script=argv_module)
+    return WorkerCommand(module=argv_module)
+
+
+def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
+    """This checkout first on PYTHONPATH (the worker runs with cwd = app dir), unbuffered output."""
+    merged = dict(os.environ)
+    path = [REPO_ROOT] + [p for p in merged.get("PYTHONPATH", "").split(os.pathsep) if p]
+    merged["PYTHONPATH"] = os.pathsep.join(path)
+    merged.setdefault("PYTHONUNBUFFERED", "1")
+    merged.update(env or {})
+    return merged
+
+
+async def _connect(server: RpcServer, process: WorkerProcess, timeout: float) -> WorkerChannel:
+    """The worker's channel, or a clear error if the process exits or stays silent first."""
+    connected = asyncio.ensure_future(server.wait_for_worker(process.worker_id, timeout))
+    exited = asyncio.ensure_future(process.wait())
+    try:
+        await asyncio.wait({connected, exited}, timeout=timeout + 1,
+                           return_when=asyncio.FIRST_COMPLETED)
+        if connected.done():
+            return connected.result()
+        if exited.done():
+            raise RuntimeError(f"worker exited with code {exited.result()} before connecting:\n"
+                               f"{process.tail()}")
+        raise asyncio.TimeoutError(f"worker did not connect within {timeout}s:\n{process.tail()}")
+    finally:
+        for task in (connected, exited):
+            task.cancel()
+        await asyncio.gather(connected, exited, return_exceptions=True)
+
+
+async def _shutdown(host_channel: WorkerChannel | None, process: WorkerProcess,
+                    server: RpcServer, exit_timeout: float) -> None:
+    if host_channel is not None:
+        await host_channel.close(timeout=exit_timeout)
+    if process.pid is not None:
+        try:
+            await process.wait(exit_timeout)
+        except asyncio.TimeoutError:
+            await process.kill()
+            await process.wait(exit_timeout)
+    await server.stop(0)
+
+
+@contextlib.asynccontextmanager
+async def start_worker(app_dir: str, env: Mapping[str, str] | None = None,
+                       argv_module: str = "worker", init: bool = True, *,
+                       command: WorkerCommand | None = None,
+                       capabilities: Mapping[str, str] | None = None,
+                       on_output: Callable[[OutputLine], object] | None = None,
+                       connect_timeout: float = 30.0, init_timeout: float = 30.0,
+                       exit_timeout: float = 10.0) -> AsyncIterator[FakeHost]:
+    """Serve on 127.0.0.1:0, launch the worker, wait for StartStream, optionally init.
+
+    ``argv_module`` is a module (``python -m``) or a script path. On exit: close the stream,
+    wait for the process (kill after ``exit_timeout``), stop the server.
+    """
+    app_dir = os.path.abspath(app_dir)
+    server = RpcServer()
+    port = await server.start("127.0.0.1", 0)
+    process = WorkerProcess(command or _command(argv_module), on_output=on_output)
+    channel: WorkerChannel | None = None
+    try:
+        server.expect(process.worker_id)
+        await process.start("127.0.0.1", port, app_dir, _environment(env), inherit_env=False)
+        channel = await _connect(server, process, connect_timeout)
+        host = FakeHost(channel, process, server, app_dir)
+        if init:
+            host.init_response = await channel.init(
+                app_dir, process.command.worker_directory(), capabilities=capabilities,
+                timeout=init_timeout)
+        yield host
+    finally:
+        await _shutdown(channel, process, server, exit_timeout)
