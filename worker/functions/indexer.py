@@ -1,0 +1,230 @@
+"""Index v2 apps: import function_app.py, find the FunctionApp, check each function on its own.
+
+One broken function is reported by name; the others still index and run.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import re
+import sys
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..bindings.convert import BindingSpec
+from .importer import UserImportError, import_user_module, relative
+from .registry import FunctionInfo, FunctionLoadError
+from .signature import build_function_info
+
+SCRIPT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*\.py$")
+_DIRECTIONS = {0: "in", 1: "out", 2: "inout"}
+
+
+@dataclass
+class IndexedFunction:
+    """One function found in the app, ready to load, or with the reason it cannot be."""
+
+    function_id: str
+    name: str
+    python_name: str
+    where: str
+    bindings: dict[str, BindingSpec] = field(default_factory=dict)
+    raw_bindings: list[str] = field(default_factory=list)
+    retry: dict[str, Any] | None = None
+    info: FunctionInfo | None = None
+    error: str | None = None
+    route: tuple[str, frozenset[str] | None] | None = None
+
+
+@dataclass
+class AppIndex:
+    """What indexing the app's script found."""
+
+    app_dir: str
+    script_path: str
+    #: the script exists (otherwise the host should read function.json folders)
+    found: bool = True
+    functions: list[IndexedFunction] = field(default_factory=list)
+    #: the whole script failed (import error, no app, ...)
+    error: str | None = None
+    stack_trace: str = ""
+
+    def get(self, function_id: str) -> IndexedFunction | None:
+        return next((f for f in self.functions if f.function_id == function_id), None)
+
+
+def function_id_for(name: str) -> str:
+    """Deterministic across worker processes (several must agree on ids)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
+
+
+def index_app(app_dir: str, script_name: str) -> AppIndex:
+    """Import the script once and describe every function it registers."""
+    app_dir = os.path.abspath(app_dir)
+    script_path = os.path.join(app_dir, script_name)
+    index = AppIndex(app_dir=app_dir, script_path=script_path)
+    if not SCRIPT_NAME.match(script_name):
+        index.error = (
+            f"PYTHON_SCRIPT_FILE_NAME={script_name!r} is not a valid script file name: it must be a "
+            f".py file name of letters, digits, '_' and '-' (for example function_app.py)"
+        )
+        return index
+    if not os.path.isfile(script_path):
+        index.found = False
+        return index
+    if app_dir not in sys.path:
+        sys.path.insert(0, app_dir)
+    try:
+        module = import_user_module(script_name[: -len(".py")], script_path, app_dir)
+    except UserImportError as exc:
+        index.error, index.stack_trace = str(exc), exc.stack_trace
+        return index
+    try:
+        app = _find_app(module, script_name)
+    except LookupError as exc:
+        index.error = str(exc)
+        return index
+    index.functions = _describe_functions(app, app_dir, script_name)
+    return index
+
+
+def _find_app(module: Any, script_name: str) -> Any:
+    import azure.functions as func
+
+    apps = {id(v): (n, v) for n, v in vars(module).items() if isinstance(v, func.FunctionRegister)}
+    if not apps:
+        raise LookupError(
+            f"{script_name} defines no function app: create one at the top level of the file, "
+            f"for example `app = func.FunctionApp()`"
+        )
+    if len(apps) > 1:
+        names = ", ".join(sorted(n for n, _ in apps.values()))
+        raise LookupError(
+            f"{script_name} defines more than one function app ({names}); keep one FunctionApp and "
+            f"attach the others' functions as Blueprints with app.register_functions(bp)"
+        )
+    return next(iter(apps.values()))[1]
+
+
+def _describe_functions(app: Any, app_dir: str, script_name: str) -> list[IndexedFunction]:
+    builders = getattr(app, "_function_builders", None)
+    if builders is None:  # a library without builders: all-or-nothing through its own API
+        return [_describe(f, app_dir, script_name) for f in app.get_functions()]
+    found = [_build_one(builder, app, app_dir, script_name) for builder in builders]
+    _flag_duplicates(found)
+    return found
+
+
+def _build_one(builder: Any, app: Any, app_dir: str, script_name: str) -> IndexedFunction:
+    function = builder._function
+    python_func = function.get_user_function()
+    name = _safe_name(function)
+    try:
+        built = builder.build(getattr(app, "auth_level", None))
+    except Exception as exc:
+        where = _where(python_func, app_dir)
+        return IndexedFunction(function_id_for(name), name, _pyname(python_func), where,
+                               error=f"cannot index the {name} function ({where}): {exc}")
+    return _describe(built, app_dir, script_name)
+
+
+def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
+    python_func = function.get_user_function()
+    name = function.get_function_name()
+    where = _where(python_func, app_dir)
+    entry = IndexedFunction(function_id_for(name), name, _pyname(python_func), where)
+    try:
+        entry.raw_bindings = function.get_raw_bindings()
+        entry.bindings = {
+            b.name: BindingSpec(name=b.name, type=b.type, direction=_DIRECTIONS.get(b.direction, "in"),
+                                data_type=int(b.data_type or 0))
+            for b in function.get_bindings()
+        }
+        entry.retry = function.get_settings_dict("retry_policy")
+        entry.route = _route_of(function)
+        entry.info = build_function_info(
+            function_id=entry.function_id,
+            name=name,
+            directory=os.path.dirname(_source_file(python_func) or os.path.join(app_dir, script_name)),
+            script_file=_source_file(python_func) or os.path.join(app_dir, script_name),
+            func_obj=python_func,
+            bindings=entry.bindings,
+            where=where,
+            programming_model="v2",
+        )
+    except FunctionLoadError as exc:
+        entry.error = str(exc)
+    except Exception as exc:
+        entry.error = f"cannot index the {name} function ({where}): {type(exc).__name__}: {exc}"
+    return entry
+
+
+def _flag_duplicates(found: list[IndexedFunction]) -> None:
+    by_name: dict[str, IndexedFunction] = {}
+    by_route: dict[str, list[IndexedFunction]] = {}
+    for entry in found:
+        first = by_name.setdefault(entry.name, entry)
+        if first is not entry:
+            message = (
+                f"the function name '{entry.name}' is used twice: by {first.python_name}() "
+                f"({first.where}) and by {entry.python_name}() ({entry.where}); give one of them "
+                f"another name with @app.function_name(name=...)"
+            )
+            first.error = first.error or message
+            entry.error = entry.error or message
+        if entry.route is not None:
+            by_route.setdefault(entry.route[0], []).append(entry)
+    for route, entries in by_route.items():
+        for i, a in enumerate(entries):
+            for b in entries[i + 1:]:
+                if a.name != b.name and _methods_overlap(a.route[1], b.route[1]):  # type: ignore[index]
+                    message = (
+                        f"the route '{route}' is served by two functions: {a.name} ({a.where}) and "
+                        f"{b.name} ({b.where}); give them different routes or disjoint methods"
+                    )
+                    a.error = a.error or message
+                    b.error = b.error or message
+
+
+def _methods_overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    return a is None or b is None or bool(a & b)
+
+
+def _route_of(function: Any) -> tuple[str, frozenset[str] | None] | None:
+    trigger = function.get_trigger()
+    if trigger is None or getattr(trigger, "type", None) != "httpTrigger":
+        return None
+    route = (getattr(trigger, "route", None) or function.get_function_name()).strip("/").lower()
+    methods = getattr(trigger, "methods", None)
+    method_set = frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None
+    return route, method_set
+
+
+def _safe_name(function: Any) -> str:
+    try:
+        return function.get_function_name() or _pyname(function.get_user_function())
+    except Exception:
+        return _pyname(function.get_user_function())
+
+
+def _pyname(python_func: Callable[..., Any]) -> str:
+    return getattr(python_func, "__name__", type(python_func).__name__)
+
+
+def _source_file(python_func: Callable[..., Any]) -> str | None:
+    try:
+        return inspect.getsourcefile(inspect.unwrap(python_func))
+    except (TypeError, OSError):
+        return None
+
+
+def _where(python_func: Callable[..., Any], app_dir: str) -> str:
+    path = _source_file(python_func)
+    if not path:
+        return "<unknown file>"
+    try:
+        line = inspect.getsourcelines(inspect.unwrap(python_func))[1]
+    except (OSError, TypeError):
+        return relative(path, app_dir)
+    return f"{relative(path, app_dir)}:{line}"

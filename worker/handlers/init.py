@@ -1,0 +1,57 @@
+"""WorkerInitRequest: remember the host, advertise what this worker implements."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from .. import messages
+from ..console import SYSTEM_LOGGER
+from ..protos import pb
+from ..state import WorkerState
+
+log = logging.getLogger(SYSTEM_LOGGER)
+
+#: only what this worker really implements (protocol §6.1)
+CAPABILITIES = {
+    "RawHttpBodyBytes": "true",
+    "TypedDataCollection": "true",
+    "RpcHttpBodyOnly": "true",
+    "RpcHttpTriggerMetadataRemoved": "true",
+    "IncludeEmptyEntriesInMessagePayload": "true",
+    "WorkerStatus": "true",
+    "HandlesInvocationCancelMessage": "true",
+    "HandlesWorkerTerminateMessage": "true",
+    "HandlesWorkerWarmupMessage": "true",
+    "SupportsLoadResponseCollection": "true",
+    "EnableUserCodeException": "true",
+}
+
+
+def add_app_dir(state: WorkerState, app_dir: str) -> None:
+    """Make the app importable as top-level modules, as the host's working directory implies."""
+    if not app_dir:
+        return
+    state.app_dir = os.path.abspath(app_dir)
+    if state.app_dir not in sys.path:
+        sys.path.append(state.app_dir)
+
+
+def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+    request = message.worker_init_request
+    state.host_capabilities = dict(request.capabilities)
+    add_app_dir(state, request.function_app_directory)
+    log.info(
+        "Received WorkerInitRequest: host %s, app %s, Python %s",
+        request.host_version or "?", request.function_app_directory or "?", sys.version.split()[0],
+    )
+    from . import metadata
+
+    metadata.index_early(state)
+    state.reply(
+        worker_init_response=pb.WorkerInitResponse(
+            capabilities=CAPABILITIES,
+            worker_metadata=messages.worker_metadata(),
+            result=messages.success(),
+        )
+    )

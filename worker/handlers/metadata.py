@@ -1,0 +1,134 @@
+"""FunctionsMetadataRequest: index the v2 app and describe its functions to the host."""
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from google.protobuf.duration_pb2 import Duration
+
+from .. import messages
+from ..console import SYSTEM_LOGGER
+from ..functions.indexer import AppIndex, IndexedFunction, index_app
+from ..functions.registry import FunctionInfo, FunctionLoadError
+from ..protos import pb
+from ..state import WorkerState
+
+log = logging.getLogger(SYSTEM_LOGGER)
+_DIRECTIONS = {"in": 0, "out": 1, "inout": 2}
+_FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
+_EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
+
+
+def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+    app_dir = message.functions_metadata_request.function_app_directory or state.app_dir or os.getcwd()
+    index = app_index(state, app_dir)
+    response = pb.FunctionMetadataResponse()
+    if not index.found:
+        response.use_default_metadata_indexing = True
+        response.result.CopyFrom(messages.success())
+    elif index.error:
+        log.error("cannot index the function app %s: %s", index.script_path, index.error)
+        response.result.CopyFrom(messages.failure(index.error, index.stack_trace, "FunctionIndexError"))
+    elif not index.functions:
+        log.warning("%s defines a function app with no functions", index.script_path)
+        response.use_default_metadata_indexing = True
+        response.result.CopyFrom(messages.success())
+    else:
+        response.result.CopyFrom(messages.success())
+        for function in index.functions:
+            response.function_metadata_results.append(describe(function, index.app_dir))
+        _log_summary(index)
+    state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
+
+
+def index_early(state: WorkerState) -> None:
+    """With PYTHON_ENABLE_INIT_INDEXING, index during init/reload; errors wait for the metadata step."""
+    if state.settings.init_indexing and state.app_dir:
+        state.app_index = None
+        app_index(state, state.app_dir)
+
+
+def app_index(state: WorkerState, app_dir: str) -> AppIndex:
+    """The index of `app_dir`, made once per process."""
+    app_dir = os.path.abspath(app_dir)
+    if state.app_index is None or state.app_index.app_dir != app_dir:
+        state.app_index = index_app(app_dir, state.settings.script_file_name)
+    return state.app_index
+
+
+def load_indexed(state: WorkerState, function_id: str, metadata: pb.RpcFunctionMetadata) -> FunctionInfo:
+    """The FunctionInfo of a worker-indexed function; indexes the app first if this process has not."""
+    index = app_index(state, metadata.directory or state.app_dir or os.getcwd())
+    name = metadata.name or function_id
+    if index.error:
+        raise FunctionLoadError(name, os.path.basename(index.script_path), index.error)
+    entry = index.get(function_id)
+    if entry is None:
+        raise FunctionLoadError(
+            name, os.path.basename(index.script_path),
+            f"the app has no function with id {function_id}; it defines: "
+            f"{', '.join(f.name for f in index.functions) or 'no functions'}",
+        )
+    if entry.error or entry.info is None:
+        raise FunctionLoadError(entry.name, entry.where, entry.error or "", message=entry.error)
+    return entry.info
+
+
+def describe(function: IndexedFunction, app_dir: str) -> pb.RpcFunctionMetadata:
+    metadata = pb.RpcFunctionMetadata(
+        name=function.name,
+        function_id=function.function_id,
+        directory=app_dir,
+        script_file="function_app.py",
+        entry_point=function.name,
+        language="python",
+        raw_bindings=function.raw_bindings,
+        properties={"worker_indexed": "True"},
+    )
+    for name, spec in function.bindings.items():
+        metadata.bindings[name].CopyFrom(
+            pb.BindingInfo(type=spec.type, direction=_DIRECTIONS[spec.direction], data_type=spec.data_type)
+        )
+    if function.retry:
+        metadata.retry_options.CopyFrom(retry_options(function.retry))
+    if function.error:
+        log.error("%s", function.error)
+        metadata.status.CopyFrom(messages.failure(function.error, exc_type="FunctionLoadError"))
+    else:
+        metadata.status.CopyFrom(messages.success())
+    return metadata
+
+
+def retry_options(setting: dict) -> pb.RpcRetryOptions:
+    options = pb.RpcRetryOptions(max_retry_count=int(setting.get("max_retry_count", 0) or 0))
+    if str(setting.get("strategy", "")).lower() == "fixed_delay":
+        options.retry_strategy = _FIXED_DELAY
+        options.delay_interval.CopyFrom(_duration(setting.get("delay_interval")))
+    else:
+        options.retry_strategy = _EXPONENTIAL
+        options.minimum_interval.CopyFrom(_duration(setting.get("minimum_interval")))
+        options.maximum_interval.CopyFrom(_duration(setting.get("maximum_interval")))
+    return options
+
+
+def _duration(text: object) -> Duration:
+    """`HH:MM:SS` (or `D.HH:MM:SS`, or plain seconds) → Duration."""
+    value = str(text or "0").strip()
+    days = 0
+    match = re.fullmatch(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)", value)
+    if match:
+        days = int(match.group(1) or 0)
+        seconds = int(match.group(2)) * 3600 + int(match.group(3)) * 60 + float(match.group(4))
+    else:
+        seconds = float(value)
+    total = days * 86400 + seconds
+    return Duration(seconds=int(total), nanos=int(round((total - int(total)) * 1e9)))
+
+
+def _log_summary(index: AppIndex) -> None:
+    ok = [f for f in index.functions if not f.error]
+    log.info("Indexed %s: %d function(s), %d with errors", index.script_path, len(ok),
+             len(index.functions) - len(ok))
+    for f in ok:
+        log.info("  %s: %s", f.name, ", ".join(f"{b.name} ({b.type}, {b.direction})" for b in f.bindings.values()))

@@ -1,0 +1,195 @@
+"""Run one invocation: decode inputs, call the function (loop or pool), encode outputs, report."""
+from __future__ import annotations
+
+import asyncio
+import os
+import traceback
+from concurrent.futures import Executor
+from typing import Any
+
+import azure.functions as func
+
+from .bindings.context import build_context
+from .bindings.convert import BindingError, decode_input, encode_output
+from .bindings.datum import to_datum, trigger_metadata_datums
+from .functions.registry import FunctionInfo
+from .logs import thread_local_storage
+from .protos import pb
+
+_SUCCESS = pb.StatusResult.Status.Value("Success")
+_FAILURE = pb.StatusResult.Status.Value("Failure")
+_CANCELLED = pb.StatusResult.Status.Value("Cancelled")
+_WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+class OutValue(func.Out):
+    """The holder passed for a `func.Out[T]` parameter."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self) -> None:
+        self._value: Any = None
+
+    def set(self, val: Any) -> None:
+        self._value = val
+
+    def get(self) -> Any:
+        return self._value
+
+
+class ReturnWithoutBinding(RuntimeError):
+    """The function returned a value that has nowhere to go."""
+
+
+async def invoke(
+    info: FunctionInfo, request: pb.InvocationRequest, executor: Executor
+) -> pb.InvocationResponse:
+    """Run `info` for `request`; always returns a response, never raises (except cancellation)."""
+    invocation_id = request.invocation_id
+    try:
+        kwargs = decode_arguments(info, request)
+        holders = _add_out_holders(info, kwargs)
+        if info.wants_context:
+            kwargs["context"] = build_context(
+                invocation_id, info.name, info.directory,
+                request.trace_context if request.HasField("trace_context") else None,
+                request.retry_context if request.HasField("retry_context") else None,
+                thread_local_storage,
+            )
+        if info.is_async:
+            result = await info.func(**kwargs)
+        else:
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(executor, _call_sync, info.func, kwargs, invocation_id)
+        return _success(info, invocation_id, result, holders)
+    except asyncio.CancelledError:
+        raise
+    except BindingError as exc:
+        return failure(invocation_id, exc, user_code=False)
+    except ReturnWithoutBinding as exc:
+        return failure(invocation_id, exc, user_code=True, with_trace=False)
+    except BaseException as exc:  # user code may raise SystemExit and friends too
+        return failure(invocation_id, exc, user_code=True)
+
+
+def decode_arguments(info: FunctionInfo, request: pb.InvocationRequest) -> dict[str, Any]:
+    """Input parameters by name, decoded through their converters."""
+    inputs = info.inputs
+    metadata = trigger_metadata_datums(request.trigger_metadata) if info.needs_metadata else {}
+    kwargs: dict[str, Any] = {}
+    for binding in request.input_data:
+        param = inputs.get(binding.name)
+        if param is None:
+            raise BindingError(
+                f"the host sent input '{binding.name}', which is not an input binding of "
+                f"function '{info.name}' (its inputs are: {', '.join(inputs) or 'none'})"
+            )
+        if binding.WhichOneof("rpc_data") == "rpc_shared_memory":
+            raise BindingError(
+                f"input '{binding.name}' arrived through shared memory, which this worker does not "
+                f"advertise; the host should send it inline"
+            )
+        datum = to_datum(binding.data)
+        kwargs[binding.name] = decode_input(
+            param.binding, param.converter, datum, metadata if param.wants_metadata else {}, param.pytype
+        )
+    if len(kwargs) != len(inputs):
+        for name in inputs:
+            kwargs.setdefault(name, None)
+    return kwargs
+
+
+def _add_out_holders(info: FunctionInfo, kwargs: dict[str, Any]) -> tuple[tuple[Any, OutValue], ...]:
+    if not info.outputs:
+        return ()
+    holders = []
+    for param in info.outputs:
+        holder = OutValue()
+        kwargs[param.name] = holder
+        holders.append((param, holder))
+    return tuple(holders)
+
+
+def _call_sync(function: Any, kwargs: dict[str, Any], invocation_id: str) -> Any:
+    thread_local_storage.invocation_id = invocation_id
+    try:
+        return function(**kwargs)
+    finally:
+        thread_local_storage.invocation_id = None
+
+
+def _success(
+    info: FunctionInfo, invocation_id: str, result: Any, holders: tuple[tuple[Any, OutValue], ...]
+) -> pb.InvocationResponse:
+    response = pb.InvocationResponse(invocation_id=invocation_id)
+    response.result.status = _SUCCESS
+    for param, holder in holders:
+        value = holder.get()
+        if value is None:
+            continue
+        data = encode_output(param.binding, param.converter, value, param.pytype)
+        if data is not None:
+            response.output_data.add(name=param.name, data=data)
+    if result is not None:
+        returns = info.returns
+        if returns is None:
+            raise ReturnWithoutBinding(
+                f"function '{info.name}' returned a value of type {type(result).__name__}, but it has "
+                f"no '$return' output binding to send it to; declare one or return None"
+            )
+        data = encode_output(returns.binding, returns.converter, result, returns.pytype)
+        if data is not None:
+            response.return_value.CopyFrom(data)
+    return response
+
+
+def failure(
+    invocation_id: str, exc: BaseException, *, user_code: bool, with_trace: bool = True
+) -> pb.InvocationResponse:
+    """A Failure response carrying `exc`."""
+    response = pb.InvocationResponse(invocation_id=invocation_id)
+    response.result.status = _FAILURE
+    fill_exception(response.result.exception, exc, user_code=user_code, with_trace=with_trace)
+    return response
+
+
+def cancelled(invocation_id: str, reason: str) -> pb.InvocationResponse:
+    response = pb.InvocationResponse(invocation_id=invocation_id)
+    response.result.status = _CANCELLED
+    response.result.result = reason
+    return response
+
+
+def fill_exception(target: pb.RpcException, exc: BaseException, *, user_code: bool, with_trace: bool = True) -> None:
+    """Describe `exc` the way the host shows it: `Type: message`, frames, type name."""
+    name = type(exc).__name__
+    target.message = f"{name}: {_safe_str(exc)}"
+    target.type = _qualified_name(type(exc))
+    target.is_user_exception = user_code
+    if with_trace and exc.__traceback__ is not None:
+        target.stack_trace = user_stack_trace(exc)
+
+
+def user_stack_trace(exc: BaseException) -> str:
+    """The traceback frames without the worker's own frames."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_WORKER_DIR)]
+    text = "".join(traceback.format_list(frames))
+    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    if cause is not None and cause.__traceback__ is not None:
+        text = (
+            user_stack_trace(cause) + f"{type(cause).__name__}: {_safe_str(cause)}\n\n"
+            "The above exception led to the following one:\n\n" + text
+        )
+    return text
+
+
+def _qualified_name(cls: type) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return f"<{type(exc).__name__} whose str() failed>"

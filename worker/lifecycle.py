@@ -1,0 +1,108 @@
+"""The worker's life: connect → handshake → serve → shut down, and the exit code it ends with."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+from . import __version__, console, logs
+from .cli import LaunchConfig
+from .dispatcher import Dispatcher
+from .protos import pb
+from .settings import CONNECT_TIMEOUT, Settings
+from .state import WorkerState
+from .transport import HostUnreachable, StreamBroken, Transport
+
+log = logging.getLogger(console.SYSTEM_LOGGER)
+
+EXIT_OK = 0
+#: the stream ended while invocations were still running, or broke
+EXIT_LOST = 1
+
+
+def run(config: LaunchConfig) -> int:
+    """Run the worker until the host ends the stream or terminates it; return the exit code."""
+    return asyncio.run(_main(config))
+
+
+async def _main(config: LaunchConfig) -> int:
+    settings = Settings.from_env()
+    transport = Transport(config.target, config.max_message_length)
+    log.info("Starting quickfunc worker %s, connecting to %s", __version__, config.target)
+    try:
+        await transport.connect(CONNECT_TIMEOUT)
+    except HostUnreachable as exc:
+        log.error("cannot start: %s", exc)
+        return EXIT_LOST
+    state = WorkerState(
+        send=transport.send, request_id=config.request_id, settings=settings,
+        max_message_length=config.max_message_length,
+    )
+    handler = logs.RpcLogHandler(transport.send, config.request_id)
+    logs.install(handler, settings.debug_logging)
+    logs.propagate_into_threads()
+    console.detach()
+    transport.send(pb.StreamingMessage(request_id=config.request_id, start_stream=pb.StartStream(worker_id=config.worker_id)))
+    _banner(settings)
+    try:
+        return await _serve(transport, state)
+    finally:
+        logs.uninstall(handler)
+        console.reattach()
+        state.executor.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
+
+
+async def _serve(transport: Transport, state: WorkerState) -> int:
+    dispatcher = Dispatcher(state)
+    reader = asyncio.ensure_future(_read(transport, dispatcher))
+    terminate = asyncio.ensure_future(state.terminate_requested.wait())
+    await asyncio.wait({reader, terminate}, return_when=asyncio.FIRST_COMPLETED)
+    if terminate.done():
+        code = await _drain(state)
+        reader.cancel()
+        await transport.close()
+        return code
+    terminate.cancel()
+    error = reader.exception()
+    lost = len(state.in_flight)
+    for task in list(state.in_flight.values()):
+        task.cancel()
+    if error is not None:
+        log.error("the connection to the host broke (%s); %d invocation(s) were in flight", error, lost)
+        return EXIT_LOST
+    if lost:
+        log.error("the host closed the stream with %d invocation(s) still running; their results are lost", lost)
+        return EXIT_LOST
+    log.info("the host closed the stream; exiting")
+    return EXIT_OK
+
+
+async def _read(transport: Transport, dispatcher: Dispatcher) -> None:
+    dispatch = dispatcher.dispatch
+    try:
+        async for message in transport.messages():
+            dispatch(message)
+    except StreamBroken:
+        raise
+
+
+async def _drain(state: WorkerState) -> int:
+    """After WorkerTerminate: wait for in-flight invocations up to the grace period."""
+    pending = set(state.in_flight.values())
+    if pending:
+        done, still = await asyncio.wait(pending, timeout=max(0.0, state.grace_period - 0.25))
+        if still:
+            log.warning("grace period over: abandoning %d invocation(s): %s", len(still),
+                        ", ".join(i for i, t in state.in_flight.items() if t in still))
+    log.info("worker terminating")
+    return EXIT_OK
+
+
+def _banner(settings: Settings) -> None:
+    log.info(
+        "quickfunc worker %s on Python %s (%s), pid %d; sys.path starts %s",
+        __version__, sys.version.split()[0], sys.executable, os.getpid(), sys.path[:3],
+    )
+    for problem in settings.warnings:
+        log.warning("%s", problem)

@@ -1,0 +1,102 @@
+"""Every environment variable and app setting the worker reads, with its default, in one place.
+
+Settings are read into an immutable `Settings` record at start-up and again on environment reload.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
+FALSE_WORDS = frozenset({"0", "false", "f", "no", "n"})
+
+#: default v2 script file (protocol §11)
+DEFAULT_SCRIPT_FILE = "function_app.py"
+#: how long the worker waits for the host's gRPC server before giving up (seconds)
+CONNECT_TIMEOUT = 5.0
+#: how long an async function may hold the event loop before a warning names it (seconds)
+DEFAULT_BLOCKED_LOOP_WARNING = 1.0
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    if value is None:
+        return default
+    value = value.strip().lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The worker's settings, with the defaults the official worker documents."""
+
+    #: max threads for sync functions; None = ThreadPoolExecutor's own default
+    threadpool_thread_count: int | None = None
+    #: root logger at DEBUG instead of INFO
+    debug_logging: bool = False
+    #: v2 script file name (`PYTHON_SCRIPT_FILE_NAME`)
+    script_file_name: str = DEFAULT_SCRIPT_FILE
+    #: index the v2 app during init / environment reload
+    init_indexing: bool = False
+    #: do not chdir to the new app dir on environment reload
+    rollback_cwd: bool = False
+    #: app root given by the host (`AzureWebJobsScriptRoot`)
+    script_root: str | None = None
+    #: seconds an async function may block the loop before a warning (0 = off)
+    blocked_loop_warning: float = DEFAULT_BLOCKED_LOOP_WARNING
+    #: problems found while reading the settings, to be logged by the caller
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        problems: list[str] = []
+        threads = _positive_int(env, "PYTHON_THREADPOOL_THREAD_COUNT", problems)
+        blocked = _non_negative_float(
+            env, "PYTHON_BLOCKED_LOOP_WARNING_SECONDS", DEFAULT_BLOCKED_LOOP_WARNING, problems
+        )
+        return cls(
+            threadpool_thread_count=threads,
+            debug_logging=_flag(env, "PYTHON_ENABLE_DEBUG_LOGGING"),
+            script_file_name=env.get("PYTHON_SCRIPT_FILE_NAME") or DEFAULT_SCRIPT_FILE,
+            init_indexing=_flag(env, "PYTHON_ENABLE_INIT_INDEXING"),
+            rollback_cwd=_flag(env, "PYTHON_ROLLBACK_CWD_PATH"),
+            script_root=env.get("AzureWebJobsScriptRoot") or None,
+            blocked_loop_warning=blocked,
+            warnings=tuple(problems),
+        )
+
+
+def _positive_int(env: Mapping[str, str], name: str, problems: list[str]) -> int | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        problems.append(f"{name}={raw!r} is not a whole number >= 1; using the default instead")
+        return None
+    return value
+
+
+def _non_negative_float(
+    env: Mapping[str, str], name: str, default: float, problems: list[str]
+) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        problems.append(f"{name}={raw!r} is not a number >= 0; using {default} instead")
+        return default
+    return value

@@ -1,0 +1,54 @@
+"""What the message handlers share: settings, loaded functions, the thread pool, the way out."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .console import SYSTEM_LOGGER
+from .functions.registry import FunctionRegistry
+from .protos import pb
+from .settings import Settings
+
+log = logging.getLogger(SYSTEM_LOGGER)
+
+
+def make_executor(settings: Settings) -> ThreadPoolExecutor:
+    """The pool for plain `def` functions, sized by PYTHON_THREADPOOL_THREAD_COUNT."""
+    return ThreadPoolExecutor(max_workers=settings.threadpool_thread_count, thread_name_prefix="sync-function")
+
+
+@dataclass
+class WorkerState:
+    """References shared by the handlers; each handler owns its own logic."""
+
+    send: Callable[[pb.StreamingMessage], None]
+    request_id: str
+    settings: Settings
+    max_message_length: int = -1
+    registry: FunctionRegistry = field(default_factory=FunctionRegistry)
+    executor: ThreadPoolExecutor | None = None
+    app_dir: str | None = None
+    host_capabilities: dict[str, str] = field(default_factory=dict)
+    #: invocation id → the task answering it
+    in_flight: dict[str, asyncio.Task] = field(default_factory=dict)
+    #: set by WorkerTerminate: (grace period in seconds)
+    terminate_requested: asyncio.Event = field(default_factory=asyncio.Event)
+    grace_period: float = 5.0
+    #: v2 index of the app (functions.indexer.AppIndex), when indexed
+    app_index: Any = None
+
+    def __post_init__(self) -> None:
+        if self.executor is None:
+            self.executor = make_executor(self.settings)
+
+    def reply(self, **content: Any) -> None:
+        """Send one message stamped with this worker's request id."""
+        self.send(pb.StreamingMessage(request_id=self.request_id, **content))
+
+    def replace_executor(self) -> None:
+        old, self.executor = self.executor, make_executor(self.settings)
+        if old is not None:
+            old.shutdown(wait=False)

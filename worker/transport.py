@@ -1,0 +1,120 @@
+"""The one gRPC EventStream to the host: connect, read incoming messages, one outgoing queue.
+
+Knows protobuf and gRPC, nothing about functions.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from typing import AsyncIterator
+
+import grpc
+
+from .protos import EVENT_STREAM_METHOD, pb
+
+
+class HostUnreachable(Exception):
+    """The host's gRPC server did not become ready in time."""
+
+
+class StreamBroken(Exception):
+    """The stream ended with a gRPC error rather than a clean close."""
+
+
+class Transport:
+    """Owns the channel and the stream; `send` may be called from any thread."""
+
+    def __init__(self, target: str, max_message_length: int = -1) -> None:
+        self.target = target
+        self.max_message_length = max_message_length
+        self._channel: grpc.aio.Channel | None = None
+        self._call = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._pending: deque[pb.StreamingMessage | None] = deque()
+        self._wakeup: asyncio.Event | None = None
+        self._closing = False
+
+    async def connect(self, timeout: float) -> None:
+        """Open the channel and the stream, or raise HostUnreachable."""
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._wakeup = asyncio.Event()
+        options = [
+            ("grpc.max_send_message_length", self.max_message_length),
+            ("grpc.max_receive_message_length", self.max_message_length),
+        ]
+        self._channel = grpc.aio.insecure_channel(self.target, options=options)
+        try:
+            await asyncio.wait_for(self._channel.channel_ready(), timeout)
+        except asyncio.TimeoutError:
+            await self._channel.close()
+            raise HostUnreachable(
+                f"the host's gRPC server at {self.target} did not answer within {timeout:g} s"
+            ) from None
+        method = self._channel.stream_stream(
+            EVENT_STREAM_METHOD,
+            request_serializer=pb.StreamingMessage.SerializeToString,
+            response_deserializer=pb.StreamingMessage.FromString,
+        )
+        self._call = method(self._outgoing())
+
+    def send(self, message: pb.StreamingMessage) -> None:
+        """Queue a message for the host; safe from any thread."""
+        if threading.get_ident() == self._loop_thread:
+            self._enqueue(message)
+        elif self._loop is not None and not self._loop.is_closed():
+            try:
+                self._loop.call_soon_threadsafe(self._enqueue, message)
+            except RuntimeError:  # loop closed while we were sending: nowhere to deliver
+                pass
+
+    def _enqueue(self, message: pb.StreamingMessage | None) -> None:
+        self._pending.append(message)
+        if len(self._pending) == 1:
+            self._wakeup.set()  # type: ignore[union-attr]
+
+    async def _outgoing(self) -> AsyncIterator[pb.StreamingMessage]:
+        pending, wakeup = self._pending, self._wakeup
+        assert wakeup is not None
+        while True:
+            if not pending:
+                wakeup.clear()
+                await wakeup.wait()
+            while pending:
+                message = pending.popleft()
+                if message is None:
+                    return
+                yield message
+
+    async def messages(self) -> AsyncIterator[pb.StreamingMessage]:
+        """Incoming messages until the host closes the stream; StreamBroken on a gRPC error."""
+        assert self._call is not None, "connect() first"
+        read = self._call.read
+        eof = grpc.aio.EOF
+        while True:
+            try:
+                message = await read()
+            except grpc.aio.AioRpcError as exc:
+                if self._closing and exc.code() == grpc.StatusCode.CANCELLED:
+                    return
+                raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
+            except asyncio.CancelledError:
+                raise
+            if message is eof:
+                return
+            yield message
+
+    async def close(self, flush_timeout: float = 1.0) -> None:
+        """Send what is queued, end our side of the stream, close the channel."""
+        if self._closing:
+            return
+        self._closing = True
+        if self._call is not None:
+            self._enqueue(None)
+            deadline = asyncio.get_running_loop().time() + flush_timeout
+            while self._pending and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.005)
+        if self._channel is not None:
+            await self._channel.close(grace=None)
