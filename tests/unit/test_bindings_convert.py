@@ -181,7 +181,8 @@ def test_blob_input_stream_with_trigger_metadata():
 
 
 def test_blob_input_from_string_is_utf8():
-    assert decode("blob", pb.TypedData(string="é"), pytype=func.InputStream).read() == "é".encode()
+    stream = decode("blob", pb.TypedData(string="é"), pytype=func.InputStream)
+    assert stream.read() == "é".encode()
 
 
 def test_blob_bytes_annotation_is_generic_passthrough():
@@ -539,7 +540,8 @@ def test_property_generic_encode_returns_typed_data_or_binding_error(value):
 
 
 @given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+    | st.binary(),
     lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=10))
 def test_property_http_output_returns_typed_data_or_binding_error(value):
     try:
@@ -555,7 +557,8 @@ typed = st.one_of(
     st.binary().map(lambda b: pb.TypedData(bytes=b)),
     st.integers(-(2**63), 2**63 - 1).map(lambda i: pb.TypedData(int=i)),
     st.floats().map(lambda f: pb.TypedData(double=f)),
-    st.lists(st.text()).map(lambda v: pb.TypedData(collection_string=pb.CollectionString(string=v))),
+    st.lists(st.text()).map(
+        lambda v: pb.TypedData(collection_string=pb.CollectionString(string=v))),
     st.just(pb.TypedData()),
 )
 

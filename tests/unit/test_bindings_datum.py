@@ -251,3 +251,18 @@ def test_property_arbitrary_datums_encode_or_raise_type_error(value, kind):
     except (TypeError, BindingError):
         return
     assert result is None or isinstance(result, pb.TypedData)
+
+
+_parts = st.one_of(st.none(), st.integers(), st.text(), st.binary(), st.lists(st.text()),
+                   st.dictionaries(st.text(), st.text()),
+                   st.builds(Datum, st.one_of(st.text(), st.binary(), st.integers()),
+                             st.sampled_from(["string", "bytes", "int"])))
+
+
+@given(st.dictionaries(st.sampled_from(["status_code", "headers", "cookies", "body"]), _parts))
+def test_property_malformed_http_datums_raise_only_type_or_value_error(value):
+    try:
+        result = to_typed_data(Datum(value, "http"))
+    except (TypeError, ValueError):
+        return
+    assert result.http.HasField("body")

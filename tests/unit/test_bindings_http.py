@@ -1,4 +1,4 @@
-"""Tests for worker.bindings.http and the http request/response path through the library converters."""
+"""Tests for worker.bindings.http and the http request/response path via the library converters."""
 import datetime
 import json
 
@@ -111,7 +111,8 @@ def test_response_without_body_still_sets_empty_bytes_body():
 
 def test_http_status_enum_is_written_as_number():
     import http
-    assert response_rpc(func.HttpResponse(status_code=http.HTTPStatus.NOT_FOUND)).status_code == "404"
+    resp = func.HttpResponse(status_code=http.HTTPStatus.NOT_FOUND)
+    assert response_rpc(resp).status_code == "404"
 
 
 def test_set_cookie_with_every_attribute():

@@ -1,4 +1,4 @@
-"""Converter layer: user values <-> Datum through the azure.functions registry, with a generic fallback.
+"""Converter layer: user values <-> Datum via the azure.functions registry, or a generic fallback.
 
 Implements protocol §7.2 rules 3, 7, 8 and §8.1 steps 3, 9, 10 (converter table in §8.3).
 Load-time choices (converter_for, choose_converter, check_annotation) are made once per function;
@@ -36,7 +36,7 @@ _DIRECTIONS = ("in", "out", "inout")
 
 
 class BindingError(Exception):
-    """A value could not be converted for a binding; the message is meant for the function's author."""
+    """A value could not be converted for a binding; the message is for the function's author."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -98,8 +98,9 @@ class GenericConverter:
         return isinstance(pytype, type) and issubclass(pytype, (str, bytes, bytearray))
 
     @classmethod
-    def decode(cls, data: Datum | None, *, trigger_metadata: Mapping[str, Datum] | None = None) -> Any:
-        """string/bytes/json(text)/int/double -> the value; collections -> list; no value -> None."""
+    def decode(cls, data: Datum | None, *,
+               trigger_metadata: Mapping[str, Datum] | None = None) -> Any:
+        """string/bytes/json (as text)/int/double -> value; collections -> list; unset -> None."""
         if data is None or data.type is None:
             return None
         kind = data.type
@@ -113,7 +114,7 @@ class GenericConverter:
 
     @classmethod
     def encode(cls, obj: Any, *, expected_type: Any = None) -> Datum:
-        """str/bytes as is, None as no value, dict/list as JSON, bool/int as int, float as double."""
+        """str/bytes as is; None -> no value; dict/list -> JSON; bool/int/float -> int/double."""
         if isinstance(obj, str):
             return Datum(obj, "string")
         if isinstance(obj, (bytes, bytearray)):
@@ -157,7 +158,7 @@ def has_implicit_output(converter: Any) -> bool:
 
 
 def choose_converter(binding: BindingSpec, pytype: type | None) -> Any:
-    """§7.2 rule 7: a parameter annotated exactly str/bytes bypasses converters without implicit output."""
+    """§7.2 rule 7: exactly-str/bytes annotations bypass converters without implicit output."""
     conv = converter_for(binding.type)
     if (pytype is str or pytype is bytes) and not has_implicit_output(conv):
         return GenericConverter
@@ -230,7 +231,8 @@ def _unsupported_input(binding: BindingSpec, datum: Datum | None) -> BindingErro
     )
 
 
-def encode_output(binding: BindingSpec, converter: Any, value: Any, pytype: Any) -> pb.TypedData | None:
+def encode_output(binding: BindingSpec, converter: Any, value: Any,
+                  pytype: Any) -> pb.TypedData | None:
     """The TypedData for an output/return value (§8.1 steps 9-10); None means no output."""
     if value is None:
         return None

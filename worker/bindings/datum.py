@@ -99,7 +99,7 @@ def to_datum(td: pb.TypedData) -> Datum | None:
         return None
     decoder = _DECODERS.get(kind)
     if decoder is None:  # a member added to the proto after this code was written
-        raise TypeError(f"the host sent a TypedData of kind {kind!r}, which this worker cannot read")
+        raise TypeError(f"the host sent TypedData of kind {kind!r}, which this worker cannot read")
     return decoder(td)
 
 
@@ -155,16 +155,22 @@ def _enc_http(value: Any) -> pb.TypedData:
     return pb.TypedData(http=datum_to_rpc_http(Datum(value, "http")))
 
 
+def _iterable(value: Any) -> bool:
+    return hasattr(value, "__iter__")
+
+
 def _collection(kind: str, message: type, field: str) -> Callable[[Any], pb.TypedData]:
     """Encoder for a collection: the value is the collection message or a list of items."""
     def encode(value: Any) -> pb.TypedData:
         if not isinstance(value, message):
-            if isinstance(value, (str, bytes, bytearray, Mapping)) or not hasattr(value, "__iter__"):
+            if isinstance(value, (str, bytes, bytearray, Mapping)) or not _iterable(value):
                 raise _wrong_value(kind, value, f"a list or {message.__name__}")
             try:
                 value = message(**{field: list(value)})
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"a {kind!r} output value has an item of the wrong type: {exc}") from None
+                raise TypeError(
+                    f"a {kind!r} output value has an item of the wrong type: {exc}"
+                ) from None
         return pb.TypedData(**{kind: value})
     encode.__name__ = f"_enc_{kind}"
     return encode

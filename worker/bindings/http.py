@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime
 import email.utils
 import json
-from http.cookies import Morsel, SimpleCookie
+from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import Any, Iterable, Mapping
 
 import azure.functions as func
+from azure.functions import _abc as azf_abc
 from azure.functions.http import HttpResponseConverter
 from azure.functions.meta import Datum
 
@@ -29,7 +30,11 @@ _SAME_SITE = {
 _SAME_SITE_UNSET = pb.RpcHttpCookie.SameSite.Value("None")
 
 # Date forms seen in Set-Cookie 'expires' besides the RFC 1123 one email.utils handles.
-_EXPIRES_FORMATS = ("%a, %d-%b-%Y %H:%M:%S GMT", "%a, %d-%b-%y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT")
+_EXPIRES_FORMATS = (
+    "%a, %d-%b-%Y %H:%M:%S GMT",
+    "%a, %d-%b-%y %H:%M:%S GMT",
+    "%A, %d-%b-%y %H:%M:%S GMT",
+)
 
 
 def datum_to_rpc_http(d: Datum) -> pb.RpcHttp:
@@ -40,9 +45,9 @@ def datum_to_rpc_http(d: Datum) -> pb.RpcHttp:
         enable_content_negotiation=False,
     )
     headers = rpc.headers
-    for name, header in (value.get("headers") or {}).items():
+    for name, header in _items(value.get("headers")):
         headers[name] = _header_text(name, header)
-    for cookie in value.get("cookies") or ():
+    for cookie in _cookie_list(value.get("cookies")):
         rpc.cookies.extend(_cookies_of(cookie))
     rpc.body.bytes = _body_bytes(value.get("body"))
     return rpc
@@ -53,7 +58,7 @@ def plain_http_return(value: Any) -> Datum:
 
     Raises TypeError (naming the Python type) when the value cannot be sent as an http reply.
     """
-    if isinstance(value, (str, func.HttpResponse)):
+    if isinstance(value, (str, azf_abc.HttpResponse)):
         return HttpResponseConverter.encode(value, expected_type=None)
     if isinstance(value, (bytes, bytearray, memoryview)):
         response = func.HttpResponse(bytes(value), mimetype="application/octet-stream")
@@ -73,26 +78,38 @@ def _json_text(value: Any) -> str:
 
 
 def _status_text(status: Any) -> str:
-    if status is None:
-        return "200"
     if isinstance(status, Datum):
         status = status.value
-    return str(int(status)) if not isinstance(status, str) else status
+    if status is None:
+        return "200"
+    if isinstance(status, str):
+        return status
+    if isinstance(status, int):  # int or http.HTTPStatus
+        return str(int(status))
+    raise TypeError(f"http response status code must be an int, got {type(status).__name__}")
 
 
-def _header_text(name: str, header: Any) -> str:
+def _items(headers: Any) -> Iterable[tuple[str, Any]]:
+    if headers is None:
+        return ()
+    if not isinstance(headers, Mapping):
+        raise TypeError(f"http response headers must be a mapping, got {type(headers).__name__}")
+    return headers.items()
+
+
+def _header_text(name: Any, header: Any) -> str:
     text = header.value if isinstance(header, Datum) else header
-    if not isinstance(text, str):
+    if not isinstance(name, str) or not isinstance(text, str):
         raise TypeError(
             f"http response header {name!r} must be a str, got {type(text).__name__}"
         )
     return text
 
 
-def _body_bytes(body: Datum | None) -> bytes:
-    if body is None or body.value is None:
+def _body_bytes(body: Any) -> bytes:
+    raw = body.value if isinstance(body, Datum) else body
+    if raw is None:
         return b""
-    raw = body.value
     if isinstance(raw, str):
         return raw.encode("utf-8")
     if isinstance(raw, (bytes, bytearray, memoryview)):
@@ -100,9 +117,24 @@ def _body_bytes(body: Datum | None) -> bytes:
     raise TypeError(f"http response body must be str or bytes, got {type(raw).__name__}")
 
 
-def _cookies_of(cookie: SimpleCookie | str) -> Iterable[pb.RpcHttpCookie]:
+def _cookie_list(cookies: Any) -> Iterable[Any]:
+    if cookies is None:
+        return ()
+    if not isinstance(cookies, (list, tuple)):
+        raise TypeError(f"http response cookies must be a list, got {type(cookies).__name__}")
+    return cookies
+
+
+def _cookies_of(cookie: Any) -> Iterable[pb.RpcHttpCookie]:
     if isinstance(cookie, str):
-        cookie = SimpleCookie(cookie)
+        try:
+            cookie = SimpleCookie(cookie)
+        except CookieError as exc:
+            raise ValueError(f"the Set-Cookie header {cookie!r} is not valid: {exc}") from None
+    elif not isinstance(cookie, SimpleCookie):
+        raise TypeError(
+            f"http response cookies must be SimpleCookie objects, got {type(cookie).__name__}"
+        )
     return [_rpc_cookie(morsel) for morsel in cookie.values()]
 
 
