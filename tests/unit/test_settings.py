@@ -1,0 +1,35 @@
+"""Settings are read in one place, with documented defaults and clear warnings."""
+from worker.settings import DEFAULT_SCRIPT_FILE, Settings
+
+
+def test_defaults():
+    settings = Settings.from_env({})
+    assert settings.threadpool_thread_count is None
+    assert settings.debug_logging is False
+    assert settings.script_file_name == DEFAULT_SCRIPT_FILE
+    assert settings.init_indexing is False
+    assert settings.warnings == ()
+
+
+def test_values_are_read():
+    settings = Settings.from_env({
+        "PYTHON_THREADPOOL_THREAD_COUNT": "7", "PYTHON_ENABLE_DEBUG_LOGGING": "Yes",
+        "PYTHON_SCRIPT_FILE_NAME": "app.py", "PYTHON_ENABLE_INIT_INDEXING": "1",
+        "AzureWebJobsScriptRoot": "/home/site/wwwroot",
+    })
+    assert settings.threadpool_thread_count == 7
+    assert settings.debug_logging and settings.init_indexing
+    assert settings.script_file_name == "app.py"
+    assert settings.script_root == "/home/site/wwwroot"
+
+
+def test_invalid_thread_count_warns_and_uses_default():
+    settings = Settings.from_env({"PYTHON_THREADPOOL_THREAD_COUNT": "zero"})
+    assert settings.threadpool_thread_count is None
+    assert any("PYTHON_THREADPOOL_THREAD_COUNT" in w for w in settings.warnings)
+    assert Settings.from_env({"PYTHON_THREADPOOL_THREAD_COUNT": "0"}).threadpool_thread_count is None
+
+
+def test_false_like_and_unknown_flag_words():
+    assert Settings.from_env({"PYTHON_ENABLE_DEBUG_LOGGING": "off"}).debug_logging is False
+    assert Settings.from_env({"PYTHON_ENABLE_DEBUG_LOGGING": " TRUE "}).debug_logging is True
