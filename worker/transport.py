@@ -61,12 +61,17 @@ class Transport:
         self._call = method(self._outgoing())
 
     def send(self, message: pb.StreamingMessage) -> None:
-        """Queue a message for the host; safe from any thread."""
+        """Queue a message for the host; safe from any thread.
+
+        Messages leave in the order of the `send` calls, whatever their thread: a log written by
+        a thread the function joins goes out before the function's response.
+        """
         if threading.get_ident() == self._loop_thread:
             self._enqueue(message)
         elif self._loop is not None and not self._loop.is_closed():
+            self._pending.append(message)  # deque.append is atomic
             try:
-                self._loop.call_soon_threadsafe(self._enqueue, message)
+                self._loop.call_soon_threadsafe(self._wakeup.set)  # type: ignore[union-attr]
             except RuntimeError:  # loop closed while we were sending: nowhere to deliver
                 pass
 
