@@ -13,6 +13,7 @@ from .protos import pb
 from .settings import CONNECT_TIMEOUT, Settings
 from .state import WorkerState
 from .transport import HostUnreachable, StreamBroken, Transport
+from .watchdog import LoopWatchdog
 
 log = logging.getLogger(console.SYSTEM_LOGGER)
 
@@ -45,9 +46,12 @@ async def _main(config: LaunchConfig) -> int:
     console.detach()
     transport.send(pb.StreamingMessage(request_id=config.request_id, start_stream=pb.StartStream(worker_id=config.worker_id)))
     _banner(settings)
+    watchdog = LoopWatchdog(settings.blocked_loop_warning, lambda: _async_codes(state))
+    watchdog.start()
     try:
         return await _serve(transport, state)
     finally:
+        watchdog.stop()
         logs.uninstall(handler)
         console.reattach()
         state.executor.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
@@ -97,6 +101,16 @@ async def _drain(state: WorkerState) -> int:
                         ", ".join(i for i, t in state.in_flight.items() if t in still))
     log.info("worker terminating")
     return EXIT_OK
+
+
+def _async_codes(state: WorkerState) -> list[tuple[object, str]]:
+    """Code objects of the loaded async functions, for the watchdog to recognise them."""
+    codes = []
+    for info in state.registry.functions():
+        code = getattr(info.func, "__code__", None)
+        if info.is_async and code is not None:
+            codes.append((code, info.name))
+    return codes
 
 
 def _banner(settings: Settings) -> None:

@@ -90,7 +90,7 @@ class RpcLogHandler(logging.Handler):
                 message=self.format(record),
                 log_category=_SYSTEM if is_system_logger(record.name) else _USER,
             )
-            invocation_id = current_invocation_id()
+            invocation_id = getattr(record, "invocation_id", None) or current_invocation_id()
             if invocation_id:
                 log.invocation_id = invocation_id
             self._send(pb.StreamingMessage(request_id=self._request_id, rpc_log=log))
