@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sysconfig
 import traceback
 from concurrent.futures import Executor
 from typing import Any
@@ -20,6 +21,8 @@ _SUCCESS = pb.StatusResult.Status.Value("Success")
 _FAILURE = pb.StatusResult.Status.Value("Failure")
 _CANCELLED = pb.StatusResult.Status.Value("Cancelled")
 _WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+#: the standard library (concurrent.futures, asyncio): the call machinery above a sync function
+_STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "platstdlib")})
 
 
 class OutValue(func.Out):
@@ -171,8 +174,14 @@ def fill_exception(target: pb.RpcException, exc: BaseException, *, user_code: bo
 
 
 def user_stack_trace(exc: BaseException) -> str:
-    """The traceback frames without the worker's own frames."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_WORKER_DIR)]
+    """The traceback frames without the worker's own frames.
+
+    Frames above the first user frame are the call machinery (the worker, and for sync
+    functions the thread pool's `concurrent.futures` frame), so they are left out too.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    first_user = next((i for i, f in enumerate(frames) if not _is_machinery(f.filename)), 0)
+    frames = [f for f in frames[first_user:] if not f.filename.startswith(_WORKER_DIR)]
     text = "".join(traceback.format_list(frames))
     cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
     if cause is not None and cause.__traceback__ is not None:
@@ -181,6 +190,10 @@ def user_stack_trace(exc: BaseException) -> str:
             "The above exception led to the following one:\n\n" + text
         )
     return text
+
+
+def _is_machinery(filename: str) -> bool:
+    return filename.startswith(_WORKER_DIR) or filename.startswith(_STDLIB_DIRS)
 
 
 def _qualified_name(cls: type) -> str:
