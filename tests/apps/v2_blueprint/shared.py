@@ -1,0 +1,5 @@
+"""Code shared by the app and its blueprints."""
+
+
+def greeting(where: str) -> str:
+    return f"hello from {where}"
