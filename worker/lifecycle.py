@@ -64,8 +64,9 @@ async def _serve(transport: Transport, state: WorkerState) -> int:
     await asyncio.wait({reader, terminate}, return_when=asyncio.FIRST_COMPLETED)
     if terminate.done():
         code = await _drain(state)
-        reader.cancel()
+        # close (flush) first: cancelling a pending read cancels the whole RPC, unsent answers too
         await transport.close()
+        reader.cancel()
         return code
     terminate.cancel()
     error = reader.exception()
