@@ -58,7 +58,8 @@ class Transport:
             request_serializer=pb.StreamingMessage.SerializeToString,
             response_deserializer=pb.StreamingMessage.FromString,
         )
-        self._call = method(self._outgoing())
+        self._call = method()
+        self._writer = asyncio.ensure_future(self._write_loop())
 
     def send(self, message: pb.StreamingMessage) -> None:
         """Queue a message for the host; safe from any thread.
@@ -80,8 +81,9 @@ class Transport:
         if len(self._pending) == 1:
             self._wakeup.set()  # type: ignore[union-attr]
 
-    async def _outgoing(self) -> AsyncIterator[pb.StreamingMessage]:
-        pending, wakeup = self._pending, self._wakeup
+    async def _write_loop(self) -> None:
+        """Write queued messages in order; `None` in the queue ends our side of the stream."""
+        pending, wakeup, write = self._pending, self._wakeup, self._call.write
         assert wakeup is not None
         while True:
             if not pending:
@@ -90,8 +92,12 @@ class Transport:
             while pending:
                 message = pending.popleft()
                 if message is None:
+                    await self._call.done_writing()
                     return
-                yield message
+                try:
+                    await write(message)
+                except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
+                    return  # the stream is gone; the reader reports why
 
     async def messages(self) -> AsyncIterator[pb.StreamingMessage]:
         """Incoming messages until the host closes the stream; StreamBroken on a gRPC error."""
