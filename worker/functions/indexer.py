@@ -18,6 +18,8 @@ from .registry import FunctionInfo, FunctionLoadError
 from .signature import build_function_info
 
 SCRIPT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*\.py$")
+#: a route parameter: `{name}`, `{*name}`, `{name:int?}`, `{name=default}`
+_ROUTE_PARAMETER = re.compile(r"\{(\*{0,2})[^}:=?*]*([^}]*)\}")
 _DIRECTIONS = {0: "in", 1: "out", 2: "inout"}
 
 
@@ -34,7 +36,8 @@ class IndexedFunction:
     retry: dict[str, Any] | None = None
     info: FunctionInfo | None = None
     error: str | None = None
-    route: tuple[str, frozenset[str] | None] | None = None
+    #: http functions: (route as matched, methods or None for all, route as written)
+    route: tuple[str, frozenset[str] | None, str] | None = None
 
 
 @dataclass
@@ -113,7 +116,10 @@ def _describe_functions(app: Any, app_dir: str, script_name: str) -> list[Indexe
         return [_describe(f, app_dir, script_name) for f in app.get_functions()]
     found = [_build_one(builder, app, app_dir, script_name) for builder in builders]
     _flag_duplicates(found)
-    return found
+    unique: dict[str, IndexedFunction] = {}
+    for entry in found:  # one entry per name: the host knows functions by name and id
+        unique.setdefault(entry.name, entry)
+    return list(unique.values())
 
 
 def _build_one(builder: Any, app: Any, app_dir: str, script_name: str) -> IndexedFunction:
@@ -175,13 +181,16 @@ def _flag_duplicates(found: list[IndexedFunction]) -> None:
             entry.error = entry.error or message
         if entry.route is not None:
             by_route.setdefault(entry.route[0], []).append(entry)
-    for route, entries in by_route.items():
+    for entries in by_route.values():
         for i, a in enumerate(entries):
             for b in entries[i + 1:]:
                 if a.name != b.name and _methods_overlap(a.route[1], b.route[1]):  # type: ignore[index]
+                    route_a, route_b = a.route[2], b.route[2]  # type: ignore[index]
+                    routes = (f"the route '{route_a}' is served by" if route_a == route_b
+                              else f"the routes '{route_a}' and '{route_b}' match the same requests for")
                     message = (
-                        f"the route '{route}' is served by two functions: {a.name} ({a.where}) and "
-                        f"{b.name} ({b.where}); give them different routes or disjoint methods"
+                        f"{routes} two functions: {a.name} ({a.where}) and {b.name} ({b.where}); "
+                        f"give them different routes or disjoint methods"
                     )
                     a.error = a.error or message
                     b.error = b.error or message
@@ -191,14 +200,17 @@ def _methods_overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool
     return a is None or b is None or bool(a & b)
 
 
-def _route_of(function: Any) -> tuple[str, frozenset[str] | None] | None:
+def _route_of(function: Any) -> tuple[str, frozenset[str] | None, str] | None:
     trigger = function.get_trigger()
     if trigger is None or getattr(trigger, "type", None) != "httpTrigger":
         return None
-    route = (getattr(trigger, "route", None) or function.get_function_name()).strip("/").lower()
+    written = str(getattr(trigger, "route", None) or function.get_function_name())
+    # routing ignores case, outer slashes and parameter names (`{id}` and `{key}` collide),
+    # not constraints (`{id:int}` takes precedence over `{name}`)
+    key = _ROUTE_PARAMETER.sub(r"{\1\2}", written.strip("/").lower())
     methods = getattr(trigger, "methods", None)
     method_set = frozenset(str(getattr(m, "value", m)).upper() for m in methods) if methods else None
-    return route, method_set
+    return key, method_set, written
 
 
 def _safe_name(function: Any) -> str:
