@@ -87,7 +87,12 @@ def _safe_str(exc: BaseException) -> str:
 
 def _user_summary(exc: BaseException, app_root: str) -> list[traceback.FrameSummary]:
     root = os.path.abspath(app_root) + os.sep
-    return [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename).startswith(root)]
+    # "<frozen importlib._bootstrap>" and the like are no files: abspath() would put them
+    # under the working directory, which is the app root
+    return [
+        f for f in traceback.extract_tb(exc.__traceback__)
+        if not f.filename.startswith("<") and os.path.abspath(f.filename).startswith(root)
+    ]
 
 
 def _last_user_frame(exc: BaseException, app_root: str) -> traceback.FrameSummary | None:

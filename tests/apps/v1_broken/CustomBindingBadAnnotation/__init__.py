@@ -1,0 +1,5 @@
+import azure.functions as func
+
+
+def main(item: func.HttpRequest) -> None:
+    pass
