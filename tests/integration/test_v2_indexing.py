@@ -1,0 +1,294 @@
+"""Worker indexing: the metadata answer, v1 fallback, ids shared by worker processes, one import,
+init indexing (PYTHON_ENABLE_INIT_INDEXING) at init and at environment reload."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import textwrap
+import uuid
+
+from tests.integration.fakehost import FakeHost, start_worker
+from worker.host.channel import http_request
+from worker.protos import pb
+
+COUNTED = os.path.abspath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_counted"))
+SUCCESS = pb.StatusResult.Success
+FAILURE = pb.StatusResult.Failure
+ERROR = pb.RpcLog.Level.Value("Error")
+IN, OUT = pb.BindingInfo.Direction.Value("in"), pb.BindingInfo.Direction.Value("out")
+
+
+def run(coro, timeout: float = 60.0):
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def function_id(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
+
+
+def load_metadata(indexed: pb.RpcFunctionMetadata) -> pb.RpcFunctionMetadata:
+    """What the host echoes in FunctionLoadRequest: no raw_bindings/status, plus FunctionId."""
+    metadata = pb.RpcFunctionMetadata()
+    metadata.CopyFrom(indexed)
+    metadata.ClearField("raw_bindings")
+    metadata.ClearField("status")
+    metadata.properties["FunctionId"] = indexed.function_id
+    return metadata
+
+
+def imports(log_path) -> list[str]:
+    return log_path.read_text().split() if log_path.exists() else []
+
+
+async def ping(host: FakeHost, fid: str = function_id("ping")) -> str:
+    response = await host.invoke(fid, {"req": http_request("GET", "http://localhost/api/ping")})
+    assert response.result.status == SUCCESS, response.result.exception.message
+    return response.return_value.http.body.bytes.decode()
+
+
+def write_app(root, files: dict[str, str]) -> str:
+    app = root / "app"
+    for path, text in files.items():
+        (app / path).parent.mkdir(parents=True, exist_ok=True)
+        (app / path).write_text(textwrap.dedent(text))
+    return str(app)
+
+
+# ---- the metadata answer ------------------------------------------------------------------------
+
+
+def test_metadata_fields_follow_the_protocol():
+    async def go():
+        async with start_worker(COUNTED) as host:
+            response = await host.channel.functions_metadata(COUNTED)
+            assert response.result.status == SUCCESS
+            assert not response.use_default_metadata_indexing
+            return {f.name: f for f in response.function_metadata_results}
+    found = run(go())
+    assert list(found) == ["ping", "tick"]
+    ping_md = found["ping"]
+    assert ping_md.function_id == function_id("ping")
+    assert (ping_md.directory, ping_md.script_file, ping_md.entry_point, ping_md.language) == (
+        COUNTED, "function_app.py", "ping", "python")
+    assert not ping_md.is_proxy and not ping_md.managed_dependency_enabled
+    assert ping_md.status.status == SUCCESS
+    assert dict(ping_md.properties) == {"worker_indexed": "True"}
+    assert [json.loads(b) for b in ping_md.raw_bindings] == [
+        {"direction": "IN", "type": "httpTrigger", "name": "req", "methods": ["GET"],
+         "authLevel": "ANONYMOUS", "route": "ping"},
+        {"direction": "OUT", "type": "http", "name": "$return"}]
+    assert {n: (b.type, b.direction) for n, b in ping_md.bindings.items()} == {
+        "req": ("httpTrigger", IN), "$return": ("http", OUT)}
+    assert not ping_md.HasField("retry_options")
+    assert [json.loads(b) for b in found["tick"].raw_bindings] == [
+        {"direction": "IN", "type": "timerTrigger", "name": "t", "schedule": "0 * * * * *"}]
+
+
+def test_app_without_function_app_py_asks_the_host_to_read_function_json(tmp_path):
+    app = write_app(tmp_path, {
+        "HttpFunc/function.json": '{"bindings": [{"type": "httpTrigger", "direction": "in", "name": "req"}]}',
+        "HttpFunc/__init__.py": "def main(req):\n    return 'v1'\n",
+    })
+
+    async def go():
+        async with start_worker(app) as host:
+            response = await host.channel.functions_metadata(app)
+            assert response.result.status == SUCCESS
+            assert response.use_default_metadata_indexing
+            assert not response.function_metadata_results
+            # and the v1 app then loads from function.json as usual
+            loads = await host.load_v1_app()
+            assert loads["HttpFunc"][1].result.status == SUCCESS
+    run(go())
+
+
+def test_function_app_without_functions_asks_for_default_indexing(tmp_path):
+    app = write_app(tmp_path, {"function_app.py": "import azure.functions as func\napp = func.FunctionApp()\n"})
+
+    async def go():
+        async with start_worker(app) as host:
+            response = await host.channel.functions_metadata(app)
+            assert response.result.status == SUCCESS
+            assert response.use_default_metadata_indexing
+            assert not response.function_metadata_results
+    run(go())
+
+
+def test_script_file_name_setting_chooses_the_script(tmp_path):
+    app = write_app(tmp_path, {"main_app.py": """\
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.route(route="ping")
+        def ping(req: func.HttpRequest) -> str:
+            return "from main_app"
+        """})
+
+    async def go():
+        async with start_worker(app, env={"PYTHON_SCRIPT_FILE_NAME": "main_app.py"}) as host:
+            response = await host.channel.functions_metadata(app)
+            (function,) = response.function_metadata_results
+            # the library's constant, as the official worker reports it
+            assert function.script_file == "function_app.py"
+            assert (await host.channel.load(function.function_id, function)).result.status == SUCCESS
+            reply = await host.invoke(function.function_id, {"req": http_request("GET", "http://h/api/ping")})
+            assert reply.return_value.string == "from main_app"
+        async with start_worker(app) as host:  # default name: no function_app.py here
+            assert (await host.channel.functions_metadata(app)).use_default_metadata_indexing
+    run(go())
+
+
+def test_app_of_non_http_functions_indexes_and_runs(tmp_path):
+    # the library warns "Auth level is not applied to non http function app" for such apps
+    app = write_app(tmp_path, {"function_app.py": """\
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.timer_trigger(arg_name="t", schedule="0 0 * * * *")
+        def tick(t: func.TimerRequest) -> None:
+            pass
+        """})
+
+    async def go():
+        async with start_worker(app) as host:
+            response = await host.channel.functions_metadata(app)
+            assert response.result.status == SUCCESS
+            (function,) = response.function_metadata_results
+            assert function.status.status == SUCCESS
+            assert (await host.channel.load(function.function_id, function)).result.status == SUCCESS
+            timer = pb.TypedData(json='{"IsPastDue": false}')
+            assert (await host.invoke(function.function_id, {"t": timer})).result.status == SUCCESS
+            assert not [log.message for log in host.channel.logs if log.level >= ERROR]
+    run(go())
+
+
+# ---- loading: one import per process, ids shared by processes -----------------------------------
+
+
+def test_loads_after_the_metadata_request_do_not_import_again(tmp_path):
+    log = tmp_path / "imports.log"
+
+    async def go():
+        async with start_worker(COUNTED, env={"V2_IMPORT_LOG": str(log)}) as host:
+            assert imports(log) == []  # nothing imported before the metadata request
+            response = await host.channel.functions_metadata(COUNTED)
+            for function in response.function_metadata_results:
+                loaded = await host.channel.load(function.function_id, load_metadata(function))
+                assert loaded.result.status == SUCCESS
+            # a repeated load request is answered without doing anything
+            again = await host.channel.load(function_id("ping"), load_metadata(response.function_metadata_results[0]))
+            assert again.result.status == SUCCESS
+            assert (await ping(host)) == f"pong from {host.process.pid}"
+            assert imports(log) == [str(host.process.pid)]
+    run(go())
+
+
+def test_function_ids_are_the_same_in_every_worker_process():
+    async def index_ids() -> list[str]:
+        async with start_worker(COUNTED) as host:
+            response = await host.channel.functions_metadata(COUNTED)
+            return [f.function_id for f in response.function_metadata_results]
+
+    async def go():
+        return await asyncio.gather(index_ids(), index_ids())
+    first, second = run(go())
+    assert first == second == [function_id("ping"), function_id("tick")]
+
+
+def test_second_worker_indexes_on_a_worker_indexed_load_request(tmp_path):
+    log = tmp_path / "imports.log"
+    env = {"V2_IMPORT_LOG": str(log)}
+
+    async def go():
+        async with start_worker(COUNTED, env=env) as first, start_worker(COUNTED, env=env) as second:
+            # only the first process gets the metadata request (FUNCTIONS_WORKER_PROCESS_COUNT > 1)
+            response = await first.channel.functions_metadata(COUNTED)
+            for function in response.function_metadata_results:
+                for host in (first, second):
+                    loaded = await host.channel.load(function.function_id, load_metadata(function))
+                    assert loaded.result.status == SUCCESS, loaded.result.exception.message
+            assert await ping(first) == f"pong from {first.process.pid}"
+            assert await ping(second) == f"pong from {second.process.pid}"
+            assert sorted(imports(log)) == sorted([str(first.process.pid), str(second.process.pid)])
+    run(go())
+
+
+def test_load_collection_on_a_worker_that_never_indexed():
+    async def go():
+        async with start_worker(COUNTED) as indexer, start_worker(COUNTED) as other:
+            response = await indexer.channel.functions_metadata(COUNTED)
+            requests = [pb.FunctionLoadRequest(function_id=f.function_id, metadata=load_metadata(f))
+                        for f in response.function_metadata_results]
+            answers = await other.channel.load_collection(requests)
+            assert [a.function_id for a in answers] == [function_id("ping"), function_id("tick")]
+            assert all(a.result.status == SUCCESS for a in answers)
+            assert (await ping(other)).startswith("pong")
+    run(go())
+
+
+def test_worker_indexed_load_of_an_unknown_function_lists_the_app_functions():
+    async def go():
+        async with start_worker(COUNTED) as host:
+            metadata = pb.RpcFunctionMetadata(name="gone", directory=COUNTED, script_file="function_app.py",
+                                              properties={"worker_indexed": "True"})
+            loaded = await host.channel.load(function_id("gone"), metadata)
+            assert loaded.result.status == FAILURE
+            message = loaded.result.exception.message
+            assert "gone" in message and "ping" in message and "tick" in message
+    run(go())
+
+
+# ---- init indexing ------------------------------------------------------------------------------
+
+
+def test_init_indexing_imports_at_init_and_answers_metadata_from_the_cache(tmp_path):
+    log = tmp_path / "imports.log"
+    env = {"V2_IMPORT_LOG": str(log), "PYTHON_ENABLE_INIT_INDEXING": "true"}
+
+    async def go():
+        async with start_worker(COUNTED, env=env) as host:
+            assert host.init_response.result.status == SUCCESS
+            assert imports(log) == [str(host.process.pid)]  # imported during WorkerInitRequest
+            response = await host.channel.functions_metadata(COUNTED)
+            assert response.result.status == SUCCESS
+            assert [f.name for f in response.function_metadata_results] == ["ping", "tick"]
+            for function in response.function_metadata_results:
+                assert (await host.channel.load(function.function_id, function)).result.status == SUCCESS
+            assert (await ping(host)).startswith("pong")
+            assert imports(log) == [str(host.process.pid)]
+    run(go())
+
+
+def test_init_indexing_failure_is_reported_at_the_metadata_request(tmp_path):
+    app = write_app(tmp_path, {"function_app.py": "import azure.functions as func\nimport nowhere_to_be_found\n"})
+
+    async def go():
+        async with start_worker(app, env={"PYTHON_ENABLE_INIT_INDEXING": "1"}) as host:
+            assert host.init_response.result.status == SUCCESS
+            response = await host.channel.functions_metadata(app)
+            assert response.result.status == FAILURE
+            assert "No module named 'nowhere_to_be_found'" in response.result.exception.message
+            assert "function_app.py:2" in response.result.exception.message
+    run(go())
+
+
+def test_environment_reload_indexes_the_new_app_with_init_indexing(tmp_path):
+    placeholder = tmp_path / "placeholder"
+    placeholder.mkdir()
+    log = tmp_path / "imports.log"
+
+    async def go():
+        async with start_worker(str(placeholder)) as host:
+            env = {"PATH": os.environ.get("PATH", ""), "V2_IMPORT_LOG": str(log),
+                   "PYTHON_ENABLE_INIT_INDEXING": "1"}
+            reloaded = await host.channel.reload_environment(env, COUNTED)
+            assert reloaded.result.status == SUCCESS, reloaded.result.exception.message
+            assert imports(log) == [str(host.process.pid)]  # indexed during the reload
+            response = await host.channel.functions_metadata(COUNTED)
+            assert response.result.status == SUCCESS
+            for function in response.function_metadata_results:
+                assert (await host.channel.load(function.function_id, function)).result.status == SUCCESS
+            assert (await ping(host)).startswith("pong")
+            assert imports(log) == [str(host.process.pid)]
+    run(go())
