@@ -73,7 +73,7 @@ def test_bad_functions_do_not_stop_the_good_ones(bad_app):
 def test_each_fault_is_a_system_error_log_too(bad_app):
     response, errors, _ = bad_app
     failed = [f for f in response.function_metadata_results if f.status.status == FAILURE]
-    assert len(failed) == 11
+    assert len(failed) == 14
     for function in failed:
         assert [e for e in errors if e == function.status.exception.message], function.name
 
@@ -132,6 +132,13 @@ def test_duplicate_routes_name_both_functions(bad_app):
         message = fault(bad_app, name)
         assert "shared_a" in message and "shared_b" in message
         assert "shared/{id}" in message and "/Shared/{key}/" in message
+
+
+def test_retry_settings_the_host_cannot_use(bad_app):
+    message = fault(bad_app, "bad_retry_interval")
+    assert "delay_interval='10s'" in message and "00:00:10" in message
+    assert "'linear'" in fault(bad_app, "bad_retry_strategy")
+    assert "max_retry_count='many'" in fault(bad_app, "bad_retry_count")
 
 
 # ---- whole-script faults ------------------------------------------------------------------------

@@ -23,6 +23,17 @@ _ROUTE_PARAMETER = re.compile(r"\{(\*{0,2})[^}:=?*]*([^}]*)\}")
 _DIRECTIONS = {0: "in", 1: "out", 2: "inout"}
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """A function's `@app.retry(...)` setting, checked; intervals in seconds."""
+
+    strategy: str  # "fixed_delay" or "exponential_backoff"
+    max_retry_count: int
+    delay_interval: float = 0.0
+    minimum_interval: float = 0.0
+    maximum_interval: float = 0.0
+
+
 @dataclass
 class IndexedFunction:
     """One function found in the app, ready to load, or with the reason it cannot be."""
@@ -33,7 +44,7 @@ class IndexedFunction:
     where: str
     bindings: dict[str, BindingSpec] = field(default_factory=dict)
     raw_bindings: list[str] = field(default_factory=list)
-    retry: dict[str, Any] | None = None
+    retry: RetryPolicy | None = None
     info: FunctionInfo | None = None
     error: str | None = None
     #: http functions: (route as matched, methods or None for all, route as written)
@@ -147,7 +158,7 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
                                 data_type=int(b.data_type or 0))
             for b in function.get_bindings()
         }
-        entry.retry = function.get_settings_dict("retry_policy")
+        entry.retry = _retry_of(function.get_settings_dict("retry_policy"))
         entry.route = _route_of(function)
         entry.info = build_function_info(
             function_id=entry.function_id,
@@ -161,9 +172,62 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
         )
     except FunctionLoadError as exc:
         entry.error = str(exc)
+    except RetrySettingError as exc:
+        entry.error = f"cannot index the {name} function ({where}): {exc}"
     except Exception as exc:
         entry.error = f"cannot index the {name} function ({where}): {type(exc).__name__}: {exc}"
     return entry
+
+
+class RetrySettingError(ValueError):
+    """An `@app.retry(...)` value the host cannot use."""
+
+
+_STRATEGIES = {"fixed_delay": ("delay_interval",), "exponential_backoff": ("minimum_interval", "maximum_interval")}
+_TIME_SPAN = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")
+
+
+def _retry_of(setting: dict[str, Any] | None) -> RetryPolicy | None:
+    if not setting:
+        return None
+    strategy = str(setting.get("strategy") or "").strip().lower()
+    if strategy not in _STRATEGIES:
+        raise RetrySettingError(
+            f"@app.retry(strategy={setting.get('strategy')!r}) is not a retry strategy; "
+            f"use 'fixed_delay' or 'exponential_backoff'"
+        )
+    raw_count = setting.get("max_retry_count")
+    try:
+        count = int(str(raw_count).strip())
+    except ValueError:
+        count = -2
+    if count < -1:
+        raise RetrySettingError(
+            f"@app.retry(max_retry_count={raw_count!r}) must be a whole number >= 0 (or -1 to retry forever)"
+        )
+    intervals: dict[str, float] = {}
+    for key in _STRATEGIES[strategy]:
+        value = setting.get(key)
+        if value is None or str(value).strip() == "":
+            raise RetrySettingError(f"@app.retry(strategy='{strategy}') needs {key}, for example {key}='00:00:10'")
+        intervals[key] = _seconds(key, value)
+    if strategy == "exponential_backoff" and intervals["minimum_interval"] > intervals["maximum_interval"]:
+        raise RetrySettingError(
+            f"@app.retry(minimum_interval={setting.get('minimum_interval')!r}) is longer than "
+            f"maximum_interval={setting.get('maximum_interval')!r}"
+        )
+    return RetryPolicy(strategy, count, **intervals)
+
+
+def _seconds(key: str, value: Any) -> float:
+    """`HH:MM:SS` or `D.HH:MM:SS` (seconds may have a fraction) → seconds."""
+    match = _TIME_SPAN.fullmatch(str(value).strip())
+    if not match:
+        raise RetrySettingError(
+            f"@app.retry({key}={value!r}) is not a time span; write hours:minutes:seconds, for example '00:00:10'"
+        )
+    days = int(match.group(1) or 0)
+    return days * 86400 + int(match.group(2)) * 3600 + int(match.group(3)) * 60 + float(match.group(4))
 
 
 def _flag_duplicates(found: list[IndexedFunction]) -> None:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 
 from google.protobuf.duration_pb2 import Duration
 
 from .. import messages
 from ..console import SYSTEM_LOGGER
-from ..functions.indexer import AppIndex, IndexedFunction, index_app
+from ..functions.indexer import AppIndex, IndexedFunction, RetryPolicy, index_app
 from ..functions.registry import FunctionInfo, FunctionLoadError
 from ..protos import pb
 from ..state import WorkerState
@@ -100,30 +99,21 @@ def describe(function: IndexedFunction, app_dir: str) -> pb.RpcFunctionMetadata:
     return metadata
 
 
-def retry_options(setting: dict) -> pb.RpcRetryOptions:
-    options = pb.RpcRetryOptions(max_retry_count=int(setting.get("max_retry_count", 0) or 0))
-    if str(setting.get("strategy", "")).lower() == "fixed_delay":
+def retry_options(policy: RetryPolicy) -> pb.RpcRetryOptions:
+    options = pb.RpcRetryOptions(max_retry_count=policy.max_retry_count)
+    if policy.strategy == "fixed_delay":
         options.retry_strategy = _FIXED_DELAY
-        options.delay_interval.CopyFrom(_duration(setting.get("delay_interval")))
+        options.delay_interval.CopyFrom(_duration(policy.delay_interval))
     else:
         options.retry_strategy = _EXPONENTIAL
-        options.minimum_interval.CopyFrom(_duration(setting.get("minimum_interval")))
-        options.maximum_interval.CopyFrom(_duration(setting.get("maximum_interval")))
+        options.minimum_interval.CopyFrom(_duration(policy.minimum_interval))
+        options.maximum_interval.CopyFrom(_duration(policy.maximum_interval))
     return options
 
 
-def _duration(text: object) -> Duration:
-    """`HH:MM:SS` (or `D.HH:MM:SS`, or plain seconds) → Duration."""
-    value = str(text or "0").strip()
-    days = 0
-    match = re.fullmatch(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)", value)
-    if match:
-        days = int(match.group(1) or 0)
-        seconds = int(match.group(2)) * 3600 + int(match.group(3)) * 60 + float(match.group(4))
-    else:
-        seconds = float(value)
-    total = days * 86400 + seconds
-    return Duration(seconds=int(total), nanos=int(round((total - int(total)) * 1e9)))
+def _duration(seconds: float) -> Duration:
+    whole = int(seconds)
+    return Duration(seconds=whole, nanos=int(round((seconds - whole) * 1e9)))
 
 
 def _log_summary(index: AppIndex) -> None:

@@ -90,3 +90,22 @@ def typed_int(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="typed/{name}")
 def typed_any(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("any")
+
+
+@app.retry(strategy="fixed_delay", max_retry_count="3", delay_interval="10s")
+@app.timer_trigger(arg_name="t", schedule="0 * * * * *")
+def bad_retry_interval(t: func.TimerRequest) -> None:
+    pass
+
+
+@app.retry(strategy="linear", max_retry_count="3", delay_interval="00:00:10")
+@app.timer_trigger(arg_name="t", schedule="0 * * * * *")
+def bad_retry_strategy(t: func.TimerRequest) -> None:
+    pass
+
+
+@app.retry(strategy="exponential_backoff", max_retry_count="many",
+           minimum_interval="00:00:01", maximum_interval="00:01:00")
+@app.timer_trigger(arg_name="t", schedule="0 * * * * *")
+def bad_retry_count(t: func.TimerRequest) -> None:
+    pass
