@@ -73,7 +73,7 @@ def test_bad_functions_do_not_stop_the_good_ones(bad_app):
 def test_each_fault_is_a_system_error_log_too(bad_app):
     response, errors, _ = bad_app
     failed = [f for f in response.function_metadata_results if f.status.status == FAILURE]
-    assert len(failed) == 14
+    assert len(failed) == 16
     for function in failed:
         assert [e for e in errors if e == function.status.exception.message], function.name
 
@@ -139,6 +139,12 @@ def test_retry_settings_the_host_cannot_use(bad_app):
     assert "delay_interval='10s'" in message and "00:00:10" in message
     assert "'linear'" in fault(bad_app, "bad_retry_strategy")
     assert "max_retry_count='many'" in fault(bad_app, "bad_retry_count")
+
+
+def test_function_names_the_host_would_reject(bad_app):
+    for name in ("_private", "host"):
+        message = fault(bad_app, name)
+        assert "start with a letter" in message and "@app.function_name" in message
 
 
 # ---- whole-script faults ------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from .registry import FunctionInfo, FunctionLoadError
 from .signature import build_function_info
 
 SCRIPT_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*\.py$")
+#: function names the Functions host accepts (it rejects the others, and 'host')
+_FUNCTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,127}$")
 #: a route parameter: `{name}`, `{*name}`, `{name:int?}`, `{name=default}`
 _ROUTE_PARAMETER = re.compile(r"\{(\*{0,2})[^}:=?*]*([^}]*)\}")
 _DIRECTIONS = {0: "in", 1: "out", 2: "inout"}
@@ -176,6 +178,12 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
         entry.error = f"cannot index the {name} function ({where}): {exc}"
     except Exception as exc:
         entry.error = f"cannot index the {name} function ({where}): {type(exc).__name__}: {exc}"
+    if not entry.error and (not _FUNCTION_NAME.match(name) or name.lower() == "host"):
+        entry.error = (
+            f"cannot index the {name} function ({where}): the host only accepts function names that "
+            f"start with a letter and have up to 128 letters, digits, '_' or '-' (and not 'host'); "
+            f"choose another with @app.function_name(name=...)"
+        )
     return entry
 
 

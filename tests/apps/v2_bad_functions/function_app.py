@@ -109,3 +109,14 @@ def bad_retry_strategy(t: func.TimerRequest) -> None:
 @app.timer_trigger(arg_name="t", schedule="0 * * * * *")
 def bad_retry_count(t: func.TimerRequest) -> None:
     pass
+
+
+@app.route(route="private")
+def _private(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("never")
+
+
+@app.function_name(name="host")
+@app.route(route="reserved")
+def reserved_name(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse("never")
