@@ -88,7 +88,7 @@ def test_fastapi_json_body_status_and_headers():
     run(go())
 
 
-def test_fastapi_lifespan_startup_runs_once_and_scope_has_invocation_id():
+def test_fastapi_lifespan_startup_runs_once_and_invocation_id_reaches_scope_and_logs():
     async def go():
         async with start_worker(FASTAPI_APP) as host:
             fid = await load_http_app(host)
@@ -98,6 +98,7 @@ def test_fastapi_lifespan_startup_runs_once_and_scope_has_invocation_id():
             iid = str(uuid.uuid4())
             http = await call(host, fid, "GET", "/invocation", invocation_id=iid)
             assert json.loads(http.body.bytes) == {"invocation_id": iid}
+            assert "fastapi handled /invocation" in [log.message for log in host.channel.logs_for(iid)]
     run(go())
 
 
@@ -146,13 +147,14 @@ def test_flask_json_body_route_params_status_and_headers():
     run(go())
 
 
-def test_flask_environ_has_invocation_id_and_sync_requests_use_the_pool():
+def test_flask_invocation_id_reaches_environ_and_logs_and_requests_use_the_pool():
     async def go():
         async with start_worker(FLASK_APP, env={"PYTHON_THREADPOOL_THREAD_COUNT": "10"}) as host:
             fid = await load_http_app(host)
             iid = str(uuid.uuid4())
             http = await call(host, fid, "GET", "/invocation", invocation_id=iid)
             assert json.loads(http.body.bytes) == {"invocation_id": iid}
+            assert "flask handled /invocation" in [log.message for log in host.channel.logs_for(iid)]
             start = time.perf_counter()
             await asyncio.gather(*(call(host, fid, "GET", "/sleep?seconds=0.3") for _ in range(10)))
             assert time.perf_counter() - start < 2.0  # 3 s if serial

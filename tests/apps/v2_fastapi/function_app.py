@@ -1,5 +1,6 @@
 """A FastAPI app served through func.AsgiFunctionApp (routes as if host.json routePrefix were "")."""
 import asyncio
+import logging
 from contextlib import asynccontextmanager
 from typing import Optional
 
@@ -47,6 +48,7 @@ async def started() -> dict:
 
 @fast.get("/invocation")
 async def invocation(request: Request) -> dict:
+    logging.info("fastapi handled %s", request.url.path)
     return {"invocation_id": request.scope.get("azure_functions.invocation_id")}
 
 

@@ -1,4 +1,5 @@
 """A Flask app served through func.WsgiFunctionApp (routes as if host.json routePrefix were "")."""
+import logging
 import time
 
 import azure.functions as func
@@ -30,6 +31,7 @@ def sleep():
 
 @flask_app.get("/invocation")
 def invocation():
+    logging.info("flask handled %s", request.path)
     return jsonify(invocation_id=request.environ.get("azure_functions.invocation_id"))
 
 
