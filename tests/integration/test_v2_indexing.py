@@ -292,3 +292,42 @@ def test_environment_reload_indexes_the_new_app_with_init_indexing(tmp_path):
             assert (await ping(host)).startswith("pong")
             assert imports(log) == [str(host.process.pid)]
     run(go())
+
+
+def test_reload_to_another_app_imports_its_own_function_app(tmp_path):
+    placeholder = write_app(tmp_path, {"function_app.py": """\
+        import azure.functions as func
+        app = func.FunctionApp()
+
+        @app.route(route="placeholder")
+        def placeholder(req: func.HttpRequest) -> str:
+            return "placeholder"
+        """})
+
+    async def go():
+        async with start_worker(placeholder, env={"PYTHON_ENABLE_INIT_INDEXING": "1"}) as host:
+            env = {"PATH": os.environ.get("PATH", ""), "PYTHON_ENABLE_INIT_INDEXING": "1"}
+            reloaded = await host.channel.reload_environment(env, COUNTED)
+            assert reloaded.result.status == SUCCESS, reloaded.result.exception.message
+            response = await host.channel.functions_metadata(COUNTED)
+            assert [f.name for f in response.function_metadata_results] == ["ping", "tick"]
+            assert {f.directory for f in response.function_metadata_results} == {COUNTED}
+            for function in response.function_metadata_results:
+                assert (await host.channel.load(function.function_id, function)).result.status == SUCCESS
+            assert (await ping(host)).startswith("pong")
+    run(go())
+
+
+def test_worker_indexed_load_when_the_script_is_missing(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    async def go():
+        async with start_worker(str(empty)) as host:
+            metadata = pb.RpcFunctionMetadata(name="ping", directory=str(empty), script_file="function_app.py",
+                                              properties={"worker_indexed": "True"})
+            loaded = await host.channel.load(function_id("ping"), metadata)
+            assert loaded.result.status == FAILURE
+            assert "function_app.py" in loaded.result.exception.message
+            assert "does not exist" in loaded.result.exception.message
+    run(go())

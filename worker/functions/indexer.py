@@ -89,19 +89,26 @@ def index_app(app_dir: str, script_name: str) -> AppIndex:
     if not os.path.isfile(script_path):
         index.found = False
         return index
-    if app_dir not in sys.path:
+    if sys.path[:1] != [app_dir]:  # this app's modules first, even after a reload from another app
+        if app_dir in sys.path:
+            sys.path.remove(app_dir)
         sys.path.insert(0, app_dir)
+    module_name = script_name[: -len(".py")]
+    cached = sys.modules.get(module_name)
+    if cached is not None and os.path.abspath(getattr(cached, "__file__", "") or "") != script_path:
+        del sys.modules[module_name]  # another app's script of the same name (placeholder, re-index)
     try:
-        module = import_user_module(script_name[: -len(".py")], script_path, app_dir)
+        module = import_user_module(module_name, script_path, app_dir)
     except UserImportError as exc:
         index.error, index.stack_trace = str(exc), exc.stack_trace
         return index
     try:
         app = _find_app(module, script_name)
+        index.functions = _describe_functions(app, app_dir, script_name)
     except LookupError as exc:
         index.error = str(exc)
-        return index
-    index.functions = _describe_functions(app, app_dir, script_name)
+    except Exception as exc:  # the library's own checks (older versions validate all at once)
+        index.error = f"indexing {script_name} failed: {type(exc).__name__}: {exc}"
     return index
 
 

@@ -21,7 +21,17 @@ _EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     app_dir = message.functions_metadata_request.function_app_directory or state.app_dir or os.getcwd()
-    index = app_index(state, app_dir)
+    try:
+        response = _respond(app_index(state, app_dir))
+    except Exception as exc:  # a bug of ours: still answer, or the host waits for its timeout
+        log.exception("internal error while indexing %s", app_dir)
+        response = pb.FunctionMetadataResponse(
+            result=messages.failure(f"the worker failed to index {app_dir}: {type(exc).__name__}: {exc}",
+                                    exc_type=type(exc).__name__))
+    state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
+
+
+def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
     response = pb.FunctionMetadataResponse()
     if not index.found:
         response.use_default_metadata_indexing = True
@@ -38,7 +48,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
         for function in index.functions:
             response.function_metadata_results.append(describe(function, index.app_dir))
         _log_summary(index)
-    state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
+    return response
 
 
 def index_early(state: WorkerState) -> None:
@@ -62,6 +72,10 @@ def load_indexed(state: WorkerState, function_id: str, metadata: pb.RpcFunctionM
     name = metadata.name or function_id
     if index.error:
         raise FunctionLoadError(name, os.path.basename(index.script_path), index.error)
+    if not index.found:
+        raise FunctionLoadError(
+            name, "", f"the host says it was indexed from {index.script_path}, but that file does not exist"
+        )
     entry = index.get(function_id)
     if entry is None:
         raise FunctionLoadError(
