@@ -138,6 +138,36 @@ def test_v2_user_exception_is_an_invocation_failure():
     run(go())
 
 
+def test_v2_several_outputs_at_once():
+    async def go():
+        async with start_worker(APP) as host:
+            ids = await index_and_load(host)
+            req = http_request("POST", "http://localhost/api/fan_out", body=b"payload")
+            response = await host.invoke(ids["fan_out"], {"req": req})
+            assert response.return_value.http.status_code == "202"
+            outputs = {o.name: o.data for o in response.output_data}
+            assert outputs["audit"].string == "received 7 bytes"
+            assert outputs["archive"].bytes == b"payload"
+    run(go())
+
+
+def test_v2_module_globals_are_kept_across_invocations():
+    async def go():
+        async with start_worker(APP) as host:
+            ids = await index_and_load(host)
+            bodies = [body_of(await host.invoke(ids["counter"], get("counter"))) for _ in range(3)]
+            assert bodies == [b"1", b"2", b"3"]
+    run(go())
+
+
+def test_v2_app_settings_are_read_from_the_environment():
+    async def go():
+        async with start_worker(APP, env={"MY_APP_SETTING": "from settings"}) as host:
+            ids = await index_and_load(host)
+            assert body_of(await host.invoke(ids["setting"], get("setting"))) == b"from settings"
+    run(go())
+
+
 # ---- queue, blob, timer -------------------------------------------------------------------------
 
 

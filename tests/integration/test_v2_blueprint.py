@@ -53,7 +53,7 @@ def test_blueprint_functions_are_indexed_with_the_app_functions():
     run(go())
 
 
-def test_blueprint_http_function_runs_with_its_own_function_directory():
+def test_blueprint_http_function_with_shared_and_relative_imports_and_its_own_directory():
     async def go():
         async with start_worker(APP) as host:
             found = await index(host)
@@ -61,7 +61,7 @@ def test_blueprint_http_function_runs_with_its_own_function_directory():
             response = await host.invoke(found["get_order"].function_id, {"req": req})
             assert response.result.status == SUCCESS, response.result.exception.message
             assert json.loads(response.return_value.http.body.bytes) == {
-                "order_id": "17", "greeting": "hello from orders",
+                "order_id": "17", "greeting": "hello from orders", "price": 19.98,
                 "function_directory": os.path.join(APP, "blueprints")}
             home = await host.invoke(found["home"].function_id, {"req": http_request(
                 "GET", "http://localhost/api/home")})

@@ -133,3 +133,28 @@ async def logs(req: func.HttpRequest, context: func.Context) -> func.HttpRespons
 @app.route(route="fail")
 def fail(req: func.HttpRequest) -> func.HttpResponse:
     raise ValueError("this function always fails")
+
+
+@app.route(route="fan_out", methods=["POST"])
+@app.queue_output(arg_name="audit", queue_name="audit", connection="AzureWebJobsStorage")
+@app.blob_output(arg_name="archive", path="archive/{rand-guid}.txt", connection="AzureWebJobsStorage")
+def fan_out(req: func.HttpRequest, audit: func.Out[str], archive: func.Out[bytes]) -> func.HttpResponse:
+    body = req.get_body()
+    audit.set(f"received {len(body)} bytes")
+    archive.set(body)
+    return func.HttpResponse("stored", status_code=202)
+
+
+_CACHE: dict = {"calls": 0}
+
+
+@app.route(route="counter")
+def counter(req: func.HttpRequest) -> func.HttpResponse:
+    _CACHE["calls"] += 1
+    return func.HttpResponse(str(_CACHE["calls"]))
+
+
+@app.route(route="setting")
+def setting(req: func.HttpRequest) -> func.HttpResponse:
+    import os
+    return func.HttpResponse(os.environ.get("MY_APP_SETTING", "<unset>"))

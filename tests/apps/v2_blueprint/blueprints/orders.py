@@ -5,6 +5,8 @@ import azure.functions as func
 
 from shared import greeting
 
+from .pricing import price
+
 bp = func.Blueprint()
 
 
@@ -13,6 +15,7 @@ def get_order(req: func.HttpRequest, context: func.Context) -> func.HttpResponse
     return func.HttpResponse(json.dumps({
         "order_id": req.route_params["order_id"],
         "greeting": greeting("orders"),
+        "price": price(req.route_params["order_id"]),
         "function_directory": context.function_directory,
     }), mimetype="application/json")
 
