@@ -73,7 +73,7 @@ def test_bad_functions_do_not_stop_the_good_ones(bad_app):
 def test_each_fault_is_a_system_error_log_too(bad_app):
     response, errors, _ = bad_app
     failed = [f for f in response.function_metadata_results if f.status.status == FAILURE]
-    assert len(failed) == 16
+    assert len(failed) == 17
     for function in failed:
         assert [e for e in errors if e == function.status.exception.message], function.name
 
@@ -145,6 +145,11 @@ def test_function_names_the_host_would_reject(bad_app):
     for name in ("_private", "host"):
         message = fault(bad_app, name)
         assert "start with a letter" in message and "@app.function_name" in message
+
+
+def test_two_bindings_with_one_name(bad_app):
+    message = fault(bad_app, "same_binding_name")
+    assert "'msg'" in message and "queueTrigger" in message and "queue" in message
 
 
 # ---- whole-script faults ------------------------------------------------------------------------

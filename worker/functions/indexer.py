@@ -167,6 +167,7 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
                                 data_type=int(b.data_type or 0))
             for b in function.get_bindings()
         }
+        _check_binding_names(function.get_bindings())
         entry.retry = _retry_of(function.get_settings_dict("retry_policy"))
         entry.route = _route_of(function)
         entry.info = build_function_info(
@@ -181,7 +182,7 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
         )
     except FunctionLoadError as exc:
         entry.error = str(exc)
-    except RetrySettingError as exc:
+    except (RetrySettingError, DuplicateBindingError) as exc:
         entry.error = f"cannot index the {name} function ({where}): {exc}"
     except Exception as exc:
         entry.error = f"cannot index the {name} function ({where}): {type(exc).__name__}: {exc}"
@@ -192,6 +193,21 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
             f"choose another with @app.function_name(name=...)"
         )
     return entry
+
+
+class DuplicateBindingError(ValueError):
+    """Two bindings of one function share a name."""
+
+
+def _check_binding_names(bindings: list[Any]) -> None:
+    seen: dict[str, Any] = {}
+    for binding in bindings:
+        other = seen.setdefault(str(binding.name).lower(), binding)  # the host ignores case here
+        if other is not binding:
+            raise DuplicateBindingError(
+                f"two bindings are named '{binding.name}' ({other.type} and {binding.type}); "
+                f"give each decorator its own arg_name"
+            )
 
 
 class RetrySettingError(ValueError):

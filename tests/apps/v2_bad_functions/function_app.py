@@ -120,3 +120,9 @@ def _private(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="reserved")
 def reserved_name(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("never")
+
+
+@app.queue_trigger(arg_name="msg", queue_name="in", connection="AzureWebJobsStorage")
+@app.queue_output(arg_name="msg", queue_name="out", connection="AzureWebJobsStorage")
+def same_binding_name(msg: func.QueueMessage) -> None:
+    pass
