@@ -124,8 +124,22 @@ class Transport:
         self._closing = True
         if self._call is not None:
             self._enqueue(None)
-            deadline = asyncio.get_running_loop().time() + flush_timeout
-            while self._pending and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(0.005)
+            await self._flush(flush_timeout)
         if self._channel is not None:
             await self._channel.close(grace=None)
+
+    async def _flush(self, timeout: float) -> None:
+        """Wait until the writer has written everything and the host has ended the call.
+
+        Closing the channel earlier cancels the RPC, and messages still in gRPC's buffers
+        (the last invocation response, say) are lost.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        try:
+            await asyncio.wait_for(asyncio.shield(self._writer), timeout)
+            await asyncio.wait_for(self._call.code(), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            pass
+        except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
+            pass  # the stream is already gone: nothing more can be delivered

@@ -61,10 +61,18 @@ class LiveWorker:
                                         daemon=True)
         self._thread.start()
         self._cm = start_worker(app_dir, env=env, command=command)
-        self.host: FakeHost = self.run(self._cm.__aenter__(), start_timeout)
+        try:
+            self.host: FakeHost = self.run(self._cm.__aenter__(), start_timeout)
+        except BaseException:
+            self._stop_loop()
+            raise
         self.loads: dict[str, tuple[str, pb.FunctionLoadResponse]] = {}
         if load:
-            self.loads = self.run(self.host.load_v1_app(), start_timeout)
+            try:
+                self.loads = self.run(self.host.load_v1_app(), start_timeout)
+            except BaseException:
+                self.close()
+                raise
 
     # ---- driving ----------------------------------------------------------------------------
 
@@ -105,8 +113,12 @@ class LiveWorker:
         try:
             self.run(self._cm.__aexit__(None, None, None), 30.0)
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(10)
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        if not self._thread.is_alive():
             self.loop.close()
 
 
