@@ -75,6 +75,16 @@ def worker_environment(base: Mapping[str, str], app_dir: str, worker_dir: str) -
     return env
 
 
+def _group_options(own_group: bool) -> dict[str, object]:
+    """subprocess options that start the child in a process group of its own."""
+    if not own_group:
+        return {}
+    if sys.platform == "win32":
+        import subprocess
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
 @dataclass
 class OutputLine:
     """One line the worker wrote to stdout or stderr."""
@@ -122,8 +132,13 @@ class WorkerProcess:
         return self._proc.returncode if self._proc else None
 
     async def start(self, server_host: str, server_port: int, app_dir: str,
-                    env: Mapping[str, str] | None = None, *, inherit_env: bool = True) -> None:
-        """Launch the worker in ``app_dir``, pointed at the gRPC server."""
+                    env: Mapping[str, str] | None = None, *, inherit_env: bool = True,
+                    own_process_group: bool = False) -> None:
+        """Launch the worker in ``app_dir``, pointed at the gRPC server.
+
+        ``own_process_group``: keep the terminal's Ctrl-C (sent to the whole foreground group)
+        away from the worker, so the host decides when it stops.
+        """
         if self._proc is not None:
             raise RuntimeError(f"worker process {self.worker_id} already started")
         app_dir = os.path.abspath(app_dir)
@@ -135,7 +150,7 @@ class WorkerProcess:
             *self.argv, cwd=app_dir, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             env=worker_environment(base, app_dir, self.command.worker_directory()),
-            limit=_LINE_LIMIT)
+            limit=_LINE_LIMIT, **_group_options(own_process_group))
         self._pumps = [asyncio.create_task(self._pump(self._proc.stdout, "stdout")),
                        asyncio.create_task(self._pump(self._proc.stderr, "stderr"))]
 
