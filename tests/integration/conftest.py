@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 import pytest
 
@@ -167,17 +167,6 @@ def json_data(text: str) -> pb.TypedData:
     return pb.TypedData(json=text)
 
 
-def body_text(data: pb.TypedData) -> str:
-    """The text of an http/string return value."""
-    kind = data.WhichOneof("data")
-    if kind == "http":
-        return data.http.body.bytes.decode() if data.http.body.WhichOneof("data") == "bytes" \
-            else data.http.body.string
-    if kind == "bytes":
-        return data.bytes.decode()
-    return getattr(data, kind)
-
-
 def failure_text(response) -> str:
     exc = response.result.exception
     return f"{exc.message}\n{exc.stack_trace}"
@@ -186,6 +175,3 @@ def failure_text(response) -> str:
 def outputs(response: pb.InvocationResponse) -> dict[str, pb.TypedData]:
     return {p.name: p.data for p in response.output_data}
 
-
-def messages_of(logs: Iterable[pb.RpcLog]) -> list[str]:
-    return [log.message for log in logs]

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tests.integration.conftest import (FAILURE, SUCCESS, app_path, body_text, failure_text,
-                                        http, json_data, outputs, string)
+from tests.integration.conftest import (FAILURE, SUCCESS, app_path, failure_text, http, json_data,
+                                        outputs, string)
 from worker.host.channel import build_invocation
 from worker.protos import pb
 
