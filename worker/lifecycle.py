@@ -9,6 +9,7 @@ import sys
 from . import __version__, console, logs
 from .cli import LaunchConfig
 from .dispatcher import Dispatcher
+from .handlers import metadata
 from .protos import pb
 from .settings import CONNECT_TIMEOUT, Settings
 from .state import WorkerState
@@ -51,6 +52,7 @@ async def _main(config: LaunchConfig) -> int:
     try:
         return await _serve(transport, state)
     finally:
+        await metadata.shutdown_app(state)
         watchdog.stop()
         logs.uninstall(handler)
         console.reattach()

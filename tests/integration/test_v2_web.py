@@ -102,6 +102,20 @@ def test_fastapi_lifespan_startup_runs_once_and_invocation_id_reaches_scope_and_
     run(go())
 
 
+def test_fastapi_lifespan_shutdown_runs_when_the_worker_exits(tmp_path):
+    log = tmp_path / "lifespan.log"
+
+    async def go():
+        async with start_worker(FASTAPI_APP, env={"V2_LIFESPAN_LOG": str(log)}) as host:
+            fid = await load_http_app(host)
+            await call(host, fid, "GET", "/items/1")
+            assert not log.exists()
+        assert host.process.returncode == 0
+        assert log.read_text() == "shutdown\n"
+        assert not [line.text for line in host.output if "Failed ASGI shutdown" in line.text]
+    run(go())
+
+
 def test_fastapi_concurrent_requests_overlap_on_the_event_loop():
     async def go():
         async with start_worker(FASTAPI_APP) as host:

@@ -62,6 +62,8 @@ class AppIndex:
     #: the script exists (otherwise the host should read function.json folders)
     found: bool = True
     functions: list[IndexedFunction] = field(default_factory=list)
+    #: the FunctionApp (or Asgi/WsgiFunctionApp) object the script defines
+    app: Any = None
     #: the whole script failed (import error, no app, ...)
     error: str | None = None
     stack_trace: str = ""
@@ -103,7 +105,7 @@ def index_app(app_dir: str, script_name: str) -> AppIndex:
         index.error, index.stack_trace = str(exc), exc.stack_trace
         return index
     try:
-        app = _find_app(module, script_name)
+        app = index.app = _find_app(module, script_name)
         index.functions = _describe_functions(app, app_dir, script_name)
     except LookupError as exc:
         index.error = str(exc)

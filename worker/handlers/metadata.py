@@ -1,6 +1,7 @@
 """FunctionsMetadataRequest: index the v2 app and describe its functions to the host."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 
@@ -64,6 +65,22 @@ def app_index(state: WorkerState, app_dir: str) -> AppIndex:
     if state.app_index is None or state.app_index.app_dir != app_dir:
         state.app_index = index_app(app_dir, state.settings.script_file_name)
     return state.app_index
+
+
+async def shutdown_app(state: WorkerState, timeout: float = 2.0) -> None:
+    """Before the worker exits: an AsgiFunctionApp whose lifespan started gets its shutdown event,
+    so the framework's shutdown handlers (closing pools, flushing) run on the worker's loop."""
+    app = getattr(state.app_index, "app", None)
+    middleware = getattr(app, "middleware", None)
+    if not getattr(app, "startup_task_done", False) or not hasattr(middleware, "notify_shutdown"):
+        return
+    app.startup_task_done = False  # the library's __del__ would otherwise try again with asyncio.run
+    try:
+        await asyncio.wait_for(middleware.notify_shutdown(), timeout)
+    except asyncio.TimeoutError:
+        log.warning("the ASGI app did not finish its lifespan shutdown within %.0f s", timeout)
+    except Exception as exc:
+        log.warning("the ASGI app's lifespan shutdown failed: %s: %s", type(exc).__name__, exc)
 
 
 def load_indexed(state: WorkerState, function_id: str, metadata: pb.RpcFunctionMetadata) -> FunctionInfo:

@@ -1,6 +1,7 @@
 """A FastAPI app served through func.AsgiFunctionApp (routes as if host.json routePrefix were "")."""
 import asyncio
 import logging
+import os
 from contextlib import asynccontextmanager
 from typing import Optional
 
@@ -15,6 +16,9 @@ lifespan_state = {"started": 0}
 async def lifespan(_: FastAPI):
     lifespan_state["started"] += 1
     yield
+    if os.environ.get("V2_LIFESPAN_LOG"):  # shutdown handlers run when the worker exits
+        with open(os.environ["V2_LIFESPAN_LOG"], "a", encoding="utf-8") as log:
+            log.write("shutdown\n")
 
 
 fast = FastAPI(lifespan=lifespan)
