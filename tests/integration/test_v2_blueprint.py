@@ -50,6 +50,7 @@ def test_blueprint_functions_are_indexed_with_the_app_functions():
             nightly = found["nightly"].retry_options
             assert (nightly.retry_strategy, nightly.max_retry_count, nightly.delay_interval.seconds) == (
                 FIXED_DELAY, 2, 60)
+            assert not [log.message for log in host.channel.logs if "Blueprint" in log.message]
     run(go())
 
 

@@ -331,3 +331,29 @@ def test_worker_indexed_load_when_the_script_is_missing(tmp_path):
             assert "function_app.py" in loaded.result.exception.message
             assert "does not exist" in loaded.result.exception.message
     run(go())
+
+
+def test_blueprint_that_is_never_registered_is_a_warning(tmp_path):
+    app = write_app(tmp_path, {"function_app.py": """\
+        import azure.functions as func
+        app = func.FunctionApp()
+        bp = func.Blueprint()
+
+        @app.route(route="kept")
+        def kept(req: func.HttpRequest) -> str:
+            return "kept"
+
+        @bp.route(route="forgotten")
+        def forgotten(req: func.HttpRequest) -> str:
+            return "forgotten"
+        """})
+
+    async def go():
+        async with start_worker(app) as host:
+            response = await host.channel.functions_metadata(app)
+            assert [f.name for f in response.function_metadata_results] == ["kept"]
+            warnings = [log.message for log in host.channel.logs
+                        if log.level == pb.RpcLog.Level.Value("Warning") and "Blueprint" in log.message]
+            assert warnings == ["function_app.py: Blueprint 'bp' has 1 function(s) (forgotten) that are not "
+                                "part of the app; attach it with app.register_functions(bp)"]
+    run(go())

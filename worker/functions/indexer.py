@@ -64,6 +64,8 @@ class AppIndex:
     functions: list[IndexedFunction] = field(default_factory=list)
     #: the FunctionApp (or Asgi/WsgiFunctionApp) object the script defines
     app: Any = None
+    #: things the author probably did not mean (an unregistered Blueprint, ...)
+    warnings: list[str] = field(default_factory=list)
     #: the whole script failed (import error, no app, ...)
     error: str | None = None
     stack_trace: str = ""
@@ -107,6 +109,7 @@ def index_app(app_dir: str, script_name: str) -> AppIndex:
     try:
         app = index.app = _find_app(module, script_name)
         index.functions = _describe_functions(app, app_dir, script_name)
+        index.warnings = _unregistered_blueprints(module, app, script_name)
     except LookupError as exc:
         index.error = str(exc)
     except Exception as exc:  # the library's own checks (older versions validate all at once)
@@ -130,6 +133,24 @@ def _find_app(module: Any, script_name: str) -> Any:
             f"attach the others' functions as Blueprints with app.register_functions(bp)"
         )
     return next(iter(apps.values()))[1]
+
+
+def _unregistered_blueprints(module: Any, app: Any, script_name: str) -> list[str]:
+    import azure.functions as func
+
+    registered = {id(b) for b in getattr(app, "_function_builders", ())}
+    warnings = []
+    for name, value in vars(module).items():
+        if not isinstance(value, func.Blueprint):
+            continue
+        builders = getattr(value, "_function_builders", [])
+        if builders and not any(id(b) in registered for b in builders):
+            names = ", ".join(_safe_name(b._function) for b in builders)
+            warnings.append(
+                f"{script_name}: Blueprint '{name}' has {len(builders)} function(s) ({names}) that are not "
+                f"part of the app; attach it with app.register_functions({name})"
+            )
+    return warnings
 
 
 def _describe_functions(app: Any, app_dir: str, script_name: str) -> list[IndexedFunction]:

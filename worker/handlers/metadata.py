@@ -34,6 +34,8 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
 
 def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
     response = pb.FunctionMetadataResponse()
+    for warning in index.warnings:
+        log.warning("%s", warning)
     if not index.found:
         response.use_default_metadata_indexing = True
         response.result.CopyFrom(messages.success())
