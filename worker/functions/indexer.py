@@ -99,7 +99,7 @@ def index_app(app_dir: str, script_name: str) -> AppIndex:
         sys.path.insert(0, app_dir)
     module_name = script_name[: -len(".py")]
     cached = sys.modules.get(module_name)
-    if cached is not None and os.path.abspath(getattr(cached, "__file__", "") or "") != script_path:
+    if cached is not None and os.path.realpath(getattr(cached, "__file__", "") or "") != os.path.realpath(script_path):
         del sys.modules[module_name]  # another app's script of the same name (placeholder, re-index)
     try:
         module = import_user_module(module_name, script_path, app_dir)
