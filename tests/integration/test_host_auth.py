@@ -1,0 +1,69 @@
+"""--enable-auth: function and admin keys from the environment, header or ?code=, 401 without
+invoking the function."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration.hostproc import LocalHostProcess, app_path
+
+HOST_KEY = "host-key-123"
+ADMIN_KEY = "master-key-456"
+SECURE_KEY = "secure-only-789"
+
+
+@pytest.fixture(scope="module")
+def host():
+    env = {"FUNCTIONS_HOST_KEY": HOST_KEY, "FUNCTIONS_ADMIN_KEY": ADMIN_KEY,
+           "FUNCTIONS_KEY_SECURE": SECURE_KEY}
+    with LocalHostProcess(app_path("host_v2"), ["--enable-auth"], env=env) as running:
+        yield running
+
+
+def test_function_level_needs_a_key_and_is_not_invoked_without_one(host):
+    for headers, path in (({}, "/api/secure"), ({"x-functions-key": "wrong"}, "/api/secure"),
+                          ({}, "/api/secure?code=wrong")):
+        reply = host.get(path, headers=headers)
+        assert reply.status == 401
+        assert "x-functions-key" in reply.text
+    assert host.wait_for_line(r"GET /api/secure 401", 2)
+    assert "secure invoked" not in host.output()
+
+
+@pytest.mark.parametrize("how", ["header-host-key", "code-function-key", "header-master-key"])
+def test_function_level_accepts_host_function_or_master_key(host, how):
+    if how == "header-host-key":
+        reply = host.get("/api/secure", headers={"x-functions-key": HOST_KEY})
+    elif how == "code-function-key":
+        reply = host.get(f"/api/secure?code={SECURE_KEY}")
+    else:
+        reply = host.get("/api/secure", headers={"x-functions-key": ADMIN_KEY})
+    assert (reply.status, reply.text) == (200, "secret")
+
+
+def test_admin_level_needs_the_master_key(host):
+    assert host.get("/api/admin-only", headers={"x-functions-key": HOST_KEY}).status == 401
+    assert host.get(f"/api/admin-only?code={ADMIN_KEY}").text == "admin secret"
+
+
+def test_anonymous_functions_need_no_key(host):
+    assert host.get("/api/hello/anon").status == 200
+
+
+def test_admin_endpoints_need_the_master_key(host):
+    assert host.post("/admin/functions/forward", '{"input": "x"}').status == 401
+    assert host.post("/admin/functions/forward", '{"input": "x"}',
+                     headers={"x-functions-key": HOST_KEY}).status == 401
+    assert host.post("/admin/functions/forward", '{"input": "x"}',
+                     headers={"x-functions-key": ADMIN_KEY}).status == 202
+
+
+def test_missing_keys_are_generated_and_printed_at_start():
+    with LocalHostProcess(app_path("host_v2"), ["--enable-auth"]) as host:
+        out = host.output()
+        master = re.search(r"master key \(admin\): (\S+)", out).group(1)
+        key = re.search(r"host key: (\S+)", out).group(1)
+        assert len(master) >= 32 and len(key) >= 32 and master != key
+        assert host.get("/api/secure").status == 401
+        assert host.get("/api/secure", headers={"x-functions-key": key}).text == "secret"
