@@ -156,6 +156,9 @@ def parse_timespan(text: str) -> float:
     if not m:
         raise ValueError(f"{text!r} is not a time span like 00:05:00 (hh:mm:ss)")
     days, hours, minutes, seconds, fraction = m.groups()
+    if int(hours) > 23 or int(minutes) > 59 or int(seconds or 0) > 59:
+        raise ValueError(f"{text!r} is not a time span: hours go up to 23, minutes and "
+                         "seconds up to 59 (write days as d.hh:mm:ss)")
     total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
     if fraction:
         total += float(f"0.{fraction}")

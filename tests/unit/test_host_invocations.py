@@ -1,0 +1,76 @@
+"""Trigger inputs as the host builds them: HTTP by worker capabilities, admin-invoke inputs."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from worker.host.catalog import Binding, FunctionSpec
+from worker.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
+from worker.protos import pb
+
+
+def _spec(trigger_type: str, name: str = "trig") -> FunctionSpec:
+    return FunctionSpec("f", "id", pb.RpcFunctionMetadata(),
+                        [Binding(name, trigger_type, "in")])
+
+
+def _incoming(body: bytes = b'{"a": 1}', content_type: str = "application/json") -> IncomingHttp:
+    return IncomingHttp("post", "http://127.0.0.1:7071/api/f/3?x=1&y=",
+                        [("Content-Type", content_type), ("X-A", "1"), ("x-a", "2")],
+                        [("x", "1"), ("y", "")], {"id": "3"}, body, content_type)
+
+
+FULL = {"RawHttpBodyBytes": "true", "RpcHttpBodyOnly": "true"}
+
+
+def test_http_input_for_a_worker_with_raw_body_bytes():
+    inputs = http_inputs(_spec("httpTrigger", "req"), _incoming(), FULL)
+    http = inputs.data["req"].http
+    assert http.method == "POST"
+    assert http.url == "http://127.0.0.1:7071/api/f/3?x=1&y="
+    assert http.headers["x-a"] == "1,2"
+    assert dict(http.query) == {"x": "1"}
+    assert dict(http.params) == {"id": "3"}
+    assert http.body.bytes == b'{"a": 1}'
+    assert not http.HasField("rawBody")
+    assert inputs.trigger_metadata["id"].string == "3"
+    assert json.loads(inputs.trigger_metadata["Query"].json) == {"x": "1"}
+
+
+def test_http_body_for_an_older_worker_is_json_or_text_and_raw_body_is_kept():
+    json_body = http_inputs(_spec("httpTrigger"), _incoming(), {}).data["trig"].http
+    assert json_body.body.json == '{"a": 1}' and json_body.rawBody.json == '{"a": 1}'
+    text = http_inputs(_spec("httpTrigger"), _incoming(b"hi", "text/plain"), {}).data["trig"]
+    assert text.http.body.string == "hi"
+    binary = http_inputs(_spec("httpTrigger"), _incoming(b"\xff", "x/y"), {}).data["trig"]
+    assert binary.http.body.bytes == b"\xff"
+
+
+def test_no_body_means_no_body_field():
+    http = http_inputs(_spec("httpTrigger"), _incoming(b""), FULL).data["trig"].http
+    assert not http.HasField("body")
+
+
+def test_admin_input_for_a_queue_trigger_is_a_string_with_queue_metadata():
+    inputs = admin_inputs(_spec("queueTrigger"), "hello")
+    assert inputs.data["trig"].string == "hello"
+    assert inputs.trigger_metadata["DequeueCount"].string == "1"
+    assert inputs.trigger_metadata["Id"].string
+
+
+def test_admin_input_that_is_not_a_string_is_sent_as_json_text():
+    assert admin_inputs(_spec("blobTrigger"), {"a": 1}).data["trig"].string == '{"a": 1}'
+
+
+def test_admin_input_for_a_timer_is_timer_info_json():
+    data = json.loads(admin_inputs(_spec("timerTrigger"), "").data["trig"].json)
+    assert data["IsPastDue"] is False and "ScheduleStatus" in data
+    given = admin_inputs(_spec("timerTrigger"), '{"IsPastDue": true}').data["trig"].json
+    assert json.loads(given) == {"IsPastDue": True}
+
+
+def test_admin_input_for_a_json_trigger_must_be_json():
+    assert admin_inputs(_spec("eventGridTrigger"), {"id": "1"}).data["trig"].json == '{"id": "1"}'
+    with pytest.raises(InputError, match="must be JSON"):
+        admin_inputs(_spec("eventGridTrigger"), "not json")

@@ -1,0 +1,127 @@
+"""Route templates: parameters, optional and default values, catch-all, constraints,
+precedence, 404 versus 405."""
+from __future__ import annotations
+
+import pytest
+
+from worker.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable, parse_template
+
+
+def _values(template: str, path: str):
+    return parse_template(template).match(path)
+
+
+@pytest.mark.parametrize("template, path, expected", [
+    ("api/hello", "api/hello", {}),
+    ("api/hello", "API/Hello", {}),  # literals match in any case
+    ("api/hello", "api/hello/", {}),  # a trailing slash is ignored
+    ("api/users/{id}", "api/users/7", {"id": "7"}),
+    ("api/users/{id}/items/{item}", "api/users/7/items/x%20y", {"id": "7", "item": "x%20y"}),
+    ("api/p/{x?}", "api/p", {}),
+    ("api/p/{x?}", "api/p/1", {"x": "1"}),
+    ("api/d/{a=1}/{b=two}", "api/d", {"a": "1", "b": "two"}),
+    ("api/d/{a=1}/{b=two}", "api/d/9", {"a": "9", "b": "two"}),
+    ("api/files/{*path}", "api/files/a/b/c.txt", {"path": "a/b/c.txt"}),
+    ("api/files/{**path}", "api/files", {}),
+    ("api/f/{name}.{ext}", "api/f/archive.tar.gz", {"name": "archive.tar", "ext": "gz"}),
+    ("api/v{version:int}/x", "api/v2/x", {"version": "2"}),
+    ("", "", {}),
+])
+def test_templates_match_and_extract_values(template, path, expected):
+    assert _values(template, path) == expected
+
+
+@pytest.mark.parametrize("template, path", [
+    ("api/hello", "api/hello/more"),
+    ("api/users/{id}", "api/users"),
+    ("api/users/{id}", "api/users/1/2"),
+    ("api/p/{x?}", "api/p/1/2"),
+])
+def test_templates_reject_other_paths(template, path):
+    assert _values(template, path) is None
+
+
+@pytest.mark.parametrize("constraint, good, bad", [
+    ("int", ["0", "-5", "2147483647"], ["x", "1.5", "2147483648"]),
+    ("long", ["9223372036854775807"], ["9223372036854775808", "a"]),
+    ("bool", ["true", "False"], ["yes", "1"]),
+    ("double", ["1.5", "-2", "3e5"], ["nan", "x", "inf"]),
+    ("float", ["0.25"], ["one"]),
+    ("decimal", ["10.00"], ["ten"]),
+    ("datetime", ["2024-01-31", "2024-01-31T10:00:00", "2024-01-31 10:00"], ["31st Jan", "2024-13-01"]),
+    ("guid", ["0f8fad5b-d9cb-469f-a165-70867728950e"], ["not-a-guid"]),
+    ("alpha", ["abcXYZ"], ["abc1", "a-b"]),
+    ("min(10)", ["10", "99"], ["9", "x"]),
+    ("max(10)", ["10", "-3"], ["11"]),
+    ("range(1,5)", ["1", "5"], ["0", "6"]),
+    ("minlength(3)", ["abc"], ["ab"]),
+    ("maxlength(3)", ["abc"], ["abcd"]),
+    ("length(2)", ["ab"], ["a", "abc"]),
+    ("length(2,3)", ["ab", "abc"], ["a", "abcd"]),
+    ("regex(^\\d{{3}}-\\d{{4}}$)", ["555-1234"], ["55-1234", "555-12345"]),
+    ("int:min(1)", ["1", "50"], ["0", "a"]),
+])
+def test_constraints(constraint, good, bad):
+    template = parse_template(f"c/{{v:{constraint}}}")
+    for value in good:
+        assert template.match(f"c/{value}") == {"v": value}, value
+    for value in bad:
+        assert template.match(f"c/{value}") is None, value
+
+
+def test_an_optional_constrained_parameter():
+    template = parse_template("c/{id:int?}")
+    assert template.match("c") == {}
+    assert template.match("c/3") == {"id": "3"}
+    assert template.match("c/x") is None
+
+
+@pytest.mark.parametrize("template, problem", [
+    ("a/{x", "unclosed"),
+    ("a/x}", "unmatched"),
+    ("a/{}", "empty parameter"),
+    ("a/{x:nope}", "unknown constraint 'nope'"),
+    ("a/{x:min(a)}", "whole-number"),
+    ("a/{x:regex([)}", "not a valid regular expression"),
+    ("a/{*x}/b", "must be the last segment"),
+    ("a/{x?}/b", "followed only by optional"),
+    ("a/{x}{y}", "separated by literal text"),
+    ("a/{x}/{X}", "appears more than once"),
+    ("a//b", "empty segment"),
+    ("a/b?c", "'?'"),
+])
+def test_bad_templates_say_what_is_wrong(template, problem):
+    with pytest.raises(RouteError) as info:
+        parse_template(template)
+    assert problem in str(info.value)
+    assert repr(template) in str(info.value)
+
+
+def test_the_most_specific_route_wins_whatever_the_order():
+    table: RouteTable[str] = RouteTable()
+    table.add("api/{*rest}", None, "catch-all")
+    table.add("api/users/{name}", None, "param")
+    table.add("api/users/{id:int}", None, "constrained")
+    table.add("api/users/me", None, "literal")
+    assert table.match("api/users/me", "GET").target == "literal"
+    assert table.match("api/users/5", "GET").target == "constrained"
+    assert table.match("api/users/bob", "GET").target == "param"
+    assert table.match("api/other/thing", "GET").target == "catch-all"
+
+
+def test_none_when_no_route_matches_and_405_when_only_the_method_is_wrong():
+    table: RouteTable[str] = RouteTable()
+    table.add("api/a", ["get"], "get-a")
+    table.add("api/a", ["POST", "PUT"], "post-a")
+    assert table.match("api/b", "GET") is None
+    result = table.match("api/a", "DELETE")
+    assert isinstance(result, MethodNotAllowed)
+    assert result.allowed == ["GET", "POST", "PUT"]
+    match = table.match("api/a", "put")
+    assert isinstance(match, RouteMatch) and match.target == "post-a"
+
+
+def test_a_method_free_route_takes_every_method():
+    table: RouteTable[str] = RouteTable()
+    table.add("api/any", [], "any")
+    assert table.match("api/any", "PATCH").target == "any"
