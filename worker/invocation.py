@@ -5,14 +5,14 @@ import asyncio
 import os
 import sysconfig
 import traceback
-from concurrent.futures import Executor
+from types import MappingProxyType
 from typing import Any
 
 import azure.functions as func
 
 from .bindings.context import build_context
-from .bindings.convert import BindingError, decode_input, encode_output
-from .bindings.datum import to_datum, trigger_metadata_datums
+from .bindings.convert import BindingError
+from .bindings.datum import trigger_metadata_datums
 from .functions.registry import FunctionInfo
 from .logs import thread_local_storage
 from .protos import pb
@@ -20,6 +20,7 @@ from .protos import pb
 _SUCCESS = pb.StatusResult.Status.Value("Success")
 _FAILURE = pb.StatusResult.Status.Value("Failure")
 _CANCELLED = pb.StatusResult.Status.Value("Cancelled")
+_NO_METADATA: Any = MappingProxyType({})
 _WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: the standard library (concurrent.futures, asyncio): the call machinery above a sync function
 _STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "platstdlib")})
@@ -44,41 +45,58 @@ class ReturnWithoutBinding(RuntimeError):
     """The function returned a value that has nowhere to go."""
 
 
-async def invoke(
-    info: FunctionInfo, request: pb.InvocationRequest, executor: Executor
-) -> pb.InvocationResponse:
-    """Run `info` for `request`; always returns a response, never raises (except cancellation)."""
+def invoke_sync(info: FunctionInfo, request: pb.InvocationRequest) -> pb.InvocationResponse:
+    """Run a plain `def` function for `request` in the calling (pool) thread; never raises."""
+    invocation_id = request.invocation_id
+    thread_local_storage.invocation_id = invocation_id
+    try:
+        kwargs, holders = prepare(info, request)
+        return finish(info, invocation_id, info.func(**kwargs), holders)
+    except BaseException as exc:  # user code may raise SystemExit and friends too
+        return failure_for(invocation_id, exc)
+    finally:
+        thread_local_storage.invocation_id = None
+
+
+async def invoke_async(info: FunctionInfo, request: pb.InvocationRequest) -> pb.InvocationResponse:
+    """Run an `async def` function for `request` on the loop; raises only CancelledError."""
     invocation_id = request.invocation_id
     try:
-        kwargs = decode_arguments(info, request)
-        holders = _add_out_holders(info, kwargs)
-        if info.wants_context:
-            kwargs["context"] = build_context(
-                invocation_id, info.name, info.directory,
-                request.trace_context if request.HasField("trace_context") else None,
-                request.retry_context if request.HasField("retry_context") else None,
-                thread_local_storage,
-            )
-        if info.is_async:
-            result = await info.func(**kwargs)
-        else:
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(executor, _call_sync, info.func, kwargs, invocation_id)
-        return _success(info, invocation_id, result, holders)
+        kwargs, holders = prepare(info, request)
+        return finish(info, invocation_id, await info.func(**kwargs), holders)
     except asyncio.CancelledError:
         raise
-    except BindingError as exc:
+    except BaseException as exc:
+        return failure_for(invocation_id, exc)
+
+
+def failure_for(invocation_id: str, exc: BaseException) -> pb.InvocationResponse:
+    """The Failure response for an exception raised while running an invocation."""
+    if isinstance(exc, BindingError):
         return failure(invocation_id, exc, user_code=False)
-    except ReturnWithoutBinding as exc:
+    if isinstance(exc, ReturnWithoutBinding):
         return failure(invocation_id, exc, user_code=True, with_trace=False)
-    except BaseException as exc:  # user code may raise SystemExit and friends too
-        return failure(invocation_id, exc, user_code=True)
+    return failure(invocation_id, exc, user_code=True)
+
+
+def prepare(info: FunctionInfo, request: pb.InvocationRequest) -> tuple[dict[str, Any], tuple]:
+    """The call's keyword arguments (inputs, Out holders, context) and the Out holders."""
+    kwargs = decode_arguments(info, request)
+    holders = _add_out_holders(info, kwargs) if info.outputs else ()
+    if info.wants_context:
+        kwargs["context"] = build_context(
+            request.invocation_id, info.name, info.directory,
+            request.trace_context if request.HasField("trace_context") else None,
+            request.retry_context if request.HasField("retry_context") else None,
+            thread_local_storage,
+        )
+    return kwargs, holders
 
 
 def decode_arguments(info: FunctionInfo, request: pb.InvocationRequest) -> dict[str, Any]:
-    """Input parameters by name, decoded through their converters."""
+    """Input parameters by name, decoded through the codecs chosen at load."""
     inputs = info.inputs
-    metadata = trigger_metadata_datums(request.trigger_metadata) if info.needs_metadata else {}
+    metadata = trigger_metadata_datums(request.trigger_metadata) if info.needs_metadata else _NO_METADATA
     kwargs: dict[str, Any] = {}
     for binding in request.input_data:
         param = inputs.get(binding.name)
@@ -92,10 +110,7 @@ def decode_arguments(info: FunctionInfo, request: pb.InvocationRequest) -> dict[
                 f"input '{binding.name}' arrived through shared memory, which this worker does not "
                 f"advertise; the host should send it inline"
             )
-        datum = to_datum(binding.data)
-        kwargs[binding.name] = decode_input(
-            param.binding, param.converter, datum, metadata if param.wants_metadata else {}, param.pytype
-        )
+        kwargs[binding.name] = param.codec(binding.data, metadata if param.wants_metadata else _NO_METADATA)
     if len(kwargs) != len(inputs):
         for name in inputs:
             kwargs.setdefault(name, None)
@@ -103,8 +118,6 @@ def decode_arguments(info: FunctionInfo, request: pb.InvocationRequest) -> dict[
 
 
 def _add_out_holders(info: FunctionInfo, kwargs: dict[str, Any]) -> tuple[tuple[Any, OutValue], ...]:
-    if not info.outputs:
-        return ()
     holders = []
     for param in info.outputs:
         holder = OutValue()
@@ -113,24 +126,17 @@ def _add_out_holders(info: FunctionInfo, kwargs: dict[str, Any]) -> tuple[tuple[
     return tuple(holders)
 
 
-def _call_sync(function: Any, kwargs: dict[str, Any], invocation_id: str) -> Any:
-    thread_local_storage.invocation_id = invocation_id
-    try:
-        return function(**kwargs)
-    finally:
-        thread_local_storage.invocation_id = None
-
-
-def _success(
+def finish(
     info: FunctionInfo, invocation_id: str, result: Any, holders: tuple[tuple[Any, OutValue], ...]
 ) -> pb.InvocationResponse:
+    """The Success response: Out values into output_data, the result into return_value."""
     response = pb.InvocationResponse(invocation_id=invocation_id)
     response.result.status = _SUCCESS
     for param, holder in holders:
         value = holder.get()
         if value is None:
             continue
-        data = encode_output(param.binding, param.converter, value, param.pytype)
+        data = param.codec(value)
         if data is not None:
             response.output_data.add(name=param.name, data=data)
     if result is not None:
@@ -140,7 +146,7 @@ def _success(
                 f"function '{info.name}' returned a value of type {type(result).__name__}, but it has "
                 f"no '$return' output binding to send it to; declare one or return None"
             )
-        data = encode_output(returns.binding, returns.converter, result, returns.pytype)
+        data = returns.codec(result)
         if data is not None:
             response.return_value.CopyFrom(data)
     return response

@@ -13,7 +13,7 @@ from .handlers import metadata
 from .protos import pb
 from .settings import CONNECT_TIMEOUT, Settings
 from .state import WorkerState
-from .transport import HostUnreachable, StreamBroken, Transport
+from .transport import HostUnreachable, Transport
 from .watchdog import LoopWatchdog
 
 log = logging.getLogger(console.SYSTEM_LOGGER)
@@ -87,21 +87,18 @@ async def _serve(transport: Transport, state: WorkerState) -> int:
 
 async def _read(transport: Transport, dispatcher: Dispatcher) -> None:
     dispatch = dispatcher.dispatch
-    try:
-        async for message in transport.messages():
-            dispatch(message)
-    except StreamBroken:
-        raise
+    async for message in transport.messages():
+        dispatch(message)
 
 
 async def _drain(state: WorkerState) -> int:
     """After WorkerTerminate: wait for in-flight invocations up to the grace period."""
-    pending = set(state.in_flight.values())
+    pending = state.in_flight_waitables()
     if pending:
-        done, still = await asyncio.wait(pending, timeout=max(0.0, state.grace_period - 0.25))
+        _, still = await asyncio.wait(pending, timeout=max(0.0, state.grace_period - 0.25))
         if still:
             log.warning("grace period over: abandoning %d invocation(s): %s", len(still),
-                        ", ".join(i for i, t in state.in_flight.items() if t in still))
+                        ", ".join(pending[f] for f in still))
     log.info("worker terminating")
     return EXIT_OK
 

@@ -45,6 +45,11 @@ def set_invocation(invocation_id: str | None) -> contextvars.Token:
     return _current_invocation.set(invocation_id)
 
 
+def reset_invocation(token: contextvars.Token) -> None:
+    """Undo `set_invocation` (for threads that serve many invocations)."""
+    _current_invocation.reset(token)
+
+
 def current_invocation_id() -> str | None:
     """The invocation the calling code belongs to, if any."""
     invocation_id = _current_invocation.get()

@@ -32,8 +32,8 @@ class WorkerState:
     executor: ThreadPoolExecutor | None = None
     app_dir: str | None = None
     host_capabilities: dict[str, str] = field(default_factory=dict)
-    #: invocation id → the task answering it
-    in_flight: dict[str, asyncio.Task] = field(default_factory=dict)
+    #: invocation id → the Task (async def) or SyncCall (def) that will answer it
+    in_flight: dict[str, Any] = field(default_factory=dict)
     #: set by WorkerTerminate: (grace period in seconds)
     terminate_requested: asyncio.Event = field(default_factory=asyncio.Event)
     grace_period: float = 5.0
@@ -47,6 +47,15 @@ class WorkerState:
     def reply(self, **content: Any) -> None:
         """Send one message stamped with this worker's request id."""
         self.send(pb.StreamingMessage(request_id=self.request_id, **content))
+
+    def in_flight_waitables(self) -> dict[asyncio.Future, str]:
+        """An awaitable per in-flight invocation (for draining), mapped to its invocation id."""
+        waitables = {}
+        for invocation_id, entry in list(self.in_flight.items()):
+            future = getattr(entry, "future", entry)
+            if future is not None:
+                waitables[asyncio.ensure_future(future) if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)] = invocation_id
+        return waitables
 
     def replace_executor(self) -> None:
         old, self.executor = self.executor, make_executor(self.settings)

@@ -26,7 +26,7 @@ def test_http_function_with_return():
     info = build(main, HTTP)
     assert info.is_http and not info.is_async
     assert info.returns is not None and info.returns.binding.type == "http"
-    assert info.inputs["req"].wants_metadata is True
+    assert info.inputs["req"].wants_metadata is False  # the direct RpcHttp decoder needs no trigger metadata
 
 
 def test_async_function_is_detected():

@@ -17,7 +17,7 @@ from azure.functions.meta import Datum
 
 from worker.protos import pb
 
-__all__ = ["datum_to_rpc_http", "plain_http_return", "HTTP_OUTPUT_ACCEPTS"]
+__all__ = ["datum_to_rpc_http", "plain_http_return", "cookies_from_header", "HTTP_OUTPUT_ACCEPTS"]
 
 #: what an http output binding (or http $return) can be given, for error messages
 HTTP_OUTPUT_ACCEPTS = "func.HttpResponse, str, bytes, or a JSON-serialisable dict/list"
@@ -125,7 +125,12 @@ def _cookie_list(cookies: Any) -> Iterable[Any]:
     return cookies
 
 
-def _cookies_of(cookie: Any) -> Iterable[pb.RpcHttpCookie]:
+def cookies_from_header(set_cookie: str) -> list[pb.RpcHttpCookie]:
+    """The cookies of one `Set-Cookie` header value."""
+    return _cookies_of(set_cookie)
+
+
+def _cookies_of(cookie: Any) -> list[pb.RpcHttpCookie]:
     if isinstance(cookie, str):
         try:
             cookie = SimpleCookie(cookie)

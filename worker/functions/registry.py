@@ -28,6 +28,8 @@ class ParamBinding:
     pytype: Any = None
     #: the converter reads trigger metadata
     wants_metadata: bool = False
+    #: inputs: (TypedData, trigger metadata) → value; outputs: value → TypedData | None
+    codec: Any = None
 
 
 @dataclass(slots=True)

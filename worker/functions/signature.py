@@ -5,7 +5,7 @@ import inspect
 import typing
 from typing import Any, Callable, Mapping
 
-from ..bindings import convert
+from ..bindings import codecs, convert
 from ..bindings.convert import BindingSpec
 from .registry import FunctionInfo, FunctionLoadError, ParamBinding
 
@@ -75,7 +75,7 @@ def build_function_info(
             if implicit_return is None and param.converter.has_implicit_output():
                 implicit_return = param
 
-    returns = implicit_return
+    returns = _implicit_return(implicit_return) if implicit_return is not None else None
     if explicit_return is not None:
         returns = _return_binding(explicit_return, hints.get("return", _UNSET), fail)
 
@@ -160,8 +160,16 @@ def _bind_parameter(
     converter = convert.choose_converter(binding, pytype)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, is_output):
         raise fail(_mismatch(pname, binding, pytype))
-    wants_metadata = (not is_output) and bool(converter.has_trigger_support())
-    return ParamBinding(pname, binding, converter, pytype, wants_metadata)
+    if is_output:
+        return ParamBinding(pname, binding, converter, pytype, False, codecs.output_encoder(binding, converter, pytype))
+    decoder, wants_metadata = codecs.input_decoder(binding, converter, pytype)
+    return ParamBinding(pname, binding, converter, pytype, wants_metadata, decoder)
+
+
+def _implicit_return(trigger: ParamBinding) -> ParamBinding:
+    """The return value goes back through the trigger's own converter (e.g. durable, generic)."""
+    encoder = codecs.output_encoder(trigger.binding, trigger.converter, trigger.pytype)
+    return ParamBinding(trigger.name, trigger.binding, trigger.converter, trigger.pytype, False, encoder)
 
 
 def _return_binding(
@@ -182,7 +190,7 @@ def _return_binding(
             f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding of type "
             f"'{binding.type}'"
         )
-    return ParamBinding(RETURN, binding, converter, pytype, False)
+    return ParamBinding(RETURN, binding, converter, pytype, False, codecs.output_encoder(binding, converter, pytype))
 
 
 def _mismatch(pname: str, binding: BindingSpec, pytype: Any) -> str:

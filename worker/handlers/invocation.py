@@ -1,9 +1,18 @@
-"""InvocationRequest: start the invocation as a task, track it for cancellation, send its answer."""
+"""InvocationRequest: start the invocation, track it for cancellation, send its one answer.
+
+`async def` functions start eagerly on the loop: one that finishes without suspending never
+needs a Task. Plain `def` functions run decode → call → encode in a pool thread, which sends
+the answer itself. Whoever removes the invocation from `state.in_flight` first (the finished
+run or a cancel) is the one that answers, so there is always exactly one response.
+"""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sys
+from concurrent.futures import Future
+from typing import Any, Generator
 
 from .. import invocation, logs
 from ..console import SYSTEM_LOGGER
@@ -14,17 +23,47 @@ from ..state import WorkerState
 log = logging.getLogger(SYSTEM_LOGGER)
 
 
+class SyncCall:
+    """An in-flight plain `def` invocation (its pool future)."""
+
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: Future | None = None
+
+    def done(self) -> bool:
+        return self.future is not None and self.future.done()
+
+    def cancel(self, msg: Any = None) -> bool:
+        return False  # a running thread cannot be stopped; the cancel handler answers instead
+
+
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     request = message.invocation_request
-    invocation_id = request.invocation_id
     refusal = _refusal(request, state)
     if refusal is not None:
-        _answer(state, invocation.failure(invocation_id, refusal, user_code=False, with_trace=False))
+        _answer(state, invocation.failure(request.invocation_id, refusal, user_code=False, with_trace=False))
         return
     info = state.registry.get(request.function_id)
     assert info is not None
-    task = asyncio.get_running_loop().create_task(_run(info, request, state))
-    state.in_flight[invocation_id] = task
+    if info.is_async:
+        _start_async(info, request, state)
+    else:
+        _start_sync(info, request, state)
+
+
+def cancel(invocation_id: str, state: WorkerState) -> bool:
+    """Cancel an in-flight invocation; False if it is not running (already answered)."""
+    entry = state.in_flight.get(invocation_id)
+    if entry is None:
+        return False
+    if isinstance(entry, SyncCall):
+        if state.in_flight.pop(invocation_id, None) is None:
+            return False  # the thread finished first and answered
+        _answer(state, invocation.cancelled(invocation_id, "cancelled by the host; the function's thread runs on but its result is dropped"))
+        return True
+    entry.cancel(f"invocation {invocation_id} cancelled by the host")
+    return True
 
 
 def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | None:
@@ -41,19 +80,84 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
     return LookupError(f"no function with id {request.function_id!r} is loaded in this worker (loaded: {names})")
 
 
-async def _run(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
+# --- plain def: the whole invocation in a pool thread ------------------------------------------
+
+def _start_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
+    call = SyncCall()
+    state.in_flight[request.invocation_id] = call
+    call.future = state.executor.submit(_run_sync, info, request, state)  # type: ignore[union-attr]
+
+
+def _run_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
+    invocation_id = request.invocation_id
+    token = logs.set_invocation(invocation_id)
+    try:
+        response = invocation.invoke_sync(info, request)
+    finally:
+        logs.reset_invocation(token)
+    if state.in_flight.pop(invocation_id, None) is not None:
+        _answer(state, response)
+
+
+# --- async def: eager start on the loop ---------------------------------------------------------
+
+def _start_async(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
+    context = contextvars.copy_context()
+    coro = _run_async(info, request, state)
+    try:
+        awaited = context.run(coro.send, None)
+    except StopIteration:
+        return  # finished without suspending; it has answered
+    task = context.run(asyncio.get_running_loop().create_task, _continue(coro, awaited))
+    state.in_flight[request.invocation_id] = task
+
+
+async def _run_async(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
     invocation_id = request.invocation_id
     logs.set_invocation(invocation_id)
     try:
-        response = await invocation.invoke(info, request, state.executor)
+        response = await invocation.invoke_async(info, request)
     except asyncio.CancelledError:
         response = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
-    finally:
-        state.in_flight.pop(invocation_id, None)
+    state.in_flight.pop(invocation_id, None)
     _answer(state, response)
 
 
+async def _continue(coro: Any, awaited: Any) -> Any:
+    """Drive a coroutine that already ran its first step, as a Task would have."""
+    return await _Resume(coro, awaited)
+
+
+class _Resume:
+    __slots__ = ("coro", "awaited")
+
+    def __init__(self, coro: Any, awaited: Any) -> None:
+        self.coro, self.awaited = coro, awaited
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        return _drive(self.coro, self.awaited)
+
+
+def _drive(coro: Any, awaited: Any) -> Generator[Any, Any, Any]:
+    while True:
+        try:
+            value = yield awaited
+        except BaseException as exc:  # cancellation and errors go to the coroutine's await
+            try:
+                awaited = coro.throw(exc)
+            except StopIteration as stop:
+                return stop.value
+        else:
+            try:
+                awaited = coro.send(value)
+            except StopIteration as stop:
+                return stop.value
+
+
+# --- the answer -----------------------------------------------------------------------------------
+
 def _answer(state: WorkerState, response: pb.InvocationResponse) -> None:
+    """Send the response (from the loop or a pool thread), checked against the size limit."""
     limit = state.max_message_length
     if limit > 0 and response.ByteSize() > limit - 64:
         response = _too_large(response, limit)

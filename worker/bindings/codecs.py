@@ -1,0 +1,119 @@
+"""Per-parameter codecs, chosen once at load: protobuf straight to Python values and back.
+
+HTTP, the hottest path, goes directly between RpcHttp and func.HttpRequest/HttpResponse with
+the same results as the library's converters (a test checks they agree); every other binding
+goes through Datum and the library's converter as protocol §8.1 describes.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import azure.functions as func
+from azure.functions.http import HttpRequest, HttpRequestConverter
+from azure.functions.meta import Datum
+
+from ..protos import pb
+from . import http as _http
+from .convert import BindingSpec, decode_input, encode_output
+from .datum import to_datum
+
+#: (the parameter's TypedData, trigger metadata) → the value passed to the function
+Decoder = Callable[[pb.TypedData, Mapping[str, Datum]], Any]
+#: the function's value → TypedData for the host, or None for "no value"
+Encoder = Callable[[Any], "pb.TypedData | None"]
+
+_FAST_BODY_KINDS = frozenset({"bytes", "string", "json", "stream", None})
+
+
+def input_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> tuple[Decoder, bool]:
+    """The decoder for one input parameter, and whether it reads trigger metadata."""
+    if converter is HttpRequestConverter:
+        return _http_request_decoder(binding, converter, pytype), False
+    return _converter_decoder(binding, converter, pytype), bool(converter.has_trigger_support())
+
+
+def output_encoder(binding: BindingSpec, converter: Any, pytype: Any) -> Encoder:
+    """The encoder for one output parameter or return value."""
+    if binding.type == "http":
+        return _http_response_encoder(binding, converter, pytype)
+
+    def encode(value: Any) -> pb.TypedData | None:
+        return encode_output(binding, converter, value, pytype)
+
+    return encode
+
+
+def _converter_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> Decoder:
+    def decode(data: pb.TypedData, metadata: Mapping[str, Datum]) -> Any:
+        return decode_input(binding, converter, to_datum(data), metadata, pytype)
+
+    return decode
+
+
+def _http_request_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> Decoder:
+    slow = _converter_decoder(binding, converter, pytype)
+
+    def decode(data: pb.TypedData, metadata: Mapping[str, Datum]) -> Any:
+        if data.WhichOneof("data") != "http":
+            return slow(data, metadata)
+        rpc = data.http
+        body = rpc.body
+        kind = body.WhichOneof("data")
+        if kind not in _FAST_BODY_KINDS or rpc.nullable_headers or rpc.nullable_query or rpc.nullable_params:
+            return slow(data, metadata)
+        if kind is None:
+            body_type, value = "bytes", b""
+        elif kind == "stream":
+            body_type, value = "bytes", body.stream
+        else:
+            body_type, value = kind, getattr(body, kind)
+        return HttpRequest(
+            method=rpc.method, url=rpc.url, headers=dict(rpc.headers), params=dict(rpc.query),
+            route_params=dict(rpc.params), body_type=body_type, body=value,
+        )
+
+    return decode
+
+
+def _http_response_encoder(binding: BindingSpec, converter: Any, pytype: Any) -> Encoder:
+    def encode(value: Any) -> pb.TypedData | None:
+        kind = type(value)
+        if kind is str:
+            return pb.TypedData(string=value)
+        if kind is func.HttpResponse:
+            return http_response_typed_data(value)
+        return encode_output(binding, converter, value, pytype)
+
+    return encode
+
+
+def http_response_typed_data(response: func.HttpResponse) -> pb.TypedData:
+    """`TypedData.http` for an HttpResponse, as the library converter + RpcHttp mapping give it.
+
+    Unlike the library converter, the user's response object is left unchanged.
+    """
+    data = pb.TypedData()
+    rpc = data.http
+    rpc.status_code = str(int(response.status_code))
+    headers = rpc.headers
+    set_cookies: list[str] | None = None
+    has_content_type = False
+    for name, value in response.headers.items():
+        lower = name.lower()
+        if lower == "set-cookie":
+            if set_cookies is None:
+                set_cookies = []
+            set_cookies.append(value)
+            continue
+        if lower == "content-type":
+            has_content_type = True
+        headers[name] = value
+    if not has_content_type:
+        mimetype = response.mimetype
+        headers["content-type"] = f"{mimetype}; charset={response.charset}" if mimetype.startswith("text/") else mimetype
+    if set_cookies:
+        for cookie in set_cookies:
+            rpc.cookies.extend(_http.cookies_from_header(cookie))
+    body = response.get_body()
+    rpc.body.bytes = body if body is not None else b""
+    return data
