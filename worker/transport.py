@@ -35,6 +35,7 @@ class Transport:
         self._pending: deque[pb.StreamingMessage | None] = deque()
         self._wakeup: asyncio.Event | None = None
         self._closing = False
+        self._wake_scheduled = False
 
     async def connect(self, timeout: float) -> None:
         """Open the channel and the stream, or raise HostUnreachable."""
@@ -71,10 +72,18 @@ class Transport:
             self._enqueue(message)
         elif self._loop is not None and not self._loop.is_closed():
             self._pending.append(message)  # deque.append is atomic
-            try:
-                self._loop.call_soon_threadsafe(self._wakeup.set)  # type: ignore[union-attr]
-            except RuntimeError:  # loop closed while we were sending: nowhere to deliver
-                pass
+            # Append first, then look: a wake-up already on its way will see this message too,
+            # so threads finishing together cost the loop one wake-up, not one each.
+            if not self._wake_scheduled:
+                self._wake_scheduled = True
+                try:
+                    self._loop.call_soon_threadsafe(self._wake_writer)
+                except RuntimeError:  # loop closed while we were sending: nowhere to deliver
+                    pass
+
+    def _wake_writer(self) -> None:
+        self._wake_scheduled = False
+        self._wakeup.set()  # type: ignore[union-attr]
 
     def _enqueue(self, message: pb.StreamingMessage | None) -> None:
         self._pending.append(message)
