@@ -1,0 +1,37 @@
+"""The example apps the README points at: served by the local host, each shows HTTP with
+parameters and JSON, an async function, logging, a queue output shown as a log line, a queue
+trigger run through admin invoke, and a timer."""
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import pytest
+
+from tests.integration.hostproc import REPO_ROOT, LocalHostProcess
+
+EXAMPLES = {"v2_app": "process_order", "v1_app": "ProcessOrder"}
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_the_example_app_serves_every_feature(example):
+    with LocalHostProcess(os.path.join(REPO_ROOT, "examples", example)) as host:
+        out = host.output()
+        assert re.search(r"(heartbeat|Heartbeat)\s+timer: schedule 0 \*/1 \* \* \* \*", out)
+        assert host.get("/api/hello/Ada").json() == {"message": "Hello, Ada!"}
+        assert host.post("/api/hello", json.dumps({"name": "Bo"})).json()["message"] == "Hello, Bo!"
+        assert host.get("/api/hello").status == 400
+        assert host.get("/api/add/2/40").json()["sum"] == 42
+        assert host.get("/api/add/two/40").status == 404
+        assert host.get("/api/wait/10").text == "waited 10 ms"
+        assert host.get("/api/wait/9999").status == 404  # {ms:int:max(5000)}
+        order = {"item": "book", "quantity": 2}
+        reply = host.post("/api/orders", json.dumps(order))
+        assert reply.status == 202 and reply.json() == {"queued": order}
+        assert host.wait_for_line(r"output queue 'orders': \{\"item\": \"book\", \"quantity\": 2\}")
+        assert host.wait_for_line(r"order for book queued")
+        assert host.wait_for_line(r"saying hello to Ada")
+        name = EXAMPLES[example]
+        assert host.post(f"/admin/functions/{name}", json.dumps({"input": "pen"})).status == 202
+        assert host.wait_for_line(rf"{name} \([0-9a-f]{{8}}\) processing order pen")
