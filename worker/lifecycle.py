@@ -23,9 +23,33 @@ EXIT_OK = 0
 EXIT_LOST = 1
 
 
+#: how long tasks still running at exit (abandoned invocations) get to react to cancellation
+LEFTOVER_TASKS_TIMEOUT = 1.0
+
+
 def run(config: LaunchConfig) -> int:
-    """Run the worker until the host ends the stream or terminates it; return the exit code."""
-    return asyncio.run(_main(config))
+    """Run the worker until the host ends the stream or terminates it; return the exit code.
+
+    Not `asyncio.run`: on its way out it joins every thread of the loop's default executor, so
+    an abandoned invocation waiting in `asyncio.to_thread(...)` would hold the exit until its
+    blocking call returns. The process ends right after this (`os._exit`), threads and all.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(_main(config))
+    finally:
+        try:
+            _cancel_leftovers(loop, LEFTOVER_TASKS_TIMEOUT)
+        finally:
+            loop.close()
+
+
+def _cancel_leftovers(loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        loop.run_until_complete(asyncio.wait(tasks, timeout=timeout))
 
 
 async def _main(config: LaunchConfig) -> int:
@@ -41,7 +65,7 @@ async def _main(config: LaunchConfig) -> int:
         send=transport.send, request_id=config.request_id, settings=settings,
         max_message_length=config.max_message_length,
     )
-    handler = logs.RpcLogHandler(transport.send, config.request_id)
+    handler = logs.RpcLogHandler(transport.send, config.request_id, config.max_message_length)
     logs.install(handler, settings.debug_logging)
     logs.propagate_into_threads()
     console.detach()
@@ -50,7 +74,7 @@ async def _main(config: LaunchConfig) -> int:
     watchdog = LoopWatchdog(settings.blocked_loop_warning, lambda: _async_codes(state))
     watchdog.start()
     try:
-        return await _serve(transport, state)
+        return await _serve(transport, state, handler)
     finally:
         await metadata.shutdown_app(state)
         watchdog.stop()
@@ -59,7 +83,7 @@ async def _main(config: LaunchConfig) -> int:
         state.executor.shutdown(wait=False, cancel_futures=True)  # type: ignore[union-attr]
 
 
-async def _serve(transport: Transport, state: WorkerState) -> int:
+async def _serve(transport: Transport, state: WorkerState, handler: logs.RpcLogHandler) -> int:
     dispatcher = Dispatcher(state)
     reader = asyncio.ensure_future(_read(transport, dispatcher))
     terminate = asyncio.ensure_future(state.terminate_requested.wait())
@@ -71,6 +95,9 @@ async def _serve(transport: Transport, state: WorkerState) -> int:
         reader.cancel()
         return code
     terminate.cancel()
+    # the stream is gone: from here on only the console (stderr for errors) reaches anyone
+    logs.uninstall(handler)
+    console.reattach()
     error = reader.exception()
     lost = len(state.in_flight)
     for task in list(state.in_flight.values()):

@@ -78,23 +78,39 @@ def is_system_logger(name: str) -> bool:
     return any(name == p or name.startswith(p + ".") or name.startswith(p + "_") for p in SYSTEM_PREFIXES)
 
 
-class RpcLogHandler(logging.Handler):
-    """Sends every record as an RpcLog through `send` (which must be thread-safe)."""
+#: room left in a size-limited RpcLog for everything but the message text (ids, category, ...)
+_LOG_ENVELOPE = 1024
 
-    def __init__(self, send: Callable[[pb.StreamingMessage], None], request_id: str = "") -> None:
+
+class RpcLogHandler(logging.Handler):
+    """Sends every record as an RpcLog through `send` (which must be thread-safe).
+
+    With a message size limit (`max_message_length` > 0) longer texts are cut to fit: a message
+    over the limit would make gRPC end the whole stream.
+    """
+
+    def __init__(self, send: Callable[[pb.StreamingMessage], None], request_id: str = "",
+                 max_message_length: int = -1) -> None:
         super().__init__()
         self._send = send
         self._request_id = request_id
+        self._limit = max_message_length
         self.setFormatter(logging.Formatter("%(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            text = self.format(record)
+            if self._limit > 0 and len(text) * 4 + len(record.name) * 4 + _LOG_ENVELOPE > self._limit:
+                text = _fit(text, self._limit - _LOG_ENVELOPE - len(record.name.encode()), self._limit)
             log = pb.RpcLog(
                 category=record.name,
                 level=rpc_level(record.levelno),
-                message=self.format(record),
                 log_category=_SYSTEM if is_system_logger(record.name) else _USER,
             )
+            try:
+                log.message = text
+            except UnicodeEncodeError:  # lone surrogates (undecodable file names, ...): escaped
+                log.message = text.encode("utf-8", "backslashreplace").decode("utf-8")
             invocation_id = getattr(record, "invocation_id", None) or current_invocation_id()
             if invocation_id:
                 log.invocation_id = invocation_id
@@ -103,6 +119,17 @@ class RpcLogHandler(logging.Handler):
             raise
         except Exception:
             self.handleError(record)
+
+
+def _fit(text: str, max_bytes: int, limit: int) -> str:
+    """`text` cut to `max_bytes` of UTF-8, saying so, when it is longer."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return text
+    note = (f" ... [log message truncated: it has {len(data)} bytes, over the host's message "
+            f"size limit of {limit} bytes]")
+    keep = max(0, max_bytes - len(note.encode()))
+    return data[:keep].decode("utf-8", "ignore") + note
 
 
 def install(handler: RpcLogHandler, debug: bool) -> None:

@@ -44,7 +44,8 @@ class Transport:
         self._wakeup = asyncio.Event()
         options = [
             ("grpc.max_send_message_length", self.max_message_length),
-            ("grpc.max_receive_message_length", self.max_message_length),
+            # the limit is the host's, for what we send it; whatever it sends us, we read
+            ("grpc.max_receive_message_length", -1),
         ]
         self._channel = grpc.aio.insecure_channel(self.target, options=options)
         try:

@@ -18,7 +18,8 @@ from .console import SYSTEM_LOGGER
 
 log = logging.getLogger(SYSTEM_LOGGER)
 _WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_INVOKE_CODE_NAMES = frozenset({"invoke"})
+#: worker frames that hold the running invocation's `invocation_id` local (invocation.invoke_async)
+_INVOKE_CODE_NAMES = frozenset({"invoke_async"})
 
 
 class LoopWatchdog:
