@@ -1,0 +1,40 @@
+"""Launcher the Functions host runs (``defaultWorkerPath`` in worker.config.json): puts the app's
+``.python_packages`` on the path and runs ``python -m worker`` with the same arguments."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+PREFIX = "LanguageWorkerConsoleLog"
+
+
+def _app_packages() -> list[str]:
+    root = os.environ.get("AzureWebJobsScriptRoot") or os.getcwd()
+    packages = os.path.join(root, ".python_packages", "lib", "site-packages")
+    return [packages] if os.path.isdir(packages) else []
+
+
+def main() -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    # this file is named worker.py: look for the worker package without finding ourselves
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+    paths = _app_packages() + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    sys.path[:0] = paths
+    if importlib.util.find_spec("worker") is None:
+        sys.stderr.write(f"{PREFIX} ERROR: the quickfunc worker is not installed for "
+                         f"{sys.executable}; run `{sys.executable} -m pip install "
+                         "quickfunc-worker` (or set defaultExecutablePath to a Python that has "
+                         "it)\n")
+        return 1
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    argv = [sys.executable, "-m", "worker", *sys.argv[1:]]
+    sys.stdout.flush()
+    if os.name == "posix":
+        os.execv(sys.executable, argv)  # same process id, as the host expects
+    return subprocess.call(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
