@@ -87,7 +87,8 @@ class LocalHostProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker.host", self.app, "--port", "0", *self.args],
             cwd=REPO_ROOT, env=host_env(self.env), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8")
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+            start_new_session=True)  # its own process group, like a shell job
         threading.Thread(target=self._pump, daemon=True).start()
         line = self.wait_for_line(_LISTENING, self.start_timeout)
         match = _LISTENING.search(line or "")
@@ -147,6 +148,11 @@ class LocalHostProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         return self.proc.wait(timeout)
+
+    def press_ctrl_c(self) -> None:
+        """What a terminal does on Ctrl-C: SIGINT to the host's whole process group."""
+        assert self.proc is not None
+        os.killpg(os.getpgid(self.proc.pid), signal.SIGINT)
 
     def close(self) -> None:
         """Stop the host (and, should it have left any, its worker processes)."""

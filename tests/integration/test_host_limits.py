@@ -59,3 +59,18 @@ def test_a_header_line_over_the_limit_is_431(host):
 
 def test_the_host_still_serves_after_refusing(host):
     assert host.get("/api/hello/fine").status == 200
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(host):
+    with socket.create_connection(("127.0.0.1", _port(host)), timeout=10) as sock:
+        sock.sendall(b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                     b"Expect: 100-continue\r\n\r\n")
+        interim = sock.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(b"hello")
+        final = b""
+        while b'"length": 5' not in final:
+            chunk = sock.recv(4096)
+            assert chunk, final
+            final += chunk
+    assert final.startswith(b"HTTP/1.1 200")

@@ -45,24 +45,24 @@ def test_four_workers_start_and_four_distinct_pids_answer(four_workers):
     assert {r.json()["pid"] for r in replies} == set(pids)
 
 
-def _best_time(host: LocalHostProcess, attempts: int = 2) -> float:
-    _parallel(host, f"/api/work?spin={SPIN // 10}", 4)  # warm up
-    times = []
-    for _ in range(attempts):
-        replies, seconds = _parallel(host, f"/api/work?spin={SPIN}", REQUESTS)
-        assert all(r.status == 200 for r in replies)
-        times.append(seconds)
-    return min(times)
+def _timed_round(host: LocalHostProcess) -> float:
+    replies, seconds = _parallel(host, f"/api/work?spin={SPIN}", REQUESTS)
+    assert all(r.status == 200 for r in replies)
+    return seconds
 
 
 def test_cpu_bound_throughput_goes_up_with_four_workers(one_worker, four_workers):
     if (os.cpu_count() or 1) < 2:
         pytest.fail("this measurement needs at least 2 CPUs")
-    single = _best_time(one_worker)
-    multi = _best_time(four_workers)
-    speedup = single / multi
-    print(f"\n{REQUESTS} CPU-bound requests: 1 worker {single:.2f}s, 4 workers {multi:.2f}s, "
-          f"speed-up {speedup:.2f}x on {os.cpu_count()} CPUs")
+    for host in (one_worker, four_workers):  # warm up
+        _parallel(host, f"/api/work?spin={SPIN // 10}", 4)
+    single, multi = [], []
+    for _ in range(3):  # interleaved, best of each: robust to other load on the machine
+        single.append(_timed_round(one_worker))
+        multi.append(_timed_round(four_workers))
+    speedup = min(single) / min(multi)
+    print(f"\n{REQUESTS} CPU-bound requests: 1 worker {min(single):.2f}s, 4 workers "
+          f"{min(multi):.2f}s, speed-up {speedup:.2f}x on {os.cpu_count()} CPUs")
     assert speedup >= 1.4, (single, multi)
 
 
@@ -86,8 +86,8 @@ def test_a_worker_killed_mid_request_gives_500_then_it_is_restarted():
         assert host.get("/api/hello/again").json()["greeting"] == "Hello, again!"
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_drains_in_flight_requests_then_terminates_the_workers(sig):
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_a_signal_drains_in_flight_requests_then_terminates_the_workers(how):
     host = LocalHostProcess(app_path("host_v2"), env={"FUNCTIONS_WORKER_PROCESS_COUNT": "2"})
     with host:
         pids = host.worker_pids()
@@ -95,7 +95,10 @@ def test_a_signal_drains_in_flight_requests_then_terminates_the_workers(sig):
             pending = [pool.submit(host.get, f"/api/work?sleep={s}", timeout=30)
                        for s in (1.0, 1.5)]
             time.sleep(0.4)
-            host.proc.send_signal(sig)
+            if how == "ctrl-c":
+                host.press_ctrl_c()  # the workers must not get it: they run in their own group
+            else:
+                host.proc.send_signal(signal.SIGTERM)
             replies = [p.result(timeout=20) for p in pending]
         assert [r.status for r in replies] == [200, 200]
         assert host.proc.wait(20) == 0

@@ -42,6 +42,10 @@ async def read_body(request: web.BaseRequest, limit: int) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:
         raise BodyTooLarge()
+    if (request.headers.get("Expect", "").lower() == "100-continue"
+            and request.version >= (1, 1)):
+        # the client waits for this before sending the body (curl does for large bodies)
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     body = bytearray()
     async for chunk in request.content.iter_chunked(_READ_CHUNK):
         body += chunk

@@ -1,8 +1,5 @@
-"""Route templates as the Functions host understands them (ASP.NET Core syntax).
-
-``users/{id:int}/items/{name?}``, ``{*rest}``, ``{x=5}``, constraints, and a table that picks the
-most specific route, telling "no such route" (404) from "wrong method" (405).
-"""
+"""Route templates as the Functions host understands them (ASP.NET Core syntax: ``{id:int}``,
+``{name?}``, ``{*rest}``), and a table picking the most specific route, or telling 404 from 405."""
 from __future__ import annotations
 
 import math
