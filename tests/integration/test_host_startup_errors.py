@@ -79,3 +79,20 @@ def test_an_app_that_fails_to_index_stops_the_host_with_the_error(app):
     leftovers = [p for p in psutil.process_iter(["cmdline", "cwd"])
                  if p.info["cwd"] == str(app) and "--functions-worker-id" in (p.info["cmdline"] or [])]
     assert leftovers == []
+
+
+def test_a_python_that_does_not_exist_is_named(app):
+    result = run_host_command(str(app), "--python", "/nonexistent/python3")
+    assert result.returncode == 1
+    assert "could not start the worker with /nonexistent/python3" in result.stdout
+
+
+def test_a_worker_that_exits_at_once_is_reported_with_its_output(app, tmp_path):
+    fake = tmp_path / "fake_python"
+    fake.write_text("#!/bin/sh\necho 'this is not a worker' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    result = run_host_command(str(app), "--python", str(fake),
+                              env={"FUNCTIONS_WORKER_PROCESS_COUNT": "3"})
+    assert result.returncode == 1
+    assert "exited with code 3 before connecting" in result.stdout
+    assert "this is not a worker" in result.stdout

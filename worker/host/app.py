@@ -94,7 +94,10 @@ class LocalHost:
                             version, self.pool.pids, lines, shown_keys, self.base_url)
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
-        await self._invoker().run_reported(spec, timer_inputs(spec, payload), reason)
+        try:
+            await self._invoker().run_reported(spec, timer_inputs(spec, payload), reason)
+        except Exception as exc:  # keep the timer going; say what went wrong
+            self.console.error(f"timer {spec.name} could not fire: {exc!r}")
 
     # ---- shutdown ------------------------------------------------------------------------------
 

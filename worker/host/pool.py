@@ -51,6 +51,24 @@ def _describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
+async def _all(coroutines: list) -> None:
+    """Run together; on the first failure cancel the rest (no half-started workers), re-raise."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
 @dataclass
 class WorkerSlot:
     """One place in the pool; its process is replaced when it dies."""
@@ -120,10 +138,9 @@ class WorkerPool:
         """Start every worker; index through the first; load every function in each."""
         self._port = await self.server.start("127.0.0.1", 0)
         try:
-            await asyncio.gather(*(self._launch(slot) for slot in self.slots))
+            await _all([self._launch(slot) for slot in self.slots])
             self.catalog = await self._index(self.slots[0])
-            await asyncio.gather(*(self._load(slot, record=slot.index == 0)
-                                   for slot in self.slots))
+            await _all([self._load(slot, record=slot.index == 0) for slot in self.slots])
         except BaseException:
             await self.stop()
             raise
