@@ -15,6 +15,7 @@ from azure.functions.meta import Datum
 from ..protos import pb
 from . import http as _http
 from .convert import BindingSpec, decode_input, encode_output
+from .convert import _unsupported_input as unsupported_input
 from .datum import to_datum
 
 #: (the parameter's TypedData, trigger metadata) → the value passed to the function
@@ -25,11 +26,30 @@ Encoder = Callable[[Any], "pb.TypedData | None"]
 _FAST_BODY_KINDS = frozenset({"bytes", "string", "json", "stream", None})
 
 
+#: binding types whose library converter turns any other kind of data into a half-made object
+#: (its `.body` raises AttributeError later): those kinds are refused at decoding instead
+_TEXT_ONLY = frozenset({"string", "json", "bytes"})
+_ACCEPTED_KINDS = {"orchestrationTrigger": _TEXT_ONLY, "entityTrigger": _TEXT_ONLY}
+
+
 def input_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> tuple[Decoder, bool]:
     """The decoder for one input parameter, and whether it reads trigger metadata."""
     if converter is HttpRequestConverter:
         return _http_request_decoder(binding, converter, pytype), False
-    return _converter_decoder(binding, converter, pytype), bool(converter.has_trigger_support())
+    decoder = _converter_decoder(binding, converter, pytype)
+    accepted = _ACCEPTED_KINDS.get(binding.type)
+    if accepted is not None:
+        decoder = _only_kinds(decoder, binding, accepted)
+    return decoder, bool(converter.has_trigger_support())
+
+
+def _only_kinds(decode: Decoder, binding: BindingSpec, accepted: frozenset[str]) -> Decoder:
+    def checked(data: pb.TypedData, metadata: Mapping[str, Datum]) -> Any:
+        if data.WhichOneof("data") not in accepted:
+            raise unsupported_input(binding, to_datum(data))
+        return decode(data, metadata)
+
+    return checked
 
 
 def output_encoder(binding: BindingSpec, converter: Any, pytype: Any) -> Encoder:
