@@ -561,6 +561,9 @@ def _read_function_json(path: str) -> dict:
             text = f.read()
     except OSError as exc:
         raise FunctionJsonError(path, "", f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise FunctionJsonError(
+            path, "", f"not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from exc
     try:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
