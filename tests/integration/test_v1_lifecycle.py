@@ -156,3 +156,20 @@ def test_environment_reload_replaces_env_and_changes_cwd(tmp_path):
     assert resp.result.status == SUCCESS, failure_text(resp)
     info = json.loads(resp.return_value.http.body.bytes)
     assert info == {"new_setting": "specialized", "old_setting": None, "cwd": APP}
+
+
+def test_async_functions_run_in_their_own_task_so_timeouts_cancel_only_them(worker):
+    """asyncio.timeout() (and aiohttp's timers) cancel `current_task()`: it must be the invocation's."""
+    function_id = worker.function_id("OwnTask")
+
+    async def go():
+        requests = [build_invocation(function_id, {"req": http("GET", "http://x/api/own")}) for _ in range(3)]
+        responses = [await worker.channel.invoke(r, timeout=10) for r in requests]
+        await worker.channel.status(timeout=5)  # the stream reader is still alive
+        return responses
+
+    responses = worker.run(go())
+    assert [r.result.status for r in responses] == [SUCCESS] * 3
+    assert [r.return_value.string for r in responses] == [
+        f"own task: True; distinct tasks so far: {n}" for n in (1, 2, 3)
+    ]

@@ -1,18 +1,17 @@
 """InvocationRequest: start the invocation, track it for cancellation, send its one answer.
 
-`async def` functions start eagerly on the loop: one that finishes without suspending never
-needs a Task. Plain `def` functions run decode → call → encode in a pool thread, which sends
+`async def` functions run as Tasks on the loop (started eagerly where Python has eager tasks,
+3.12+). Plain `def` functions run decode → call → encode in a pool thread, which sends
 the answer itself. Whoever removes the invocation from `state.in_flight` first (the finished
 run or a cancel) is the one that answers, so there is always exactly one response.
 """
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import sys
 from concurrent.futures import Future
-from typing import Any, Generator
+from typing import Any
 
 from .. import invocation, logs
 from ..console import SYSTEM_LOGGER
@@ -21,6 +20,7 @@ from ..protos import pb
 from ..state import WorkerState
 
 log = logging.getLogger(SYSTEM_LOGGER)
+_EAGER_TASKS = sys.version_info >= (3, 12)
 
 
 class SyncCall:
@@ -102,13 +102,13 @@ def _run_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerSt
 # --- async def: eager start on the loop ---------------------------------------------------------
 
 def _start_async(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
-    context = contextvars.copy_context()
     coro = _run_async(info, request, state)
-    try:
-        awaited = context.run(coro.send, None)
-    except StopIteration:
-        return  # finished without suspending; it has answered
-    task = context.run(asyncio.get_running_loop().create_task, _continue(coro, awaited))
+    if _EAGER_TASKS:  # the first step runs now, inside its own Task (so current_task() is right)
+        task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
+        if task.done():
+            return  # finished without suspending; it has answered
+    else:
+        task = asyncio.get_running_loop().create_task(coro)
     state.in_flight[request.invocation_id] = task
 
 
@@ -121,37 +121,6 @@ async def _run_async(info: FunctionInfo, request: pb.InvocationRequest, state: W
         response = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
     state.in_flight.pop(invocation_id, None)
     _answer(state, response)
-
-
-async def _continue(coro: Any, awaited: Any) -> Any:
-    """Drive a coroutine that already ran its first step, as a Task would have."""
-    return await _Resume(coro, awaited)
-
-
-class _Resume:
-    __slots__ = ("coro", "awaited")
-
-    def __init__(self, coro: Any, awaited: Any) -> None:
-        self.coro, self.awaited = coro, awaited
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        return _drive(self.coro, self.awaited)
-
-
-def _drive(coro: Any, awaited: Any) -> Generator[Any, Any, Any]:
-    while True:
-        try:
-            value = yield awaited
-        except BaseException as exc:  # cancellation and errors go to the coroutine's await
-            try:
-                awaited = coro.throw(exc)
-            except StopIteration as stop:
-                return stop.value
-        else:
-            try:
-                awaited = coro.send(value)
-            except StopIteration as stop:
-                return stop.value
 
 
 # --- the answer -----------------------------------------------------------------------------------
