@@ -6,6 +6,7 @@ import logging
 from .. import messages
 from ..bindings.convert import BindingSpec
 from ..console import SYSTEM_LOGGER
+from ..functions.app_folder import app_folder, check_function_folder, check_indexed_folder
 from ..functions.loader import V1Target, load_entry_point
 from ..functions.registry import FunctionLoadError
 from ..functions.signature import build_function_info
@@ -37,9 +38,12 @@ def load(request: pb.FunctionLoadRequest, state: WorkerState) -> pb.FunctionLoad
     if function_id in state.registry:
         return pb.FunctionLoadResponse(function_id=function_id, result=messages.success())
     try:
+        folder = app_folder(state.app_dir)
         if _is_worker_indexed(metadata):
+            check_indexed_folder(metadata.name or function_id, metadata.directory, folder)
             info = metadata_handler.load_indexed(state, function_id, metadata)
         else:
+            check_function_folder(metadata.name, metadata.directory, metadata.script_file, folder)
             info = _load_v1(function_id, metadata)
     except FunctionLoadError as exc:
         return _failed(state, function_id, str(exc), getattr(exc, "stack_trace", ""), "FunctionLoadError")

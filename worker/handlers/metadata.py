@@ -9,6 +9,7 @@ from google.protobuf.duration_pb2 import Duration
 
 from .. import messages
 from ..console import SYSTEM_LOGGER
+from ..functions.app_folder import app_folder, not_the_app_folder, same_folder
 from ..functions.indexer import AppIndex, IndexedFunction, RetryPolicy, index_app
 from ..functions.registry import FunctionInfo, FunctionLoadError
 from ..protos import pb
@@ -22,8 +23,14 @@ _EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     app_dir = message.functions_metadata_request.function_app_directory or state.app_dir or os.getcwd()
+    folder = app_folder(state.app_dir)
     try:
-        response = _respond(app_index(state, app_dir))
+        if same_folder(app_dir, folder):
+            response = _respond(app_index(state, app_dir))
+        else:  # never import code from a folder the host did not name as the app's
+            text = not_the_app_folder(app_dir, folder)
+            log.error("%s", text)
+            response = pb.FunctionMetadataResponse(result=messages.failure(text, exc_type="FunctionIndexError"))
     except Exception as exc:  # a bug of ours: still answer, or the host waits for its timeout
         log.exception("internal error while indexing %s", app_dir)
         response = pb.FunctionMetadataResponse(
