@@ -6,13 +6,15 @@ one function per binding type and annotation, each reading everything its input 
 
 Most examples run in this process through the worker's own dispatcher and handlers (``send``
 collects the messages); fewer run through a real worker subprocess over gRPC, to show that the
-process survives them too.
+process survives them too. ``FUZZ_EXAMPLES=1000 python -m pytest tests/integration/test_fuzz_bindings.py``
+runs a deeper search in process (default 60 examples per binding).
 """
 from __future__ import annotations
 
 import asyncio
 import functools
 import logging
+import os
 import uuid
 
 import pytest
@@ -134,7 +136,7 @@ def _check(answers: list[pb.InvocationResponse], request: pb.InvocationRequest,
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.function)
-@settings(FUZZ, max_examples=60)
+@settings(FUZZ, max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")))
 @given(data=typed_data(), metadata=TRIGGER_METADATA)
 def test_any_typed_data_and_trigger_metadata_give_one_clean_answer(in_process, target, data, metadata):
     request = _request(in_process.function_ids[target.function], target, data, metadata)

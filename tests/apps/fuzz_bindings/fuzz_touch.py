@@ -11,8 +11,10 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-#: accessors that parse user data: bad data makes them raise ValueError, which a function handles
-PARSERS = frozenset({"get_json", "form", "files"})
+#: accessors that parse raw data on first use — the body (get_json, form, files), a raw Datum's
+#: JSON (python_value, python_type), an event's JSON trigger metadata (EventHubEvent.metadata):
+#: bad data makes them raise ValueError, which a careful function handles
+PARSERS = frozenset({"get_json", "form", "files", "python_value", "python_type", "metadata"})
 #: zero-argument methods that read the value
 READERS = frozenset({"read"})
 _MAX_DEPTH = 4
