@@ -63,6 +63,10 @@ def read_json_file(path: str) -> JsonFile:
             text = f.read()
     except OSError as exc:
         raise SettingsFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SettingsFileError(
+            path, f"is not UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8"
+        ) from None
     scan = _Scanner(text)
     scan.run()
     try:
