@@ -49,3 +49,24 @@ def test_the_header_comes_before_the_code_query_parameter():
     assert key_from_request({"x-functions-key": "h"}, {"code": "q"}) == "h"
     assert key_from_request({}, {"code": "q"}) == "q"
     assert key_from_request({}, {}) is None
+
+
+def test_keys_are_compared_in_constant_time_with_no_early_exit(monkeypatch):
+    """Every candidate key goes through hmac.compare_digest, even after one matched."""
+    import hmac
+
+    import worker.host.auth as auth
+
+    calls = []
+    real = hmac.compare_digest
+
+    def recording(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(auth.hmac, "compare_digest", recording)
+    assert RING.allows("function", "special", "master") is True  # the first candidate matches
+    assert [b for _, b in calls] == [b"master", b"host", b"own"]
+    calls.clear()
+    assert RING.allows("function", "special", "nope") is False
+    assert len(calls) == 3 and all(a == b"nope" for a, _ in calls)
