@@ -15,6 +15,8 @@ FALSE_WORDS = frozenset({"0", "false", "f", "no", "n"})
 DEFAULT_SCRIPT_FILE = "function_app.py"
 #: how long the worker waits for the host's gRPC server before giving up (seconds)
 CONNECT_TIMEOUT = 5.0
+#: the event loops the worker can run on (`PYTHON_WORKER_EVENT_LOOP`)
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 #: how long an async function may hold the event loop before a warning names it (seconds)
 DEFAULT_BLOCKED_LOOP_WARNING = 1.0
 
@@ -49,6 +51,8 @@ class Settings:
     script_root: str | None = None
     #: seconds an async function may block the loop before a warning (0 = off)
     blocked_loop_warning: float = DEFAULT_BLOCKED_LOOP_WARNING
+    #: "auto" (uvloop when installed), "uvloop" or "asyncio"
+    event_loop: str = "auto"
     #: problems found while reading the settings, to be logged by the caller
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -57,6 +61,12 @@ class Settings:
         env = os.environ if env is None else env
         problems: list[str] = []
         threads = _positive_int(env, "PYTHON_THREADPOOL_THREAD_COUNT", problems)
+        event_loop = (env.get("PYTHON_WORKER_EVENT_LOOP") or "auto").strip().lower()
+        if event_loop not in EVENT_LOOPS:
+            problems.append(
+                f"PYTHON_WORKER_EVENT_LOOP={event_loop!r} is not one of {', '.join(EVENT_LOOPS)}; using auto"
+            )
+            event_loop = "auto"
         blocked = _non_negative_float(
             env, "PYTHON_BLOCKED_LOOP_WARNING_SECONDS", DEFAULT_BLOCKED_LOOP_WARNING, problems
         )
@@ -68,6 +78,7 @@ class Settings:
             rollback_cwd=_flag(env, "PYTHON_ROLLBACK_CWD_PATH"),
             script_root=env.get("AzureWebJobsScriptRoot") or None,
             blocked_loop_warning=blocked,
+            event_loop=event_loop,
             warnings=tuple(problems),
         )
 

@@ -33,3 +33,34 @@ def test_invalid_thread_count_warns_and_uses_default():
 def test_false_like_and_unknown_flag_words():
     assert Settings.from_env({"PYTHON_ENABLE_DEBUG_LOGGING": "off"}).debug_logging is False
     assert Settings.from_env({"PYTHON_ENABLE_DEBUG_LOGGING": " TRUE "}).debug_logging is True
+
+
+def test_event_loop_choice():
+    assert Settings.from_env({}).event_loop == "auto"
+    assert Settings.from_env({"PYTHON_WORKER_EVENT_LOOP": " UVLOOP "}).event_loop == "uvloop"
+    bad = Settings.from_env({"PYTHON_WORKER_EVENT_LOOP": "trio"})
+    assert bad.event_loop == "auto" and any("PYTHON_WORKER_EVENT_LOOP" in w for w in bad.warnings)
+
+
+def test_the_chosen_event_loop_is_built():
+    import asyncio
+
+    from worker.lifecycle import new_event_loop
+
+    plain = new_event_loop("asyncio")
+    try:
+        assert type(plain).__module__.startswith("asyncio")
+    finally:
+        plain.close()
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        expected = "asyncio"
+    else:
+        expected = "uvloop"
+    auto = new_event_loop("auto")
+    try:
+        assert type(auto).__module__.split(".")[0] == expected
+    finally:
+        auto.close()
+    assert isinstance(auto, asyncio.AbstractEventLoop)

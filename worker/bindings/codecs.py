@@ -79,16 +79,23 @@ def _http_request_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> 
         rpc = data.http
         body = rpc.body
         kind = body.WhichOneof("data")
-        if kind not in _FAST_BODY_KINDS or rpc.nullable_headers or rpc.nullable_query or rpc.nullable_params:
+        if kind not in _FAST_BODY_KINDS:
+            return slow(data, metadata)
+        headers = dict(rpc.headers)
+        # the nullable maps replace the plain ones only when a worker asks for them; a request
+        # with plain headers never has them, so they are looked at only when there are none
+        if not headers and (rpc.nullable_headers or rpc.nullable_query or rpc.nullable_params):
             return slow(data, metadata)
         if kind is None:
             body_type, value = "bytes", b""
+        elif kind == "bytes":
+            body_type, value = "bytes", body.bytes
         elif kind == "stream":
             body_type, value = "bytes", body.stream
         else:
             body_type, value = kind, getattr(body, kind)
         return HttpRequest(
-            method=rpc.method, url=rpc.url, headers=dict(rpc.headers), params=dict(rpc.query),
+            method=rpc.method, url=rpc.url, headers=headers, params=dict(rpc.query),
             route_params=dict(rpc.params), body_type=body_type, body=value,
         )
 
