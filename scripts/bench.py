@@ -46,6 +46,7 @@ import psutil  # noqa: E402
 from worker.host.channel import (RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
                                  build_invocation, discover_v1_functions, http_request)
 from worker.host.process import WorkerCommand, WorkerProcess  # noqa: E402
+from worker.host.startup import wait_connected
 from worker.protos import pb  # noqa: E402
 
 APPS_DIR = os.path.join(REPO_ROOT, "scripts", "bench_apps")
@@ -249,22 +250,8 @@ def worker_env() -> dict[str, str]:
 
 
 async def connect(server: RpcServer, process: WorkerProcess) -> WorkerChannel:
-    """The process's channel once it sent StartStream, or an error naming what it printed."""
-    connected = asyncio.ensure_future(server.wait_for_worker(process.worker_id, CONNECT_TIMEOUT))
-    exited = asyncio.ensure_future(process.wait())
-    try:
-        await asyncio.wait({connected, exited}, timeout=CONNECT_TIMEOUT + 1,
-                           return_when=asyncio.FIRST_COMPLETED)
-        if connected.done():
-            return connected.result()
-        if exited.done():
-            raise RuntimeError(f"{process.argv[:3]} exited with code {exited.result()} before "
-                               f"connecting:\n{process.tail()}")
-        raise asyncio.TimeoutError(f"no StartStream within {CONNECT_TIMEOUT}s:\n{process.tail()}")
-    finally:
-        for task in (connected, exited):
-            task.cancel()
-        await asyncio.gather(connected, exited, return_exceptions=True)
+    """The worker's channel once it sent StartStream, or an error naming what it printed."""
+    return await wait_connected(server, process, CONNECT_TIMEOUT)
 
 
 def load_metadata(indexed: pb.RpcFunctionMetadata) -> pb.RpcFunctionMetadata:

@@ -13,6 +13,7 @@ from typing import AsyncIterator, Callable, Mapping
 from worker.host.channel import (RpcServer, WorkerChannel, build_invocation,
                                  discover_v1_functions)
 from worker.host.process import OutputLine, WorkerCommand, WorkerProcess
+from worker.host.startup import wait_connected
 from worker.protos import pb
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,25 +68,6 @@ def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-async def _connect(server: RpcServer, process: WorkerProcess, timeout: float) -> WorkerChannel:
-    """The worker's channel, or a clear error if the process exits or stays silent first."""
-    connected = asyncio.ensure_future(server.wait_for_worker(process.worker_id, timeout))
-    exited = asyncio.ensure_future(process.wait())
-    try:
-        await asyncio.wait({connected, exited}, timeout=timeout + 1,
-                           return_when=asyncio.FIRST_COMPLETED)
-        if connected.done():
-            return connected.result()
-        if exited.done():
-            raise RuntimeError(f"worker exited with code {exited.result()} before connecting:\n"
-                               f"{process.tail()}")
-        raise asyncio.TimeoutError(f"worker did not connect within {timeout}s:\n{process.tail()}")
-    finally:
-        for task in (connected, exited):
-            task.cancel()
-        await asyncio.gather(connected, exited, return_exceptions=True)
-
-
 async def _shutdown(host_channel: WorkerChannel | None, process: WorkerProcess,
                     server: RpcServer, exit_timeout: float) -> None:
     if host_channel is not None:
@@ -120,7 +102,7 @@ async def start_worker(app_dir: str, env: Mapping[str, str] | None = None,
     try:
         server.expect(process.worker_id)
         await process.start("127.0.0.1", port, app_dir, _environment(env), inherit_env=False)
-        channel = await _connect(server, process, connect_timeout)
+        channel = await wait_connected(server, process, connect_timeout)
         host = FakeHost(channel, process, server, app_dir)
         if init:
             host.init_response = await channel.init(

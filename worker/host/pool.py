@@ -3,7 +3,6 @@ pick the least busy one per invocation, restart any that dies, terminate them at
 from __future__ import annotations
 
 import asyncio
-import signal
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -11,6 +10,7 @@ from worker.host.catalog import Catalog, catalog_from_folders, catalog_from_meta
 from worker.host.channel import RpcServer, WorkerChannel, WorkerGone
 from worker.host.config import HostConfig
 from worker.host.process import OutputLine, WorkerCommand, WorkerProcess
+from worker.host.startup import WorkerDidNotConnect, describe_exit, wait_connected
 from worker.protos import pb
 
 __all__ = ["StartupError", "WorkerCrashed", "InvocationTimedOut", "NoWorkerAvailable",
@@ -38,17 +38,6 @@ class InvocationTimedOut(Exception):
 
 class NoWorkerAvailable(Exception):
     """Every worker process is down and none came back in time."""
-
-
-def _describe_exit(code: int | None) -> str:
-    if code is None:
-        return "stopped answering"
-    if code < 0:
-        try:
-            return f"was killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"was killed by signal {-code}"
-    return f"exited with code {code}"
 
 
 async def _all(coroutines: list) -> None:
@@ -180,24 +169,10 @@ class WorkerPool:
 
     async def _connect(self, process: WorkerProcess, timeout: float) -> WorkerChannel:
         """The worker's channel, or a StartupError with its output if it exits or stays silent."""
-        connected = asyncio.ensure_future(self.server.wait_for_worker(process.worker_id, timeout))
-        exited = asyncio.ensure_future(process.wait())
         try:
-            await asyncio.wait({connected, exited}, timeout=timeout + 1,
-                               return_when=asyncio.FIRST_COMPLETED)
-            if connected.done() and not connected.exception():
-                return connected.result()
-            tail = process.tail(15)
-            if exited.done():
-                raise StartupError(f"the worker process (pid {process.pid}) "
-                                   f"{_describe_exit(exited.result())} before connecting. "
-                                   f"Its last output:\n{tail}")
-            raise StartupError(f"the worker process (pid {process.pid}) did not connect within "
-                               f"{timeout:g}s. Its last output:\n{tail}")
-        finally:
-            for task in (connected, exited):
-                task.cancel()
-            await asyncio.gather(connected, exited, return_exceptions=True)
+            return await wait_connected(self.server, process, timeout)
+        except WorkerDidNotConnect as exc:
+            raise StartupError(str(exc)) from None
 
     async def _discard(self, process: WorkerProcess) -> None:
         if process.pid is not None and process.returncode is None:
@@ -268,7 +243,7 @@ class WorkerPool:
             exited.cancel()
             await self._discard(process)
         slot.ready = False
-        how = slot.kill_reason or f"{_describe_exit(code)}"
+        how = slot.kill_reason or f"{describe_exit(code)}"
         description = f"worker process {slot.index + 1} (pid {process.pid}) {how}"
         channel.mark_gone(description)
         if slot.death is not None and not slot.death.done():
