@@ -73,3 +73,23 @@ def test_either_flag_style_alone_is_enough_to_connect(style):
     status, loads = asyncio.run(asyncio.wait_for(go(), 60))
     assert status == SUCCESS
     assert loads and set(loads.values()) == {SUCCESS}
+
+
+def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path):
+    """The app folder is the working directory: its `worker` must not be run in our place."""
+    import shutil
+
+    app = tmp_path / "app"
+    shutil.copytree(APP, app)
+    (app / "worker.py").write_text("raise SystemExit('the app module ran instead of the worker')\n")
+    shutil.copytree(app / "Hello", app / "worker")  # a v1 function folder named `worker`
+
+    async def go():
+        async with start_worker(str(app)) as host:
+            loaded = await host.load_v1_app()
+            function_id, load = loaded["worker"]
+            from worker.host.channel import http_request
+            reply = await host.invoke(function_id, {"req": http_request("GET", "http://x/api/worker?name=w")})
+            return host.init_response.result.status, load.result.status, reply.result.status
+
+    assert asyncio.run(asyncio.wait_for(go(), 60)) == (SUCCESS, SUCCESS, SUCCESS)

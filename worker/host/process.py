@@ -14,11 +14,20 @@ from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 __all__ = ["MAX_MESSAGE_LENGTH", "CONSOLE_LOG_PREFIX", "WorkerCommand", "OutputLine",
-           "WorkerProcess", "worker_environment"]
+           "WorkerProcess", "worker_environment", "module_argv"]
 
 MAX_MESSAGE_LENGTH = 2147483647
 CONSOLE_LOG_PREFIX = "LanguageWorkerConsoleLog"
 _LINE_LIMIT = 1 << 20  # longest line read in one piece; longer ones arrive in chunks
+
+
+def module_argv(module: str) -> list[str]:
+    """Interpreter arguments that run ``module`` like ``-m`` does, without searching the working
+    directory (the user's app) first: an app with its own ``worker.py`` or ``worker/`` folder must
+    not be started in our place. The worker puts the app folder on ``sys.path`` itself."""
+    code = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+    return ["-c", code]
 
 
 @dataclass
@@ -39,7 +48,7 @@ class WorkerCommand:
         if self.script:
             target = [self.script]
         elif self.module:
-            target = ["-m", self.module]
+            target = module_argv(self.module)
         else:
             raise ValueError("WorkerCommand needs a module or a script")
         return [self.executable, *self.interpreter_args, *target, *self.extra_args,

@@ -1,5 +1,5 @@
 """Launcher the Functions host runs (``defaultWorkerPath`` in worker.config.json): puts the app's
-``.python_packages`` on the path and runs ``python -m worker`` with the same arguments."""
+``.python_packages`` on the path and runs the ``worker`` package with the same arguments."""
 from __future__ import annotations
 
 import importlib.util
@@ -8,6 +8,8 @@ import subprocess
 import sys
 
 PREFIX = "LanguageWorkerConsoleLog"
+BOOTSTRAP = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+             "runpy.run_module('worker', run_name='__main__', alter_sys=True)")
 
 
 def _app_packages() -> list[str]:
@@ -29,7 +31,9 @@ def main() -> int:
                          "it)\n")
         return 1
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    argv = [sys.executable, "-m", "worker", *sys.argv[1:]]
+    # like `-m worker`, but without the working directory (the user's app) first on the path:
+    # an app with its own worker.py or worker/ folder must not be started in our place
+    argv = [sys.executable, "-c", BOOTSTRAP, *sys.argv[1:]]
     sys.stdout.flush()
     if os.name == "posix":
         os.execv(sys.executable, argv)  # same process id, as the host expects
