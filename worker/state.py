@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -11,13 +10,14 @@ from .console import SYSTEM_LOGGER
 from .functions.registry import FunctionRegistry
 from .protos import pb
 from .settings import Settings
+from .sync_pool import SyncPool
 
 log = logging.getLogger(SYSTEM_LOGGER)
 
 
-def make_executor(settings: Settings) -> ThreadPoolExecutor:
+def make_executor(settings: Settings) -> SyncPool:
     """The pool for plain `def` functions, sized by PYTHON_THREADPOOL_THREAD_COUNT."""
-    return ThreadPoolExecutor(max_workers=settings.threadpool_thread_count, thread_name_prefix="sync-function")
+    return SyncPool(max_workers=settings.threadpool_thread_count, name="sync-function")
 
 
 @dataclass
@@ -29,7 +29,7 @@ class WorkerState:
     settings: Settings
     max_message_length: int = -1
     registry: FunctionRegistry = field(default_factory=FunctionRegistry)
-    executor: ThreadPoolExecutor | None = None
+    executor: SyncPool | None = None
     app_dir: str | None = None
     host_capabilities: dict[str, str] = field(default_factory=dict)
     #: invocation id → the Task (async def) or SyncCall (def) that will answer it

@@ -13,7 +13,8 @@ from google.protobuf.message import Message
 
 #: accessors that parse raw data on first use — the body (get_json, form, files), a raw Datum's
 #: JSON (python_value, python_type), an event's JSON trigger metadata (EventHubEvent.metadata):
-#: bad data makes them raise ValueError, which a careful function handles
+#: bad data makes them raise ValueError (RecursionError for very deeply nested JSON), which a
+#: careful function handles
 PARSERS = frozenset({"get_json", "form", "files", "python_value", "python_type", "metadata"})
 #: zero-argument methods that read the value
 READERS = frozenset({"read"})
@@ -47,7 +48,7 @@ def touch(value: Any, depth: int = 0) -> None:
                 if not (name.startswith("get_") or name in READERS) or not _no_arguments(attr):
                     continue
                 attr = attr()
-        except ValueError:
+        except (ValueError, RecursionError):  # json.loads raises RecursionError on deep nesting
             if name in PARSERS:
                 continue
             raise
