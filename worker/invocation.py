@@ -45,7 +45,7 @@ class ReturnWithoutBinding(RuntimeError):
     """The function returned a value that has nowhere to go."""
 
 
-def invoke_sync(info: FunctionInfo, request: pb.InvocationRequest) -> pb.InvocationResponse:
+def invoke_sync(info: FunctionInfo, request: pb.InvocationRequest) -> pb.StreamingMessage:
     """Run a plain `def` function for `request` in the calling (pool) thread; never raises."""
     invocation_id = request.invocation_id
     thread_local_storage.invocation_id = invocation_id
@@ -58,7 +58,7 @@ def invoke_sync(info: FunctionInfo, request: pb.InvocationRequest) -> pb.Invocat
         thread_local_storage.invocation_id = None
 
 
-async def invoke_async(info: FunctionInfo, request: pb.InvocationRequest) -> pb.InvocationResponse:
+async def invoke_async(info: FunctionInfo, request: pb.InvocationRequest) -> pb.StreamingMessage:
     """Run an `async def` function for `request` on the loop; raises only CancelledError."""
     invocation_id = request.invocation_id
     try:
@@ -70,7 +70,7 @@ async def invoke_async(info: FunctionInfo, request: pb.InvocationRequest) -> pb.
         return failure_for(invocation_id, exc)
 
 
-def failure_for(invocation_id: str, exc: BaseException) -> pb.InvocationResponse:
+def failure_for(invocation_id: str, exc: BaseException) -> pb.StreamingMessage:
     """The Failure response for an exception raised while running an invocation."""
     if isinstance(exc, BindingError):
         return failure(invocation_id, exc, user_code=False)
@@ -126,19 +126,30 @@ def _add_out_holders(info: FunctionInfo, kwargs: dict[str, Any]) -> tuple[tuple[
     return tuple(holders)
 
 
+def answer(invocation_id: str) -> tuple[pb.StreamingMessage, pb.InvocationResponse]:
+    """A new answer: the envelope to send, and the InvocationResponse inside it to fill.
+
+    Built in place, so large outputs are not copied again into the envelope.
+    """
+    message = pb.StreamingMessage()
+    response = message.invocation_response
+    response.invocation_id = invocation_id
+    return message, response
+
+
 def finish(
     info: FunctionInfo, invocation_id: str, result: Any, holders: tuple[tuple[Any, OutValue], ...]
-) -> pb.InvocationResponse:
-    """The Success response: Out values into output_data, the result into return_value."""
-    response = pb.InvocationResponse(invocation_id=invocation_id)
+) -> pb.StreamingMessage:
+    """The Success answer: Out values into output_data, the result into return_value."""
+    message, response = answer(invocation_id)
     response.result.status = _SUCCESS
+    outputs = response.output_data
     for param, holder in holders:
         value = holder.get()
         if value is None:
             continue
-        data = param.codec(value)
-        if data is not None:
-            response.output_data.add(name=param.name, data=data)
+        if not param.codec(value, outputs.add(name=param.name).data):
+            del outputs[-1]
     if result is not None:
         returns = info.returns
         if returns is None:
@@ -146,27 +157,27 @@ def finish(
                 f"function '{info.name}' returned a value of type {type(result).__name__}, but it has "
                 f"no '$return' output binding to send it to; declare one or return None"
             )
-        data = returns.codec(result)
-        if data is not None:
-            response.return_value.CopyFrom(data)
-    return response
+        if not returns.codec(result, response.return_value):
+            response.ClearField("return_value")
+    return message
 
 
 def failure(
     invocation_id: str, exc: BaseException, *, user_code: bool, with_trace: bool = True
-) -> pb.InvocationResponse:
-    """A Failure response carrying `exc`."""
-    response = pb.InvocationResponse(invocation_id=invocation_id)
+) -> pb.StreamingMessage:
+    """A Failure answer carrying `exc`."""
+    message, response = answer(invocation_id)
     response.result.status = _FAILURE
     fill_exception(response.result.exception, exc, user_code=user_code, with_trace=with_trace)
-    return response
+    return message
 
 
-def cancelled(invocation_id: str, reason: str) -> pb.InvocationResponse:
-    response = pb.InvocationResponse(invocation_id=invocation_id)
+def cancelled(invocation_id: str, reason: str) -> pb.StreamingMessage:
+    """The Cancelled answer."""
+    message, response = answer(invocation_id)
     response.result.status = _CANCELLED
     response.result.result = reason
-    return response
+    return message
 
 
 def fill_exception(target: pb.RpcException, exc: BaseException, *, user_code: bool, with_trace: bool = True) -> None:

@@ -116,12 +116,19 @@ def test_fast_encoder_leaves_the_users_response_unchanged():
     assert response.headers.get("Set-Cookie") == "a=1" and "content-type" not in response.headers
 
 
-def test_return_encoder_handles_str_and_other_values():
+def _encoded(encode, value):
+    target = pb.TypedData()
+    return target if encode(value, target) else None
+
+
+def test_return_encoder_fills_the_target_for_str_responses_and_other_values():
     encode = output_encoder(RETURN, HttpResponseConverter, None)
-    assert encode("plain") == pb.TypedData(string="plain")
-    as_json = encode({"a": 1})
+    assert _encoded(encode, "plain") == pb.TypedData(string="plain")
+    as_json = _encoded(encode, {"a": 1})
     assert as_json.http.headers["content-type"] == "application/json" and as_json.http.body.bytes == b'{"a": 1}'
-    assert encode(None) is None
+    assert _encoded(encode, None) is None
+    response = func.HttpResponse(b"big" * 1000, status_code=201)
+    assert _encoded(encode, response) == _library_typed_data(lambda: func.HttpResponse(b"big" * 1000, status_code=201))
 
 
 @settings(max_examples=150, deadline=None)

@@ -20,8 +20,8 @@ from .datum import to_datum
 
 #: (the parameter's TypedData, trigger metadata) → the value passed to the function
 Decoder = Callable[[pb.TypedData, Mapping[str, Datum]], Any]
-#: the function's value → TypedData for the host, or None for "no value"
-Encoder = Callable[[Any], "pb.TypedData | None"]
+#: (the function's value, the TypedData to fill in place) → False for "no value"
+Encoder = Callable[[Any, pb.TypedData], bool]
 
 _FAST_BODY_KINDS = frozenset({"bytes", "string", "json", "stream", None})
 
@@ -57,10 +57,17 @@ def output_encoder(binding: BindingSpec, converter: Any, pytype: Any) -> Encoder
     if binding.type == "http":
         return _http_response_encoder(binding, converter, pytype)
 
-    def encode(value: Any) -> pb.TypedData | None:
-        return encode_output(binding, converter, value, pytype)
+    def encode(value: Any, target: pb.TypedData) -> bool:
+        return _copy_into(encode_output(binding, converter, value, pytype), target)
 
     return encode
+
+
+def _copy_into(data: pb.TypedData | None, target: pb.TypedData) -> bool:
+    if data is None:
+        return False
+    target.CopyFrom(data)
+    return True
 
 
 def _converter_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> Decoder:
@@ -103,24 +110,28 @@ def _http_request_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> 
 
 
 def _http_response_encoder(binding: BindingSpec, converter: Any, pytype: Any) -> Encoder:
-    def encode(value: Any) -> pb.TypedData | None:
+    def encode(value: Any, target: pb.TypedData) -> bool:
         kind = type(value)
         if kind is str:
-            return pb.TypedData(string=value)
+            target.string = value
+            return True
         if kind is func.HttpResponse:
-            return http_response_typed_data(value)
-        return encode_output(binding, converter, value, pytype)
+            fill_http_response(value, target.http)
+            return True
+        return _copy_into(encode_output(binding, converter, value, pytype), target)
 
     return encode
 
 
 def http_response_typed_data(response: func.HttpResponse) -> pb.TypedData:
-    """`TypedData.http` for an HttpResponse, as the library converter + RpcHttp mapping give it.
-
-    Unlike the library converter, the user's response object is left unchanged.
-    """
+    """`TypedData.http` for an HttpResponse, as the library converter + RpcHttp mapping give it."""
     data = pb.TypedData()
-    rpc = data.http
+    fill_http_response(response, data.http)
+    return data
+
+
+def fill_http_response(response: func.HttpResponse, rpc: pb.RpcHttp) -> None:
+    """Fill `rpc` in place (no copy of a large body); the user's response object is left unchanged."""
     rpc.status_code = str(int(response.status_code))
     headers = rpc.headers
     set_cookies: list[str] | None = None
@@ -143,4 +154,3 @@ def http_response_typed_data(response: func.HttpResponse) -> pb.TypedData:
             rpc.cookies.extend(_http.cookies_from_header(cookie))
     body = response.get_body()
     rpc.body.bytes = body if body is not None else b""
-    return data

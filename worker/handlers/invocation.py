@@ -92,11 +92,11 @@ def _run_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerSt
     invocation_id = request.invocation_id
     token = logs.set_invocation(invocation_id)
     try:
-        response = invocation.invoke_sync(info, request)
+        answer = invocation.invoke_sync(info, request)
     finally:
         logs.reset_invocation(token)
     if state.in_flight.pop(invocation_id, None) is not None:
-        _answer(state, response)
+        _answer(state, answer)
 
 
 # --- async def: eager start on the loop ---------------------------------------------------------
@@ -116,28 +116,29 @@ async def _run_async(info: FunctionInfo, request: pb.InvocationRequest, state: W
     invocation_id = request.invocation_id
     logs.set_invocation(invocation_id)
     try:
-        response = await invocation.invoke_async(info, request)
+        answer = await invocation.invoke_async(info, request)
     except asyncio.CancelledError:
-        response = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
+        answer = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
     state.in_flight.pop(invocation_id, None)
-    _answer(state, response)
+    _answer(state, answer)
 
 
 # --- the answer -----------------------------------------------------------------------------------
 
-def _answer(state: WorkerState, response: pb.InvocationResponse) -> None:
-    """Send the response (from the loop or a pool thread), checked against the size limit."""
+def _answer(state: WorkerState, message: pb.StreamingMessage) -> None:
+    """Send the answer (from the loop or a pool thread), checked against the size limit."""
     limit = state.max_message_length
-    if limit > 0 and response.ByteSize() > limit - 64:
-        response = _too_large(response, limit)
+    if limit > 0 and message.invocation_response.ByteSize() > limit - 64:
+        message = _too_large(message.invocation_response, limit)
     try:  # print() output of the invocation reaches the host before its response
         sys.stdout.flush()
     except Exception:
         pass
-    state.reply(invocation_response=response)
+    message.request_id = state.request_id
+    state.send(message)
 
 
-def _too_large(response: pb.InvocationResponse, limit: int) -> pb.InvocationResponse:
+def _too_large(response: pb.InvocationResponse, limit: int) -> pb.StreamingMessage:
     size = response.ByteSize()
     error = RuntimeError(
         f"the function's output is {size} bytes, over the host's message size limit of {limit} bytes "
