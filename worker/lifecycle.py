@@ -129,9 +129,13 @@ async def _serve(transport: Transport, state: WorkerState, handler: logs.RpcLogH
 
 
 async def _read(transport: Transport, dispatcher: Dispatcher) -> None:
-    dispatch = dispatcher.dispatch
-    async for message in transport.messages():
+    dispatch, read = dispatcher.dispatch, transport.read
+    while True:
+        message = await read()
+        if message is None:
+            return
         dispatch(message)
+        message = None  # the request lives on only in its invocation, not until the next read
 
 
 async def _drain(state: WorkerState) -> int:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from typing import AsyncIterator
 
 import grpc
 
@@ -109,23 +108,20 @@ class Transport:
                 except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
                     return  # the stream is gone; the reader reports why
 
-    async def messages(self) -> AsyncIterator[pb.StreamingMessage]:
-        """Incoming messages until the host closes the stream; StreamBroken on a gRPC error."""
+    async def read(self) -> pb.StreamingMessage | None:
+        """The next incoming message; None once the host has closed the stream.
+
+        Raises StreamBroken on a gRPC error. A plain coroutine rather than an async generator,
+        so no suspended frame keeps the previous (possibly large) message alive.
+        """
         assert self._call is not None, "connect() first"
-        read = self._call.read
-        eof = grpc.aio.EOF
-        while True:
-            try:
-                message = await read()
-            except grpc.aio.AioRpcError as exc:
-                if self._closing and exc.code() == grpc.StatusCode.CANCELLED:
-                    return
-                raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
-            except asyncio.CancelledError:
-                raise
-            if message is eof:
-                return
-            yield message
+        try:
+            message = await self._call.read()
+        except grpc.aio.AioRpcError as exc:
+            if self._closing and exc.code() == grpc.StatusCode.CANCELLED:
+                return None
+            raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
+        return None if message is grpc.aio.EOF else message
 
     async def close(self, flush_timeout: float = 1.0) -> None:
         """Send what is queued, end our side of the stream, close the channel."""
