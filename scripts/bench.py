@@ -43,7 +43,7 @@ import google.protobuf  # noqa: E402
 import grpc  # noqa: E402
 import psutil  # noqa: E402
 
-from worker.host.channel import (RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
+from worker.host.channel import (indexed_load_metadata, RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
                                  build_invocation, discover_v1_functions, http_request)
 from worker.host.process import WorkerCommand, WorkerProcess  # noqa: E402
 from worker.host.startup import wait_connected
@@ -254,16 +254,6 @@ async def connect(server: RpcServer, process: WorkerProcess) -> WorkerChannel:
     return await wait_connected(server, process, CONNECT_TIMEOUT)
 
 
-def load_metadata(indexed: pb.RpcFunctionMetadata) -> pb.RpcFunctionMetadata:
-    """What the host echoes in a FunctionLoadRequest for a worker-indexed function."""
-    metadata = pb.RpcFunctionMetadata()
-    metadata.CopyFrom(indexed)
-    metadata.ClearField("raw_bindings")
-    metadata.ClearField("status")
-    metadata.properties["FunctionId"] = indexed.function_id
-    return metadata
-
-
 def require(ok: bool, what: str, result: pb.StatusResult) -> None:
     """Raise with the worker's exception message unless ``ok``."""
     if not ok:
@@ -292,7 +282,7 @@ async def index_app(channel: WorkerChannel, app_dir: str, fallback_dir: str | No
     if not meta.use_default_metadata_indexing:
         for md in meta.function_metadata_results:
             require(md.status.status == SUCCESS, f"indexing {md.name}", md.status)
-        return [(md.function_id, load_metadata(md)) for md in meta.function_metadata_results]
+        return [(md.function_id, indexed_load_metadata(md)) for md in meta.function_metadata_results]
     # the floor cannot index decorators: it gets the same functions from the v1 folders
     return discover_v1_functions(app_dir) or (
         discover_v1_functions(fallback_dir) if fallback_dir else [])

@@ -8,7 +8,7 @@ import time
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request
+from worker.host.channel import http_request, indexed_load_metadata
 from worker.protos import pb
 
 APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_basic")
@@ -21,16 +21,6 @@ def run(coro, timeout: float = 60.0):
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-def load_metadata(indexed: pb.RpcFunctionMetadata) -> pb.RpcFunctionMetadata:
-    """What the host echoes in FunctionLoadRequest: no raw_bindings/status, plus FunctionId."""
-    metadata = pb.RpcFunctionMetadata()
-    metadata.CopyFrom(indexed)
-    metadata.ClearField("raw_bindings")
-    metadata.ClearField("status")
-    metadata.properties["FunctionId"] = indexed.function_id
-    return metadata
-
-
 async def index_and_load(host: FakeHost) -> dict[str, str]:
     """Metadata request, then one load per function; {function name: function id}."""
     response = await host.channel.functions_metadata(host.app_dir)
@@ -38,7 +28,7 @@ async def index_and_load(host: FakeHost) -> dict[str, str]:
     ids = {}
     for function in response.function_metadata_results:
         assert function.status.status == SUCCESS, function.status.exception.message
-        loaded = await host.channel.load(function.function_id, load_metadata(function))
+        loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
         assert loaded.result.status == SUCCESS, loaded.result.exception.message
         ids[function.name] = function.function_id
     return ids

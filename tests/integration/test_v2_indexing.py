@@ -9,7 +9,7 @@ import textwrap
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request
+from worker.host.channel import http_request, indexed_load_metadata
 from worker.protos import pb
 
 COUNTED = os.path.abspath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_counted"))
@@ -25,16 +25,6 @@ def run(coro, timeout: float = 60.0):
 
 def function_id(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
-
-
-def load_metadata(indexed: pb.RpcFunctionMetadata) -> pb.RpcFunctionMetadata:
-    """What the host echoes in FunctionLoadRequest: no raw_bindings/status, plus FunctionId."""
-    metadata = pb.RpcFunctionMetadata()
-    metadata.CopyFrom(indexed)
-    metadata.ClearField("raw_bindings")
-    metadata.ClearField("status")
-    metadata.properties["FunctionId"] = indexed.function_id
-    return metadata
 
 
 def imports(log_path) -> list[str]:
@@ -174,10 +164,10 @@ def test_loads_after_the_metadata_request_do_not_import_again(tmp_path):
             assert imports(log) == []  # nothing imported before the metadata request
             response = await host.channel.functions_metadata(COUNTED)
             for function in response.function_metadata_results:
-                loaded = await host.channel.load(function.function_id, load_metadata(function))
+                loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
                 assert loaded.result.status == SUCCESS
             # a repeated load request is answered without doing anything
-            again = await host.channel.load(function_id("ping"), load_metadata(response.function_metadata_results[0]))
+            again = await host.channel.load(function_id("ping"), indexed_load_metadata(response.function_metadata_results[0]))
             assert again.result.status == SUCCESS
             assert (await ping(host)) == f"pong from {host.process.pid}"
             assert imports(log) == [str(host.process.pid)]
@@ -206,7 +196,7 @@ def test_second_worker_indexes_on_a_worker_indexed_load_request(tmp_path):
             response = await first.channel.functions_metadata(COUNTED)
             for function in response.function_metadata_results:
                 for host in (first, second):
-                    loaded = await host.channel.load(function.function_id, load_metadata(function))
+                    loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
                     assert loaded.result.status == SUCCESS, loaded.result.exception.message
             assert await ping(first) == f"pong from {first.process.pid}"
             assert await ping(second) == f"pong from {second.process.pid}"
@@ -218,7 +208,7 @@ def test_load_collection_on_a_worker_that_never_indexed():
     async def go():
         async with start_worker(COUNTED) as indexer, start_worker(COUNTED) as other:
             response = await indexer.channel.functions_metadata(COUNTED)
-            requests = [pb.FunctionLoadRequest(function_id=f.function_id, metadata=load_metadata(f))
+            requests = [pb.FunctionLoadRequest(function_id=f.function_id, metadata=indexed_load_metadata(f))
                         for f in response.function_metadata_results]
             answers = await other.channel.load_collection(requests)
             assert [a.function_id for a in answers] == [function_id("ping"), function_id("tick")]

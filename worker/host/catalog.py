@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from worker.host.channel import FunctionJsonError, v1_metadata_from_folder
+from worker.host.channel import FunctionJsonError, indexed_load_metadata, v1_metadata_from_folder
 from worker.host.jsonfile import SettingsFileError, get_ci, read_json_file
 from worker.protos import pb
 
@@ -142,12 +142,7 @@ def catalog_from_metadata(response: pb.FunctionMetadataResponse,
     for md in response.function_metadata_results:
         function_id = md.function_id or str(uuid.uuid5(uuid.NAMESPACE_OID, md.name))
         bindings = _bindings_from_raw(md.raw_bindings, md)
-        metadata = pb.RpcFunctionMetadata()
-        metadata.CopyFrom(md)
-        metadata.ClearField("raw_bindings")
-        metadata.ClearField("status")
-        metadata.function_id = function_id
-        metadata.properties["FunctionId"] = function_id
+        metadata = indexed_load_metadata(md, function_id)
         error = ""
         if md.HasField("status") and md.status.status != pb.StatusResult.Success:
             error = md.status.exception.message or "the worker could not index this function"

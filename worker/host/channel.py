@@ -640,6 +640,18 @@ def v1_metadata_from_folder(function_dir: str) -> pb.RpcFunctionMetadata:
     return metadata
 
 
+def indexed_load_metadata(indexed: pb.RpcFunctionMetadata, function_id: str = "") -> pb.RpcFunctionMetadata:
+    """What the host echoes in a FunctionLoadRequest for a function the worker indexed:
+    the indexed metadata without raw_bindings and status, plus properties["FunctionId"]."""
+    metadata = pb.RpcFunctionMetadata()
+    metadata.CopyFrom(indexed)
+    metadata.ClearField("raw_bindings")
+    metadata.ClearField("status")
+    metadata.function_id = function_id or indexed.function_id
+    metadata.properties["FunctionId"] = metadata.function_id
+    return metadata
+
+
 def discover_v1_functions(app_dir: str) -> list[tuple[str, pb.RpcFunctionMetadata]]:
     """Every subfolder of the app holding a function.json, with a fresh function id each."""
     found = []
