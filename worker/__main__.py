@@ -2,7 +2,12 @@
 import os
 import sys
 
-from .cli import main
+from . import gc_pause, lazy_werkzeug
+
+gc_pause.hold()  # before the imports below: they build most of what start-up allocates
+lazy_werkzeug.install()  # before azure.functions is imported
+
+from .cli import main  # noqa: E402
 
 if __name__ == "__main__":
     code = main()

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from . import __version__, console, logs
+from . import __version__, console, gc_pause, logs
 from .cli import LaunchConfig
 from .dispatcher import Dispatcher
 from .handlers import metadata
@@ -87,6 +87,7 @@ async def _main(config: LaunchConfig) -> int:
     console.detach()
     transport.send(pb.StreamingMessage(request_id=config.request_id, start_stream=pb.StartStream(worker_id=config.worker_id)))
     _banner(settings)
+    gc_pause.resume_after(gc_pause.AT_THE_LATEST)
     watchdog = LoopWatchdog(settings.blocked_loop_warning, lambda: _async_codes(state))
     watchdog.start()
     try:

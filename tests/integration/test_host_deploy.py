@@ -11,6 +11,8 @@ import sys
 
 import psutil
 
+import worker
+
 from tests.integration.fakehost import start_worker
 from tests.integration.hostproc import REPO_ROOT, app_path
 from worker.host.process import WorkerCommand
@@ -40,10 +42,12 @@ def test_the_launcher_runs_a_real_worker_that_indexes_and_runs_a_v2_app():
         async with start_worker(app_path("host_v2"), command=command) as host:
             assert host.init_response.result.status == pb.StatusResult.Success
             assert host.init_response.worker_metadata.runtime_name == "python"
-            # exec: the process the host launched now runs the worker package, same pid
-            cmdline = psutil.Process(host.process.pid).cmdline()
-            assert cmdline[1] == "-c" and "run_module('worker'" in cmdline[2]
-            assert "--functions-worker-id" in cmdline
+            # the process the host launched runs the worker package itself: no second interpreter
+            process = psutil.Process(host.process.pid)
+            cmdline = process.cmdline()
+            assert cmdline[1] == LAUNCHER and "--functions-worker-id" in cmdline
+            assert not process.children()
+            assert host.init_response.worker_metadata.worker_version == worker.__version__
             metadata = await host.channel.functions_metadata(host.app_dir, timeout=30)
             assert metadata.result.status == pb.StatusResult.Success
             names = {m.name for m in metadata.function_metadata_results}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import platform
 import sys
 
@@ -75,9 +76,15 @@ def test_either_flag_style_alone_is_enough_to_connect(style):
     assert loads and set(loads.values()) == {SUCCESS}
 
 
-def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path):
+@pytest.mark.parametrize("launch", ["module", "deploy launcher"])
+def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, launch):
     """The app folder is the working directory: its `worker` must not be run in our place."""
     import shutil
+
+    from tests.integration.hostproc import REPO_ROOT
+
+    launcher = os.path.join(REPO_ROOT, "worker", "deploy", "python", "worker.py")
+    command = WorkerCommand() if launch == "module" else WorkerCommand(module=None, script=launcher)
 
     app = tmp_path / "app"
     shutil.copytree(APP, app)
@@ -85,7 +92,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path):
     shutil.copytree(app / "Hello", app / "worker")  # a v1 function folder named `worker`
 
     async def go():
-        async with start_worker(str(app)) as host:
+        async with start_worker(str(app), command=command) as host:
             loaded = await host.load_v1_app()
             function_id, load = loaded["worker"]
             from worker.host.channel import http_request

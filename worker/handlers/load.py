@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from .. import messages
+from .. import gc_pause, messages
 from ..bindings.convert import BindingSpec
 from ..console import SYSTEM_LOGGER
 from ..functions.app_folder import app_folder, check_function_folder, check_indexed_folder
@@ -21,6 +21,7 @@ log = logging.getLogger(SYSTEM_LOGGER)
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     response = load(message.function_load_request, state)
     state.reply(function_load_response=response)
+    gc_pause.resume_after(gc_pause.AFTER_LOAD)
 
 
 def handle_collection(message: pb.StreamingMessage, state: WorkerState) -> None:
@@ -29,6 +30,7 @@ def handle_collection(message: pb.StreamingMessage, state: WorkerState) -> None:
     state.reply(
         function_load_response_collection=pb.FunctionLoadResponseCollection(function_load_responses=responses)
     )
+    gc_pause.resume_after(gc_pause.AFTER_LOAD)
 
 
 def load(request: pb.FunctionLoadRequest, state: WorkerState) -> pb.FunctionLoadResponse:

@@ -1,15 +1,14 @@
 """Launcher the Functions host runs (``defaultWorkerPath`` in worker.config.json): puts the app's
-``.python_packages`` on the path and runs the ``worker`` package with the same arguments."""
+``.python_packages`` on the path and runs the ``worker`` package, in this same process, with the
+same arguments."""
 from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
+import runpy
 import sys
 
 PREFIX = "LanguageWorkerConsoleLog"
-BOOTSTRAP = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-             "runpy.run_module('worker', run_name='__main__', alter_sys=True)")
 
 
 def _app_packages() -> list[str]:
@@ -30,14 +29,12 @@ def main() -> int:
                          "quickfunc-worker` (or set defaultExecutablePath to a Python that has "
                          "it)\n")
         return 1
-    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    # like `-m worker`, but without the working directory (the user's app) first on the path:
-    # an app with its own worker.py or worker/ folder must not be started in our place
-    argv = [sys.executable, "-c", BOOTSTRAP, *sys.argv[1:]]
-    sys.stdout.flush()
-    if os.name == "posix":
-        os.execv(sys.executable, argv)  # same process id, as the host expects
-    return subprocess.call(argv)
+    os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))  # for the app's own children
+    # like `-m worker`; a script's folder, not the working directory (the user's app), heads
+    # sys.path, so an app with its own worker.py or worker/ folder is not started in our place.
+    # In-process rather than exec'ing a new interpreter: that would start Python twice.
+    runpy.run_module("worker", run_name="__main__", alter_sys=True)
+    return 0
 
 
 if __name__ == "__main__":
