@@ -14,6 +14,9 @@ from .sync_pool import SyncPool
 
 log = logging.getLogger(SYSTEM_LOGGER)
 
+#: how often a drain looks whether a plain `def` invocation has finished (seconds)
+DRAIN_POLL = 0.01
+
 
 def make_executor(settings: Settings) -> SyncPool:
     """The pool for plain `def` functions, sized by PYTHON_THREADPOOL_THREAD_COUNT."""
@@ -49,13 +52,17 @@ class WorkerState:
         self.send(pb.StreamingMessage(request_id=self.request_id, **content))
 
     def in_flight_waitables(self) -> dict[asyncio.Future, str]:
-        """An awaitable per in-flight invocation (for draining), mapped to its invocation id."""
-        waitables = {}
-        for invocation_id, entry in list(self.in_flight.items()):
-            future = getattr(entry, "future", entry)
-            if future is not None:
-                waitables[asyncio.ensure_future(future) if isinstance(future, asyncio.Future) else asyncio.wrap_future(future)] = invocation_id
-        return waitables
+        """An awaitable per in-flight invocation (for draining), mapped to its invocation id.
+
+        A Task (async def) is its own; a plain `def` call has none (its thread answers and leaves
+        `in_flight`), so it gets a watcher that sees it leave.
+        """
+        return {entry if isinstance(entry, asyncio.Future) else asyncio.ensure_future(self._left(invocation_id)): invocation_id
+                for invocation_id, entry in list(self.in_flight.items())}
+
+    async def _left(self, invocation_id: str) -> None:
+        while invocation_id in self.in_flight:
+            await asyncio.sleep(DRAIN_POLL)
 
     def replace_executor(self) -> None:
         old, self.executor = self.executor, make_executor(self.settings)

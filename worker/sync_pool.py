@@ -7,11 +7,15 @@ default of 1000. This pool keeps an exact idle count instead.
 """
 from __future__ import annotations
 
+import logging
 import os
 import queue
 import threading
-from concurrent.futures import Future
 from typing import Any, Callable
+
+from .console import SYSTEM_LOGGER
+
+log = logging.getLogger(SYSTEM_LOGGER)
 
 
 def default_size() -> int:
@@ -20,7 +24,11 @@ def default_size() -> int:
 
 
 class SyncPool:
-    """Runs callables on pool threads; `submit` returns a Future, as an executor's does."""
+    """Runs callables on pool threads, fire and forget: a job reports its own outcome.
+
+    No Future per call (an executor's costs a lock, a condition and a few microseconds); a job
+    that raises is logged and its thread lives on.
+    """
 
     def __init__(self, max_workers: int | None = None, name: str = "sync-function") -> None:
         self.max_workers = max_workers or default_size()
@@ -31,8 +39,8 @@ class SyncPool:
         self._threads: list[threading.Thread] = []
         self._closed = False
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Future:
-        future: Future = Future()
+    def run(self, fn: Callable[..., Any], /, *args: Any) -> None:
+        """Run ``fn(*args)`` on an idle thread, a new one (up to the size), or the next free one."""
         with self._lock:
             if self._closed:
                 raise RuntimeError("the sync-function pool is shut down")
@@ -40,31 +48,32 @@ class SyncPool:
                 self._idle -= 1  # an idle thread will take this job
             elif len(self._threads) < self.max_workers:
                 self._start_thread()
-        self._jobs.put((future, fn, args))
-        return future
+        self._jobs.put((fn, args))
 
     @property
     def thread_count(self) -> int:
         return len(self._threads)
 
-    def shutdown(self, wait: bool = False, cancel_futures: bool = False) -> None:
-        """Stop taking jobs; queued jobs are cancelled if asked, running ones finish on their own."""
+    def shutdown(self, wait: bool = False, drop_queued: bool = False) -> int:
+        """Stop taking jobs; queued jobs are dropped if asked (how many is returned), running
+        ones finish on their own."""
         with self._lock:
             self._closed = True
             threads = list(self._threads)
-        if cancel_futures:
+        dropped = 0
+        if drop_queued:
             while True:
                 try:
                     job = self._jobs.get_nowait()
                 except queue.Empty:
                     break
-                if job is not None:
-                    job[0].cancel()
+                dropped += job is not None
         for _ in threads:
             self._jobs.put(None)
         if wait:
             for thread in threads:
                 thread.join()
+        return dropped
 
     def _start_thread(self) -> None:
         thread = threading.Thread(target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True)
@@ -77,15 +86,12 @@ class SyncPool:
             job = jobs.get()
             if job is None:
                 return
-            future, fn, args = job
+            fn, args = job
             del job
-            if future.set_running_or_notify_cancel():
-                try:
-                    result = fn(*args)
-                except BaseException as exc:  # reported through the future, as an executor does
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-            del future, fn, args
+            try:
+                fn(*args)
+            except BaseException:  # jobs answer for themselves; this is a bug of the caller's
+                log.exception("a job of the %s pool raised", self._name)
+            del fn, args
             with lock:
                 self._idle += 1

@@ -103,7 +103,7 @@ class InProcessWorker:
 
     def close(self) -> None:
         logging.getLogger(SYSTEM_LOGGER).removeHandler(self.errors)
-        self.state.executor.shutdown(wait=True, cancel_futures=True)  # type: ignore[union-attr]
+        self.state.executor.shutdown(wait=True, drop_queued=True)  # type: ignore[union-attr]
         self.loop.close()
 
 

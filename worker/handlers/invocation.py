@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from concurrent.futures import Future
-from typing import Any
 
 from .. import invocation, logs
 from ..console import SYSTEM_LOGGER
@@ -24,18 +22,15 @@ _EAGER_TASKS = sys.version_info >= (3, 12)
 
 
 class SyncCall:
-    """An in-flight plain `def` invocation (its pool future)."""
+    """An in-flight plain `def` invocation: its pool thread removes it from `in_flight` when done."""
 
-    __slots__ = ("future",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.future: Future | None = None
-
-    def done(self) -> bool:
-        return self.future is not None and self.future.done()
-
-    def cancel(self, msg: Any = None) -> bool:
+    def cancel(self, msg: object = None) -> bool:
         return False  # a running thread cannot be stopped; the cancel handler answers instead
+
+
+_SYNC_CALL = SyncCall()  # it holds nothing, so one serves every call
 
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
@@ -83,9 +78,8 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
 # --- plain def: the whole invocation in a pool thread ------------------------------------------
 
 def _start_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
-    call = SyncCall()
-    state.in_flight[request.invocation_id] = call
-    call.future = state.executor.submit(_run_sync, info, request, state)  # type: ignore[union-attr]
+    state.in_flight[request.invocation_id] = _SYNC_CALL
+    state.executor.run(_run_sync, info, request, state)  # type: ignore[union-attr]
 
 
 def _run_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
