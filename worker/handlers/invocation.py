@@ -42,9 +42,9 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     info = state.registry.get(request.function_id)
     assert info is not None
     if info.is_async:
-        _start_async(info, request, state)
+        _start_async(info, invocation.Handover(request), state)
     else:
-        _start_sync(info, request, state)
+        _start_sync(info, invocation.Handover(request), state)
 
 
 def cancel(invocation_id: str, state: WorkerState) -> bool:
@@ -77,16 +77,16 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
 
 # --- plain def: the whole invocation in a pool thread ------------------------------------------
 
-def _start_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
-    state.in_flight[request.invocation_id] = _SYNC_CALL
-    state.executor.run(_run_sync, info, request, state)  # type: ignore[union-attr]
+def _start_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
+    state.in_flight[handover.invocation_id] = _SYNC_CALL
+    state.executor.run(_run_sync, info, handover, state)  # type: ignore[union-attr]
 
 
-def _run_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
-    invocation_id = request.invocation_id
+def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
+    invocation_id = handover.invocation_id
     token = logs.set_invocation(invocation_id)
     try:
-        answer = invocation.invoke_sync(info, request)
+        answer = invocation.invoke_sync(info, handover)
     finally:
         logs.reset_invocation(token)
     if state.in_flight.pop(invocation_id, None) is not None:
@@ -95,22 +95,22 @@ def _run_sync(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerSt
 
 # --- async def: eager start on the loop ---------------------------------------------------------
 
-def _start_async(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
-    coro = _run_async(info, request, state)
+def _start_async(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
+    coro = _run_async(info, handover, state)
     if _EAGER_TASKS:  # the first step runs now, inside its own Task (so current_task() is right)
         task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
         if task.done():
             return  # finished without suspending; it has answered
     else:
         task = asyncio.get_running_loop().create_task(coro)
-    state.in_flight[request.invocation_id] = task
+    state.in_flight[handover.invocation_id] = task
 
 
-async def _run_async(info: FunctionInfo, request: pb.InvocationRequest, state: WorkerState) -> None:
-    invocation_id = request.invocation_id
+async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
+    invocation_id = handover.invocation_id
     logs.set_invocation(invocation_id)
     try:
-        answer = await invocation.invoke_async(info, request)
+        answer = await invocation.invoke_async(info, handover)
     except asyncio.CancelledError:
         answer = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
     state.in_flight.pop(invocation_id, None)
