@@ -54,7 +54,8 @@ def test_collector_is_back_after_loading_and_werkzeug_names_work_in_user_code(tm
     seen = asyncio.run(asyncio.wait_for(scenario(), 60))
     import gc
 
-    assert seen["at_import"] == {"threshold": 0, "frozen": 0}  # held while the app was imported
+    # held while the app was imported, nothing frozen yet (3.12 starts with a few hundred)
+    assert seen["at_import"]["threshold"] == 0 and seen["at_import"]["frozen"] < 1000
     assert seen["threshold"] == list(gc.get_threshold()) and seen["enabled"] is True
     assert seen["frozen"] > 10_000  # start-up objects frozen out of later collections
     assert seen["serving_before"] is False

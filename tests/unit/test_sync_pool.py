@@ -15,7 +15,10 @@ def results(count: int, out: "queue.SimpleQueue", timeout: float = 5.0) -> list:
 
 
 def test_sustained_concurrent_load_reuses_idle_threads():
-    """ThreadPoolExecutor on Python 3.12 grows to max_workers here; this pool stays near 16."""
+    """ThreadPoolExecutor on Python 3.12 grows to max_workers here; this pool stays near 16.
+
+    A job answers before its thread counts itself idle, so the next batch can start a few more.
+    """
     pool = SyncPool(max_workers=1000)
     out: queue.SimpleQueue = queue.SimpleQueue()
     try:
@@ -23,7 +26,7 @@ def test_sustained_concurrent_load_reuses_idle_threads():
             for _ in range(16):
                 pool.run(lambda: out.put(sum(range(100))))
             assert results(16, out) == [4950] * 16
-        assert pool.thread_count <= 20
+        assert pool.thread_count <= 32
     finally:
         pool.shutdown(wait=True)
 
