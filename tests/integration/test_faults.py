@@ -44,6 +44,15 @@ async def _started(channel, invocation_id: str, timeout: float = 10.0) -> None:
     assert any(l.message.startswith("started") for l in logs), "the invocation never started"
 
 
+async def _long_sleep_in_flight(host, function: str):
+    """Load the app and start a 30 s sleep in ``function``: (its request, its pending answer)."""
+    loads = await host.load_v1_app()
+    request = _sleep(loads[function][0], 30)
+    pending = asyncio.ensure_future(host.channel.invoke(request, timeout=40))
+    await _started(host.channel, request.invocation_id)
+    return request, pending
+
+
 def _stderr(host) -> str:
     return "\n".join(line.text for line in host.output if line.stream == "stderr")
 
@@ -55,10 +64,7 @@ def _stderr(host) -> str:
 def test_host_closing_the_stream_mid_invocation_ends_the_worker_within_2_s_with_an_error(function):
     async def go():
         async with start_worker(APP) as host:
-            loads = await host.load_v1_app()
-            request = _sleep(loads[function][0], 30)
-            pending = asyncio.ensure_future(host.channel.invoke(request, timeout=40))
-            await _started(host.channel, request.invocation_id)
+            request, pending = await _long_sleep_in_flight(host, function)
             start = time.monotonic()
             await host.channel.close(timeout=2)
             code = await host.process.wait(3)
@@ -109,10 +115,7 @@ def test_terminate_lets_in_flight_invocations_finish_answers_them_and_exits_0_wi
 def test_terminate_abandons_what_outlasts_the_grace_and_the_worker_still_exits(function):
     async def go():
         async with start_worker(APP) as host:
-            loads = await host.load_v1_app()
-            request = _sleep(loads[function][0], 30)
-            pending = asyncio.ensure_future(host.channel.invoke(request, timeout=40))
-            await _started(host.channel, request.invocation_id)
+            request, pending = await _long_sleep_in_flight(host, function)
             start = time.monotonic()
             await host.channel.terminate(grace_seconds=1)
             code = await host.process.wait(5)
