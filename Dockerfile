@@ -33,4 +33,4 @@ WORKDIR /home/site/wwwroot
 EXPOSE 80
 # SIGTERM (docker stop, Kubernetes) drains in-flight requests, then stops the workers
 STOPSIGNAL SIGTERM
-CMD ["python", "-m", "worker.host"]
+CMD ["python", "-m", "quickfunc.host"]

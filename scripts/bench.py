@@ -5,8 +5,8 @@ Usage::
     python scripts/bench.py [--rounds N] [--duration S] [--cases a,b,...] [--quick]
                             [--no-pin] [--json PATH]
 
-Two processes are started with ``worker.host`` (the code a test host uses): the real worker
-(``python -m worker``) and the floor (``scripts/floor_worker.py``, which answers every invocation
+Two processes are started with ``quickfunc.host`` (the code a test host uses): the real worker
+(``python -m quickfunc``) and the floor (``scripts/floor_worker.py``, which answers every invocation
 at once with a canned success). Every case is run against both, round by round and alternating
 which goes first, so that each figure can be printed beside the floor's and as a ratio to it.
 
@@ -43,11 +43,11 @@ import google.protobuf  # noqa: E402
 import grpc  # noqa: E402
 import psutil  # noqa: E402
 
-from worker.host.channel import (indexed_load_metadata, RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
+from quickfunc.host.channel import (indexed_load_metadata, RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
                                  build_invocation, discover_v1_functions, http_request)
-from worker.host.process import WorkerCommand, WorkerProcess  # noqa: E402
-from worker.host.startup import wait_connected
-from worker.protos import pb  # noqa: E402
+from quickfunc.host.process import WorkerCommand, WorkerProcess  # noqa: E402
+from quickfunc.host.startup import wait_connected
+from quickfunc.protos import pb  # noqa: E402
 
 APPS_DIR = os.path.join(REPO_ROOT, "scripts", "bench_apps")
 V1_APP = os.path.join(APPS_DIR, "v1")
@@ -228,10 +228,10 @@ def pin_threads(pid: int, cores: set[int]) -> int:
 
 
 def worker_command(label: str) -> WorkerCommand:
-    """``python -m worker`` or ``python scripts/floor_worker.py``."""
+    """``python -m quickfunc`` or ``python scripts/floor_worker.py``."""
     if label == "floor":
         return WorkerCommand(module=None, script=FLOOR_SCRIPT)
-    return WorkerCommand(module="worker")
+    return WorkerCommand(module="quickfunc")
 
 
 def worker_env() -> dict[str, str]:
@@ -850,7 +850,7 @@ def worker_revision() -> str:
         return done.stdout.strip() if done.returncode == 0 else ""
     try:
         head = git("rev-parse", "--short", "HEAD") or "unknown"
-        return head + ("+dirty" if git("status", "--porcelain", "--", "worker") else "")
+        return head + ("+dirty" if git("status", "--porcelain", "--", "worker/quickfunc") else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 

@@ -13,10 +13,10 @@ import urllib.parse
 import grpc
 
 try:
-    from worker.protos import EVENT_STREAM_METHOD, pb
+    from quickfunc.protos import EVENT_STREAM_METHOD, pb
 except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from worker.protos import EVENT_STREAM_METHOD, pb
+    from quickfunc.protos import EVENT_STREAM_METHOD, pb
 
 CAPABILITIES = {"RawHttpBodyBytes": "true", "RpcHttpBodyOnly": "true",
                 "RpcHttpTriggerMetadataRemoved": "true", "TypedDataCollection": "true",

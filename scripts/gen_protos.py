@@ -1,4 +1,4 @@
-"""Generate the protobuf modules in worker/protos/ from protos/*.proto.
+"""Generate the protobuf modules in worker/quickfunc/protos/ from protos/*.proto.
 
 Usage: python scripts/gen_protos.py [--out DIR]
 Only message modules are generated: the worker calls the one gRPC method by its
@@ -12,7 +12,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "protos"
-DEFAULT_OUT = ROOT / "worker" / "protos"
+DEFAULT_OUT = ROOT / "worker" / "quickfunc" / "protos"
 
 
 def generate(out_dir: pathlib.Path) -> list[pathlib.Path]:

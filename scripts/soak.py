@@ -5,7 +5,7 @@ Usage::
     python scripts/soak.py [--invocations N] [--concurrency C] [--max-seconds S]
                            [--seed N] [--json PATH] [--worker-script PATH]
 
-One worker process is started through ``worker.host`` (loopback gRPC, as a test host does) with
+One worker process is started through ``quickfunc.host`` (loopback gRPC, as a test host does) with
 the app ``tests/apps/soak`` and driven closed-loop: C asyncio tasks send invocations back to back
 until N have been answered or the time limit is reached. The mix: fast sync and async echoes,
 sync and async functions that raise, sync and async functions that log numbered lines (the async
@@ -45,11 +45,11 @@ if REPO_ROOT not in sys.path:
 
 import psutil  # noqa: E402
 
-from worker.host.channel import (RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
+from quickfunc.host.channel import (RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
                                  build_invocation, discover_v1_functions, http_request)
-from worker.host.process import WorkerCommand, WorkerProcess  # noqa: E402
-from worker.host.startup import wait_connected
-from worker.protos import pb  # noqa: E402
+from quickfunc.host.process import WorkerCommand, WorkerProcess  # noqa: E402
+from quickfunc.host.startup import wait_connected
+from quickfunc.protos import pb  # noqa: E402
 
 SOAK_APP = os.path.join(REPO_ROOT, "tests", "apps", "soak")
 SUCCESS = pb.StatusResult.Success
@@ -345,7 +345,7 @@ async def run_soak(invocations: int, concurrency: int, max_seconds: float, seed:
     report.warmup_invocations = warmup if warmup is not None else max(1, invocations // 10)
     report.max_threads_allowed = max_threads if max_threads is not None else concurrency + 48
     command = (WorkerCommand(module=None, script=os.path.abspath(worker_script)) if worker_script
-               else WorkerCommand(module="worker"))
+               else WorkerCommand(module="quickfunc"))
     server = RpcServer()
     await server.start("127.0.0.1", 0)
     process = WorkerProcess(command)
@@ -422,7 +422,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--max-rss-growth", type=float, default=10.0, help="percent")
     p.add_argument("--max-threads", type=int, default=None)
     p.add_argument("--worker-script", default=None,
-                   help="run this script instead of `python -m worker` (to check the checks)")
+                   help="run this script instead of `python -m quickfunc` (to check the checks)")
     p.add_argument("--json", default=None, help="also write the report here")
     ns = p.parse_args(argv)
     if ns.invocations < 1 or ns.concurrency < 1 or ns.max_seconds <= 0:

@@ -1,7 +1,7 @@
 """Example v2 app: HTTP with route parameters and JSON, an async function, logging,
 a queue output (the local host prints what would be written), a queue trigger and a timer.
 
-Serve it with:  python -m worker.host examples/v2_app
+Serve it with:  python -m quickfunc.host examples/v2_app
 """
 import asyncio
 import json

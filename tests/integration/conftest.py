@@ -14,9 +14,9 @@ from typing import Any, Awaitable, Callable, Mapping
 import pytest
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import build_invocation, http_request
-from worker.host.process import WorkerCommand
-from worker.protos import pb
+from quickfunc.host.channel import build_invocation, http_request
+from quickfunc.host.process import WorkerCommand
+from quickfunc.protos import pb
 
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps")
 

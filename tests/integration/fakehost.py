@@ -1,6 +1,6 @@
 """Test helpers: run a worker process against an in-test gRPC host and talk to it.
 
-Built on ``worker.host`` only, so it drives any worker that speaks the protocol.
+Built on ``quickfunc.host`` only, so it drives any worker that speaks the protocol.
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import os
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Mapping
 
-from worker.host.channel import (RpcServer, WorkerChannel, build_invocation,
+from quickfunc.host.channel import (RpcServer, WorkerChannel, build_invocation,
                                  discover_v1_functions)
-from worker.host.process import OutputLine, WorkerCommand, WorkerProcess
-from worker.host.startup import wait_connected
-from worker.protos import pb
+from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
+from quickfunc.host.startup import wait_connected
+from quickfunc.protos import pb
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FLOOR_WORKER = os.path.join(REPO_ROOT, "scripts", "floor_worker.py")
@@ -83,7 +83,7 @@ async def _shutdown(host_channel: WorkerChannel | None, process: WorkerProcess,
 
 @contextlib.asynccontextmanager
 async def start_worker(app_dir: str, env: Mapping[str, str] | None = None,
-                       argv_module: str = "worker", init: bool = True, *,
+                       argv_module: str = "quickfunc", init: bool = True, *,
                        command: WorkerCommand | None = None,
                        capabilities: Mapping[str, str] | None = None,
                        on_output: Callable[[OutputLine], object] | None = None,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
-from worker.protos import pb
+from quickfunc.protos import pb
 
 FUZZ_APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps",
                         "fuzz_bindings")

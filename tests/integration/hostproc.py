@@ -1,4 +1,4 @@
-"""Test helpers: run ``python -m worker.host`` as a subprocess on a free port and talk real HTTP
+"""Test helpers: run ``python -m quickfunc.host`` as a subprocess on a free port and talk real HTTP
 to it (127.0.0.1 only). Every wait is bounded."""
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class LocalHostProcess:
 
     def start(self) -> "LocalHostProcess":
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "worker.host", self.app, "--port", "0", *self.args],
+            [sys.executable, "-m", "quickfunc.host", self.app, "--port", "0", *self.args],
             cwd=REPO_ROOT, env=host_env(self.env), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
             start_new_session=True)  # its own process group, like a shell job
@@ -187,6 +187,6 @@ class LocalHostProcess:
 def run_host_command(app: str, *args: str, env: Mapping[str, str] | None = None,
                      timeout: float = 30.0) -> subprocess.CompletedProcess:
     """Run the host to completion (for configuration errors, which stop it at once)."""
-    return subprocess.run([sys.executable, "-m", "worker.host", app, "--port", "0", *args],
+    return subprocess.run([sys.executable, "-m", "quickfunc.host", app, "--port", "0", *args],
                           cwd=REPO_ROOT, env=host_env(env), capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL)

@@ -11,9 +11,9 @@ import grpc
 import pytest
 
 from tests.integration.fakehost import FLOOR_WORKER, start_worker
-from worker.host.channel import (FunctionJsonError, RpcServer, WorkerChannel, WorkerGone,
+from quickfunc.host.channel import (FunctionJsonError, RpcServer, WorkerChannel, WorkerGone,
                                  build_invocation, http_request)
-from worker.protos import EVENT_STREAM_METHOD, pb
+from quickfunc.protos import EVENT_STREAM_METHOD, pb
 
 SUCCESS = pb.StatusResult.Success
 
@@ -170,7 +170,7 @@ def test_worker_process_gets_host_argv_and_environment(tmp_path):
         "print('argv=' + ' '.join(sys.argv[1:]))\n")
 
     async def go():
-        from worker.host.process import WorkerCommand, WorkerProcess
+        from quickfunc.host.process import WorkerCommand, WorkerProcess
         seen = []
         proc = WorkerProcess(WorkerCommand(module=None, script=str(script)),
                              on_output=seen.append)

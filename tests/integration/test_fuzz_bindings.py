@@ -23,12 +23,12 @@ from hypothesis import strategies as st
 
 from tests.integration.fuzzdata import (FUZZ_APP, TRIGGER_METADATA, Target, fuzz_targets,
                                         invocation_problem, rpc_http, typed_data)
-from worker.console import SYSTEM_LOGGER
-from worker.dispatcher import Dispatcher
-from worker.host.channel import discover_v1_functions
-from worker.protos import pb
-from worker.settings import Settings
-from worker.state import WorkerState
+from quickfunc.console import SYSTEM_LOGGER
+from quickfunc.dispatcher import Dispatcher
+from quickfunc.host.channel import discover_v1_functions
+from quickfunc.protos import pb
+from quickfunc.settings import Settings
+from quickfunc.state import WorkerState
 
 TARGETS = fuzz_targets()
 HTTP_TARGETS = [t for t in TARGETS if t.type == "httpTrigger"]

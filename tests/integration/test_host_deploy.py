@@ -1,6 +1,6 @@
 """What ships for running the worker under the official Functions host: worker.config.json as
 the host reads it (protocol §4.1), and the worker.py launcher, which starts a real worker that
-answers a host (the fake host here) exactly like ``python -m worker``."""
+answers a host (the fake host here) exactly like ``python -m quickfunc``."""
 from __future__ import annotations
 
 import asyncio
@@ -11,14 +11,14 @@ import sys
 
 import psutil
 
-import worker
+import quickfunc
 
 from tests.integration.fakehost import start_worker
 from tests.integration.hostproc import REPO_ROOT, app_path
-from worker.host.process import WorkerCommand
-from worker.protos import pb
+from quickfunc.host.process import WorkerCommand
+from quickfunc.protos import pb
 
-DEPLOY_DIR = os.path.join(REPO_ROOT, "worker", "deploy", "python")
+DEPLOY_DIR = os.path.join(REPO_ROOT, "worker", "quickfunc", "deploy", "python")
 LAUNCHER = os.path.join(DEPLOY_DIR, "worker.py")
 
 
@@ -47,7 +47,7 @@ def test_the_launcher_runs_a_real_worker_that_indexes_and_runs_a_v2_app():
             cmdline = process.cmdline()
             assert cmdline[1] == LAUNCHER and "--functions-worker-id" in cmdline
             assert not process.children()
-            assert host.init_response.worker_metadata.worker_version == worker.__version__
+            assert host.init_response.worker_metadata.worker_version == quickfunc.__version__
             metadata = await host.channel.functions_metadata(host.app_dir, timeout=30)
             assert metadata.result.status == pb.StatusResult.Success
             names = {m.name for m in metadata.function_metadata_results}

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from tests.integration.hostproc import LocalHostProcess, app_path, run_host_command
-from worker.host.jsonfile import SettingsFileError, read_json_file
+from quickfunc.host.jsonfile import SettingsFileError, read_json_file
 
 PASSWORD = "pw-7f3kq-SECRET-VALUE"
 ACCOUNT_KEY = "KEY-SECRET-abc123=="

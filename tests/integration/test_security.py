@@ -16,8 +16,8 @@ import pytest
 
 from tests.integration.conftest import FAILURE, SUCCESS, http, run
 from tests.integration.fakehost import start_worker
-from worker.host.channel import build_invocation, v1_metadata_from_folder
-from worker.protos import pb
+from quickfunc.host.channel import build_invocation, v1_metadata_from_folder
+from quickfunc.protos import pb
 
 HTTP_BINDINGS = {"bindings": [
     {"type": "httpTrigger", "direction": "in", "name": "req"},

@@ -12,8 +12,8 @@ import pytest
 
 from tests.integration.conftest import (FAILURE, SUCCESS, LimitedCommand, app_path, failure_text,
                                         http, json_data, string)
-from worker.host.channel import build_invocation
-from worker.protos import pb
+from quickfunc.host.channel import build_invocation
+from quickfunc.protos import pb
 
 APP = app_path("v1_broken")
 LIMIT = 64 * 1024

@@ -13,8 +13,8 @@ import pytest
 
 from tests.integration.conftest import (FAILURE, SUCCESS, app_path, failure_text, http, json_data,
                                         outputs, string)
-from worker.host.channel import build_invocation
-from worker.protos import pb
+from quickfunc.host.channel import build_invocation
+from quickfunc.protos import pb
 
 APP = app_path("v1_guide")
 SETTING = "value from local.settings"

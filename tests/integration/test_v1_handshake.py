@@ -8,10 +8,10 @@ import sys
 
 import pytest
 
-import worker
+import quickfunc
 from tests.integration.conftest import SUCCESS, SYSTEM, app_path
 from tests.integration.fakehost import start_worker
-from worker.host.process import WorkerCommand
+from quickfunc.host.process import WorkerCommand
 
 APP = app_path("v1_lifecycle")
 
@@ -32,7 +32,7 @@ class OneStyleCommand(WorkerCommand):
         self.style = style
 
     def build_argv(self, host, port, worker_id, request_id, max_len=2147483647):  # type: ignore[override]
-        base = [self.executable, "-m", "worker"]
+        base = [self.executable, "-m", "quickfunc"]
         if self.style == "legacy":
             return base + ["--host", host, "--port", str(port), "--workerId", worker_id,
                            "--requestId", request_id, "--grpcMaxMessageLength", str(max_len)]
@@ -54,13 +54,13 @@ def test_handshake_answers_with_metadata_and_only_implemented_capabilities():
     metadata = init.worker_metadata
     assert metadata.runtime_name == "python"
     assert metadata.runtime_version == f"{sys.version_info.major}.{sys.version_info.minor}"
-    assert metadata.worker_version == worker.__version__
+    assert metadata.worker_version == quickfunc.__version__
     assert metadata.worker_bitness == platform.machine()
     assert start_request_id == request_id  # StartStream carries the --requestId it was given
     banner = [l for l in logs if l.log_category == SYSTEM and "sys.path" in l.message]
     assert banner, [l.message for l in logs]
     text = banner[0].message
-    assert sys.executable in text and sys.version.split()[0] in text and worker.__version__ in text
+    assert sys.executable in text and sys.version.split()[0] in text and quickfunc.__version__ in text
     assert not banner[0].invocation_id
 
 
@@ -83,7 +83,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, la
 
     from tests.integration.hostproc import REPO_ROOT
 
-    launcher = os.path.join(REPO_ROOT, "worker", "deploy", "python", "worker.py")
+    launcher = os.path.join(REPO_ROOT, "worker", "quickfunc", "deploy", "python", "worker.py")
     command = WorkerCommand() if launch == "module" else WorkerCommand(module=None, script=launcher)
 
     app = tmp_path / "app"
@@ -95,7 +95,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, la
         async with start_worker(str(app), command=command) as host:
             loaded = await host.load_v1_app()
             function_id, load = loaded["worker"]
-            from worker.host.channel import http_request
+            from quickfunc.host.channel import http_request
             reply = await host.invoke(function_id, {"req": http_request("GET", "http://x/api/worker?name=w")})
             return host.init_response.result.status, load.result.status, reply.result.status
 

@@ -8,8 +8,8 @@ import time
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request, indexed_load_metadata
-from worker.protos import pb
+from quickfunc.host.channel import http_request, indexed_load_metadata
+from quickfunc.protos import pb
 
 APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_basic")
 SUCCESS = pb.StatusResult.Success

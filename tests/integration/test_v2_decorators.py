@@ -8,8 +8,8 @@ import os
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request
-from worker.protos import pb
+from quickfunc.host.channel import http_request
+from quickfunc.protos import pb
 
 APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_triggers")
 SUCCESS = pb.StatusResult.Success

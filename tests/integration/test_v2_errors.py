@@ -10,8 +10,8 @@ import textwrap
 import pytest
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request
-from worker.protos import pb
+from quickfunc.host.channel import http_request
+from quickfunc.protos import pb
 
 BAD_APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_bad_functions")
 SUCCESS = pb.StatusResult.Success

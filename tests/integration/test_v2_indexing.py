@@ -9,8 +9,8 @@ import textwrap
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request, indexed_load_metadata
-from worker.protos import pb
+from quickfunc.host.channel import http_request, indexed_load_metadata
+from quickfunc.protos import pb
 
 COUNTED = os.path.abspath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_counted"))
 SUCCESS = pb.StatusResult.Success

@@ -11,8 +11,8 @@ import pytest
 from azure.functions.decorators.http import HttpMethod
 
 from tests.integration.fakehost import FakeHost, start_worker
-from worker.host.channel import http_request
-from worker.protos import pb
+from quickfunc.host.channel import http_request
+from quickfunc.protos import pb
 
 APPS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps")
 FASTAPI_APP = os.path.join(APPS, "v2_fastapi")

@@ -1,13 +1,13 @@
-"""worker.functions.app_folder: what counts as inside the function app folder."""
+"""quickfunc.functions.app_folder: what counts as inside the function app folder."""
 from __future__ import annotations
 
 import os
 
 import pytest
 
-from worker.functions.app_folder import (app_folder, check_function_folder, check_indexed_folder,
+from quickfunc.functions.app_folder import (app_folder, check_function_folder, check_indexed_folder,
                                          is_inside, same_folder)
-from worker.functions.registry import FunctionLoadError
+from quickfunc.functions.registry import FunctionLoadError
 
 
 @pytest.fixture

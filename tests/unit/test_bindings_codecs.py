@@ -5,10 +5,10 @@ import azure.functions as func
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 from hypothesis import given, settings, strategies as st
 
-from worker.bindings.codecs import http_response_typed_data, input_decoder, output_encoder
-from worker.bindings.convert import BindingSpec, GenericConverter, decode_input
-from worker.bindings.datum import to_datum, to_typed_data
-from worker.protos import pb
+from quickfunc.bindings.codecs import http_response_typed_data, input_decoder, output_encoder
+from quickfunc.bindings.convert import BindingSpec, GenericConverter, decode_input
+from quickfunc.bindings.datum import to_datum, to_typed_data
+from quickfunc.protos import pb
 
 TRIGGER = BindingSpec(name="req", type="httpTrigger", direction="in")
 RETURN = BindingSpec(name="$return", type="http", direction="out")

@@ -1,4 +1,4 @@
-"""Tests for worker.bindings.context: the context parameter built from the invocation request."""
+"""Tests for quickfunc.bindings.context: the context parameter built from the invocation request."""
 import threading
 import warnings
 
@@ -6,8 +6,8 @@ import azure.functions as func
 import pytest
 from azure.functions import _abc as azf_abc
 
-from worker.bindings.context import InvocationContext, build_context
-from worker.protos import pb
+from quickfunc.bindings.context import InvocationContext, build_context
+from quickfunc.protos import pb
 
 TLS = threading.local()
 

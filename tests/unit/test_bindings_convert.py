@@ -1,4 +1,4 @@
-"""Tests for worker.bindings.convert: converter choice, annotation checks, decode and encode."""
+"""Tests for quickfunc.bindings.convert: converter choice, annotation checks, decode and encode."""
 import datetime
 import json
 import typing
@@ -9,11 +9,11 @@ import pytest
 from azure.functions.meta import Datum
 from hypothesis import given, strategies as st
 
-from worker.bindings.convert import (
+from quickfunc.bindings.convert import (
     BindingError, BindingSpec, GenericConverter, check_annotation, choose_converter,
     converter_for, decode_input, encode_output, has_implicit_output)
-from worker.bindings.datum import to_datum, trigger_metadata_datums
-from worker.protos import pb
+from quickfunc.bindings.datum import to_datum, trigger_metadata_datums
+from quickfunc.protos import pb
 
 UTC = datetime.timezone.utc
 

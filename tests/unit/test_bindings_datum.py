@@ -1,13 +1,13 @@
-"""Tests for worker.bindings.datum: TypedData <-> Datum in both directions."""
+"""Tests for quickfunc.bindings.datum: TypedData <-> Datum in both directions."""
 import math
 
 import pytest
 from azure.functions.meta import Datum
 from hypothesis import given, settings, strategies as st
 
-from worker.bindings.convert import BindingError
-from worker.bindings.datum import to_datum, to_typed_data, trigger_metadata_datums
-from worker.protos import pb
+from quickfunc.bindings.convert import BindingError
+from quickfunc.bindings.datum import to_datum, to_typed_data, trigger_metadata_datums
+from quickfunc.protos import pb
 
 SINT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 

@@ -1,4 +1,4 @@
-"""Tests for worker.bindings.http and the http request/response path via the library converters."""
+"""Tests for quickfunc.bindings.http and the http request/response path via the library converters."""
 import datetime
 import json
 
@@ -6,9 +6,9 @@ import azure.functions as func
 import pytest
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 
-from worker.bindings.datum import to_datum, to_typed_data
-from worker.bindings.http import datum_to_rpc_http, plain_http_return
-from worker.protos import pb
+from quickfunc.bindings.datum import to_datum, to_typed_data
+from quickfunc.bindings.http import datum_to_rpc_http, plain_http_return
+from quickfunc.protos import pb
 
 SAME_SITE = pb.RpcHttpCookie.SameSite
 

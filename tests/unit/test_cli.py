@@ -1,7 +1,7 @@
 """Both command-line styles the host passes are understood."""
 import pytest
 
-from worker.cli import UNLIMITED, UsageError, parse_args
+from quickfunc.cli import UNLIMITED, UsageError, parse_args
 
 
 def test_legacy_flags():

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from worker import gc_pause
+from quickfunc import gc_pause
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from worker.host.auth import KeyRing, key_from_request, normalise_level
-from worker.host.config import KeySettings
+from quickfunc.host.auth import KeyRing, key_from_request, normalise_level
+from quickfunc.host.config import KeySettings
 
 RING = KeyRing("master", "host", {"special": "own"})
 
@@ -55,7 +55,7 @@ def test_keys_are_compared_in_constant_time_with_no_early_exit(monkeypatch):
     """Every candidate key goes through hmac.compare_digest, even after one matched."""
     import hmac
 
-    import worker.host.auth as auth
+    import quickfunc.host.auth as auth
 
     calls = []
     real = hmac.compare_digest

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from worker.host.catalog import catalog_from_folders, catalog_from_metadata, load_request
-from worker.protos import pb
+from quickfunc.host.catalog import catalog_from_folders, catalog_from_metadata, load_request
+from quickfunc.protos import pb
 
 
 def _metadata(name: str, raw: list[dict], ok: bool = True) -> pb.RpcFunctionMetadata:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.host.__main__ import main, parse_options
+from quickfunc.host.__main__ import main, parse_options
 
 
 def test_options_map_onto_host_options():

@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from worker.host.config import (DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptions,
+from quickfunc.host.config import (DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptions,
                                 SettingsFileError, level_number, load_config, parse_size,
                                 parse_timespan)
-from worker.host.jsonfile import read_json_file
+from quickfunc.host.jsonfile import read_json_file
 
 
 def _app(tmp_path, host=None, local=None):
@@ -71,8 +71,8 @@ def test_worker_environment_has_what_the_host_and_launcher_add(tmp_path):
     (tmp_path / ".python_packages" / "lib" / "site-packages").mkdir(parents=True)
     config = _load(_app(tmp_path), env={"PYTHONPATH": "/extra"})
     paths = config.worker_env["PYTHONPATH"].split(os.pathsep)
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert paths[0] == root
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert paths[0] == os.path.join(repo, "worker")  # the source root that holds `quickfunc`
     assert paths[1] == str(tmp_path / ".python_packages" / "lib" / "site-packages")
     assert paths[2] == "/extra"
     assert config.worker_env["FUNCTIONS_WORKER_RUNTIME"] == "python"

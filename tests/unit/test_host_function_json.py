@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from worker.host.channel import FunctionJsonError, discover_v1_functions, v1_metadata_from_folder
-from worker.protos import pb
+from quickfunc.host.channel import FunctionJsonError, discover_v1_functions, v1_metadata_from_folder
+from quickfunc.protos import pb
 
 IN, OUT, INOUT = (pb.BindingInfo.Direction.Value(d) for d in ("in", "out", "inout"))
 

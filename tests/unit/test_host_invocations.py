@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from worker.host.catalog import Binding, FunctionSpec
-from worker.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
-from worker.protos import pb
+from quickfunc.host.catalog import Binding, FunctionSpec
+from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
+from quickfunc.protos import pb
 
 
 def _spec(trigger_type: str, name: str = "trig") -> FunctionSpec:

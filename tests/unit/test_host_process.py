@@ -5,7 +5,7 @@ import importlib.util
 import os
 import sys
 
-from worker.host.process import module_argv, OutputLine, WorkerCommand, worker_environment
+from quickfunc.host.process import module_argv, OutputLine, WorkerCommand, worker_environment
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -14,7 +14,7 @@ def test_argv_has_both_flag_styles_exactly_like_the_host():
     argv = WorkerCommand(executable="python3").build_argv("127.0.0.1", 50821, "wid", "rid",
                                                           2147483647)
     assert argv == [
-        "python3", *module_argv("worker"),
+        "python3", *module_argv("quickfunc"),
         "--host", "127.0.0.1", "--port", "50821", "--workerId", "wid", "--requestId", "rid",
         "--grpcMaxMessageLength", "2147483647",
         "--functions-uri", "http://127.0.0.1:50821/", "--functions-worker-id", "wid",
@@ -37,7 +37,7 @@ def test_argv_runs_a_script_with_interpreter_and_extra_args_before_the_flags():
 
 
 def test_module_worker_directory_is_the_package_folder():
-    assert WorkerCommand(module="worker").worker_directory() == os.path.join(REPO_ROOT, "worker")
+    assert WorkerCommand(module="quickfunc").worker_directory() == os.path.join(REPO_ROOT, "worker", "quickfunc")
 
 
 def test_environment_adds_host_variables_and_default_thread_count():

@@ -1,8 +1,8 @@
 """HTTP trigger input and invocation requests as the host builds them."""
 from __future__ import annotations
 
-from worker.host.channel import build_invocation, http_request
-from worker.protos import pb
+from quickfunc.host.channel import build_invocation, http_request
+from quickfunc.protos import pb
 
 
 def test_http_request_lower_cases_headers_and_joins_repeats():

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 
-from worker.host.responses import cookie_header, describe_value, reply_from_value
-from worker.protos import pb
+from quickfunc.host.responses import cookie_header, describe_value, reply_from_value
+from quickfunc.protos import pb
 
 
 def _http(**kw) -> pb.TypedData:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable, parse_template
+from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable, parse_template
 
 
 def _values(template: str, path: str):

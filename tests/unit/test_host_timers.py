@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from worker.host.catalog import FunctionSpec
-from worker.host.timers import (CronSchedule, IntervalSchedule, ScheduleError, TimerService,
+from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.timers import (CronSchedule, IntervalSchedule, ScheduleError, TimerService,
                                 parse_schedule, timer_payload)
-from worker.protos import pb
+from quickfunc.protos import pb
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from worker.invocation import Handover
-from worker.protos import pb
+from quickfunc.invocation import Handover
+from quickfunc.protos import pb
 
 
 def test_the_request_is_taken_once_and_the_handover_keeps_only_the_id():

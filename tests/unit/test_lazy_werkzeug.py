@@ -10,7 +10,7 @@ import textwrap
 
 
 def run(code: str) -> str:
-    script = "import worker.lazy_werkzeug as lazy\nassert lazy.install()\n" + textwrap.dedent(code)
+    script = "import quickfunc.lazy_werkzeug as lazy\nassert lazy.install()\n" + textwrap.dedent(code)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
@@ -83,6 +83,6 @@ def test_flask_works_on_top_of_it():
 
 
 def test_install_is_a_no_op_once_werkzeug_is_imported():
-    done = subprocess.run([sys.executable, "-c", "import werkzeug, worker.lazy_werkzeug as l; "
+    done = subprocess.run([sys.executable, "-c", "import werkzeug, quickfunc.lazy_werkzeug as l; "
                            "print(l.install())"], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False", done.stderr

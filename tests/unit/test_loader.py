@@ -3,8 +3,8 @@ import textwrap
 
 import pytest
 
-from worker.functions.loader import V1Target, load_entry_point, module_name_for
-from worker.functions.registry import FunctionLoadError
+from quickfunc.functions.loader import V1Target, load_entry_point, module_name_for
+from quickfunc.functions.registry import FunctionLoadError
 
 
 @pytest.fixture

@@ -15,15 +15,15 @@ def test_committed_protos_match_regenerated(tmp_path):
     generated = sorted(tmp_path.glob("*_pb2.py"))
     assert generated, "gen_protos.py wrote no modules"
     for path in generated:
-        committed = ROOT / "worker" / "protos" / path.name
+        committed = ROOT / "worker" / "quickfunc" / "protos" / path.name
         assert committed.exists(), f"{path.name} is generated but not committed"
         assert committed.read_bytes() == path.read_bytes(), (
-            f"worker/protos/{path.name} differs from protos/*.proto; run python scripts/gen_protos.py"
+            f"worker/quickfunc/protos/{path.name} differs from protos/*.proto; run python scripts/gen_protos.py"
         )
 
 
 def test_service_path_and_key_field_numbers():
-    from worker.protos import EVENT_STREAM_METHOD, pb
+    from quickfunc.protos import EVENT_STREAM_METHOD, pb
 
     assert EVENT_STREAM_METHOD == "/AzureFunctionsRpcMessages.FunctionRpc/EventStream"
     service = pb.DESCRIPTOR.services_by_name["FunctionRpc"]

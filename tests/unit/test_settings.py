@@ -1,5 +1,5 @@
 """Settings are read in one place, with documented defaults and clear warnings."""
-from worker.settings import DEFAULT_SCRIPT_FILE, Settings
+from quickfunc.settings import DEFAULT_SCRIPT_FILE, Settings
 
 
 def test_defaults():
@@ -45,7 +45,7 @@ def test_event_loop_choice():
 def test_the_chosen_event_loop_is_built():
     import asyncio
 
-    from worker.lifecycle import new_event_loop
+    from quickfunc.lifecycle import new_event_loop
 
     plain = new_event_loop("asyncio")
     try:

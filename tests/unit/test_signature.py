@@ -4,9 +4,9 @@ from typing import List
 import azure.functions as func
 import pytest
 
-from worker.bindings.convert import BindingSpec
-from worker.functions.registry import FunctionLoadError
-from worker.functions.signature import build_function_info
+from quickfunc.bindings.convert import BindingSpec
+from quickfunc.functions.registry import FunctionLoadError
+from quickfunc.functions.signature import build_function_info
 
 
 def spec(name, type_, direction="in", data_type=0):

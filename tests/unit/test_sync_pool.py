@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from worker.sync_pool import SyncPool, default_size
+from quickfunc.sync_pool import SyncPool, default_size
 
 
 def results(count: int, out: "queue.SimpleQueue", timeout: float = 5.0) -> list:

@@ -1,0 +1,2 @@
+def shout(x: str) -> str:
+    return x.upper()

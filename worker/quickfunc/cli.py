@@ -1,0 +1,86 @@
+"""Command line of the worker: both flag styles the host passes, console logging, and `main()`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+#: the host passes int.MaxValue; gRPC takes -1 for "unlimited"
+UNLIMITED = -1
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    """Where the host is and who this worker is, from the command line."""
+
+    host: str
+    port: int
+    worker_id: str
+    request_id: str
+    max_message_length: int = UNLIMITED
+    log_level: str = "INFO"
+    log_to: str | None = None
+
+    @property
+    def target(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
+        return f"{host}:{self.port}"
+
+
+class UsageError(Exception):
+    """The command line cannot be used to reach the host."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m quickfunc", description="Azure Functions Python worker")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workerId", dest="worker_id")
+    p.add_argument("--requestId", dest="request_id")
+    p.add_argument("--grpcMaxMessageLength", dest="max_len", type=int)
+    p.add_argument("--functions-uri", dest="uri")
+    p.add_argument("--functions-worker-id", dest="f_worker_id")
+    p.add_argument("--functions-request-id", dest="f_request_id")
+    p.add_argument("--functions-grpc-max-message-length", dest="f_max_len", type=int)
+    p.add_argument("--log-level", default="INFO", choices=["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--log-to")
+    return p
+
+
+def parse_args(argv: list[str]) -> LaunchConfig:
+    """Read both flag styles; the `--functions-*` ones win where both are given."""
+    ns, _unknown = _parser().parse_known_args(argv)
+    host, port = ns.host, ns.port
+    if ns.uri:
+        parts = urlsplit(ns.uri if "://" in ns.uri else f"http://{ns.uri}")
+        if not parts.hostname or not parts.port:
+            raise UsageError(f"--functions-uri {ns.uri!r} must look like http://HOST:PORT/")
+        host, port = parts.hostname, parts.port
+    worker_id = ns.f_worker_id or ns.worker_id
+    request_id = ns.f_request_id or ns.request_id or ""
+    missing = [name for name, value in (("--functions-uri or --host", host), ("--port", port),
+                                        ("--functions-worker-id or --workerId", worker_id)) if not value]
+    if missing:
+        raise UsageError("missing " + ", ".join(missing))
+    max_len = ns.f_max_len if ns.f_max_len is not None else ns.max_len
+    if max_len is None or max_len <= 0 or max_len >= 2**31 - 1:
+        max_len = UNLIMITED
+    level = "DEBUG" if ns.log_level == "TRACE" else ns.log_level
+    return LaunchConfig(host, int(port), worker_id, request_id, max_len, level, ns.log_to)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import console
+
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        config = parse_args(argv)
+    except UsageError as exc:
+        console.setup("INFO", None)
+        console.error(f"cannot start: {exc}")
+        return 2
+    console.setup(config.log_level, config.log_to)
+    from .lifecycle import run
+
+    return run(config)

@@ -1,0 +1,78 @@
+"""``python -m quickfunc.host APP_DIR [--port 7071] [--host 127.0.0.1] [--enable-auth] ...``:
+serve a function app locally (also installed as the ``quickfunc-host`` command)."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from quickfunc.host.config import (DEFAULT_DRAIN_TIMEOUT, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT,
+                                DEFAULT_WORKER_LOG_LEVEL, ConfigError, HostOptions,
+                                SettingsFileError, load_config)
+
+__all__ = ["build_parser", "parse_options", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m quickfunc.host",
+        description="Serve an Azure Functions Python app (v1 or v2) on this machine.")
+    parser.add_argument("app_dir", nargs="?", metavar="APP_DIR",
+                        help="the app folder (default: $AzureWebJobsScriptRoot, else the "
+                             "current folder)")
+    parser.add_argument("--host", help=f"address to listen on (default {DEFAULT_HTTP_HOST}; "
+                                       "env QUICKFUNC_HOST)")
+    parser.add_argument("--port", type=int, help=f"HTTP port (default {DEFAULT_HTTP_PORT}, or "
+                                                 "Host.LocalHttpPort; 0 = any free port; "
+                                                 "env QUICKFUNC_PORT)")
+    parser.add_argument("--enable-auth", action="store_true",
+                        help="enforce function/admin keys (x-functions-key header or ?code=)")
+    parser.add_argument("--max-body-size", metavar="SIZE",
+                        help="largest request body, e.g. 10MB (default 100MB); larger → 413")
+    parser.add_argument("--max-header-size", metavar="SIZE",
+                        help="largest request header line (default 16KB); larger → 431")
+    parser.add_argument("--log-level", metavar="LEVEL",
+                        help="lowest level of function logs to show (default: host.json "
+                             "logging.logLevel, else Information)")
+    parser.add_argument("--worker-log-level", metavar="LEVEL",
+                        help=f"lowest level of worker System logs to show "
+                             f"(default {DEFAULT_WORKER_LOG_LEVEL})")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show worker System logs from Debug up")
+    parser.add_argument("--drain-timeout", type=float, metavar="SECONDS",
+                        help=f"how long in-flight work may take at shutdown "
+                             f"(default {DEFAULT_DRAIN_TIMEOUT:g})")
+    parser.add_argument("--python", metavar="EXECUTABLE",
+                        help="Python that runs the workers (default: this one)")
+    colour = parser.add_mutually_exclusive_group()
+    colour.add_argument("--color", dest="color", action="store_const", const=True,
+                        help="colour the output even when it is not a terminal")
+    colour.add_argument("--no-color", dest="color", action="store_const", const=False,
+                        help="never colour the output")
+    return parser
+
+
+def parse_options(argv: list[str] | None = None) -> HostOptions:
+    args = build_parser().parse_args(argv)
+    return HostOptions(
+        app_dir=args.app_dir, host=args.host, port=args.port, enable_auth=args.enable_auth,
+        max_body_size=args.max_body_size, max_header_size=args.max_header_size,
+        log_level=args.log_level,
+        worker_log_level="Debug" if args.verbose else args.worker_log_level,
+        drain_timeout=args.drain_timeout, python=args.python, color=args.color)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: configuration errors are printed for the user and exit with code 1."""
+    options = parse_options(argv)
+    try:
+        config = load_config(options)
+    except (ConfigError, SettingsFileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    from quickfunc.host.app import run  # after the config is known good: imports aiohttp
+
+    return run(config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

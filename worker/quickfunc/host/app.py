@@ -1,0 +1,178 @@
+"""The local host's lifecycle: startup (workers, routes, timers, banner) → serve until Ctrl-C or
+SIGTERM → shutdown (drain in-flight work, WorkerTerminate, exit)."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+
+from quickfunc.host.auth import KeyRing
+from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.config import HostConfig
+from quickfunc.host.http_front import HttpFront
+from quickfunc.host.invocations import timer_inputs
+from quickfunc.host.invoker import Invoker
+from quickfunc.host.output import Console, FunctionLine
+from quickfunc.host.pool import StartupError, WorkerPool
+from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_schedule
+
+__all__ = ["LocalHost", "run_host", "run"]
+
+
+class LocalHost:
+    """One running app: its worker pool, HTTP front and timers."""
+
+    def __init__(self, config: HostConfig, console: Console) -> None:
+        self.config = config
+        self.console = console
+        self.invoker: Invoker | None = None
+        self.pool = WorkerPool(config, on_log=lambda s, log: self._invoker().on_log(s, log),
+                               on_output=lambda s, line: self._invoker().on_output(s, line),
+                               on_event=lambda level, text: self._invoker().on_event(level, text))
+        self.invoker = Invoker(self.pool, console, config)
+        self.catalog: Catalog | None = None
+        self.front: HttpFront | None = None
+        self.timers = TimerService(self._fire_timer)
+        self.base_url = ""
+
+    def _invoker(self) -> Invoker:
+        assert self.invoker is not None
+        return self.invoker
+
+    # ---- startup -------------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        config = self.config
+        self.catalog = catalog = await self.pool.start()
+        keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
+        self.front = HttpFront(config, catalog, self._invoker(), self.pool, self.console, keys)
+        self.base_url = await self.front.start()
+        timers = self._timers(catalog)
+        self._banner(catalog, keys, timers)
+        self.timers.start(timers)
+
+    def _timers(self, catalog: Catalog) -> list[tuple[FunctionSpec, Schedule, bool]]:
+        timers = []
+        for spec in catalog.functions:
+            trigger = spec.trigger
+            if not spec.is_timer or trigger is None or spec.disabled or not spec.runnable:
+                continue
+            try:
+                schedule = parse_schedule(str(trigger.get("schedule") or ""),
+                                          self.config.settings, self.config.time_zone)
+            except ScheduleError as exc:
+                spec.error = str(exc)
+                continue
+            run_on_startup = str(trigger.get("runOnStartup", False)).lower() == "true"
+            timers.append((spec, schedule, run_on_startup))
+        return timers
+
+    def _banner(self, catalog: Catalog, keys: KeyRing | None,
+                timers: list[tuple[FunctionSpec, Schedule, bool]]) -> None:
+        assert self.front is not None
+        schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
+        lines = []
+        for spec in catalog.functions:
+            if spec.disabled:
+                detail = "(disabled)"
+            elif spec.is_http:
+                detail = f"[{self.front.methods_for(spec)}] {self.front.url_for(spec)}"
+            elif spec.name in schedules:
+                schedule, startup = schedules[spec.name]
+                detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
+            else:
+                detail = f"POST {self.base_url}/admin/functions/{spec.name} {{\"input\": ...}}"
+            trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
+            lines.append(FunctionLine(spec.name, trigger, detail, spec.error))
+        shown_keys = {}
+        if keys is not None:
+            shown_keys = {"master key (admin)": keys.master_key, "host key": keys.host_key}
+            for name in keys.function_keys:
+                shown_keys[f"{name} key"] = "(from FUNCTIONS_KEY_" + name.upper() + ")"
+        version = next((s.runtime_version for s in self.pool.slots if s.runtime_version), "?")
+        self.console.banner(self.config.app_dir, catalog.programming_model, self.config.python,
+                            version, self.pool.pids, lines, shown_keys, self.base_url)
+
+    async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
+        try:
+            await self._invoker().run_reported(spec, timer_inputs(spec, payload), reason)
+        except Exception as exc:  # keep the timer going; say what went wrong
+            self.console.error(f"timer {spec.name} could not fire: {exc!r}")
+
+    # ---- shutdown ------------------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        """Stop taking work, drain what is running (bounded), terminate the workers."""
+        deadline = time.monotonic() + self.config.drain_timeout
+        busy = self._invoker().in_flight
+        if busy:
+            self.console.info(f"Stopping: waiting for {busy} running invocation(s) "
+                              f"(up to {self.config.drain_timeout:g}s)")
+        else:
+            self.console.info("Stopping")
+        if self.front is not None:
+            await self.front.stop()
+        await self.timers.stop(deadline - time.monotonic())
+        if not await self._invoker().wait_idle(deadline - time.monotonic()):
+            self.console.warning("Some invocations did not finish in time; stopping anyway")
+        await self.pool.stop()
+        self.console.info("Stopped: workers terminated")
+
+    async def force_stop(self) -> None:
+        """A second Ctrl-C: kill the workers now; in-flight requests get their 500 at once."""
+        self.console.warning("Stopping now: killing the worker processes")
+        await self.pool.kill_all()
+
+
+async def run_host(config: HostConfig, console: Console) -> int:
+    """Start, serve until a signal, shut down; return the exit code."""
+    loop = asyncio.get_running_loop()
+    host = LocalHost(config, console)
+    stop = asyncio.Event()
+    signals_seen = 0
+
+    def on_signal() -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        if signals_seen == 1:
+            stop.set()
+        else:
+            loop.create_task(host.force_stop())
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt instead
+            pass
+    try:
+        starting = asyncio.ensure_future(host.startup())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            starting.cancel()
+            await asyncio.gather(starting, return_exceptions=True)
+            await host.shutdown()
+            return 0
+        try:
+            starting.result()
+        except (StartupError, OSError, asyncio.TimeoutError) as exc:
+            console.error(f"error: {exc}")
+            stopping.cancel()
+            await host.shutdown()
+            return 1
+        await stopping
+        await host.shutdown()
+        return 0
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+def run(config: HostConfig) -> int:
+    console = Console(color=config.color)
+    try:
+        return asyncio.run(run_host(config, console))
+    except KeyboardInterrupt:
+        return 130

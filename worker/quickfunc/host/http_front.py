@@ -1,0 +1,278 @@
+"""The HTTP side: requests to ``/{routePrefix}/{route}`` become invocations, their outputs become
+responses; also the admin endpoints. Built on aiohttp's low-level server with bounded limits."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from typing import Any
+
+from aiohttp import web, web_protocol, web_server
+from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
+from multidict import CIMultiDict
+
+from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
+from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.config import HostConfig
+from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
+from quickfunc.host.invoker import Invoker
+from quickfunc.host.output import Console
+from quickfunc.host.pool import WorkerPool
+from quickfunc.host.responses import reply_from_value
+from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteTable
+
+__all__ = ["HttpFront", "BodyTooLarge", "read_body"]
+
+_ADMIN_INVOKE = re.compile(r"^/admin/functions/([^/]+)/?$", re.IGNORECASE)
+_READ_CHUNK = 64 * 1024
+
+# aiohttp's own error logging would print tracebacks for every malformed request
+_quiet = logging.getLogger("quickfunc.host.http")
+_quiet.addHandler(logging.NullHandler())
+_quiet.propagate = False
+
+
+class BodyTooLarge(Exception):
+    """The request body is larger than --max-body-size."""
+
+
+async def read_body(request: web.BaseRequest, limit: int) -> bytes:
+    """The whole body, refusing (before or while reading) anything over ``limit`` bytes."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise BodyTooLarge()
+    if (request.headers.get("Expect", "").lower() == "100-continue"
+            and request.version >= (1, 1)):
+        # the client waits for this before sending the body (curl does for large bodies)
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_READ_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise BodyTooLarge()
+    return bytes(body)
+
+
+def _text(status: int, text: str, **headers: str) -> web.Response:
+    return web.Response(status=status, text=text + "\n", headers=headers or None)
+
+
+class _Connection(web_protocol.RequestHandler):
+    """aiohttp's connection handler, answering oversized request heads with 431 / 414
+    instead of a plain 400."""
+
+    front: "HttpFront | None" = None
+
+    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
+                     message: str | None = None) -> web.StreamResponse:
+        front = self.front
+        if front is not None and status == 400 and isinstance(exc, BadHttpMessage):
+            new_status = front.status_for_parse_error(exc)
+            if new_status != status:
+                front.console.request("-", "(request head too large)", new_status, 0.0)
+                return super().handle_error(request, new_status, exc, message)
+        return super().handle_error(request, status, exc, message)
+
+
+class _Server(web_server.Server):
+    front: "HttpFront | None" = None
+
+    def __call__(self) -> web_protocol.RequestHandler:
+        try:
+            handler = _Connection(self, loop=self._loop, **self._kwargs)
+        except (AttributeError, TypeError):  # a future aiohttp: plain 400s then
+            return super().__call__()
+        handler.front = self.front
+        return handler
+
+
+class HttpFront:
+    """Routes, authorises and runs HTTP requests; serves the admin endpoints."""
+
+    def __init__(self, config: HostConfig, catalog: Catalog, invoker: Invoker, pool: WorkerPool,
+                 console: Console, keys: KeyRing | None) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.invoker = invoker
+        self.pool = pool
+        self.console = console
+        self.keys = keys
+        self.routes: RouteTable[FunctionSpec] = RouteTable()
+        self.base_url = ""
+        self._runner: web.ServerRunner | None = None
+        self._templates: dict[str, str] = {}
+        for spec in catalog.functions:
+            if spec.is_http and not spec.disabled:
+                self._add_route(spec)
+
+    # ---- routes --------------------------------------------------------------------------------
+
+    def _add_route(self, spec: FunctionSpec) -> None:
+        trigger = spec.trigger
+        assert trigger is not None
+        route = trigger.get("route")
+        route = (route if isinstance(route, str) and route.strip() else spec.name).strip("/")
+        prefix = self.config.route_prefix
+        template = f"{prefix}/{route}" if prefix and route else (prefix or route)
+        try:
+            self.routes.add(template, trigger.get("methods"), spec)
+        except RouteError as exc:
+            spec.error = str(exc)
+            return
+        self._templates[spec.name] = template
+
+    def url_for(self, spec: FunctionSpec) -> str:
+        template = self._templates.get(spec.name)
+        return f"{self.base_url}/{template}" if template is not None else ""
+
+    def methods_for(self, spec: FunctionSpec) -> str:
+        trigger = spec.trigger
+        methods = trigger.get("methods") if trigger else None
+        return ",".join(str(m).upper() for m in methods) if methods else "all methods"
+
+    def status_for_parse_error(self, exc: BaseException) -> int:
+        """431 for headers too large or too many, 414 for a request line too long."""
+        if isinstance(exc, LineTooLong):
+            limit = str(exc.args[1]) if len(exc.args) > 1 else ""
+            if (limit == str(self.config.max_url_size)
+                    and self.config.max_url_size != self.config.max_header_size):
+                return 414
+            return 431
+        if "too many headers" in str(exc).lower():
+            return 431
+        return 400
+
+    # ---- server --------------------------------------------------------------------------------
+
+    async def start(self) -> str:
+        """Listen on the configured host and port; return the base URL."""
+        config = self.config
+        server = _Server(self._handle, max_line_size=config.max_url_size,
+                         max_field_size=config.max_header_size, max_headers=config.max_headers,
+                         logger=_quiet, access_log=None)
+        server.front = self
+        runner = web.ServerRunner(server, shutdown_timeout=config.drain_timeout)
+        await runner.setup()
+        site = web.TCPSite(runner, config.http_host, config.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise OSError(f"cannot listen on {config.http_host}:{config.http_port}: "
+                          f"{exc.strerror or exc} (use --port to pick another port)") from None
+        self._runner = runner
+        port = runner.addresses[0][1]
+        shown = config.http_host if config.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        if ":" in shown:
+            shown = f"[{shown}]"
+        self.base_url = f"http://{shown}:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        """Stop listening, let in-flight requests finish (drain timeout), close connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        start = time.perf_counter()
+        note = ""
+        try:
+            response, note = await self._dispatch(request)
+        except Exception as exc:  # a bug here must still produce an answer
+            response = _text(500, f"the local host failed to handle this request: {exc!r}")
+            note = repr(exc)
+        self.console.request(request.method, request.path, response.status,
+                             time.perf_counter() - start, note)
+        return response
+
+    async def _dispatch(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
+        path = request.path
+        if path.lower().startswith("/admin/"):
+            return await self._admin(request), ""
+        match = self.routes.match(path.lstrip("/"), request.method)
+        if match is None:
+            if path == "/" and request.method in ("GET", "HEAD"):
+                return _text(200, "The quickfunc local host is running."), ""
+            return _text(404, f"No function answers {path}. "
+                              f"Function URLs start with /{self.config.route_prefix}."), ""
+        if isinstance(match, MethodNotAllowed):
+            return _text(405, f"{request.method} is not allowed here; use "
+                              f"{', '.join(match.allowed)}.", Allow=", ".join(match.allowed)), ""
+        spec = match.target
+        if self.keys is not None:
+            trigger = spec.trigger
+            level = trigger.get("authLevel") if trigger else None
+            if not self.keys.allows(str(level or "function"), spec.name,
+                                    key_from_request(request.headers, request.query)):
+                return _text(401, f"{spec.name} needs a key: send it in the x-functions-key "
+                                  "header or as ?code=."), ""
+        if spec.error:
+            return _text(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
+        try:
+            body = await read_body(request, self.config.max_body_size)
+        except BodyTooLarge:
+            response = _text(413, f"The request body is larger than the limit of "
+                                  f"{self.config.max_body_size} bytes (--max-body-size).")
+            response.force_close()
+            return response, ""
+        incoming = IncomingHttp(request.method, str(request.url), list(request.headers.items()),
+                                list(request.query.items()), match.values, body,
+                                request.headers.get("Content-Type", ""))
+        outcome = await self.invoker.invoke(spec, http_inputs(spec, incoming,
+                                                              self.pool.capabilities))
+        if not outcome.ok:
+            return _text(500, f"Function {spec.name} failed (invocation {outcome.invocation_id})"
+                              f": {outcome.error}"), outcome.error.splitlines()[0][:120]
+        output = spec.http_output
+        reply = reply_from_value(outcome.output(output.name) if output else None)
+        if reply.dropped:
+            self.console.warning(f"{spec.name}: response headers that cannot be sent were "
+                                 f"dropped: {', '.join(reply.dropped)}")
+        return web.Response(status=reply.status, body=reply.body,
+                            headers=CIMultiDict(reply.headers)), ""
+
+    async def _admin(self, request: web.BaseRequest) -> web.Response:
+        path = request.path
+        if path.lower().rstrip("/") == "/admin/host/status":
+            return web.json_response({"state": "Running", "functions": len(self.catalog.functions),
+                                      "workers": self.pool.pids})
+        m = _ADMIN_INVOKE.match(path)
+        if m is None:
+            return _text(404, f"No admin endpoint at {path}.")
+        if request.method != "POST":
+            return _text(405, "Use POST with a JSON body like {\"input\": \"...\"}.", Allow="POST")
+        if self.keys is not None and not self.keys.allows(
+                ADMIN, "", key_from_request(request.headers, request.query)):
+            return _text(401, "Admin endpoints need the master key: send it in the "
+                              "x-functions-key header.")
+        name = m.group(1)
+        spec = self.catalog.get(name)
+        if spec is None:
+            return _text(404, f"There is no function named {name}.")
+        if spec.error:
+            return _text(500, f"Function {spec.name} cannot run: {spec.error}")
+        if spec.is_http:
+            return _text(400, f"{spec.name} is an HTTP function; call it at {self.url_for(spec)}.")
+        try:
+            raw = await read_body(request, self.config.max_body_size)
+        except BodyTooLarge:
+            response = _text(413, "The request body is larger than the limit (--max-body-size).")
+            response.force_close()
+            return response
+        try:
+            payload = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            return _text(400, "The body must be a JSON object like {\"input\": \"...\"}.")
+        value = next((v for k, v in payload.items() if k.lower() == "input"), None)
+        try:
+            inputs = admin_inputs(spec, value)
+        except InputError as exc:
+            return _text(400, str(exc))
+        self.invoker.start_background(spec, inputs, "(admin invoke)")
+        return web.Response(status=202)

@@ -1,0 +1,123 @@
+"""Trigger inputs as the host sends them: an HTTP request (shaped by the worker's capabilities),
+a timer's TimerInfo, or an admin-invoke ``input`` value."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.channel import http_request
+from quickfunc.host.timers import timer_payload
+from quickfunc.protos import pb
+
+__all__ = ["IncomingHttp", "InputError", "Inputs", "http_inputs", "timer_inputs", "admin_inputs"]
+
+#: triggers whose admin-invoke input is sent as JSON (the rest get a string)
+_JSON_TRIGGERS = {"timertrigger", "eventgridtrigger", "cosmosdbtrigger"}
+
+
+class InputError(ValueError):
+    """An admin-invoke input that the function's trigger cannot take."""
+
+
+@dataclass
+class Inputs:
+    """Input bindings and trigger metadata of one InvocationRequest."""
+
+    data: dict[str, pb.TypedData] = field(default_factory=dict)
+    trigger_metadata: dict[str, pb.TypedData] = field(default_factory=dict)
+
+
+@dataclass
+class IncomingHttp:
+    """The parts of an HTTP request the host passes on."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    query: list[tuple[str, str]]
+    route_values: dict[str, str]
+    body: bytes
+    content_type: str = ""
+
+
+def _trigger_name(spec: FunctionSpec) -> str:
+    trigger = spec.trigger
+    if trigger is None:
+        raise InputError(f"function {spec.name} has no trigger binding")
+    return trigger.name
+
+
+def _text_body(body: bytes, content_type: str) -> pb.TypedData:
+    """The body as the host sends it to a worker without RawHttpBodyBytes."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return pb.TypedData(bytes=body)
+    if "json" in content_type.lower():
+        try:
+            json.loads(text)
+            return pb.TypedData(json=text)
+        except json.JSONDecodeError:
+            pass
+    return pb.TypedData(string=text)
+
+
+def http_inputs(spec: FunctionSpec, incoming: IncomingHttp,
+                capabilities: Mapping[str, str]) -> Inputs:
+    """The HTTP trigger input, plus route values, Query and Headers as trigger metadata."""
+    data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query,
+                        incoming.route_values, incoming.body)
+    if incoming.body and not capabilities.get("RawHttpBodyBytes"):
+        data.http.body.CopyFrom(_text_body(incoming.body, incoming.content_type))
+    if incoming.body and not capabilities.get("RpcHttpBodyOnly"):
+        data.http.rawBody.CopyFrom(data.http.body)
+    inputs = Inputs({_trigger_name(spec): data})
+    for name, value in incoming.route_values.items():
+        inputs.trigger_metadata[name] = pb.TypedData(string=value)
+    inputs.trigger_metadata["Query"] = pb.TypedData(json=json.dumps(dict(data.http.query)))
+    inputs.trigger_metadata["Headers"] = pb.TypedData(json=json.dumps(dict(data.http.headers)))
+    return inputs
+
+
+def timer_inputs(spec: FunctionSpec, payload: str) -> Inputs:
+    return Inputs({_trigger_name(spec): pb.TypedData(json=payload)})
+
+
+def _queue_metadata() -> dict[str, pb.TypedData]:
+    now = datetime.now(timezone.utc)
+    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # noqa: E731
+    values = {"Id": str(uuid.uuid4()), "DequeueCount": "1", "PopReceipt": str(uuid.uuid4()),
+              "InsertionTime": stamp(now), "NextVisibleTime": stamp(now + timedelta(minutes=10)),
+              "ExpirationTime": stamp(now + timedelta(days=7))}
+    return {k: pb.TypedData(string=v) for k, v in values.items()}
+
+
+def admin_inputs(spec: FunctionSpec, value: Any) -> Inputs:
+    """``{"input": value}`` of POST /admin/functions/{name} as the trigger's TypedData."""
+    name = _trigger_name(spec)
+    trigger_type = spec.trigger_type.lower()
+    text = value if isinstance(value, str) else ("" if value is None else json.dumps(value))
+    if trigger_type == "timertrigger":
+        if not text.strip():
+            now = datetime.now(timezone.utc)
+            text = timer_payload(None, now, now, False)
+        return Inputs({name: _json_input(spec, text)})
+    if trigger_type in _JSON_TRIGGERS:
+        return Inputs({name: _json_input(spec, text)})
+    inputs = Inputs({name: pb.TypedData(string=text)})
+    if trigger_type == "queuetrigger":
+        inputs.trigger_metadata.update(_queue_metadata())
+    return inputs
+
+
+def _json_input(spec: FunctionSpec, text: str) -> pb.TypedData:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"function {spec.name} has a {spec.trigger_type}, whose input must be "
+                         f"JSON; the input given is not ({exc.msg})") from None
+    return pb.TypedData(json=text)

@@ -1,0 +1,170 @@
+"""Run one invocation on the pool and report it: function logs with the function's name, output
+bindings as log lines, failures with their stack; also tracks in-flight work for draining."""
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.channel import build_invocation
+from quickfunc.host.config import HostConfig, level_number
+from quickfunc.host.invocations import Inputs
+from quickfunc.host.output import Console
+from quickfunc.host.pool import (InvocationTimedOut, NoWorkerAvailable, WorkerCrashed, WorkerPool,
+                              WorkerSlot)
+from quickfunc.host.process import OutputLine
+from quickfunc.host.responses import describe_value
+from quickfunc.protos import pb
+
+__all__ = ["Outcome", "Invoker"]
+
+_SUCCESS = pb.StatusResult.Success
+_USER = pb.RpcLog.RpcLogCategory.Value("User")
+_LEVEL_INFO = pb.RpcLog.Level.Value("Information")
+_LEVEL_WARNING = pb.RpcLog.Level.Value("Warning")
+_LEVEL_ERROR = pb.RpcLog.Level.Value("Error")
+
+
+@dataclass
+class Outcome:
+    """What happened to one invocation."""
+
+    function: FunctionSpec
+    invocation_id: str
+    response: pb.InvocationResponse | None
+    #: why it failed (empty on success)
+    error: str
+    seconds: float
+    worker_pid: int | None = None
+    #: the worker process died or timed out (as opposed to the function raising)
+    host_error: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    def output(self, name: str) -> pb.TypedData | None:
+        """The value of an output binding ('$return' = the return value)."""
+        if self.response is None:
+            return None
+        if name == "$return":
+            return self.response.return_value if self.response.HasField("return_value") else None
+        return next((p.data for p in self.response.output_data if p.name == name), None)
+
+
+class Invoker:
+    """Sends invocations to the pool; knows which invocation id belongs to which function."""
+
+    def __init__(self, pool: WorkerPool, console: Console, config: HostConfig) -> None:
+        self.pool = pool
+        self.console = console
+        self.config = config
+        self._running: dict[str, FunctionSpec] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._background: set[asyncio.Task] = set()
+        self._worker_level = level_number(config.worker_log_level)
+
+    # ---- running -------------------------------------------------------------------------------
+
+    async def invoke(self, spec: FunctionSpec, inputs: Inputs) -> Outcome:
+        """Run the function once; never raises for worker or function problems."""
+        request = build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata)
+        iid = request.invocation_id
+        self._running[iid] = spec
+        self._idle.clear()
+        start = time.perf_counter()
+        try:
+            response, slot = await self.pool.invoke(request, self.config.function_timeout)
+        except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
+            outcome = Outcome(spec, iid, None, str(exc), time.perf_counter() - start,
+                              host_error=True)
+            self.console.failure(spec.name, iid, str(exc), "")
+            return outcome
+        finally:
+            self._running.pop(iid, None)
+            if not self._running:
+                self._idle.set()
+        outcome = Outcome(spec, iid, response, "", time.perf_counter() - start, slot.pid)
+        if response.result.status != _SUCCESS:
+            exc = response.result.exception
+            status = pb.StatusResult.Status.Name(response.result.status)
+            outcome.error = exc.message or f"the invocation ended with status {status}"
+            self.console.failure(spec.name, iid, outcome.error, exc.stack_trace)
+        else:
+            self._show_outputs(outcome)
+        return outcome
+
+    def start_background(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> None:
+        """Invoke without waiting (admin invoke); the result is reported on the console."""
+        task = asyncio.create_task(self.run_reported(spec, inputs, reason))
+        self._background.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._background_done)
+
+    def _background_done(self, task: asyncio.Task) -> None:
+        self._background.discard(task)
+        if not self._running and not self._background:
+            self._idle.set()
+
+    async def run_reported(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> Outcome:
+        """Invoke and print the 'Executed ...' line (timer and admin invocations)."""
+        outcome = await self.invoke(spec, inputs)
+        self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds,
+                              reason)
+        return outcome
+
+    def _show_outputs(self, outcome: Outcome) -> None:
+        for binding in outcome.function.outputs:
+            value = outcome.output(binding.name)
+            if value is not None and value.WhichOneof("data") is not None:
+                self.console.output_binding(outcome.function.name, outcome.invocation_id,
+                                            binding.type, binding.target(),
+                                            describe_value(value))
+
+    async def wait_idle(self, timeout: float) -> bool:
+        """Wait until no invocation is running (True) or ``timeout`` passes (False)."""
+        if not self._running and not self._background:
+            return True
+        try:
+            await asyncio.wait_for(self._idle.wait(), max(timeout, 0.01))
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    # ---- logs and worker output ----------------------------------------------------------------
+
+    def on_log(self, slot: WorkerSlot, log: pb.RpcLog) -> None:
+        """An RpcLog from a worker: a function log (named) or a worker System log."""
+        spec = self._running.get(log.invocation_id) if log.invocation_id else None
+        if spec is not None and log.log_category == _USER:
+            if log.level >= self.config.function_log_level(spec.name) and log.level < 6:
+                self.console.function_log(spec.name, log.invocation_id, log.level, log.message)
+            return
+        if self._worker_level <= log.level < 6:
+            self.console.worker_line(slot.label, log.level, log.message)
+
+    def on_output(self, slot: WorkerSlot, line: OutputLine) -> None:
+        """A line a worker process printed: system lines at the chosen verbosity; print() output
+        and errors always (the host logs them too)."""
+        if line.system:
+            level = _LEVEL_ERROR if line.stream == "stderr" else _LEVEL_INFO
+            if level >= self._worker_level:
+                self.console.worker_line(slot.label, level, line.message)
+            return
+        if line.stream == "stdout":
+            self.console.worker_line(slot.label, _LEVEL_INFO, line.text)
+            return
+        lowered = line.text.lower()
+        level = _LEVEL_WARNING if "warn" in lowered else _LEVEL_ERROR
+        self.console.worker_line(slot.label, level, line.text)
+
+    def on_event(self, level: str, message: str) -> None:
+        """Pool events (restarts, load problems)."""
+        {"Error": self.console.error, "Warning": self.console.warning}.get(
+            level, self.console.info)(message)
