@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from quickfunc.host.catalog import FunctionSpec
-from quickfunc.host.channel import build_invocation
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.config import HostConfig, level_number
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
