@@ -11,7 +11,7 @@ import time
 from tests.integration.conftest import (CANCELLED, LEVEL, SUCCESS, SYSTEM, app_path, failure_text,
                                         http, run, wait_logs)
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import build_invocation
+from quickfunc.host.request_builders import build_invocation
 
 APP = app_path("v1_lifecycle")
 

@@ -10,7 +10,7 @@ import os
 
 from tests.integration.conftest import FAILURE, SUCCESS, app_path, failure_text, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import discover_v1_functions
+from quickfunc.host.function_json import discover_v1_functions
 
 APP = app_path("v1_lifecycle")
 NOTHING_CHANGED = "Nothing was changed"
