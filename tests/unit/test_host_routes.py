@@ -1,6 +1,9 @@
 """Route templates: parameters, optional and default values, catch-all, constraints,
-precedence, 404 versus 405."""
+precedence, 404 versus 405; complex segments split as ASP.NET Core splits them, in linear time."""
 from __future__ import annotations
+
+import math
+import time
 
 import pytest
 
@@ -89,6 +92,10 @@ def test_an_optional_constrained_parameter():
     ("a/{x}/{X}", "appears more than once"),
     ("a//b", "empty segment"),
     ("a/b?c", "'?'"),
+    ("a/{x}-{y?}", "must follow a period"),
+    ("a/{x?}.{y}", "must be the last part"),
+    ("a/{x?=1}", "cannot be both optional"),
+    ("a/{*x?}", "cannot be optional"),
 ])
 def test_bad_templates_say_what_is_wrong(template, problem):
     with pytest.raises(RouteError) as info:
@@ -125,3 +132,98 @@ def test_a_method_free_route_takes_every_method():
     table: RouteTable[str] = RouteTable()
     table.add("api/any", [], "any")
     assert table.match("api/any", "PATCH").target == "any"
+
+
+# ---- complex segments: ASP.NET Core's outcomes (its TemplateMatcher tests give these cases) ----
+
+
+@pytest.mark.parametrize("template, path, expected", [
+    # each literal is found at its last place, right to left: the leftmost parameter keeps the rest
+    ("m/{a}-{b}", "m/x-y-z", {"a": "x-y", "b": "z"}),
+    ("m/{a}-{b}-{c}-{d}", "m/1-2-3-4-5", {"a": "1-2", "b": "3", "c": "4", "d": "5"}),
+    ("language/{lang}-{region}", "language/en-US", {"lang": "en", "region": "US"}),
+    ("language/{lang}-{region}a", "language/en-USa", {"lang": "en", "region": "US"}),
+    ("language/a{lang}-{region}a", "language/aen-USa", {"lang": "en", "region": "US"}),
+    ("language/{lang}-", "language/en-", {"lang": "en"}),
+    ("{prefix}x{suffix}", "xxxxxxxxxx", {"prefix": "xxxxxxxx", "suffix": "x"}),
+    ("{prefix}aaa{suffix}", "aaaaa", {"prefix": "a", "suffix": "a"}),
+    ("{prefix}xyz{suffix}", "xyzxyzxyz", {"prefix": "xyz", "suffix": "xyz"}),
+    ("{controller}..mvc/{id}", "Home..mvc/123", {"controller": "Home", "id": "123"}),
+    ("A{x}B", "aqqb", {"x": "qq"}),  # literals in any case
+    # an optional last parameter after a period
+    ("moo/{p1}.{p2?}", "moo/foo.bar", {"p1": "foo", "p2": "bar"}),
+    ("moo/{p1}.{p2?}", "moo/foo", {"p1": "foo"}),
+    ("moo/{p1}.{p2?}", "moo/foo..bar", {"p1": "foo.", "p2": "bar"}),
+    ("moo/{p1}.{p2?}", "moo/....", {"p1": "..", "p2": "."}),
+    ("moo/{p1}.{p2?}", "moo/.bar", {"p1": ".bar"}),
+    ("moo/foo.{p1}.{p2?}", "moo/foo.moo", {"p1": "moo"}),
+    ("moo/.{p2?}", "moo/.foo", {"p2": "foo"}),
+    ("moo/{p1}.{p2}.{p3?}", "moo/foo.moo", {"p1": "foo", "p2": "moo"}),
+    ("{p1}.{p2?}/{p3}", "foo/bar", {"p1": "foo", "p3": "bar"}),
+])
+def test_complex_segments_split_as_aspnet_core_splits_them(template, path, expected):
+    assert _values(template, path) == expected
+
+
+@pytest.mark.parametrize("template, path", [
+    ("language/{lang}-{region}", "language/-"),  # every part needs a value
+    ("language/a{lang}-{region}a", "language/a-USa"),
+    ("language/a{lang}-{region}a", "language/aen-a"),
+    ("moo/{p1}.{p2?}", "moo/foo."),
+    ("moo/{p1}.{p2?}", "moo/."),
+    ("moo/.{p2?}", "moo"),
+    ("moo/.{p2?}", "moo/."),
+    ("moo/{p1}.{p2}.{p3?}", "moo/foo.moo."),
+    ("moo/foo.{p2}.{p3?}", "moo/kungfoo.moo"),
+    ("{p1}.{p2?}/{p3}", "foo./bar"),
+    ("{p1}.{p2}/{p3}", ".foo/bar"),
+    ("v{version}", "vvv"),  # a leading literal is looked for from the right too
+    ("{a:int}-{b}", "1-x-2"),  # a=1-x fails int: constraints do not make it backtrack
+])
+def test_complex_segments_that_aspnet_core_does_not_match(template, path):
+    assert _values(template, path) is None
+
+
+@pytest.mark.parametrize("template, path, expected", [
+    ("a/b", "a/b/", {}),  # one trailing '/' is ignored
+    ("a/b", "/a/b", {}),
+    ("a/b", "a//b", None),  # an empty segment matches nothing
+    ("a/b", "a/b//", None),
+    ("{c?}/{a?}/{i?}", "a//", None),
+    ("{c?}/{a?}/{i?}", "a/b/", {"c": "a", "a": "b"}),
+    ("f/{*rest}", "f/a/b/", {"rest": "a/b/"}),  # a catch-all keeps everything, '/' included
+    ("f/{*rest}", "f//x", {"rest": "/x"}),
+    ("f/{*rest}", "f/", {}),
+    ("f/{*rest=all}", "f", {"rest": "all"}),
+])
+def test_segments_are_split_as_aspnet_core_splits_them(template, path, expected):
+    assert _values(template, path) == expected
+
+
+def _best_of(template, path: str, reps: int, budget: float) -> float:
+    """Best time of a few batches of ``reps`` matches; fails as soon as one batch runs past
+    ``budget`` seconds (a backtracking matcher never finishes the larger sizes)."""
+    best = math.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(reps):
+            template.match(path)
+            if time.perf_counter() - start > budget:
+                pytest.fail(f"{reps} matches of a {len(path)}-character path took over "
+                            f"{budget}s")
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("shape", [
+    lambda n: "multi/" + "-" * n + "/nope",  # what made the old regex backtrack for n**4 steps
+    lambda n: "multi/" + "-a" * (n // 2) + "/nope",
+    lambda n: "multi/" + "a" * n + "/end",  # no '-' at all: one failed search
+], ids=["dashes", "dash-a", "no-dash"])
+def test_complex_segment_matching_time_grows_linearly(shape):
+    template = parse_template("multi/{a}-{b}-{c}-{d}/end")
+    for n, reps in ((64, 300), (2000, 40)):
+        small = _best_of(template, shape(n), reps, budget=1.0)
+        large = _best_of(template, shape(4 * n), reps, budget=1.0)
+        # linear work gives about 4x (less while the fixed cost dominates); n**2 would give 16x
+        assert large < 8 * small + 1e-4, (n, small, large)

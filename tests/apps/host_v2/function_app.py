@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import time
 
 import azure.functions as func
@@ -92,6 +93,37 @@ def work(req: func.HttpRequest) -> func.HttpResponse:
         total += i * i
     return func.HttpResponse(json.dumps({"pid": os.getpid(), "total": total}),
                              mimetype="application/json")
+
+
+@app.route(route="multi/{a}-{b}-{c}-{d}", methods=["GET"])
+def multi(req: func.HttpRequest) -> func.HttpResponse:
+    """Four parameters in one segment: matched without backtracking."""
+    return func.HttpResponse(json.dumps(dict(req.route_params)), mimetype="application/json")
+
+
+@app.route(route="files/{*rest}", methods=["GET"])
+def files(req: func.HttpRequest) -> func.HttpResponse:
+    """A catch-all: what the route value holds after the host normalised the path."""
+    return func.HttpResponse(json.dumps({"rest": req.route_params.get("rest")}),
+                             mimetype="application/json")
+
+
+@app.route(route="noisy", methods=["GET"])
+def noisy(req: func.HttpRequest) -> func.HttpResponse:
+    """Logs and prints whatever ?text= holds (control characters included)."""
+    text = req.params.get("text", "")
+    logging.warning("noisy log: %s", text)
+    print(f"noisy stdout: {text}", flush=True)
+    print(f"noisy stderr: {text}", file=sys.stderr, flush=True)
+    return func.HttpResponse("noisy")
+
+
+@app.route(route="slow", methods=["GET"])
+def slow(req: func.HttpRequest) -> func.HttpResponse:
+    """Says it started, then sleeps ?sleep= seconds (for shutdown tests)."""
+    logging.info("slow started")
+    time.sleep(float(req.params.get("sleep", "0")))
+    return func.HttpResponse("slow done")
 
 
 @app.route(route="secure", auth_level=func.AuthLevel.FUNCTION)

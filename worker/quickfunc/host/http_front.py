@@ -2,6 +2,7 @@
 responses; also the admin endpoints. Built on aiohttp's low-level server with bounded limits."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -18,14 +19,17 @@ from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console
+from quickfunc.host.paths import PathError, routing_path
 from quickfunc.host.pool import WorkerPool
 from quickfunc.host.responses import reply_from_value
-from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteTable
+from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable
 
 __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
 _ADMIN_INVOKE = re.compile(r"^/admin/functions/([^/]+)/?$", re.IGNORECASE)
 _READ_CHUNK = 64 * 1024
+#: after the drain timeout, how long cut requests have to send their 503 before connections close
+_CUT_GRACE = 5.0
 
 # aiohttp's own error logging would print tracebacks for every malformed request
 _quiet = logging.getLogger("quickfunc.host.http")
@@ -56,6 +60,14 @@ async def read_body(request: web.BaseRequest, limit: int) -> bytes:
 
 def _text(status: int, text: str, **headers: str) -> web.Response:
     return web.Response(status=status, text=text + "\n", headers=headers or None)
+
+
+def _path(request: web.BaseRequest) -> str:
+    """The path as routed (decoded but for %2F, dot segments removed); raw if it is refused."""
+    try:
+        return routing_path(request.rel_url.raw_path)
+    except PathError:
+        return request.rel_url.raw_path
 
 
 class _Connection(web_protocol.RequestHandler):
@@ -101,6 +113,8 @@ class HttpFront:
         self.routes: RouteTable[FunctionSpec] = RouteTable()
         self.base_url = ""
         self._runner: web.ServerRunner | None = None
+        #: done when the drain timeout has passed: requests still running then get a 503
+        self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
         for spec in catalog.functions:
             if spec.is_http and not spec.disabled:
@@ -152,7 +166,8 @@ class HttpFront:
                          max_field_size=config.max_header_size, max_headers=config.max_headers,
                          logger=_quiet, access_log=None)
         server.front = self
-        runner = web.ServerRunner(server, shutdown_timeout=config.drain_timeout)
+        self._cut = asyncio.get_running_loop().create_future()
+        runner = web.ServerRunner(server, shutdown_timeout=config.drain_timeout + _CUT_GRACE)
         await runner.setup()
         site = web.TCPSite(runner, config.http_host, config.http_port)
         try:
@@ -170,9 +185,17 @@ class HttpFront:
         return self.base_url
 
     async def stop(self) -> None:
-        """Stop listening, let in-flight requests finish (drain timeout), close connections."""
+        """Stop listening, let in-flight requests finish (drain timeout), answer those still
+        running with 503, close connections."""
         if self._runner is not None:
-            await self._runner.cleanup()
+            cut = self._cut
+            timer = asyncio.get_running_loop().call_later(
+                self.config.drain_timeout,
+                lambda: cut is not None and not cut.done() and cut.set_result(None))
+            try:
+                await self._runner.cleanup()
+            finally:
+                timer.cancel()
             self._runner = None
 
     # ---- requests ------------------------------------------------------------------------------
@@ -180,20 +203,45 @@ class HttpFront:
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         start = time.perf_counter()
         note = ""
-        try:
-            response, note = await self._dispatch(request)
-        except Exception as exc:  # a bug here must still produce an answer
-            response = _text(500, f"the local host failed to handle this request: {exc!r}")
-            note = repr(exc)
-        self.console.request(request.method, request.path, response.status,
+        work = asyncio.ensure_future(self._dispatch(request))
+        if self._cut is not None:
+            try:
+                await asyncio.wait((work, self._cut), return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                work.cancel()
+                raise
+        if not work.done():  # shutting down, and the drain timeout has passed
+            work.cancel()
+            response, note = self._cut_off(request)
+        else:
+            try:
+                response, note = work.result()
+            except Exception as exc:  # a bug here must still produce an answer
+                response = _text(500, f"the local host failed to handle this request: {exc!r}")
+                note = repr(exc)
+        self.console.request(request.method, _path(request), response.status,
                              time.perf_counter() - start, note)
         return response
 
+    def _cut_off(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
+        """The 503 for a request still running when the drain timeout ends."""
+        match = self.routes.match(_path(request), request.method)
+        name = match.target.name if isinstance(match, RouteMatch) else ""
+        response = _text(503, "The local host is stopping and this request did not finish "
+                              f"within the drain timeout ({self.config.drain_timeout:g}s, "
+                              "--drain-timeout).")
+        response.force_close()
+        running = f"function {name} " if name else ""
+        return response, f"{running}still running at the end of the drain timeout; cut off"
+
     async def _dispatch(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
-        path = request.path
+        try:
+            path = routing_path(request.rel_url.raw_path)
+        except PathError as exc:
+            return _text(400, f"Bad request path: {exc}."), ""
         if path.lower().startswith("/admin/"):
-            return await self._admin(request), ""
-        match = self.routes.match(path.lstrip("/"), request.method)
+            return await self._admin(request, path), ""
+        match = self.routes.match(path, request.method)
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):
                 return _text(200, "The quickfunc local host is running."), ""
@@ -235,8 +283,7 @@ class HttpFront:
         return web.Response(status=reply.status, body=reply.body,
                             headers=CIMultiDict(reply.headers)), ""
 
-    async def _admin(self, request: web.BaseRequest) -> web.Response:
-        path = request.path
+    async def _admin(self, request: web.BaseRequest, path: str) -> web.Response:
         if path.lower().rstrip("/") == "/admin/host/status":
             return web.json_response({"state": "Running", "functions": len(self.catalog.functions),
                                       "workers": self.pool.pids})
