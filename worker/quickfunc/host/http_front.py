@@ -18,7 +18,7 @@ from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
 from quickfunc.host.invoker import Invoker
-from quickfunc.host.output import Console
+from quickfunc.host.output import Console, printable
 from quickfunc.host.paths import PathError, routing_path
 from quickfunc.host.pool import WorkerPool
 from quickfunc.host.responses import reply_from_value
@@ -188,15 +188,18 @@ class HttpFront:
         """Stop listening, let in-flight requests finish (drain timeout), answer those still
         running with 503, close connections."""
         if self._runner is not None:
-            cut = self._cut
-            timer = asyncio.get_running_loop().call_later(
-                self.config.drain_timeout,
-                lambda: cut is not None and not cut.done() and cut.set_result(None))
+            timer = asyncio.get_running_loop().call_later(self.config.drain_timeout,
+                                                          self._cut_running)
             try:
                 await self._runner.cleanup()
             finally:
                 timer.cancel()
             self._runner = None
+
+    def _cut_running(self) -> None:
+        """The drain timeout has passed: requests still running are answered with 503."""
+        if self._cut is not None and not self._cut.done():
+            self._cut.set_result(None)
 
     # ---- requests ------------------------------------------------------------------------------
 
@@ -245,7 +248,7 @@ class HttpFront:
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):
                 return _text(200, "The quickfunc local host is running."), ""
-            return _text(404, f"No function answers {path}. "
+            return _text(404, f"No function answers {printable(path, newlines=False)}. "
                               f"Function URLs start with /{self.config.route_prefix}."), ""
         if isinstance(match, MethodNotAllowed):
             return _text(405, f"{request.method} is not allowed here; use "
