@@ -26,7 +26,7 @@ def _send(url: str, target: str) -> socket.socket:
     """Send a GET for ``target`` exactly as given (no client-side normalising); the socket is
     left to read the answer from."""
     parts = urllib.parse.urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    sock = socket.create_connection((parts.hostname, int(parts.port or 80)), timeout=10)
     sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
                  .encode("ascii"))
     return sock

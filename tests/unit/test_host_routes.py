@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable, parse_template
+from quickfunc.host.routes import (
+    MethodNotAllowed,
+    RouteError,
+    RouteMatch,
+    RouteTable,
+    parse_template,
+)
 
 
 def _values(template: str, path: str):

@@ -95,7 +95,7 @@ class Console:
             self.line("  (none found)")
         names = [printable(f.name, newlines=False) for f in functions]
         width = max((len(name) for name in names), default=0)
-        for f, shown in zip(functions, names):
+        for f, shown in zip(functions, names, strict=True):
             detail = printable(f"{f.trigger}: {f.detail}", newlines=False)
             self._write(f"  {self._paint(shown.ljust(width), _CYAN)}  {detail}")
             if f.problem:
