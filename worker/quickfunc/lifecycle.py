@@ -142,6 +142,8 @@ async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHa
     # close (flush) first: cancelling a pending read cancels the whole RPC, unsent answers too
     await transport.close(flush_timeout=max(MIN_FLUSH, request.deadline - loop.time()))
     reader.cancel()
+    if reader.done() and not reader.cancelled():
+        reader.exception()  # the stream may have broken during the drain: nothing left to say
     if request.error:
         logs.uninstall(handler)
         console.reattach()
