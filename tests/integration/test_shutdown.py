@@ -10,11 +10,18 @@ import time
 
 import pytest
 
-from tests.integration.conftest import (FAILURE, SUCCESS, app_path, failure_text, http, run,
-                                        wait_logs)
-from tests.integration.fakehost import start_worker
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
+from tests.integration.conftest import (
+    FAILURE,
+    SUCCESS,
+    app_path,
+    failure_text,
+    http,
+    run,
+    wait_logs,
+)
+from tests.integration.fakehost import start_worker
 
 APP = app_path("faults")
 #: a small pool, so most of the plain `def` invocations wait in its queue
@@ -24,7 +31,8 @@ MIX = (("SleepSync", 0.5), ("SleepAsync", 0.2), ("SleepSync", 0.5), ("SleepAsync
 
 
 def _sleep(function_id: str, seconds: float) -> pb.InvocationRequest:
-    return build_invocation(function_id, {"req": http("GET", f"http://x/api/sleep?seconds={seconds}")})
+    url = f"http://x/api/sleep?seconds={seconds}"
+    return build_invocation(function_id, {"req": http("GET", url)})
 
 
 def _stderr(host) -> str:
@@ -58,7 +66,7 @@ def _check_every_one_answered(plan, requests, results, cause: str, grace: str) -
     assert unanswered == [], f"{len(unanswered)} of {len(results)} got no answer: {unanswered[:3]}"
     shutdown_text = (f"RuntimeError: the worker is shutting down ({cause}), this invocation did "
                      f"not finish within the grace period of {grace}")
-    for (name, seconds), request, response in zip(plan, requests, results):
+    for (name, seconds), request, response in zip(plan, requests, results, strict=True):
         assert response.invocation_id == request.invocation_id
         if response.result.status == SUCCESS:
             assert seconds < 30, f"{name} {seconds} s cannot have finished"
@@ -70,14 +78,14 @@ def _check_every_one_answered(plan, requests, results, cause: str, grace: str) -
     statuses = [r.result.status for r in results]
     assert SUCCESS in statuses and FAILURE in statuses
     # the queued `def` jobs: 2 threads cannot run 50 half-second sleeps in the grace period
-    sync_failures = [r for (name, _), r in zip(plan, results)
+    sync_failures = [r for (name, _), r in zip(plan, results, strict=True)
                      if name == "SleepSync" and r.result.status == FAILURE]
     assert len(sync_failures) >= 30
-    slow = [r for (_, seconds), r in zip(plan, results) if seconds == 30]
+    slow = [r for (_, seconds), r in zip(plan, results, strict=True) if seconds == 30]
     assert all(r.result.status == FAILURE for r in slow)
 
 
-# ---- WorkerTerminate and SIGTERM: one drain ---------------------------------------------------------------
+# ---- WorkerTerminate and SIGTERM: one drain ------------------------------------------------------
 
 
 def test_terminate_with_100_in_flight_answers_every_invocation_once_and_exits_0_within_the_grace():
@@ -105,10 +113,10 @@ def test_sigterm_with_100_in_flight_drains_the_same_way_and_turns_down_new_work(
             hello = (await host.load_v1_app())["Hello"][0]
             start = time.monotonic()
             await host.process.terminate()
-            logs = await wait_logs(host.channel, lambda ls: any("SIGTERM" in l.message for l in ls))
+            logs = await wait_logs(host.channel, lambda ls: any("SIGTERM" in r.message for r in ls))
             late = await host.invoke(hello, {"req": http()}, timeout=5)
             results, code, _, duplicates = await _outcome(host, pending, 10)
-            notes = [l.message for l in logs if "SIGTERM" in l.message]
+            notes = [r.message for r in logs if "SIGTERM" in r.message]
             return plan, requests, results, code, time.monotonic() - start, duplicates, late, notes
 
     plan, requests, results, code, elapsed, duplicates, late, notes = run(go(), 60)
@@ -129,14 +137,13 @@ def test_a_second_sigterm_ends_the_grace_period_at_once():
         async with start_worker(APP, env=env) as host:
             plan, requests, pending = await _in_flight(host, 4)
             await host.process.terminate()
-            await wait_logs(host.channel, lambda ls: any("SIGTERM" in l.message for l in ls))
-            start = time.monotonic()
+            await wait_logs(host.channel, lambda ls: any("SIGTERM" in r.message for r in ls))
             await host.process.terminate()
             results, code, elapsed, duplicates = await _outcome(host, pending, 10)
             return plan, results, code, elapsed, duplicates
 
     plan, results, code, elapsed, duplicates = run(go(), 60)
-    slow = [r for (_, seconds), r in zip(plan, results) if seconds == 30]
+    slow = [r for (_, seconds), r in zip(plan, results, strict=True) if seconds == 30]
     assert len(slow) == 1 and not isinstance(slow[0], BaseException)
     assert slow[0].result.status == FAILURE
     assert "(SIGTERM), this invocation did not finish within the grace period" in \
@@ -146,7 +153,7 @@ def test_a_second_sigterm_ends_the_grace_period_at_once():
     assert elapsed < 3
 
 
-# ---- a message the worker cannot decode ---------------------------------------------------------------------
+# ---- a message the worker cannot decode ----------------------------------------------------------
 
 
 def _nested_too_deep(levels: int = 200) -> bytes:
@@ -206,17 +213,18 @@ def test_undecodable_message_mid_invocation_answers_it_before_exiting():
             return plan, results, code, elapsed, duplicates
 
     plan, results, code, elapsed, duplicates = run(go(), 60)
-    slow = [r for (_, seconds), r in zip(plan, results) if seconds == 30][0]
+    slow = [r for (_, seconds), r in zip(plan, results, strict=True) if seconds == 30][0]
     assert not isinstance(slow, BaseException), slow
     assert slow.result.status == FAILURE
-    assert ("the worker is shutting down (the host sent a message it cannot decode), this "
-            "invocation did not finish within the grace period of 0.5 s") in slow.result.exception.message
+    assert slow.result.exception.message == (
+        "RuntimeError: the worker is shutting down (the host sent a message it cannot decode), "
+        "this invocation did not finish within the grace period of 0.5 s")
     assert duplicates == []
     assert code == 3
     assert elapsed < 2.5
 
 
-# ---- a host that never sends WorkerInitRequest --------------------------------------------------------------
+# ---- a host that never sends WorkerInitRequest ---------------------------------------------------
 
 
 def test_worker_gives_up_when_no_init_request_comes_and_says_what_it_waited_for():

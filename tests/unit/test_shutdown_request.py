@@ -20,10 +20,12 @@ def test_the_first_request_sets_cause_and_deadline_and_later_ones_only_shorten_i
         assert (first.cause, round(first.grace, 3)) == ("WorkerTerminate", 5.0)
         shutdown.request(state, "SIGTERM", 0.0)
         assert first.cause == "WorkerTerminate" and first.grace < 0.01
+        assert state.executor is not None
         state.executor.shutdown()
 
     asyncio.run(go())
 
 
 def test_durations_are_shown_without_noise():
-    assert [shutdown.seconds(s) for s in (1, 1.5, 0.25, 0.30012, 30.0)] == ["1", "1.5", "0.25", "0.3", "30"]
+    shown = [shutdown.seconds(s) for s in (1, 1.5, 0.25, 0.30012, 30.0)]
+    assert shown == ["1", "1.5", "0.25", "0.3", "30"]

@@ -151,7 +151,9 @@ async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHa
     return request.exit_code
 
 
-def _stream_ended(state: WorkerState, handler: logs.RpcLogHandler, error: BaseException | None) -> int:
+def _stream_ended(
+    state: WorkerState, handler: logs.RpcLogHandler, error: BaseException | None
+) -> int:
     """The host closed the stream, or it broke: nothing more can be answered."""
     # from here on only the console (stderr for errors) reaches anyone
     logs.uninstall(handler)
@@ -160,10 +162,12 @@ def _stream_ended(state: WorkerState, handler: logs.RpcLogHandler, error: BaseEx
     for task in list(state.in_flight.values()):
         task.cancel()
     if error is not None:
-        log.error("the connection to the host broke (%s); %d invocation(s) were in flight", error, lost)
+        log.error("the connection to the host broke (%s); %d invocation(s) were in flight",
+                  error, lost)
         return EXIT_LOST
     if lost:
-        log.error("the host closed the stream with %d invocation(s) still running; their results are lost", lost)
+        log.error("the host closed the stream with %d invocation(s) still running; "
+                  "their results are lost", lost)
         return EXIT_LOST
     log.info("the host closed the stream; exiting")
     return EXIT_OK
@@ -190,9 +194,10 @@ def _watch_init(state: WorkerState, target: str) -> asyncio.TimerHandle | None:
             return
         shutdown.request(
             state, "no WorkerInitRequest from the host", 0.0, exit_code=EXIT_NO_INIT,
-            error=f"no WorkerInitRequest arrived within {shutdown.seconds(timeout)} s of opening the "
-                  f"stream to the host at {target} (PYTHON_WORKER_INIT_TIMEOUT_SECONDS); the worker "
-                  f"cannot serve without it and stops (exit code {EXIT_NO_INIT})",
+            error=f"no WorkerInitRequest arrived within {shutdown.seconds(timeout)} s of "
+                  f"opening the stream to the host at {target} "
+                  f"(PYTHON_WORKER_INIT_TIMEOUT_SECONDS); the worker cannot serve without it "
+                  f"and stops (exit code {EXIT_NO_INIT})",
         )
 
     return asyncio.get_running_loop().call_later(timeout, overdue)
@@ -211,7 +216,8 @@ def _on_sigterm(state: WorkerState) -> None:
     if state.shutdown is None:
         grace = state.settings.shutdown_grace
         log.info("Received SIGTERM: finishing %d in-flight invocation(s) within %s s "
-                 "(PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS)", len(state.in_flight), shutdown.seconds(grace))
+                 "(PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS)",
+                 len(state.in_flight), shutdown.seconds(grace))
         shutdown.request(state, "SIGTERM", grace)
     else:
         log.warning("Received SIGTERM again: answering the %d unfinished invocation(s) now",

@@ -78,6 +78,8 @@ async def drain(state: WorkerState) -> list[str]:
     )
     abandoned = [i for i in list(state.in_flight) if invocations.abandon(i, state, error)]
     if abandoned:
-        log.warning("grace period over: %d invocation(s) did not finish and were answered as failed: %s",
-                    len(abandoned), ", ".join(abandoned))
+        log.warning(
+            "grace period over: %d invocation(s) did not finish and were answered as failed: %s",
+            len(abandoned), ", ".join(abandoned),
+        )
     return abandoned

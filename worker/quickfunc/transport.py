@@ -12,7 +12,6 @@ import grpc
 
 from .protos import EVENT_STREAM_METHOD, pb
 
-
 _parse = pb.StreamingMessage.FromString
 
 
@@ -32,7 +31,8 @@ class UndecodableMessage(Exception):
             f"the host sent a message the worker cannot decode ({len(data)} bytes, starting "
             f"{data[:16].hex(' ') or '-'}): {type(error).__name__}: {error}. It is not a valid "
             f"StreamingMessage: not protobuf at all, a text field that is not UTF-8, or nesting "
-            f"deeper than the protobuf parser allows. The worker cannot tell what the host asked for"
+            f"deeper than the protobuf parser allows. The worker cannot tell what the host "
+            f"asked for"
         )
 
 
@@ -71,7 +71,7 @@ class Transport:
             ) from None
         # incoming messages arrive as bytes and are parsed in read(): gRPC's own deserializer
         # hands back None for a message it cannot parse, which looks like the end of the stream
-        method = self._channel.stream_stream(
+        method: grpc.aio.StreamStreamMultiCallable = self._channel.stream_stream(
             EVENT_STREAM_METHOD, request_serializer=pb.StreamingMessage.SerializeToString,
         )
         self._call = method()

@@ -77,7 +77,9 @@ def abandon(invocation_id: str, state: WorkerState, error: Exception) -> bool:
 
 def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | None:
     if state.shutdown is not None:
-        return RuntimeError(f"the worker is shutting down ({state.shutdown.cause}) and takes no new invocations")
+        return RuntimeError(
+            f"the worker is shutting down ({state.shutdown.cause}) and takes no new invocations"
+        )
     if request.invocation_id in state.in_flight:
         return RuntimeError(f"invocation {request.invocation_id} is already running in this worker")
     if request.function_id in state.registry:

@@ -16,8 +16,9 @@ DEFAULT_GRACE = 5.0
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     request = message.worker_terminate
-    period = request.grace_period
-    grace = max(0.0, period.seconds + period.nanos / 1e9) if request.HasField("grace_period") else DEFAULT_GRACE
+    grace = DEFAULT_GRACE
+    if request.HasField("grace_period"):
+        grace = max(0.0, request.grace_period.seconds + request.grace_period.nanos / 1e9)
     log.info("Received WorkerTerminate: finishing %d in-flight invocation(s) within %s s",
              len(state.in_flight), shutdown.seconds(grace))
     shutdown.request(state, "WorkerTerminate", grace)

@@ -85,8 +85,9 @@ class RpcServer:
                 f"worker {worker_id} did not open its EventStream with StartStream "
                 f"within {timeout}s") from None
 
-    async def _event_stream(self, requests: AsyncIterator[pb.StreamingMessage],
-                            context: grpc.aio.ServicerContext) -> AsyncIterator[pb.StreamingMessage]:
+    async def _event_stream(
+        self, requests: AsyncIterator[pb.StreamingMessage], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamingMessage | bytes]:
         incoming = requests.__aiter__()
         first = await self._first_message(incoming, context)
         worker_id = first.start_stream.worker_id
