@@ -113,22 +113,26 @@ def test_terminate_lets_in_flight_invocations_finish_answers_them_and_exits_0_wi
 
 
 @pytest.mark.parametrize("function", SLEEPERS)
-def test_terminate_abandons_what_outlasts_the_grace_and_the_worker_still_exits(function):
+def test_terminate_answers_what_outlasts_the_grace_as_failed_and_the_worker_still_exits(function):
     async def go():
         async with start_worker(APP) as host:
             request, pending = await _long_sleep_in_flight(host, function)
             start = time.monotonic()
             await host.channel.terminate(grace_seconds=1)
+            response = await pending
             code = await host.process.wait(5)
             elapsed = time.monotonic() - start
-            with pytest.raises(WorkerGone):
-                await pending
-            return request.invocation_id, code, elapsed, list(host.channel.logs)
+            return request.invocation_id, response, code, elapsed, list(host.channel.logs)
 
-    invocation_id, code, elapsed, logs = run(go())
+    invocation_id, response, code, elapsed, logs = run(go())
+    assert response.invocation_id == invocation_id
+    assert response.result.status == FAILURE
+    assert response.result.exception.message == (
+        "RuntimeError: the worker is shutting down (WorkerTerminate), this invocation did not "
+        "finish within the grace period of 1 s")
     assert code == 0
-    assert elapsed < 1 + 1.5
-    abandoned = [l for l in logs if "abandoning 1 invocation(s)" in l.message]
+    assert elapsed < 1 + 1.0
+    abandoned = [l for l in logs if "did not finish and were answered as failed" in l.message]
     assert len(abandoned) == 1 and invocation_id in abandoned[0].message
     assert abandoned[0].log_category == SYSTEM and abandoned[0].level == LEVEL("Warning")
 

@@ -64,3 +64,24 @@ def test_the_chosen_event_loop_is_built():
     finally:
         auto.close()
     assert isinstance(auto, asyncio.AbstractEventLoop)
+
+
+def test_init_timeout_and_shutdown_grace():
+    from quickfunc.settings import DEFAULT_INIT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE
+
+    defaults = Settings.from_env({})
+    assert (defaults.init_timeout, defaults.shutdown_grace) == (DEFAULT_INIT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE)
+    given = Settings.from_env({"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": "0",
+                               "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS": "2.5"})
+    assert (given.init_timeout, given.shutdown_grace) == (0.0, 2.5)
+
+
+def test_durations_that_are_not_finite_non_negative_numbers_warn_and_use_the_default():
+    from quickfunc.settings import DEFAULT_INIT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE
+
+    for raw in ("-1", "soon", "nan", "inf"):
+        settings = Settings.from_env({"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": raw,
+                                      "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS": raw})
+        assert settings.init_timeout == DEFAULT_INIT_TIMEOUT, raw
+        assert settings.shutdown_grace == DEFAULT_SHUTDOWN_GRACE, raw
+        assert len([w for w in settings.warnings if "_SECONDS=" in w]) == 2, settings.warnings

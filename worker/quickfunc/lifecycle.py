@@ -4,16 +4,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
 import sys
 
-from . import __version__, console, gc_pause, logs
+from . import __version__, console, gc_pause, logs, shutdown
 from .cli import LaunchConfig
 from .dispatcher import Dispatcher
 from .handlers import metadata
 from .protos import pb
 from .settings import CONNECT_TIMEOUT, Settings
 from .state import WorkerState
-from .transport import HostUnreachable, Transport
+from .transport import HostUnreachable, Transport, UndecodableMessage
 from .watchdog import LoopWatchdog
 
 log = logging.getLogger(console.SYSTEM_LOGGER)
@@ -21,6 +22,13 @@ log = logging.getLogger(console.SYSTEM_LOGGER)
 EXIT_OK = 0
 #: the stream ended while invocations were still running, or broke
 EXIT_LOST = 1
+#: (2: the command line cannot be used, see cli.py)
+#: the host sent a message the worker cannot decode
+EXIT_UNDECODABLE = 3
+#: no WorkerInitRequest came within PYTHON_WORKER_INIT_TIMEOUT_SECONDS
+EXIT_NO_INIT = 4
+#: the shortest time the stream gets to flush the last answers, whatever is left of the grace period
+MIN_FLUSH = 0.5
 
 
 #: how long tasks still running at exit (abandoned invocations) get to react to cancellation
@@ -103,27 +111,63 @@ async def _main(config: LaunchConfig) -> int:
 async def _serve(transport: Transport, state: WorkerState, handler: logs.RpcLogHandler) -> int:
     dispatcher = Dispatcher(state)
     reader = asyncio.ensure_future(_read(transport, dispatcher))
-    terminate = asyncio.ensure_future(state.terminate_requested.wait())
-    await asyncio.wait({reader, terminate}, return_when=asyncio.FIRST_COMPLETED)
-    if terminate.done():
-        code = await _drain(state)
-        # close (flush) first: cancelling a pending read cancels the whole RPC, unsent answers too
-        await transport.close()
-        reader.cancel()
-        return code
-    terminate.cancel()
-    # the stream is gone: from here on only the console (stderr for errors) reaches anyone
+    stop = asyncio.ensure_future(state.shutdown_requested.wait())
+    init_watch = _watch_init(state, transport.target)
+    sigterm = _catch_sigterm(state)
+    try:
+        await asyncio.wait({reader, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not stop.done():
+            error = reader.exception()
+            if not isinstance(error, UndecodableMessage):
+                stop.cancel()
+                return _stream_ended(state, handler, error)
+            shutdown.request(state, "the host sent a message it cannot decode",
+                             state.settings.shutdown_grace, exit_code=EXIT_UNDECODABLE,
+                             error=f"{error}; the worker stops (exit code {EXIT_UNDECODABLE})")
+        return await _stop(transport, state, handler, reader)
+    finally:
+        if init_watch is not None:
+            init_watch.cancel()
+        if sigterm:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
+
+
+async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHandler,
+                reader: asyncio.Future) -> int:
+    """The drain (see shutdown.py), then every answer and log out before the stream closes."""
+    request: shutdown.Shutdown = state.shutdown
+    await shutdown.drain(state)
+    log.info("worker stopping (%s)", request.cause)
+    loop = asyncio.get_running_loop()
+    # close (flush) first: cancelling a pending read cancels the whole RPC, unsent answers too
+    await transport.close(flush_timeout=max(MIN_FLUSH, request.deadline - loop.time()))
+    reader.cancel()
+    if reader.done() and not reader.cancelled():
+        reader.exception()  # the stream may have broken during the drain: nothing left to say
+    if request.error:
+        logs.uninstall(handler)
+        console.reattach()
+        log.error("%s", request.error)
+    return request.exit_code
+
+
+def _stream_ended(
+    state: WorkerState, handler: logs.RpcLogHandler, error: BaseException | None
+) -> int:
+    """The host closed the stream, or it broke: nothing more can be answered."""
+    # from here on only the console (stderr for errors) reaches anyone
     logs.uninstall(handler)
     console.reattach()
-    error = reader.exception()
     lost = len(state.in_flight)
     for task in list(state.in_flight.values()):
         task.cancel()
     if error is not None:
-        log.error("the connection to the host broke (%s); %d invocation(s) were in flight", error, lost)
+        log.error("the connection to the host broke (%s); %d invocation(s) were in flight",
+                  error, lost)
         return EXIT_LOST
     if lost:
-        log.error("the host closed the stream with %d invocation(s) still running; their results are lost", lost)
+        log.error("the host closed the stream with %d invocation(s) still running; "
+                  "their results are lost", lost)
         return EXIT_LOST
     log.info("the host closed the stream; exiting")
     return EXIT_OK
@@ -139,16 +183,46 @@ async def _read(transport: Transport, dispatcher: Dispatcher) -> None:
         message = None  # the request lives on only in its invocation, not until the next read
 
 
-async def _drain(state: WorkerState) -> int:
-    """After WorkerTerminate: wait for in-flight invocations up to the grace period."""
-    pending = state.in_flight_waitables()
-    if pending:
-        _, still = await asyncio.wait(pending, timeout=max(0.0, state.grace_period - 0.25))
-        if still:
-            log.warning("grace period over: abandoning %d invocation(s): %s", len(still),
-                        ", ".join(pending[f] for f in still))
-    log.info("worker terminating")
-    return EXIT_OK
+def _watch_init(state: WorkerState, target: str) -> asyncio.TimerHandle | None:
+    """Stop the worker if the host's WorkerInitRequest does not come in time."""
+    timeout = state.settings.init_timeout
+    if not timeout:
+        return None
+
+    def overdue() -> None:
+        if state.init_received or state.shutdown is not None:
+            return
+        shutdown.request(
+            state, "no WorkerInitRequest from the host", 0.0, exit_code=EXIT_NO_INIT,
+            error=f"no WorkerInitRequest arrived within {shutdown.seconds(timeout)} s of "
+                  f"opening the stream to the host at {target} "
+                  f"(PYTHON_WORKER_INIT_TIMEOUT_SECONDS); the worker cannot serve without it "
+                  f"and stops (exit code {EXIT_NO_INIT})",
+        )
+
+    return asyncio.get_running_loop().call_later(timeout, overdue)
+
+
+def _catch_sigterm(state: WorkerState) -> bool:
+    """SIGTERM starts the drain with PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS; a second one ends it."""
+    try:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, _on_sigterm, state)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows; not the main thread
+        return False
+    return True
+
+
+def _on_sigterm(state: WorkerState) -> None:
+    if state.shutdown is None:
+        grace = state.settings.shutdown_grace
+        log.info("Received SIGTERM: finishing %d in-flight invocation(s) within %s s "
+                 "(PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS)",
+                 len(state.in_flight), shutdown.seconds(grace))
+        shutdown.request(state, "SIGTERM", grace)
+    else:
+        log.warning("Received SIGTERM again: answering the %d unfinished invocation(s) now",
+                    len(state.in_flight))
+        shutdown.request(state, "SIGTERM", 0.0)
 
 
 def _async_codes(state: WorkerState) -> list[tuple[object, str]]:

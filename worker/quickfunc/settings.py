@@ -4,6 +4,7 @@ Settings are read into an immutable `Settings` record at start-up and again on e
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -19,6 +20,12 @@ CONNECT_TIMEOUT = 5.0
 EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 #: how long an async function may hold the event loop before a warning names it (seconds)
 DEFAULT_BLOCKED_LOOP_WARNING = 1.0
+#: how long the worker waits for WorkerInitRequest once its stream is open (seconds); the host
+#: answers StartStream with it at once, and gives a new worker 60 s to open the stream at all
+DEFAULT_INIT_TIMEOUT = 60.0
+#: grace period when the worker is stopped without WorkerTerminate (SIGTERM), in seconds; the
+#: host's WorkerTerminate gives 5 s, and `docker stop` sends SIGKILL 10 s after SIGTERM
+DEFAULT_SHUTDOWN_GRACE = 5.0
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -53,6 +60,10 @@ class Settings:
     blocked_loop_warning: float = DEFAULT_BLOCKED_LOOP_WARNING
     #: "auto" (uvloop when installed), "uvloop" or "asyncio"
     event_loop: str = "auto"
+    #: seconds to wait for WorkerInitRequest before giving up (0 = no limit)
+    init_timeout: float = DEFAULT_INIT_TIMEOUT
+    #: seconds in-flight invocations get to finish after SIGTERM (or an undecodable message)
+    shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
     #: problems found while reading the settings, to be logged by the caller
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -70,6 +81,12 @@ class Settings:
         blocked = _non_negative_float(
             env, "PYTHON_BLOCKED_LOOP_WARNING_SECONDS", DEFAULT_BLOCKED_LOOP_WARNING, problems
         )
+        init_timeout = _non_negative_float(
+            env, "PYTHON_WORKER_INIT_TIMEOUT_SECONDS", DEFAULT_INIT_TIMEOUT, problems
+        )
+        shutdown_grace = _non_negative_float(
+            env, "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE, problems
+        )
         return cls(
             threadpool_thread_count=threads,
             debug_logging=_flag(env, "PYTHON_ENABLE_DEBUG_LOGGING"),
@@ -79,6 +96,8 @@ class Settings:
             script_root=env.get("AzureWebJobsScriptRoot") or None,
             blocked_loop_warning=blocked,
             event_loop=event_loop,
+            init_timeout=init_timeout,
+            shutdown_grace=shutdown_grace,
             warnings=tuple(problems),
         )
 
@@ -107,7 +126,7 @@ def _non_negative_float(
         value = float(raw)
     except ValueError:
         value = -1.0
-    if value < 0:
+    if not (0 <= value < math.inf):  # also NaN and infinity
         problems.append(f"{name}={raw!r} is not a number >= 0; using {default} instead")
         return default
     return value

@@ -12,6 +12,8 @@ import grpc
 
 from .protos import EVENT_STREAM_METHOD, pb
 
+_parse = pb.StreamingMessage.FromString
+
 
 class HostUnreachable(Exception):
     """The host's gRPC server did not become ready in time."""
@@ -19,6 +21,19 @@ class HostUnreachable(Exception):
 
 class StreamBroken(Exception):
     """The stream ended with a gRPC error rather than a clean close."""
+
+
+class UndecodableMessage(Exception):
+    """The host sent bytes that are not a StreamingMessage this worker can parse."""
+
+    def __init__(self, data: bytes, error: Exception) -> None:
+        super().__init__(
+            f"the host sent a message the worker cannot decode ({len(data)} bytes, starting "
+            f"{data[:16].hex(' ') or '-'}): {type(error).__name__}: {error}. It is not a valid "
+            f"StreamingMessage: not protobuf at all, a text field that is not UTF-8, or nesting "
+            f"deeper than the protobuf parser allows. The worker cannot tell what the host "
+            f"asked for"
+        )
 
 
 class Transport:
@@ -54,10 +69,10 @@ class Transport:
             raise HostUnreachable(
                 f"the host's gRPC server at {self.target} did not answer within {timeout:g} s"
             ) from None
-        method = self._channel.stream_stream(
-            EVENT_STREAM_METHOD,
-            request_serializer=pb.StreamingMessage.SerializeToString,
-            response_deserializer=pb.StreamingMessage.FromString,
+        # incoming messages arrive as bytes and are parsed in read(): gRPC's own deserializer
+        # hands back None for a message it cannot parse, which looks like the end of the stream
+        method: grpc.aio.StreamStreamMultiCallable = self._channel.stream_stream(
+            EVENT_STREAM_METHOD, request_serializer=pb.StreamingMessage.SerializeToString,
         )
         self._call = method()
         self._writer = asyncio.ensure_future(self._write_loop())
@@ -111,17 +126,23 @@ class Transport:
     async def read(self) -> pb.StreamingMessage | None:
         """The next incoming message; None once the host has closed the stream.
 
-        Raises StreamBroken on a gRPC error. A plain coroutine rather than an async generator,
-        so no suspended frame keeps the previous (possibly large) message alive.
+        Raises StreamBroken on a gRPC error, UndecodableMessage for bytes that do not parse.
+        A plain coroutine rather than an async generator, so no suspended frame keeps the
+        previous (possibly large) message alive.
         """
         assert self._call is not None, "connect() first"
         try:
-            message = await self._call.read()
+            data = await self._call.read()
         except grpc.aio.AioRpcError as exc:
             if self._closing and exc.code() == grpc.StatusCode.CANCELLED:
                 return None
             raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
-        return None if message is grpc.aio.EOF else message
+        if data is grpc.aio.EOF:
+            return None
+        try:
+            return _parse(data)
+        except Exception as exc:  # DecodeError; whatever else a parser may raise means the same
+            raise UndecodableMessage(data, exc) from None
 
     async def close(self, flush_timeout: float = 1.0) -> None:
         """Send what is queued, end our side of the stream, close the channel."""

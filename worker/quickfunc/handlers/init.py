@@ -39,6 +39,7 @@ def add_app_dir(state: WorkerState, app_dir: str) -> None:
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     request = message.worker_init_request
+    state.init_received = True
     state.host_capabilities = dict(request.capabilities)
     add_app_dir(state, request.function_app_directory)
     log.info(

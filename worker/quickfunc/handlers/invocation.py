@@ -3,7 +3,7 @@
 `async def` functions run as Tasks on the loop (started eagerly where Python has eager tasks,
 3.12+). Plain `def` functions run decode → call → encode in a pool thread, which sends
 the answer itself. Whoever removes the invocation from `state.in_flight` first (the finished
-run or a cancel) is the one that answers, so there is always exactly one response.
+run, a cancel or the shutdown) is the one that answers, so there is always exactly one response.
 """
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class SyncCall:
 
 
 _SYNC_CALL = SyncCall()  # it holds nothing, so one serves every call
+#: the `in_flight` entry of an async invocation while its first step runs
+_STARTING = SyncCall()
 
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
@@ -61,9 +63,23 @@ def cancel(invocation_id: str, state: WorkerState) -> bool:
     return True
 
 
+def abandon(invocation_id: str, state: WorkerState, error: Exception) -> bool:
+    """Answer an unfinished invocation with `error` now (the worker is stopping); False if it
+    has answered already. Its Task is cancelled; a `def` function's thread runs on unheard."""
+    entry = state.in_flight.pop(invocation_id, None)
+    if entry is None:
+        return False
+    _answer(state, invocation.failure(invocation_id, error, user_code=False, with_trace=False))
+    if isinstance(entry, asyncio.Future):
+        entry.cancel(str(error))
+    return True
+
+
 def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | None:
-    if state.terminate_requested.is_set():
-        return RuntimeError("the worker is shutting down (WorkerTerminate received) and takes no new invocations")
+    if state.shutdown is not None:
+        return RuntimeError(
+            f"the worker is shutting down ({state.shutdown.cause}) and takes no new invocations"
+        )
     if request.invocation_id in state.in_flight:
         return RuntimeError(f"invocation {request.invocation_id} is already running in this worker")
     if request.function_id in state.registry:
@@ -99,6 +115,7 @@ def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerSt
 # --- async def: eager start on the loop ---------------------------------------------------------
 
 def _start_async(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
+    state.in_flight[handover.invocation_id] = _STARTING
     coro = _run_async(info, handover, state)
     if _EAGER_TASKS:  # the first step runs now, inside its own Task (so current_task() is right)
         task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
@@ -116,8 +133,8 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
         answer = await invocation.invoke_async(info, handover)
     except asyncio.CancelledError:
         answer = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
-    state.in_flight.pop(invocation_id, None)
-    _answer(state, answer)
+    if state.in_flight.pop(invocation_id, None) is not None:  # else the shutdown has answered
+        _answer(state, answer)
 
 
 # --- the answer -----------------------------------------------------------------------------------

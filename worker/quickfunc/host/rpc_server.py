@@ -19,6 +19,11 @@ MAX_MESSAGE_LENGTH = 2147483647
 _SERVICE = "AzureFunctionsRpcMessages.FunctionRpc"
 
 
+def _serialize(msg: pb.StreamingMessage | bytes) -> bytes:
+    """A message's wire form; bytes queued by ``WorkerChannel.send_raw`` go out as they are."""
+    return msg if isinstance(msg, bytes) else msg.SerializeToString()
+
+
 class RpcServer:
     """The host's gRPC server: accepts EventStreams and binds each to an expected worker id."""
 
@@ -43,7 +48,7 @@ class RpcServer:
         handler = grpc.stream_stream_rpc_method_handler(
             self._event_stream,
             request_deserializer=pb.StreamingMessage.FromString,
-            response_serializer=pb.StreamingMessage.SerializeToString)
+            response_serializer=_serialize)
         server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(_SERVICE, {"EventStream": handler}),))
         bound = server.add_insecure_port(f"{host}:{port}")
@@ -80,8 +85,9 @@ class RpcServer:
                 f"worker {worker_id} did not open its EventStream with StartStream "
                 f"within {timeout}s") from None
 
-    async def _event_stream(self, requests: AsyncIterator[pb.StreamingMessage],
-                            context: grpc.aio.ServicerContext) -> AsyncIterator[pb.StreamingMessage]:
+    async def _event_stream(
+        self, requests: AsyncIterator[pb.StreamingMessage], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamingMessage | bytes]:
         incoming = requests.__aiter__()
         first = await self._first_message(incoming, context)
         worker_id = first.start_stream.worker_id

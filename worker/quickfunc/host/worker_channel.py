@@ -164,3 +164,8 @@ class WorkerChannel(WorkerStream):
     async def send(self, msg: pb.StreamingMessage) -> None:
         """Queue any message for the worker as is."""
         self._put(msg)
+
+    async def send_raw(self, data: bytes) -> None:
+        """Queue bytes that go on the wire unchanged as one message (tests: what a worker
+        does with a message it cannot decode)."""
+        self._put(bytes(data))

@@ -44,7 +44,7 @@ class WorkerStream:
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
-        self._out: asyncio.Queue[pb.StreamingMessage | None] = asyncio.Queue()
+        self._out: asyncio.Queue[pb.StreamingMessage | bytes | None] = asyncio.Queue()
         self._invocations: dict[str, asyncio.Future] = {}
         self._loads: dict[str, asyncio.Future] = {}
         self._statuses: dict[str, asyncio.Future] = {}
@@ -72,7 +72,7 @@ class WorkerStream:
         self._reader = self._loop.create_task(self._read(incoming),
                                               name=f"worker-{self.worker_id}-reader")
 
-    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage]:
+    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | bytes]:
         """Yield queued messages for the worker until the channel is closed."""
         get = self._out.get
         while True:
@@ -193,7 +193,7 @@ class WorkerStream:
 
     # ---- request helpers ------------------------------------------------------------------
 
-    def _put(self, msg: pb.StreamingMessage) -> None:
+    def _put(self, msg: pb.StreamingMessage | bytes) -> None:
         self._check_open()
         self._out.put_nowait(msg)
 
