@@ -47,10 +47,6 @@ class WorkerState:
         if self.executor is None:
             self.executor = make_executor(self.settings)
 
-    def reply(self, **content: Any) -> None:
-        """Send one message stamped with this worker's request id."""
-        self.send(pb.StreamingMessage(request_id=self.request_id, **content))
-
     def in_flight_waitables(self) -> dict[asyncio.Future, str]:
         """An awaitable per in-flight invocation (for draining), mapped to its invocation id.
 

@@ -21,7 +21,7 @@ _FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
 _EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionMetadataResponse:
     app_dir = message.functions_metadata_request.function_app_directory or state.app_dir or os.getcwd()
     folder = app_folder(state.app_dir)
     try:
@@ -36,7 +36,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
         response = pb.FunctionMetadataResponse(
             result=messages.failure(f"the worker failed to index {app_dir}: {type(exc).__name__}: {exc}",
                                     exc_type=type(exc).__name__))
-    state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
+    return response
 
 
 def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
