@@ -191,7 +191,7 @@ def _quote(content: Any) -> str:
     if not text:
         return ""
     head = text if len(text) <= QUOTE else text[:QUOTE] + " ..."
-    return f"; its error message is too long, and begins: {head}"
+    return f"; the error it carried begins: {head}"
 
 
 def _invocation_parts(response: pb.InvocationResponse) -> str:
