@@ -17,7 +17,7 @@ import pytest
 from tests.integration.conftest import (FAILURE, SUCCESS, LimitedCommand, app_path, failure_text,
                                         http, run)
 from tests.integration.fakehost import REPO_ROOT, start_worker
-from quickfunc.host.channel import discover_v1_functions
+from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.process import WorkerCommand
 from quickfunc.protos import pb
 
