@@ -200,7 +200,7 @@ def test_invocation_response_over_protobufs_limit_is_replaced_by_a_failure_namin
     assert big.result.status == FAILURE
     message = big.result.exception.message
     assert f"the response of invocation {big.invocation_id}" in message
-    assert "1.9 MiB" in message and "the return value" in message
+    assert "1.91 MiB" in message and "the return value" in message
     assert "protobuf's limit of 1 MiB (1048576 bytes)" in message
     assert not big.HasField("return_value")
     assert small.result.status == SUCCESS, failure_text(small)

@@ -187,7 +187,7 @@ def test_invocation_over_the_limit_names_its_largest_part():
     response.output_data.add(name="other").data.string = "y"
     message = _message("invocation_response", response)
     text = replies.oversize(message, message.ByteSize(), LIMIT, True).invocation_response.result.exception.message
-    assert "the largest part is output 'outblob' with 9.8 KiB" in text
+    assert "the largest part is output 'outblob' with 9.78 KiB" in text
 
 
 def test_collection_over_the_limit_replaces_only_its_largest_entries():
@@ -219,9 +219,9 @@ def test_a_message_protobuf_cannot_serialize_is_named_as_such():
 
 
 @pytest.mark.parametrize("size, text", [(0, "0 bytes"), (1023, "1023 bytes"), (1024, "1 KiB (1024 bytes)"),
-                                        (2_000_000, "1.9 MiB (2000000 bytes)"),
+                                        (2_000_000, "1.91 MiB (2000000 bytes)"), (20_419, "19.9 KiB (20419 bytes)"),
                                         (2**31 - 1, "2 GiB (2147483647 bytes)"),
-                                        (2**31 + 100_000_000, "2.1 GiB (2247483648 bytes)")])
+                                        (2_200_000_000, "2.05 GiB (2200000000 bytes)"), (300 * 2**20, "300 MiB (314572800 bytes)")])
 def test_sizes_are_written_for_people(size, text):
     assert replies.size_text(size) == text
 

@@ -138,7 +138,9 @@ def size_text(size: int) -> str:
         value /= 1024
         if value < 1024:
             break
-    number = f"{value:.1f}".removesuffix(".0")
+    number = f"{value:.{2 if value < 10 else 1 if value < 100 else 0}f}"
+    if "." in number:
+        number = number.rstrip("0").rstrip(".")
     return f"{number} {unit} ({size} bytes)"
 
 
