@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from quickfunc.dispatcher import Dispatcher
 from quickfunc.handlers import metadata, reload
 from quickfunc.handlers.reload_checks import check_app_folder, check_variables, describe, shown
 from quickfunc.protos import pb
@@ -37,8 +38,9 @@ def process_state(tmp_path):
 def _reload(state: WorkerState, variables: dict, app_dir: str) -> pb.FunctionEnvironmentReloadResponse:
     sent: list[pb.StreamingMessage] = []
     state.send = sent.append
-    reload.handle(pb.StreamingMessage(function_environment_reload_request=pb.FunctionEnvironmentReloadRequest(
-        environment_variables=variables, function_app_directory=app_dir)), state)
+    Dispatcher(state).dispatch(pb.StreamingMessage(  # the handler answers through the dispatcher
+        function_environment_reload_request=pb.FunctionEnvironmentReloadRequest(
+            environment_variables=variables, function_app_directory=app_dir)))
     assert len(sent) == 1
     return sent[0].function_environment_reload_response
 

@@ -1,9 +1,16 @@
-"""Route each incoming message kind to its small handler; unknown kinds are logged and ignored."""
+"""Route each incoming message kind to its small handler and send its reply; unknown kinds are
+logged and ignored.
+
+The dispatcher owns the reply envelope (`replies`): a handler returns the response content and
+the dispatcher sends it, echoing the request's ids; when a handler raises, or returns nothing for
+a kind that has a response, the request still gets its one reply, a Failure.
+"""
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from typing import Any, Callable
 
+from . import replies
 from .console import SYSTEM_LOGGER
 from .handlers import cancel, init, invocation, load, metadata, reload, shared_memory, status, terminate, warmup
 from .protos import pb
@@ -11,7 +18,8 @@ from .state import WorkerState
 
 log = logging.getLogger(SYSTEM_LOGGER)
 
-Handler = Callable[[pb.StreamingMessage, WorkerState], None]
+#: (request, state) → the response content, or None when there is none (yet)
+Handler = Callable[[pb.StreamingMessage, WorkerState], Any]
 
 HANDLERS: dict[str, Handler] = {
     "invocation_request": invocation.handle,
@@ -28,8 +36,12 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+class NoAnswer(RuntimeError):
+    """A handler returned nothing for a request that has a response."""
+
+
 class Dispatcher:
-    """Hands each message to the handler for its kind."""
+    """Hands each message to the handler for its kind and sends what it answers."""
 
     def __init__(self, state: WorkerState, handlers: dict[str, Handler] | None = None) -> None:
         self.state = state
@@ -42,7 +54,19 @@ class Dispatcher:
             log.warning("ignoring a message of kind %s, which this worker does not handle", kind or "<empty>")
             return
         try:
-            handler(message, self.state)
-        except Exception:
-            # Handlers answer their own failures; reaching here is a bug of ours. Keep serving.
-            log.exception("internal error while handling %s", kind)
+            content = handler(message, self.state)
+            reply = replies.REPLIES.get(kind)  # type: ignore[arg-type]
+            if reply is None or reply.later:
+                return
+            if content is None:
+                raise NoAnswer(f"the {kind} handler gave no answer")
+            answer = replies.answer(message, content, self.state.request_id)
+        except BaseException as exc:  # a bug of ours, or of the environment: still one answer
+            log.error("internal error while handling %s", kind, exc_info=exc)
+            answer = replies.failure(kind, replies.ids_of(message), exc, self.state.request_id)  # type: ignore[arg-type]
+            if answer is not None:
+                self.state.send(answer)
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return
+        self.state.send(answer)

@@ -2,14 +2,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sysconfig
-import traceback
 from types import MappingProxyType
 from typing import Any
 
 import azure.functions as func
 
+from . import describe
 from .bindings.context import build_context
 from .bindings.convert import BindingError
 from .bindings.datum import trigger_metadata_datums
@@ -21,9 +19,6 @@ _SUCCESS = pb.StatusResult.Status.Value("Success")
 _FAILURE = pb.StatusResult.Status.Value("Failure")
 _CANCELLED = pb.StatusResult.Status.Value("Cancelled")
 _NO_METADATA: Any = MappingProxyType({})
-_WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-#: the standard library (concurrent.futures, asyncio): the call machinery above a sync function
-_STDLIB_DIRS = tuple({os.path.abspath(sysconfig.get_paths()[k]) + os.sep for k in ("stdlib", "platstdlib")})
 
 
 class OutValue(func.Out):
@@ -201,45 +196,5 @@ def cancelled(invocation_id: str, reason: str) -> pb.StreamingMessage:
 
 
 def fill_exception(target: pb.RpcException, exc: BaseException, *, user_code: bool, with_trace: bool = True) -> None:
-    """Describe `exc` the way the host shows it: `Type: message`, frames, type name."""
-    name = type(exc).__name__
-    target.message = f"{name}: {_safe_str(exc)}"
-    target.type = _qualified_name(type(exc))
-    target.is_user_exception = user_code
-    if with_trace and exc.__traceback__ is not None:
-        target.stack_trace = user_stack_trace(exc)
-
-
-def user_stack_trace(exc: BaseException) -> str:
-    """The traceback frames without the worker's own frames.
-
-    Frames above the first user frame are the call machinery (the worker, and for sync
-    functions the thread pool's `concurrent.futures` frame), so they are left out too.
-    """
-    frames = traceback.extract_tb(exc.__traceback__)
-    first_user = next((i for i, f in enumerate(frames) if not _is_machinery(f.filename)), 0)
-    frames = [f for f in frames[first_user:] if not f.filename.startswith(_WORKER_DIR)]
-    text = "".join(traceback.format_list(frames))
-    cause = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
-    if cause is not None and cause.__traceback__ is not None:
-        text = (
-            user_stack_trace(cause) + f"{type(cause).__name__}: {_safe_str(cause)}\n\n"
-            "The above exception led to the following one:\n\n" + text
-        )
-    return text
-
-
-def _is_machinery(filename: str) -> bool:
-    return filename.startswith(_WORKER_DIR) or filename.startswith(_STDLIB_DIRS)
-
-
-def _qualified_name(cls: type) -> str:
-    module = cls.__module__
-    return cls.__qualname__ if module in ("builtins", "__main__") else f"{module}.{cls.__qualname__}"
-
-
-def _safe_str(exc: BaseException) -> str:
-    try:
-        return str(exc)
-    except Exception:
-        return f"<{type(exc).__name__} whose str() failed>"
+    """Describe `exc` the way the host shows it: `Type: message`, the user's frames, type name."""
+    describe.fill(target, exc, user_code=user_code, with_trace=with_trace, keep=describe.user_frames)

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from . import __version__, console, gc_pause, logs, shutdown
+from . import __version__, console, gc_pause, logs, replies, shutdown
 from .cli import LaunchConfig
 from .dispatcher import Dispatcher
 from .handlers import metadata
@@ -79,6 +79,7 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop, timeout: float) -> None:
 async def _main(config: LaunchConfig) -> int:
     settings = Settings.from_env()
     transport = Transport(config.target, config.max_message_length)
+    transport.on_oversize = replies.oversize  # a reply over the size limit: a Failure of its kind
     log.info("Starting quickfunc worker %s, connecting to %s", __version__, config.target)
     try:
         await transport.connect(CONNECT_TIMEOUT)

@@ -48,9 +48,6 @@ class WorkerState:
         if self.executor is None:
             self.executor = make_executor(self.settings)
 
-    def reply(self, **content: Any) -> None:
-        """Send one message stamped with this worker's request id."""
-        self.send(pb.StreamingMessage(request_id=self.request_id, **content))
 
     def replace_executor(self) -> None:
         old, self.executor = self.executor, make_executor(self.settings)

@@ -5,14 +5,25 @@ Knows protobuf and gRPC, nothing about functions.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import deque
+from typing import Callable, Optional
 
 import grpc
 
+from .console import SYSTEM_LOGGER
 from .protos import EVENT_STREAM_METHOD, pb
 
 _parse = pb.StreamingMessage.FromString
+log = logging.getLogger(SYSTEM_LOGGER)
+
+#: the largest message protobuf can hold (2 GiB - 1 byte), whatever limit the host gives
+PROTOBUF_LIMIT = 2**31 - 1
+
+#: (message, its size or None if it could not be serialized, the limit, whether the host set the
+#: limit) → the message to send instead, or None to send nothing
+Oversize = Callable[[pb.StreamingMessage, Optional[int], int, bool], Optional[pb.StreamingMessage]]
 
 
 class HostUnreachable(Exception):
@@ -42,6 +53,11 @@ class Transport:
     def __init__(self, target: str, max_message_length: int = -1) -> None:
         self.target = target
         self.max_message_length = max_message_length
+        #: what replaces a message over the limit; None: such messages are dropped (and logged)
+        self.on_oversize: Oversize | None = None
+        by_host = 0 < max_message_length < PROTOBUF_LIMIT
+        self._limit = max_message_length if by_host else PROTOBUF_LIMIT
+        self._limit_by_host = by_host
         self._channel: grpc.aio.Channel | None = None
         self._call = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -72,7 +88,8 @@ class Transport:
         # incoming messages arrive as bytes and are parsed in read(): gRPC's own deserializer
         # hands back None for a message it cannot parse, which looks like the end of the stream
         method: grpc.aio.StreamStreamMultiCallable = self._channel.stream_stream(
-            EVENT_STREAM_METHOD, request_serializer=pb.StreamingMessage.SerializeToString,
+            EVENT_STREAM_METHOD,
+            request_serializer=None,  # the writer serializes, checking the size
         )
         self._call = method()
         self._writer = asyncio.ensure_future(self._write_loop())
@@ -118,10 +135,41 @@ class Transport:
                 if message is None:
                     await self._call.done_writing()
                     return
+                data = self._encode(message)
+                message = None
+                if data is None:
+                    continue
                 try:
-                    await write(message)
+                    await write(data)
                 except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
                     return  # the stream is gone; the reader reports why
+
+    def _encode(self, message: pb.StreamingMessage) -> bytes | None:
+        """`message` serialized; over the limit, its replacement serialized (None: send nothing).
+
+        gRPC would drop a message over the limit, or end the whole stream, with nobody told.
+        """
+        try:
+            data = message.SerializeToString()
+        except Exception:  # protobuf implementations that refuse messages over 2 GiB
+            size = None
+        else:
+            if len(data) <= self._limit:
+                return data
+            size = len(data)
+        data = None  # a large message is not kept while its replacement is made
+        kind = message.WhichOneof("content")
+        try:
+            replacement = self.on_oversize(message, size, self._limit, self._limit_by_host) if self.on_oversize else None
+            if replacement is not None:
+                data = replacement.SerializeToString()
+        except Exception:
+            log.exception("cannot replace a %s message that is over the size limit", kind)
+        if data is not None and len(data) <= self._limit:
+            return data
+        log.error("a %s message of %s bytes is over the size limit of %d bytes; it was not sent",
+                  kind, size if size is not None else "too many", self._limit)
+        return None
 
     async def read(self) -> pb.StreamingMessage | None:
         """The next incoming message; None once the host has closed the stream.

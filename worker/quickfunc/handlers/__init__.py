@@ -1,1 +1,2 @@
-"""One small handler per host message kind; each takes (message, state) and answers or schedules."""
+"""One small handler per host message kind; each takes (message, state) and returns its response,
+which the dispatcher sends (see `replies`), or starts work that answers later (invocations)."""

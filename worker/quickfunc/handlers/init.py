@@ -37,7 +37,7 @@ def add_app_dir(state: WorkerState, app_dir: str) -> None:
         sys.path.append(state.app_dir)
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitResponse:
     request = message.worker_init_request
     state.init_received = True
     state.host_capabilities = dict(request.capabilities)
@@ -49,10 +49,6 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     from . import metadata
 
     metadata.index_early(state)
-    state.reply(
-        worker_init_response=pb.WorkerInitResponse(
-            capabilities=CAPABILITIES,
-            worker_metadata=messages.worker_metadata(),
-            result=messages.success(),
-        )
+    return pb.WorkerInitResponse(
+        capabilities=CAPABILITIES, worker_metadata=messages.worker_metadata(), result=messages.success()
     )

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import sys
 
-from .. import invocation, logs
+from .. import invocation, logs, replies
 from ..console import SYSTEM_LOGGER
 from ..functions.registry import FunctionInfo
 from ..protos import pb
@@ -95,8 +95,12 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
 
 def _start_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     state.in_flight[handover.invocation_id] = _SYNC_CALL
-    state.executor.run(_run_sync, info, handover, state,  # type: ignore[union-attr]
-                       job_id=handover.invocation_id, label=info.name)
+    try:
+        state.executor.run(_run_sync, info, handover, state,  # type: ignore[union-attr]
+                           job_id=handover.invocation_id, label=info.name)
+    except BaseException:  # not started: the dispatcher answers
+        state.in_flight.pop(handover.invocation_id, None)
+        raise
 
 
 def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
@@ -106,6 +110,8 @@ def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerSt
     token = logs.set_invocation(invocation_id)
     try:
         answer = invocation.invoke_sync(info, handover)
+    except BaseException as exc:  # invoke_sync answers every failure itself; this is a bug of ours
+        answer = _internal_failure(invocation_id, exc, state)
     finally:
         logs.reset_invocation(token)
     if state.in_flight.pop(invocation_id, None) is not None:
@@ -133,6 +139,8 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
         answer = await invocation.invoke_async(info, handover)
     except asyncio.CancelledError:
         answer = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
+    except BaseException as exc:  # invoke_async answers every failure itself; this is a bug of ours
+        answer = _internal_failure(invocation_id, exc, state)
     if state.in_flight.pop(invocation_id, None) is not None:  # else the shutdown has answered
         _answer(state, answer)
 
@@ -140,23 +148,18 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
 # --- the answer -----------------------------------------------------------------------------------
 
 def _answer(state: WorkerState, message: pb.StreamingMessage) -> None:
-    """Send the answer (from the loop or a pool thread), checked against the size limit."""
-    limit = state.max_message_length
-    if limit > 0 and message.invocation_response.ByteSize() > limit - 64:
-        message = _too_large(message.invocation_response, limit)
+    """Send the answer (from the loop or a pool thread); the transport checks its size."""
     try:  # print() output of the invocation reaches the host before its response
         sys.stdout.flush()
-    except Exception:
+    except BaseException:
         pass
     message.request_id = state.request_id
     state.send(message)
 
 
-def _too_large(response: pb.InvocationResponse, limit: int) -> pb.StreamingMessage:
-    size = response.ByteSize()
-    error = RuntimeError(
-        f"the function's output is {size} bytes, over the host's message size limit of {limit} bytes "
-        f"(--functions-grpc-max-message-length); return a smaller value or write large data to storage"
-    )
-    log.error("invocation %s: %s", response.invocation_id, error)
-    return invocation.failure(response.invocation_id, error, user_code=False, with_trace=False)
+def _internal_failure(invocation_id: str, exc: BaseException, state: WorkerState) -> pb.StreamingMessage:
+    """The dispatcher's Failure reply for an invocation whose running failed unforeseen."""
+    log.error("internal error while running invocation %s", invocation_id, exc_info=exc)
+    answer = replies.failure("invocation_request", replies.Ids(invocation_id=invocation_id), exc, state.request_id)
+    assert answer is not None
+    return answer

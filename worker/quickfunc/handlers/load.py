@@ -18,19 +18,17 @@ from . import metadata as metadata_handler
 log = logging.getLogger(SYSTEM_LOGGER)
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionLoadResponse:
     response = load(message.function_load_request, state)
-    state.reply(function_load_response=response)
     gc_pause.resume_after(gc_pause.AFTER_LOAD)
+    return response
 
 
-def handle_collection(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle_collection(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionLoadResponseCollection:
     requests = message.function_load_request_collection.function_load_requests
     responses = [load(request, state) for request in requests]
-    state.reply(
-        function_load_response_collection=pb.FunctionLoadResponseCollection(function_load_responses=responses)
-    )
     gc_pause.resume_after(gc_pause.AFTER_LOAD)
+    return pb.FunctionLoadResponseCollection(function_load_responses=responses)
 
 
 def load(request: pb.FunctionLoadRequest, state: WorkerState) -> pb.FunctionLoadResponse:

@@ -21,22 +21,15 @@ _FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
 _EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionMetadataResponse:
     app_dir = message.functions_metadata_request.function_app_directory or state.app_dir or os.getcwd()
     folder = app_folder(state.app_dir)
-    try:
-        if same_folder(app_dir, folder):
-            response = _respond(app_index(state, app_dir))
-        else:  # never import code from a folder the host did not name as the app's
-            text = not_the_app_folder(app_dir, folder)
-            log.error("%s", text)
-            response = pb.FunctionMetadataResponse(result=messages.failure(text, exc_type="FunctionIndexError"))
-    except Exception as exc:  # a bug of ours: still answer, or the host waits for its timeout
-        log.exception("internal error while indexing %s", app_dir)
-        response = pb.FunctionMetadataResponse(
-            result=messages.failure(f"the worker failed to index {app_dir}: {type(exc).__name__}: {exc}",
-                                    exc_type=type(exc).__name__))
-    state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
+    if same_folder(app_dir, folder):  # (a bug of ours raising here: the dispatcher answers)
+        return _respond(app_index(state, app_dir))
+    # never import code from a folder the host did not name as the app's
+    text = not_the_app_folder(app_dir, folder)
+    log.error("%s", text)
+    return pb.FunctionMetadataResponse(result=messages.failure(text, exc_type="FunctionIndexError"))
 
 
 def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:

@@ -36,7 +36,7 @@ class _Before:
     system_level: int
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionEnvironmentReloadResponse:
     request = message.function_environment_reload_request
     problems = check_variables(request.environment_variables)
     if request.function_app_directory:
@@ -47,11 +47,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
         result = messages.failure(text, exc_type=problems[0].exc_type)
     else:
         result = _apply_or_restore(request, state)
-    state.reply(
-        function_environment_reload_response=pb.FunctionEnvironmentReloadResponse(
-            worker_metadata=messages.worker_metadata(), result=result
-        )
-    )
+    return pb.FunctionEnvironmentReloadResponse(worker_metadata=messages.worker_metadata(), result=result)
 
 
 def _apply_or_restore(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> pb.StatusResult:

@@ -10,12 +10,8 @@ from ..state import WorkerState
 log = logging.getLogger(SYSTEM_LOGGER)
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.CloseSharedMemoryResourcesResponse:
     names = list(message.close_shared_memory_resources_request.map_names)
     if names:
         log.warning("asked to close shared-memory maps this worker did not create: %s", ", ".join(names))
-    state.reply(
-        close_shared_memory_resources_response=pb.CloseSharedMemoryResourcesResponse(
-            close_map_results={name: False for name in names}
-        )
-    )
+    return pb.CloseSharedMemoryResourcesResponse(close_map_results={name: False for name in names})

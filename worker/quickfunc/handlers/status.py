@@ -7,5 +7,5 @@ from ..state import WorkerState
 _RESPONSE = pb.WorkerStatusResponse()
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
-    state.send(pb.StreamingMessage(request_id=message.request_id, worker_status_response=_RESPONSE))
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerStatusResponse:
+    return _RESPONSE  # the dispatcher's envelope echoes the request_id

@@ -6,7 +6,7 @@ from ..protos import pb
 from ..state import WorkerState
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerWarmupResponse:
     import azure.functions  # noqa: F401  (the converter registry)
 
-    state.reply(worker_warmup_response=pb.WorkerWarmupResponse(result=messages.success()))
+    return pb.WorkerWarmupResponse(result=messages.success())
