@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from quickfunc.host.jsonfile import JsonFile, SettingsFileError, get_ci, read_json_file
+from quickfunc.host.local_settings import LocalSettings, read_local_settings
 from quickfunc.host.setting_values import canonical_level, level_number, parse_size, parse_timespan
 
 __all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig", "load_config"]
@@ -185,65 +186,11 @@ def _section(doc: JsonFile, data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-# ---- local.settings.json ----------------------------------------------------------------------
-
-
-@dataclass
-class _LocalSettings:
-    values: dict[str, str] = field(default_factory=dict)
-    http_port: int | None = None
-    doc: JsonFile | None = None
-
-
-def _read_local_settings(app_dir: str) -> _LocalSettings:
-    path = os.path.join(app_dir, "local.settings.json")
-    result = _LocalSettings()
-    if not os.path.isfile(path):
-        return result
-    doc = read_json_file(path)
-    result.doc = doc
-    data = doc.data
-    encrypted = get_ci(data, "IsEncrypted", False)
-    if not isinstance(encrypted, bool):
-        raise doc.error("IsEncrypted", f"must be true or false (got {encrypted!r})")
-    if encrypted:
-        raise doc.error("IsEncrypted", "the settings are encrypted (IsEncrypted: true), and the "
-                        "local host cannot decrypt them. Run `func settings decrypt`, or set "
-                        "\"IsEncrypted\": false and write the values in plain text")
-    values = get_ci(data, "Values", {})
-    if not isinstance(values, dict):
-        raise doc.error("Values", "must be a JSON object of \"NAME\": \"value\" pairs")
-    for name, value in values.items():
-        key = f"Values.{name}"
-        if not name:
-            raise doc.error(key, "a setting name cannot be empty")
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            result.values[name] = "true" if value else "false"
-        elif isinstance(value, (int, float)):
-            result.values[name] = str(value)
-        elif isinstance(value, str):
-            result.values[name] = value
-        else:
-            raise doc.error(key, f"must be a string (got a JSON {type(value).__name__}); "
-                            "settings become environment variables, so write it as text")
-    host = get_ci(data, "Host", {})
-    if not isinstance(host, dict):
-        raise doc.error("Host", "must be a JSON object")
-    port = get_ci(host, "LocalHttpPort")
-    if port is not None:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise doc.error("Host.LocalHttpPort", f"must be a port number (got {port!r})")
-        result.http_port = port
-    return result
-
-
 # ---- putting it together ----------------------------------------------------------------------
 
 
 def _process_count(settings: Mapping[str, str], environ: Mapping[str, str],
-                   local: _LocalSettings) -> int:
+                   local: LocalSettings) -> int:
     raw = settings.get(SETTING_PROCESS_COUNT)
     if raw is None or raw.strip() == "":
         return DEFAULT_PROCESS_COUNT
@@ -308,7 +255,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     if not os.path.isdir(app_dir):
         raise ConfigError(f"the app folder {app_dir} does not exist")
     host_json = _read_host_json(app_dir)
-    local = _read_local_settings(app_dir)
+    local = read_local_settings(app_dir)
     settings = {**local.values, **environ}  # variables already in the environment win
 
     runtime = settings.get(SETTING_RUNTIME, "python")
