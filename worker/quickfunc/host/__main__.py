@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from quickfunc.host.config import (DEFAULT_DRAIN_TIMEOUT, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT,
-                                DEFAULT_WORKER_LOG_LEVEL, ConfigError, HostOptions,
-                                SettingsFileError, load_config)
+from quickfunc.host.config import (DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_TIMEOUT,
+                                   DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_IDLE_TIMEOUT,
+                                   DEFAULT_RESTART_DELAY, DEFAULT_RESTART_MAX_DELAY,
+                                   DEFAULT_WORKER_LOG_LEVEL, ConfigError, HostOptions,
+                                   SettingsFileError, load_config)
 
 __all__ = ["build_parser", "parse_options", "main"]
 
@@ -41,6 +43,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drain-timeout", type=float, metavar="SECONDS",
                         help=f"how long in-flight work may take at shutdown "
                              f"(default {DEFAULT_DRAIN_TIMEOUT:g})")
+    parser.add_argument("--header-timeout", type=float, metavar="SECONDS",
+                        help=f"a request head (request line and headers) must arrive within "
+                             f"this (default {DEFAULT_HEADER_TIMEOUT:g}); slower → 408")
+    parser.add_argument("--idle-timeout", type=float, metavar="SECONDS",
+                        help=f"close a keep-alive connection idle this long "
+                             f"(default {DEFAULT_IDLE_TIMEOUT:g})")
+    parser.add_argument("--max-connections", type=int, metavar="N",
+                        help="open HTTP connections at most (default: what the open-file limit "
+                             "allows next to the workers)")
+    parser.add_argument("--restart-delay", type=float, metavar="SECONDS",
+                        help=f"first pause before retrying a worker that failed to start "
+                             f"(default {DEFAULT_RESTART_DELAY:g}; doubles each time)")
+    parser.add_argument("--restart-max-delay", type=float, metavar="SECONDS",
+                        help=f"longest pause between worker restart attempts "
+                             f"(default {DEFAULT_RESTART_MAX_DELAY:g}); they never stop")
     parser.add_argument("--python", metavar="EXECUTABLE",
                         help="Python that runs the workers (default: this one)")
     colour = parser.add_mutually_exclusive_group()
@@ -58,7 +75,10 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         max_body_size=args.max_body_size, max_header_size=args.max_header_size,
         log_level=args.log_level,
         worker_log_level="Debug" if args.verbose else args.worker_log_level,
-        drain_timeout=args.drain_timeout, python=args.python, color=args.color)
+        drain_timeout=args.drain_timeout, python=args.python, color=args.color,
+        header_timeout=args.header_timeout, idle_timeout=args.idle_timeout,
+        max_connections=args.max_connections, restart_delay=args.restart_delay,
+        restart_max_delay=args.restart_max_delay)
 
 
 #: what the local host imports beyond the worker's own dependencies (the ``host`` extra)

@@ -32,6 +32,7 @@ class LocalHost:
         self.invoker = Invoker(self.pool, console, config)
         self.catalog: Catalog | None = None
         self.front: HttpFront | None = None
+        self.keys: KeyRing | None = None
         self.timers = TimerService(self._fire_timer)
         self.base_url = ""
 
@@ -43,13 +44,30 @@ class LocalHost:
 
     async def startup(self) -> None:
         config = self.config
-        self.catalog = catalog = await self.pool.start()
-        keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
-        self.front = HttpFront(config, catalog, self._invoker(), self.pool, self.console, keys)
+        catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
+        self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
+        self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool,
+                               self.console, self.keys)
         self.base_url = await self.front.start()
+        if catalog is None:
+            self.pool.on_started = self._app_started
+            self.console.error("The app is not running yet; requests get 503 until a worker "
+                               "starts it.")
+            self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
+            return
+        self._serve(catalog)
+
+    def _serve(self, catalog: Catalog) -> None:
+        """Routes are known: show the banner and start the timers."""
+        self.catalog = catalog
         timers = self._timers(catalog)
-        self._banner(catalog, keys, timers)
+        self._banner(catalog, self.keys, timers)
         self.timers.start(timers)
+
+    def _app_started(self, catalog: Catalog) -> None:
+        assert self.front is not None
+        self.front.install(catalog)
+        self._serve(catalog)
 
     def _timers(self, catalog: Catalog) -> list[tuple[FunctionSpec, Schedule, bool]]:
         timers = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from quickfunc.host.jsonfile import JsonFile, SettingsFileError, get_ci, read_json_file
+from quickfunc.host.local_settings import LocalSettings, read_local_settings
 from quickfunc.host.setting_values import canonical_level, level_number, parse_size, parse_timespan
 
 __all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig", "load_config"]
@@ -30,6 +31,15 @@ DEFAULT_WORKER_LOG_LEVEL = "Warning"  # worker System logs shown from this level
 DEFAULT_LOG_LEVEL = "Information"  # function logs shown from this level up
 DEFAULT_TERMINATE_GRACE = 5.0  # WorkerTerminate grace period, as the host sends it
 DEFAULT_WORKER_START_TIMEOUT = 60.0  # StartStream + init + load, per worker
+DEFAULT_HEADER_TIMEOUT = 30.0  # a request head must arrive within this (Kestrel's default)
+DEFAULT_IDLE_TIMEOUT = 130.0  # an idle keep-alive connection is closed after this (Kestrel's)
+DEFAULT_RESTART_DELAY = 1.0  # first pause before retrying a worker that failed to (re)start
+DEFAULT_RESTART_MAX_DELAY = 30.0  # the pause doubles up to this, and retries never stop
+#: open files kept free beside the connections: one accept burst of the listen backlog (128,
+#: accepted before any can be refused) and the host's own (gRPC, imports), plus per worker
+FD_RESERVE = 256
+FD_RESERVE_PER_WORKER = 16
+MIN_CONNECTIONS = 16
 
 # environment variables of the local host itself
 ENV_HOST = "QUICKFUNC_HOST"
@@ -66,6 +76,11 @@ class HostOptions:
     drain_timeout: float | None = None
     python: str | None = None
     color: bool | None = None
+    header_timeout: float | None = None
+    idle_timeout: float | None = None
+    max_connections: int | None = None
+    restart_delay: float | None = None
+    restart_max_delay: float | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,12 @@ class HostConfig:
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
     terminate_grace: float = DEFAULT_TERMINATE_GRACE
     worker_start_timeout: float = DEFAULT_WORKER_START_TIMEOUT
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    #: open HTTP connections at most (from the open-file limit unless --max-connections)
+    max_connections: int = 1000
+    restart_delay: float = DEFAULT_RESTART_DELAY
+    restart_max_delay: float = DEFAULT_RESTART_MAX_DELAY
     worker_log_level: str = DEFAULT_WORKER_LOG_LEVEL
     python: str = field(default_factory=lambda: sys.executable)
     color: bool | None = None
@@ -185,65 +206,11 @@ def _section(doc: JsonFile, data: dict[str, Any], key: str) -> dict[str, Any]:
     return value
 
 
-# ---- local.settings.json ----------------------------------------------------------------------
-
-
-@dataclass
-class _LocalSettings:
-    values: dict[str, str] = field(default_factory=dict)
-    http_port: int | None = None
-    doc: JsonFile | None = None
-
-
-def _read_local_settings(app_dir: str) -> _LocalSettings:
-    path = os.path.join(app_dir, "local.settings.json")
-    result = _LocalSettings()
-    if not os.path.isfile(path):
-        return result
-    doc = read_json_file(path)
-    result.doc = doc
-    data = doc.data
-    encrypted = get_ci(data, "IsEncrypted", False)
-    if not isinstance(encrypted, bool):
-        raise doc.error("IsEncrypted", f"must be true or false (got {encrypted!r})")
-    if encrypted:
-        raise doc.error("IsEncrypted", "the settings are encrypted (IsEncrypted: true), and the "
-                        "local host cannot decrypt them. Run `func settings decrypt`, or set "
-                        "\"IsEncrypted\": false and write the values in plain text")
-    values = get_ci(data, "Values", {})
-    if not isinstance(values, dict):
-        raise doc.error("Values", "must be a JSON object of \"NAME\": \"value\" pairs")
-    for name, value in values.items():
-        key = f"Values.{name}"
-        if not name:
-            raise doc.error(key, "a setting name cannot be empty")
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            result.values[name] = "true" if value else "false"
-        elif isinstance(value, (int, float)):
-            result.values[name] = str(value)
-        elif isinstance(value, str):
-            result.values[name] = value
-        else:
-            raise doc.error(key, f"must be a string (got a JSON {type(value).__name__}); "
-                            "settings become environment variables, so write it as text")
-    host = get_ci(data, "Host", {})
-    if not isinstance(host, dict):
-        raise doc.error("Host", "must be a JSON object")
-    port = get_ci(host, "LocalHttpPort")
-    if port is not None:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-            raise doc.error("Host.LocalHttpPort", f"must be a port number (got {port!r})")
-        result.http_port = port
-    return result
-
-
 # ---- putting it together ----------------------------------------------------------------------
 
 
 def _process_count(settings: Mapping[str, str], environ: Mapping[str, str],
-                   local: _LocalSettings) -> int:
+                   local: LocalSettings) -> int:
     raw = settings.get(SETTING_PROCESS_COUNT)
     if raw is None or raw.strip() == "":
         return DEFAULT_PROCESS_COUNT
@@ -293,6 +260,42 @@ def _worker_env(settings: Mapping[str, str], app_dir: str, python: str) -> dict[
     return env
 
 
+def connection_limit(process_count: int) -> int:
+    """The most HTTP connections the open-file limit allows, leaving room for the workers."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):  # Windows: no such limit on sockets
+        return 1000
+    if soft == getattr(resource, "RLIM_INFINITY", -1) or soft < 0:
+        soft = 1 << 20
+    return max(MIN_CONNECTIONS, soft - FD_RESERVE - FD_RESERVE_PER_WORKER * process_count)
+
+
+def _connection_options(options: HostOptions, process_count: int) -> dict[str, Any]:
+    """--header-timeout, --idle-timeout, --max-connections, --restart-delay, --restart-max-delay."""
+    values: dict[str, Any] = {}
+    for name, value, default in (("header_timeout", options.header_timeout, DEFAULT_HEADER_TIMEOUT),
+                                 ("idle_timeout", options.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+                                 ("restart_delay", options.restart_delay, DEFAULT_RESTART_DELAY),
+                                 ("restart_max_delay", options.restart_max_delay,
+                                  DEFAULT_RESTART_MAX_DELAY)):
+        if value is not None and not 0 < value < 1e6:
+            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0 "
+                              f"(got {value:g})")
+        values[name] = default if value is None else float(value)
+    if values["restart_max_delay"] < values["restart_delay"]:
+        raise ConfigError(f"--restart-max-delay ({values['restart_max_delay']:g}) must not be "
+                          f"less than --restart-delay ({values['restart_delay']:g})")
+    most = connection_limit(process_count)
+    if options.max_connections is not None and not 1 <= options.max_connections <= most:
+        raise ConfigError(f"--max-connections must be from 1 to {most} (got "
+                          f"{options.max_connections}): the open-file limit (ulimit -n) leaves "
+                          "room for that many next to the workers")
+    values["max_connections"] = most if options.max_connections is None else options.max_connections
+    return values
+
+
 def _choose(cli: Any, env_value: str | None, file_value: Any, default: Any) -> Any:
     for value in (cli, env_value, file_value):
         if value is not None and value != "":
@@ -308,7 +311,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     if not os.path.isdir(app_dir):
         raise ConfigError(f"the app folder {app_dir} does not exist")
     host_json = _read_host_json(app_dir)
-    local = _read_local_settings(app_dir)
+    local = read_local_settings(app_dir)
     settings = {**local.values, **environ}  # variables already in the environment win
 
     runtime = settings.get(SETTING_RUNTIME, "python")
@@ -355,11 +358,12 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
                           "machine knows; use an IANA name such as \"Europe/London\"") from None
     disabled = frozenset(m.group(1).lower() for name, value in settings.items()
                          if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE)
+    process_count = _process_count(settings, environ, local)
     return HostConfig(
         app_dir=app_dir, settings=settings, worker_env=_worker_env(settings, app_dir, python),
         route_prefix=host_json.route_prefix, log_levels=log_levels,
         function_timeout=host_json.function_timeout,
-        process_count=_process_count(settings, environ, local),
+        process_count=process_count, **_connection_options(options, process_count),
         http_host=_choose(options.host, environ.get(ENV_HOST), None, DEFAULT_HTTP_HOST),
         http_port=port, enable_auth=options.enable_auth, keys=_keys(settings),
         max_body_size=sizes["--max-body-size"], max_header_size=sizes["--max-header-size"],

@@ -16,6 +16,7 @@ from multidict import CIMultiDict
 from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
+from quickfunc.host.connections import ConnectionGuard, GuardedConnection
 from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, printable
@@ -23,6 +24,7 @@ from quickfunc.host.paths import PathError, routing_path
 from quickfunc.host.pool import WorkerPool
 from quickfunc.host.responses import reply_from_value
 from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable
+from quickfunc.host.status import host_status
 
 __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
@@ -70,9 +72,14 @@ def _path(request: web.BaseRequest) -> str:
         return request.rel_url.raw_path
 
 
-class _Connection(web_protocol.RequestHandler):
-    """aiohttp's connection handler, answering oversized request heads with 431 / 414
-    instead of a plain 400."""
+def _not_running(reason: str) -> web.Response:
+    """The Functions host's answer while it has no worker (503), saying why."""
+    return _text(503, f"Function host is not running: {reason}")
+
+
+class _Connection(GuardedConnection):
+    """aiohttp's connection handler (with the connection limits), answering oversized request
+    heads with 431 / 414 instead of a plain 400."""
 
     front: "HttpFront | None" = None
 
@@ -89,6 +96,7 @@ class _Connection(web_protocol.RequestHandler):
 
 class _Server(web_server.Server):
     front: "HttpFront | None" = None
+    guard: ConnectionGuard | None = None
 
     def __call__(self) -> web_protocol.RequestHandler:
         try:
@@ -116,6 +124,11 @@ class HttpFront:
         #: done when the drain timeout has passed: requests still running then get a 503
         self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
+        self.install(catalog)
+
+    def install(self, catalog: Catalog) -> None:
+        """Serve the routes of the app's HTTP functions (once its worker has indexed it)."""
+        self.catalog = catalog
         for spec in catalog.functions:
             if spec.is_http and not spec.disabled:
                 self._add_route(spec)
@@ -164,8 +177,10 @@ class HttpFront:
         config = self.config
         server = _Server(self._handle, max_line_size=config.max_url_size,
                          max_field_size=config.max_header_size, max_headers=config.max_headers,
-                         logger=_quiet, access_log=None)
+                         logger=_quiet, access_log=None, keepalive_timeout=config.idle_timeout)
         server.front = self
+        server.guard = ConnectionGuard(config.max_connections, config.header_timeout,
+                                       self._connection_note)
         self._cut = asyncio.get_running_loop().create_future()
         runner = web.ServerRunner(server, shutdown_timeout=config.drain_timeout + _CUT_GRACE)
         await runner.setup()
@@ -183,6 +198,12 @@ class HttpFront:
             shown = f"[{shown}]"
         self.base_url = f"http://{shown}:{port}"
         return self.base_url
+
+    def _connection_note(self, status: int | None, text: str) -> None:
+        if status is None:
+            self.console.warning(text)
+        else:
+            self.console.request("-", text, status, 0.0)
 
     async def stop(self) -> None:
         """Stop listening, let in-flight requests finish (drain timeout), answer those still
@@ -242,6 +263,11 @@ class HttpFront:
             path = routing_path(request.rel_url.raw_path)
         except PathError as exc:
             return _text(400, f"Bad request path: {exc}."), ""
+        if path.lower().rstrip("/") == "/admin/host/status":
+            return web.json_response(host_status(self.config, self.pool,
+                                                 len(self.catalog.functions))), ""
+        if not self.pool.app_ready:
+            return _not_running(self.pool.problem()), "not running"
         if path.lower().startswith("/admin/"):
             return await self._admin(request, path), ""
         match = self.routes.match(path, request.method)
@@ -275,6 +301,8 @@ class HttpFront:
                                 request.headers.get("Content-Type", ""))
         outcome = await self.invoker.invoke(spec, http_inputs(spec, incoming,
                                                               self.pool.capabilities))
+        if outcome.unavailable:
+            return _not_running(outcome.error), "no worker running"
         if not outcome.ok:
             return _text(500, f"Function {spec.name} failed (invocation {outcome.invocation_id})"
                               f": {outcome.error}"), outcome.error.splitlines()[0][:120]
@@ -287,9 +315,6 @@ class HttpFront:
                             headers=CIMultiDict(reply.headers)), ""
 
     async def _admin(self, request: web.BaseRequest, path: str) -> web.Response:
-        if path.lower().rstrip("/") == "/admin/host/status":
-            return web.json_response({"state": "Running", "functions": len(self.catalog.functions),
-                                      "workers": self.pool.pids})
         m = _ADMIN_INVOKE.match(path)
         if m is None:
             return _text(404, f"No admin endpoint at {path}.")

@@ -40,6 +40,8 @@ class Outcome:
     worker_pid: int | None = None
     #: the worker process died or timed out (as opposed to the function raising)
     host_error: bool = False
+    #: no worker process was running to take it
+    unavailable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -80,7 +82,7 @@ class Invoker:
             response, slot = await self.pool.invoke(request, self.config.function_timeout)
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
             outcome = Outcome(spec, iid, None, str(exc), time.perf_counter() - start,
-                              host_error=True)
+                              host_error=True, unavailable=isinstance(exc, NoWorkerAvailable))
             self.console.failure(spec.name, iid, str(exc), "")
             return outcome
         finally:

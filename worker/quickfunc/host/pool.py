@@ -1,33 +1,27 @@
 """FUNCTIONS_WORKER_PROCESS_COUNT worker processes: start, index and load them as the host does,
-pick the least busy one per invocation, restart any that dies, terminate them at the end."""
+pick the least busy one per invocation, restart any that dies (backing off, never giving up for
+good), terminate them at the end."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
-from quickfunc.host.catalog import Catalog, catalog_from_folders, catalog_from_metadata, load_request
+from quickfunc.host.bringup import DiedStarting, Launcher, StartupError, discard
+from quickfunc.host.catalog import Catalog
 from quickfunc.host.config import HostConfig
-from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
+from quickfunc.host.process import OutputLine
 from quickfunc.host.rpc_server import RpcServer
-from quickfunc.host.startup import WorkerDidNotConnect, describe_exit, wait_connected
-from quickfunc.host.worker_channel import WorkerChannel
+from quickfunc.host.slots import (RESTARTING, RUNNING, STARTING, STOPPED, WAITING, WorkerSlot,
+                                  restart_delay)
+from quickfunc.host.startup import describe_exit
 from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import pb
 
 __all__ = ["StartupError", "WorkerCrashed", "InvocationTimedOut", "NoWorkerAvailable",
            "WorkerSlot", "WorkerPool"]
 
-_SUCCESS = pb.StatusResult.Success
-#: the host's default for metadata and load responses
-_INDEX_TIMEOUT = 60.0
-#: restart attempts for a worker that keeps failing to start, and the longest pause between them
-_MAX_RESTART_ATTEMPTS = 5
-_MAX_RESTART_DELAY = 10.0
-
-
-class StartupError(Exception):
-    """A worker could not be started, initialised or could not index the app."""
+#: what a failed (re)start attempt can raise; anything else is a bug and is not retried
+_START_FAILURES = (StartupError, DiedStarting, WorkerGone, asyncio.TimeoutError, OSError)
 
 
 class WorkerCrashed(Exception):
@@ -39,7 +33,7 @@ class InvocationTimedOut(Exception):
 
 
 class NoWorkerAvailable(Exception):
-    """Every worker process is down and none came back in time."""
+    """No worker process is running: every one is waiting to be restarted."""
 
 
 async def _all(coroutines: list) -> None:
@@ -60,33 +54,6 @@ async def _all(coroutines: list) -> None:
             raise task.exception()  # type: ignore[misc]
 
 
-@dataclass
-class WorkerSlot:
-    """One place in the pool; its process is replaced when it dies."""
-
-    index: int
-    process: WorkerProcess | None = None
-    channel: WorkerChannel | None = None
-    ready: bool = False
-    outstanding: int = 0
-    #: resolves to a sentence describing how the current process ended
-    death: asyncio.Future[str] | None = None
-    #: why the host is stopping this process on purpose (e.g. a timed-out invocation)
-    kill_reason: str = ""
-    watcher: asyncio.Task | None = None
-    capabilities: dict[str, str] = field(default_factory=dict)
-    #: "<major>.<minor>" the worker reported at init
-    runtime_version: str = ""
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
-    @property
-    def label(self) -> str:
-        return f"worker {self.index + 1}, pid {self.pid}"
-
-
 LogCallback = Callable[[WorkerSlot, pb.RpcLog], None]
 OutputCallback = Callable[[WorkerSlot, OutputLine], None]
 EventCallback = Callable[[str, str], None]  # (level name, message)
@@ -101,20 +68,27 @@ class WorkerPool:
         self.on_log = on_log
         self.on_output = on_output
         self.on_event = on_event
+        #: called with the catalog when the app starts after start() returned None
+        self.on_started: Callable[[Catalog], Any] | None = None
         self.server = RpcServer()
+        self.launcher = Launcher(config, self.server, lambda s, line: self.on_output(s, line),
+                                 lambda s, log: self.on_log(s, log),
+                                 lambda level, text: self.on_event(level, text))
         self.slots = [WorkerSlot(i) for i in range(config.process_count)]
         self.catalog: Catalog | None = None
-        self._port = 0
+        #: the app is indexed and loaded (its functions can run once a worker is ready)
+        self.app_ready = False
         self._turn = 0
         self._stopping = False
-        self._changed = asyncio.Event()  # set whenever a slot becomes ready
+        self._changed = asyncio.Event()  # set whenever a slot changes state
         self._restarts: set[asyncio.Task] = set()
 
-    # ---- start ---------------------------------------------------------------------------------
+    # ---- what the pool looks like --------------------------------------------------------------
 
     @property
     def pids(self) -> list[int]:
-        return [s.pid for s in self.slots if s.pid is not None]
+        """Process ids of the worker processes that are running."""
+        return [s.pid for s in self.slots if s.alive and s.pid is not None]
 
     @property
     def capabilities(self) -> dict[str, str]:
@@ -125,106 +99,112 @@ class WorkerPool:
     def outstanding(self) -> int:
         return sum(s.outstanding for s in self.slots)
 
-    async def start(self) -> Catalog:
-        """Start every worker; index through the first; load every function in each."""
-        self._port = await self.server.start("127.0.0.1", 0)
+    @property
+    def state(self) -> str:
+        """The host's state as /admin/host/status names it."""
+        if self._stopping:
+            return "Stopping"
+        if self.app_ready and any(s.ready for s in self.slots):
+            return "Running"
+        if any(s.state in (STARTING, RESTARTING) for s in self.slots):
+            return "Starting"
+        return "Error"
+
+    def report(self) -> list[dict[str, Any]]:
+        now = asyncio.get_running_loop().time()
+        return [slot.report(now) for slot in self.slots]
+
+    def problem(self) -> str:
+        """Why no worker is running, naming each one and its next attempt."""
+        now = asyncio.get_running_loop().time()
+        parts = []
+        for slot in self.slots:
+            if slot.state == WAITING:
+                parts.append(f"{slot.last_error}; next attempt in "
+                             f"{max(0.0, slot.next_attempt - now):.1f}s")
+            elif not slot.ready and slot.last_error:
+                parts.append(slot.last_error)
+        return "; ".join(dict.fromkeys(parts)) or "no worker process is running"
+
+    def _set(self, slot: WorkerSlot, state: str, delay: float = 0.0) -> None:
+        slot.state = state
+        slot.next_attempt = asyncio.get_running_loop().time() + delay
+        self._changed.set()
+
+    def _delay(self, attempts: int) -> float:
+        return restart_delay(attempts, self.config.restart_delay, self.config.restart_max_delay)
+
+    # ---- start ---------------------------------------------------------------------------------
+
+    async def start(self) -> Catalog | None:
+        """Start every worker; index through the first; load every function in each.
+
+        None when a worker process died while indexing or loading the app: the pool then keeps
+        trying (with back-off) and calls ``on_started`` once the app runs. Other failures raise
+        StartupError."""
+        self.launcher.port = await self.server.start("127.0.0.1", 0)
         try:
-            await _all([self._launch(slot) for slot in self.slots])
-            self.catalog = await self._index(self.slots[0])
-            await _all([self._load(slot, record=slot.index == 0) for slot in self.slots])
+            await self._start_all()
+        except DiedStarting as exc:
+            self._keep_trying(self._start_again(str(exc)), "start-app")
+            return None
         except BaseException:
             await self.stop()
             raise
-        for slot in self.slots:
-            self._ready(slot)
         return self.catalog
 
-    async def _launch(self, slot: WorkerSlot) -> None:
-        """Start a process for the slot, wait for its StartStream, send WorkerInitRequest."""
-        config = self.config
-        process = WorkerProcess(WorkerCommand(executable=config.python),
-                                on_output=lambda line: self.on_output(slot, line))
-        slot.process, slot.channel, slot.kill_reason = process, None, ""
-        slot.death = asyncio.get_running_loop().create_future()
-        self.server.expect(process.worker_id)
+    async def _start_all(self) -> None:
+        launcher = self.launcher
+        for slot in self.slots:
+            self._set(slot, STARTING)
         try:
-            await process.start("127.0.0.1", self._port, config.app_dir, config.worker_env,
-                                inherit_env=False, own_process_group=True)
-        except OSError as exc:
-            raise StartupError(f"could not start the worker with {config.python}: "
-                               f"{exc.strerror or exc}") from None
-        try:
-            channel = await self._connect(process, config.worker_start_timeout)
-            channel.on_log = lambda log: self.on_log(slot, log)
-            init = await channel.init(config.app_dir, process.command.worker_directory(),
-                                      timeout=config.worker_start_timeout)
+            await _all([launcher.launch(slot) for slot in self.slots])
+            self.catalog = catalog = await launcher.index(self.slots[0])
+            await _all([launcher.load(slot, catalog, record=slot.index == 0)
+                        for slot in self.slots])
         except BaseException:
-            await self._discard(process)
+            for slot in self.slots:
+                if slot.process is not None:
+                    await discard(slot.process)
             raise
-        if init.result.status != _SUCCESS:
-            await self._discard(process)
-            raise StartupError(f"{slot.label} rejected WorkerInitRequest: "
-                               f"{init.result.exception.message or 'no reason given'}")
-        slot.channel = channel
-        slot.capabilities = dict(init.capabilities)
-        slot.runtime_version = init.worker_metadata.runtime_version
+        self.app_ready = True
+        for slot in self.slots:
+            self._ready(slot)
 
-    async def _connect(self, process: WorkerProcess, timeout: float) -> WorkerChannel:
-        """The worker's channel, or a StartupError with its output if it exits or stays silent."""
-        try:
-            return await wait_connected(self.server, process, timeout)
-        except WorkerDidNotConnect as exc:
-            raise StartupError(str(exc)) from None
-
-    async def _discard(self, process: WorkerProcess) -> None:
-        if process.pid is not None and process.returncode is None:
-            await process.kill()
+    async def _start_again(self, error: str) -> None:
+        """The app killed its worker while starting: try again and again, backing off."""
+        attempts = 0
+        while not self._stopping:
+            attempts += 1
+            delay = self._delay(attempts)
+            for slot in self.slots:
+                slot.last_error = error
+                self._set(slot, WAITING, delay)
+            self.on_event("Error", f"{error}. The app is not running; the host tries again in "
+                                   f"{delay:g}s (attempt {attempts + 1}).")
+            await asyncio.sleep(delay)
+            for slot in self.slots:
+                slot.restarts += 1
             try:
-                await process.wait(5)
-            except asyncio.TimeoutError:
-                pass
-
-    async def _index(self, slot: WorkerSlot) -> Catalog:
-        """FunctionsMetadataRequest to the first worker only (protocol §5.1)."""
-        assert slot.channel is not None
-        config = self.config
-        response = await slot.channel.functions_metadata(config.app_dir, timeout=_INDEX_TIMEOUT)
-        if response.result.status != _SUCCESS:
-            exc = response.result.exception
-            detail = exc.message or "no reason given"
-            if exc.stack_trace:
-                detail += "\n" + exc.stack_trace.rstrip()
-            raise StartupError(f"the worker could not index the app in {config.app_dir}: {detail}")
-        if response.use_default_metadata_indexing:
-            return catalog_from_folders(config.app_dir, config.disabled)
-        return catalog_from_metadata(response, config.disabled)
-
-    async def _load(self, slot: WorkerSlot, record: bool = False) -> None:
-        """Load every runnable function into the slot's worker; ``record`` keeps load errors."""
-        assert slot.channel is not None and self.catalog is not None
-        specs = self.catalog.loadable()
-        if not specs:
-            return
-        requests = [load_request(spec) for spec in specs]
-        if slot.capabilities.get("SupportsLoadResponseCollection"):
-            responses = await slot.channel.load_collection(requests, timeout=_INDEX_TIMEOUT)
-        else:
-            responses = await asyncio.gather(*(
-                slot.channel.load(r.function_id, r.metadata, timeout=_INDEX_TIMEOUT)
-                for r in requests))
-        for spec, response in zip(specs, responses):
-            if response.result.status == _SUCCESS:
+                await self._start_all()
+            except _START_FAILURES as exc:
+                error = str(exc)
                 continue
-            message = response.result.exception.message or "the worker could not load it"
-            if record:
-                spec.error = message
-            elif spec.runnable:
-                self.on_event("Warning", f"{slot.label} could not load {spec.name}: {message}")
+            self.on_event("Information", f"The app started (attempt {attempts + 1}).")
+            if self.on_started is not None:
+                self.on_started(self.catalog)  # type: ignore[arg-type]
+            return
 
     def _ready(self, slot: WorkerSlot) -> None:
         slot.ready = True
+        slot.ready_since = asyncio.get_running_loop().time()
+        self._set(slot, RUNNING)
         slot.watcher = asyncio.create_task(self._watch(slot), name=f"watch-worker-{slot.index}")
-        self._changed.set()
+
+    def _keep_trying(self, coroutine: Any, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._restarts.add(task)
+        task.add_done_callback(self._restarts.discard)
 
     # ---- death and restart ---------------------------------------------------------------------
 
@@ -243,44 +223,55 @@ class WorkerPool:
         code = exited.result() if exited.done() and not exited.cancelled() else None
         if not exited.done():
             exited.cancel()
-            await self._discard(process)
+            await discard(process)
         slot.ready = False
         how = slot.kill_reason or f"{describe_exit(code)}"
         description = f"worker process {slot.index + 1} (pid {process.pid}) {how}"
         channel.mark_gone(description)
         if slot.death is not None and not slot.death.done():
             slot.death.set_result(description)
+        slot.last_error = description
         if self._stopping:
+            self._set(slot, STOPPED)
             return
-        self.on_event("Error", f"{description}; restarting it")
-        task = asyncio.create_task(self._restart(slot), name=f"restart-worker-{slot.index}")
-        self._restarts.add(task)
-        task.add_done_callback(self._restarts.discard)
+        loop = asyncio.get_running_loop()
+        if slot.kill_reason or loop.time() - slot.ready_since >= self.config.restart_max_delay:
+            slot.attempts_in_a_row = 0  # stopped on purpose, or it stayed up: no back-off
+        delay = self._delay(slot.attempts_in_a_row)
+        self._set(slot, WAITING if delay else RESTARTING, delay)
+        when = f"in {delay:g}s" if delay else "now"
+        self.on_event("Error", f"{description}; restarting it {when}")
+        self._keep_trying(self._restart(slot, delay), f"restart-worker-{slot.index}")
 
-    async def _restart(self, slot: WorkerSlot) -> None:
-        delay = 0.2
-        for attempt in range(1, _MAX_RESTART_ATTEMPTS + 1):
-            if self._stopping:
-                return
-            try:
-                await self._launch(slot)
-                await self._load(slot)
-            except (StartupError, WorkerGone, asyncio.TimeoutError) as exc:
-                if slot.process is not None:
-                    await self._discard(slot.process)
-                self.on_event("Error", f"restarting worker {slot.index + 1} failed "
-                                       f"(attempt {attempt} of {_MAX_RESTART_ATTEMPTS}): {exc}")
+    async def _restart(self, slot: WorkerSlot, delay: float) -> None:
+        """Restart attempts until one works, each pause twice the last (up to the maximum)."""
+        label = f"worker {slot.index + 1}"
+        while not self._stopping:
+            if delay:
+                self._set(slot, WAITING, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, _MAX_RESTART_DELAY)
+            slot.restarts += 1
+            slot.attempts_in_a_row += 1
+            self._set(slot, RESTARTING)
+            try:
+                await self.launcher.launch(slot)
+                assert self.catalog is not None
+                await self.launcher.load(slot, self.catalog)
+            except _START_FAILURES as exc:
+                if slot.process is not None:
+                    await discard(slot.process)
+                slot.last_error = str(exc)
+                delay = self._delay(slot.attempts_in_a_row)
+                self.on_event("Error", f"restarting {label} failed (attempt {slot.restarts}): "
+                                       f"{exc}; next attempt in {delay:g}s")
                 continue
             if self._stopping:
-                await self._discard(slot.process)  # type: ignore[arg-type]
+                await discard(slot.process)  # type: ignore[arg-type]
                 return
+            slot.last_error = ""
             self._ready(slot)
             self.on_event("Information", f"{slot.label} started (restart)")
             return
-        self.on_event("Error", f"worker {slot.index + 1} could not be restarted; "
-                               "the remaining workers carry on")
 
     # ---- invocations ---------------------------------------------------------------------------
 
@@ -294,23 +285,24 @@ class WorkerPool:
         return min(ordered, key=lambda s: s.outstanding)
 
     async def _available(self) -> WorkerSlot:
+        """A ready worker; waits while one is (re)starting, not while all wait out a back-off."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.config.worker_start_timeout
         while True:
             slot = self._choose()
             if slot is not None:
                 return slot
+            if self._stopping:
+                raise NoWorkerAvailable("the host is stopping")
             remaining = deadline - loop.time()
-            if self._stopping or remaining <= 0 or not (self._restarts or self._any_alive()):
-                raise NoWorkerAvailable("no worker process is running (see the errors above)")
+            starting = any(s.state not in (WAITING, STOPPED) for s in self.slots)
+            if not self.app_ready or not starting or remaining <= 0:
+                raise NoWorkerAvailable(self.problem())
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), remaining)
             except asyncio.TimeoutError:
                 pass
-
-    def _any_alive(self) -> bool:
-        return any(s.process is not None and s.process.returncode is None for s in self.slots)
 
     async def invoke(self, request: pb.InvocationRequest, timeout: float | None,
                      ) -> tuple[pb.InvocationResponse, WorkerSlot]:
@@ -358,6 +350,7 @@ class WorkerPool:
     async def stop(self) -> None:
         """Send WorkerTerminate, close every stream, wait (grace period), kill what is left."""
         self._stopping = True
+        self._changed.set()
         grace = self.config.terminate_grace
         for task in list(self._restarts):
             task.cancel()
@@ -373,6 +366,7 @@ class WorkerPool:
 
     async def _stop_slot(self, slot: WorkerSlot, grace: float) -> None:
         slot.ready = False
+        slot.state = STOPPED
         channel, process = slot.channel, slot.process
         if channel is not None and not channel.closed.is_set():
             try:
