@@ -61,12 +61,15 @@ class Dispatcher:
             if content is None:
                 raise NoAnswer(f"the {kind} handler gave no answer")
             answer = replies.answer(message, content, self.state.request_id)
+        except KeyboardInterrupt:
+            # user code interrupted itself (at import): the worker ends as Python would, killed
+            # by SIGINT (lifecycle says why); the host sees the process die, as it would with
+            # the official worker, rather than an answer that looks like an ordinary failure
+            raise
         except BaseException as exc:  # a bug of ours, or of the environment: still one answer
             log.error("internal error while handling %s", kind, exc_info=exc)
             answer = replies.failure(kind, replies.ids_of(message), exc, self.state.request_id)  # type: ignore[arg-type]
             if answer is not None:
                 self.state.send(answer)
-            if isinstance(exc, KeyboardInterrupt):
-                raise
             return
         self.state.send(answer)

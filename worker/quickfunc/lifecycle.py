@@ -45,11 +45,27 @@ def run(config: LaunchConfig) -> int:
     loop = new_event_loop(Settings.from_env().event_loop)
     try:
         return loop.run_until_complete(_main(config))
+    except KeyboardInterrupt as exc:  # raised by user code (its request was answered Failure)
+        _die_of_interrupt(exc)
+        raise
     finally:
         try:
             _cancel_leftovers(loop, LEFTOVER_TASKS_TIMEOUT)
         finally:
             loop.close()
+
+
+def _die_of_interrupt(exc: KeyboardInterrupt) -> None:
+    """End the process as an unhandled KeyboardInterrupt does (killed by SIGINT), saying why in
+    one line instead of a traceback of the worker's own frames."""
+    import signal
+
+    console.reattach()
+    log.error("stopping: user code raised KeyboardInterrupt (%s); like Python, the worker ends "
+              "killed by SIGINT", exc or "no message")
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def new_event_loop(choice: str) -> asyncio.AbstractEventLoop:
