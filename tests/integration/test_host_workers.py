@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.hostproc import LocalHostProcess, Reply, app_path
 
-SPIN = 1_500_000  # loop iterations of the CPU-bound function (~0.1-0.2 s of pure Python)
+SPIN = 500_000  # loop iterations of the CPU-bound function (some tens of ms of pure Python)
 REQUESTS = 16
 
 
@@ -21,12 +21,6 @@ def _parallel(host: LocalHostProcess, path: str, count: int) -> tuple[list[Reply
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
         replies = list(pool.map(lambda _: host.get(path, timeout=60), range(count)))
     return replies, time.perf_counter() - start
-
-
-@pytest.fixture(scope="module")
-def one_worker():
-    with LocalHostProcess(app_path("host_v2")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")
@@ -45,25 +39,16 @@ def test_four_workers_start_and_four_distinct_pids_answer(four_workers):
     assert {r.json()["pid"] for r in replies} == set(pids)
 
 
-def _timed_round(host: LocalHostProcess) -> float:
-    replies, seconds = _parallel(host, f"/api/work?spin={SPIN}", REQUESTS)
+def test_cpu_bound_requests_run_at_the_same_time_in_different_workers(four_workers):
+    """Spreading, not speed (speed is scripts/bench.py's job): concurrent CPU-bound requests
+    go to several worker processes, and requests in different processes overlap in time."""
+    replies, _ = _parallel(four_workers, f"/api/work?spin={SPIN}", REQUESTS)
     assert all(r.status == 200 for r in replies)
-    return seconds
-
-
-def test_cpu_bound_throughput_goes_up_with_four_workers(one_worker, four_workers):
-    if (os.cpu_count() or 1) < 2:
-        pytest.fail("this measurement needs at least 2 CPUs")
-    for host in (one_worker, four_workers):  # warm up
-        _parallel(host, f"/api/work?spin={SPIN // 10}", 4)
-    single, multi = [], []
-    for _ in range(3):  # interleaved, best of each: robust to other load on the machine
-        single.append(_timed_round(one_worker))
-        multi.append(_timed_round(four_workers))
-    speedup = min(single) / min(multi)
-    print(f"\n{REQUESTS} CPU-bound requests: 1 worker {min(single):.2f}s, 4 workers "
-          f"{min(multi):.2f}s, speed-up {speedup:.2f}x on {os.cpu_count()} CPUs")
-    assert speedup >= 1.4, (single, multi)
+    runs = [r.json() for r in replies]
+    assert len({run["pid"] for run in runs}) >= 2, runs
+    overlapping = [(a, b) for a in runs for b in runs
+                   if a["pid"] != b["pid"] and a["start"] < b["end"] and b["start"] < a["end"]]
+    assert overlapping, runs
 
 
 def test_a_worker_killed_mid_request_gives_500_then_it_is_restarted():

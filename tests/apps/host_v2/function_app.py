@@ -85,13 +85,15 @@ def fail(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="work")
 def work(req: func.HttpRequest) -> func.HttpResponse:
     """Sleep (?sleep=seconds) or burn CPU (?spin=loops); answer with the worker's pid."""
+    start = time.time()
     seconds = float(req.params.get("sleep", "0"))
     if seconds:
         time.sleep(seconds)
     total = 0
     for i in range(int(req.params.get("spin", "0"))):
         total += i * i
-    return func.HttpResponse(json.dumps({"pid": os.getpid(), "total": total}),
+    return func.HttpResponse(json.dumps({"pid": os.getpid(), "total": total, "start": start,
+                                         "end": time.time()}),
                              mimetype="application/json")
 
 
