@@ -64,6 +64,7 @@ HOSTILE_APP = os.path.join(APPS_DIR, "soak_hostile")
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 60.0   # the host's drain (30 s) and its workers' terminate grace, with room
 SETTLE_SECONDS = 1.0
+WORKER_ROWS = 12  # worker processes listed in the printed report
 _DEATH_LINE = re.compile(r"worker process \d+ \(pid (\d+)\) (.*?); restarting")
 _BURST_LINE = re.compile(r"\) burst (r\d+-[0-9a-f]+) \d+\s*$")
 
@@ -284,14 +285,18 @@ def print_report(r: Report) -> None:
     print(f"  RSS host {r.host_rss_start_mib} MiB at request {r.host_rss_start_at}, "
           f"{r.host_rss_end_mib} MiB at the end: {r.host_rss_growth_pct:+.2f} % "
           f"(limit {r.max_rss_growth_pct:g} %)")
-    print(f"  RSS workers ({r.workers_judged} judged):")
-    for w in r.workers:
+    print(f"  RSS workers ({len(r.workers)} processes, {r.workers_judged} judged):")
+    # the judged ones, those alive at the end, then the rest up to WORKER_ROWS rows
+    shown = sorted(r.workers, key=lambda w: (not w["judged"], w["ended"] != "alive"))
+    for w in shown[:WORKER_ROWS]:
         base = (f"{w['baseline_mib']:.1f} MiB at {w['baseline_at']}"
                 if w["baseline_mib"] is not None else "no baseline")
         growth = f"{w['growth_pct']:+.2f} %" if w["growth_pct"] is not None else "-"
         print(f"    pid {w['pid']:<7} seen at {w['first_seen_at']:<7} {base:<24} last "
               f"{w['last_mib']:.1f} MiB at {w['last_at']:<7} {growth:>9}  {w['ended']}"
               f"{', judged' if w['judged'] else ''}")
+    if len(shown) > WORKER_ROWS:
+        print(f"    ... {len(shown) - WORKER_ROWS} more, none judged (all in the JSON report)")
     print(f"  host exit code {r.host_exit_code}")
     if r.deadline_hit:
         print("  the time limit was reached before every request was sent")
