@@ -110,10 +110,12 @@ class ProcessRss:
 
 
 def _rss_mib(process: psutil.Process) -> float | None:
+    """The RSS in MiB; None for a process that is gone or exiting (its RSS reads 0 then)."""
     try:
-        return process.memory_info().rss / MIB
+        rss = process.memory_info().rss
     except psutil.Error:
         return None
+    return rss / MIB if rss else None
 
 
 class RssSampler:

@@ -286,8 +286,9 @@ def print_report(r: Report) -> None:
           f"{r.host_rss_end_mib} MiB at the end: {r.host_rss_growth_pct:+.2f} % "
           f"(limit {r.max_rss_growth_pct:g} %)")
     print(f"  RSS workers ({len(r.workers)} processes, {r.workers_judged} judged):")
-    # the judged ones, those alive at the end, then the rest up to WORKER_ROWS rows
-    shown = sorted(r.workers, key=lambda w: (not w["judged"], w["ended"] != "alive"))
+    # the judged ones, most growth first, then those alive at the end, then the rest
+    shown = sorted(r.workers, key=lambda w: (not w["judged"], -(w["growth_pct"] or 0.0),
+                                             w["ended"] != "alive"))
     for w in shown[:WORKER_ROWS]:
         base = (f"{w['baseline_mib']:.1f} MiB at {w['baseline_at']}"
                 if w["baseline_mib"] is not None else "no baseline")
@@ -296,7 +297,9 @@ def print_report(r: Report) -> None:
               f"{w['last_mib']:.1f} MiB at {w['last_at']:<7} {growth:>9}  {w['ended']}"
               f"{', judged' if w['judged'] else ''}")
     if len(shown) > WORKER_ROWS:
-        print(f"    ... {len(shown) - WORKER_ROWS} more, none judged (all in the JSON report)")
+        rest = shown[WORKER_ROWS:]
+        print(f"    ... {len(rest)} more ({sum(1 for w in rest if w['judged'])} of them judged, "
+              "with less growth); all are in the JSON report")
     print(f"  host exit code {r.host_exit_code}")
     if r.deadline_hit:
         print("  the time limit was reached before every request was sent")
