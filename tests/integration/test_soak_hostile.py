@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -73,3 +74,26 @@ def test_slow_clients_are_cut_by_the_header_timeout(soak):
     assert report["header_timeout_s"] == 3, "the host has no --header-timeout option"
     assert report["slow_clients_cut"] == 3, text
     assert report["slow_cut_max_s"] < 15, text
+
+
+def test_the_soak_sees_a_function_that_ran_twice_for_one_request(tmp_path):
+    # the same app, except that every run records its request id twice
+    app = tmp_path / "app"
+    shutil.copytree(os.path.join(REPO_ROOT, "tests", "apps", "soak_hostile"), app)
+    source = (app / "function_app.py").read_text()
+    once = 'f.write(data["id"] + "\\n")'
+    assert once in source
+    (app / "function_app.py").write_text(source.replace(once, once + "\n            " + once))
+    out = tmp_path / "report.json"
+    proc = subprocess.run(
+        [sys.executable, SOAK, "--app", str(app), "--json", str(out), "--requests", "200",
+         "--concurrency", "8", "--max-seconds", "60", "--kill-every", "0", "--slow-clients", "0",
+         "--spin-every", "0", "--burst-every", "50", "--burst-lines", "10",
+         "--leave-out", "surrogate"],
+        capture_output=True, text=True, timeout=150, cwd=REPO_ROOT)
+    report = json.loads(out.read_text())
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert report["answered"] == 200 and report["lost"] == 0
+    assert report["duplicated"] == report["runs_recorded"] // 2 == 200
+    assert "ran 2 times" in report["problems"]["duplicated"][0]
+    assert "hostile soak: FAILED" in proc.stdout
