@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,13 +11,6 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS_DIR = os.path.join(REPO_ROOT, "tests", "apps")
 MAX_PROBLEMS_KEPT = 20  # example texts kept per kind of problem
 MIB = 1 << 20
-
-
-def ensure_importable() -> None:
-    """This checkout (its ``worker`` package and ``scripts``) first on sys.path."""
-    for path in (os.path.join(REPO_ROOT, "worker"), REPO_ROOT):
-        if path not in sys.path:
-            sys.path.insert(0, path)
 
 
 def repo_env(extra: dict[str, str] | None = None,
