@@ -1,4 +1,4 @@
-"""Soak test: many invocations of a mixed app, checking that nothing is lost or duplicated (issue 6).
+"""Soak test: many invocations of a mixed app; nothing may be lost or duplicated (issue 6).
 
 Usage::
 
@@ -25,31 +25,34 @@ Checked:
 - the worker exits with code 0 when the host closes the stream.
 
 The exit code is 0 when every check passed, 1 otherwise, 2 for a bad command line.
+
+``python scripts/soak.py --hostile [options]`` runs the hostile soak instead: the local host over
+HTTP with two workers, worker kills and slow clients (scripts/soak_hostile.py, its own options).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import sys
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
 import psutil  # noqa: E402
+from soak_common import MAX_PROBLEMS_KEPT, Findings, repo_env  # noqa: E402
+from soak_logs import LogTracker  # noqa: E402
 
 from quickfunc.host.function_json import discover_v1_functions  # noqa: E402
 from quickfunc.host.process import WorkerCommand, WorkerProcess  # noqa: E402
 from quickfunc.host.request_builders import build_invocation, http_request  # noqa: E402
 from quickfunc.host.rpc_server import RpcServer  # noqa: E402
-from quickfunc.host.startup import wait_connected
+from quickfunc.host.startup import wait_connected  # noqa: E402
 from quickfunc.host.worker_channel import WorkerChannel  # noqa: E402
 from quickfunc.host.worker_stream import WorkerGone  # noqa: E402
 from quickfunc.protos import pb  # noqa: E402
@@ -58,14 +61,11 @@ SOAK_APP = os.path.join(REPO_ROOT, "tests", "apps", "soak")
 SUCCESS = pb.StatusResult.Success
 FAILURE = pb.StatusResult.Failure
 CANCELLED = pb.StatusResult.Cancelled
-ERROR_LEVEL = pb.RpcLog.Level.Value("Error")
 INVOKE_TIMEOUT = 30.0       # longest wait for one answer; a cancelled one comes within ms
 CONNECT_TIMEOUT = 60.0
 EXIT_TIMEOUT = 10.0
 SAMPLE_INTERVAL = 0.25      # seconds between thread-count samples
 SETTLE_SECONDS = 1.5        # after the last answer: room for late duplicates (sync sleeps are 1 s)
-MAX_PROBLEMS_KEPT = 20      # example texts kept per kind of problem
-LOG_MARK = "soak-log "
 
 #: function -> weight (per mille) in the mix
 MIX: dict[str, int] = {
@@ -84,7 +84,7 @@ LOGGING_KINDS = frozenset({"LogSync", "LogAsync"})
 
 
 @dataclass
-class Report:
+class Report(Findings):
     """What one soak run found; `ok` is the verdict."""
 
     invocations_planned: int
@@ -110,7 +110,6 @@ class Report:
     max_threads_allowed: int = 0
     exit_code: int | None = None
     deadline_hit: bool = False
-    problems: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -121,67 +120,6 @@ class Report:
                 and self.rss_growth_pct < self.max_rss_growth_pct
                 and self.max_threads <= self.max_threads_allowed
                 and self.exit_code == 0 and not self.deadline_hit)
-
-    def note(self, kind: str, text: str) -> None:
-        kept = self.problems.setdefault(kind, [])
-        if len(kept) < MAX_PROBLEMS_KEPT:
-            kept.append(text)
-
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["ok"] = self.ok
-        return data
-
-
-class LogTracker:
-    """Collects the soak's numbered log lines per invocation as they arrive (host side)."""
-
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        self.lines: dict[str, list[tuple[str, int]]] = {}
-        #: invocations already answered: a line for one of them arrived after its response
-        self.finished: set[str] = set()
-
-    def on_log(self, log: pb.RpcLog) -> None:
-        if log.level == ERROR_LEVEL and "internal error" in log.message:
-            self.report.worker_internal_errors += 1
-            self.report.note("internal_error", log.message[:300])
-        if not log.message.startswith(LOG_MARK):
-            return
-        self.report.logs_received += 1
-        try:
-            token, index = log.message[len(LOG_MARK):].split()
-            parsed = (token, int(index))
-        except ValueError:
-            self.report.log_problems += 1
-            self.report.note("log_unreadable", log.message[:200])
-            return
-        if not log.invocation_id:
-            self.report.log_problems += 1
-            self.report.note("log_without_invocation_id", log.message)
-            return
-        if log.invocation_id in self.finished:
-            self.report.log_problems += 1
-            self.report.note("log_after_response", f"{log.invocation_id}: {log.message}")
-            return
-        self.lines.setdefault(log.invocation_id, []).append(parsed)
-
-    def check(self, invocation_id: str, token: str, count: int) -> None:
-        """The invocation's lines must be exactly token 0..count-1, once each."""
-        lines = self.lines.pop(invocation_id, [])
-        self.finished.add(invocation_id)
-        expected = [(token, i) for i in range(count)]
-        if sorted(lines) != expected:
-            self.report.log_problems += 1
-            self.report.note("log_mismatch", f"{invocation_id}: expected {count} lines of {token}, "
-                                             f"got {sorted(lines)[:5]}... ({len(lines)} lines)")
-
-    def strays(self) -> None:
-        """Lines of invocations that never completed as logging invocations."""
-        for invocation_id, lines in self.lines.items():
-            self.report.log_problems += len(lines)
-            self.report.note("log_for_unknown_invocation", f"{invocation_id}: {lines[:3]}")
-        self.lines.clear()
 
 
 @dataclass
@@ -314,9 +252,7 @@ def expected_outcome(planned: Planned, response: pb.InvocationResponse) -> str |
 
 def worker_env() -> dict[str, str]:
     """This environment, this checkout first on PYTHONPATH, the host's thread-pool default."""
-    env = dict(os.environ)
-    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *paths])
+    env = repo_env()
     env.setdefault("PYTHON_THREADPOOL_THREAD_COUNT", "1000")
     return env
 
@@ -333,7 +269,7 @@ async def load(channel: WorkerChannel, process: WorkerProcess, app_dir: str) -> 
         raise RuntimeError(f"worker init failed: {init.result.exception.message}")
     found = discover_v1_functions(app_dir)
     responses = await asyncio.gather(*(channel.load(fid, md, timeout=60.0) for fid, md in found))
-    for (_, md), resp in zip(found, responses):
+    for (_, md), resp in zip(found, responses, strict=True):
         if resp.result.status != SUCCESS:
             raise RuntimeError(f"loading {md.name} failed: {resp.result.exception.message}")
     return {md.name: fid for fid, md in found}
@@ -393,7 +329,8 @@ async def run_soak(invocations: int, concurrency: int, max_seconds: float, seed:
 def print_report(report: Report) -> None:
     mix = ", ".join(f"{k} {v}" for k, v in sorted(report.by_function.items()))
     print(f"soak: {report.answered}/{report.invocations_planned} answered at concurrency "
-          f"{report.concurrency} in {report.duration_s:.1f} s ({report.invocations_per_s:.0f} inv/s)")
+          f"{report.concurrency} in {report.duration_s:.1f} s "
+          f"({report.invocations_per_s:.0f} inv/s)")
     print(f"  mix: {mix}")
     print(f"  lost {report.lost}, wrong outcome {report.wrong_outcome}, duplicate/late answers "
           f"{report.duplicate_or_late_answers}")
@@ -406,11 +343,7 @@ def print_report(report: Report) -> None:
           f"(limit {report.max_threads_allowed}); worker exit code {report.exit_code}")
     if report.deadline_hit:
         print("  the time limit was reached before every invocation was sent")
-    for kind, texts in report.problems.items():
-        print(f"  {kind}:")
-        for text in texts:
-            print(f"    {text}")
-    print("soak: OK" if report.ok else "soak: FAILED")
+    report.print_problems("soak")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -434,7 +367,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns = parse_args(argv)
+    args = sys.argv[1:] if argv is None else argv
+    if "--hostile" in args:
+        from soak_hostile import main as hostile_main
+        return hostile_main([a for a in args if a != "--hostile"])
+    ns = parse_args(args)
     # bounded however the run goes: the time limit plus start-up, draining and shutdown
     overall = ns.max_seconds + INVOKE_TIMEOUT + CONNECT_TIMEOUT + 3 * EXIT_TIMEOUT
     try:
@@ -446,8 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print_report(report)
     if ns.json:
-        with open(ns.json, "w", encoding="utf-8") as f:
-            json.dump(report.as_dict(), f, indent=2)
+        report.write_json(ns.json)
     return 0 if report.ok else 1
 
 
