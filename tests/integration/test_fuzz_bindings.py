@@ -4,16 +4,15 @@ Property: each invocation gets exactly one answer with its id — a success, or 
 the binding and the problem — and the worker keeps serving. App ``tests/apps/fuzz_bindings``:
 one function per binding type and annotation, each reading everything its input offers.
 
-Most examples run in this process through the worker's own dispatcher and handlers (``send``
-collects the messages); fewer run through a real worker subprocess over gRPC, to show that the
-process survives them too. ``FUZZ_EXAMPLES=1000 python -m pytest tests/integration/test_fuzz_bindings.py``
+Most examples run in this process through the worker's own dispatcher and handlers (the
+``module_worker_harness`` fixture, tests/harness.py); fewer run through a real worker
+subprocess over gRPC, to show that the process survives them too. ``FUZZ_EXAMPLES=1000 python -m pytest tests/integration/test_fuzz_bindings.py``
 runs a deeper search in process (default 60 examples per binding).
 """
 from __future__ import annotations
 
 import asyncio
 import functools
-import logging
 import os
 import uuid
 
@@ -21,97 +20,35 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quickfunc.protos import pb
+from tests.helpers import SUCCESS
 from tests.integration.fuzzdata import (FUZZ_APP, TRIGGER_METADATA, Target, fuzz_targets,
                                         invocation_problem, rpc_http, typed_data)
-from quickfunc.console import SYSTEM_LOGGER
-from quickfunc.dispatcher import Dispatcher
-from quickfunc.host.function_json import discover_v1_functions
-from quickfunc.protos import pb
-from quickfunc.settings import Settings
-from quickfunc.state import WorkerState
 
 TARGETS = fuzz_targets()
 HTTP_TARGETS = [t for t in TARGETS if t.type == "httpTrigger"]
-SUCCESS = pb.StatusResult.Success
 ANSWER_TIMEOUT = 10.0
 FUZZ = settings(deadline=None, database=None, derandomize=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                        HealthCheck.data_too_large])
 
 
-class _ErrorLogs(logging.Handler):
-    """The worker's own error logs ("internal error while handling ...")."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-class InProcessWorker:
-    """The worker's dispatcher and handlers on a loop of this process; `send` collects."""
-
-    def __init__(self, app_dir: str) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.sent: list[pb.StreamingMessage] = []
-        self.state = WorkerState(send=self.sent.append, request_id="fuzz", settings=Settings())
-        self.dispatcher = Dispatcher(self.state)
-        self.errors = _ErrorLogs()
-        logging.getLogger(SYSTEM_LOGGER).addHandler(self.errors)
-        self.function_ids: dict[str, str] = {}
-        self.run(self._start(app_dir))
-
-    def run(self, coro, timeout: float = 30.0):  # type: ignore[no-untyped-def]
-        return self.loop.run_until_complete(asyncio.wait_for(coro, timeout))
-
-    async def _start(self, app_dir: str) -> None:
-        self.dispatcher.dispatch(pb.StreamingMessage(worker_init_request=pb.WorkerInitRequest(
-            function_app_directory=app_dir)))
-        for function_id, metadata in discover_v1_functions(app_dir):
-            self.dispatcher.dispatch(pb.StreamingMessage(function_load_request=pb.FunctionLoadRequest(
-                function_id=function_id, metadata=metadata)))
-            self.function_ids[metadata.name] = function_id
-        loaded = [m.function_load_response for m in self.sent if m.HasField("function_load_response")]
-        failed = [r.result.exception.message for r in loaded if r.result.status != SUCCESS]
-        assert len(loaded) == len(self.function_ids) and not failed, failed
-        self.sent.clear()
-
-    def invoke(self, request: pb.InvocationRequest) -> list[pb.InvocationResponse]:
-        """Dispatch one invocation; every answer for it (exactly one is right)."""
-        leftovers = [m for m in self.sent if m.HasField("invocation_response")]
-        assert not leftovers, f"answers nobody waited for: {leftovers}"
-        self.sent.clear()
-        return self.run(self._invoke(request), ANSWER_TIMEOUT + 5)
-
-    async def _invoke(self, request: pb.InvocationRequest) -> list[pb.InvocationResponse]:
-        self.dispatcher.dispatch(pb.StreamingMessage(invocation_request=request))
-        deadline = self.loop.time() + ANSWER_TIMEOUT
-        while request.invocation_id in self.state.in_flight or not self._answers(request):
-            if self.loop.time() > deadline:
-                break
-            await asyncio.sleep(0.0005)
-        await asyncio.sleep(0)  # room for a second answer
-        answers = self._answers(request)
-        self.sent.clear()
-        return answers
-
-    def _answers(self, request: pb.InvocationRequest) -> list[pb.InvocationResponse]:
-        return [m.invocation_response for m in list(self.sent) if m.HasField("invocation_response")
-                and m.invocation_response.invocation_id == request.invocation_id]
-
-    def close(self) -> None:
-        logging.getLogger(SYSTEM_LOGGER).removeHandler(self.errors)
-        self.state.executor.shutdown(wait=True, drop_queued=True)  # type: ignore[union-attr]
-        self.loop.close()
-
-
 @pytest.fixture(scope="module")
-def in_process():
-    worker = InProcessWorker(FUZZ_APP)
-    yield worker
-    worker.close()
+def in_process(module_worker_harness):
+    worker = module_worker_harness(FUZZ_APP)
+    failed = {name: r.result.exception.message for name, (_, r) in worker.load_v1_app().items()
+              if r.result.status != SUCCESS}
+    assert worker.loads and not failed, failed
+    return worker
+
+
+def _invoke(worker, request: pb.InvocationRequest) -> list[pb.InvocationResponse]:
+    """Invoke in process; every answer for the invocation (exactly one is right)."""
+    worker.forget()
+    worker.invoke_request(request, ANSWER_TIMEOUT)
+    worker.run(asyncio.sleep(0))  # room for a second answer
+    assert not worker.channel.unexpected, f"answers nobody waited for: {worker.channel.unexpected}"
+    return worker.answers_for(request.invocation_id)
 
 
 def _request(function_id: str, target: Target, data: pb.TypedData,
@@ -139,9 +76,9 @@ def _check(answers: list[pb.InvocationResponse], request: pb.InvocationRequest,
 @settings(FUZZ, max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")))
 @given(data=typed_data(), metadata=TRIGGER_METADATA)
 def test_any_typed_data_and_trigger_metadata_give_one_clean_answer(in_process, target, data, metadata):
-    request = _request(in_process.function_ids[target.function], target, data, metadata)
-    _check(in_process.invoke(request), request, target)
-    assert not in_process.errors.records, [r.getMessage() for r in in_process.errors.records]
+    request = _request(in_process.function_id(target.function), target, data, metadata)
+    _check(_invoke(in_process, request), request, target)
+    assert not in_process.system_errors()
     assert request.invocation_id not in in_process.state.in_flight
 
 
@@ -149,9 +86,9 @@ def test_any_typed_data_and_trigger_metadata_give_one_clean_answer(in_process, t
 @settings(FUZZ, max_examples=150)
 @given(http=rpc_http())
 def test_any_http_request_gives_one_clean_answer(in_process, target, http):
-    request = _request(in_process.function_ids[target.function], target, pb.TypedData(http=http), {})
-    _check(in_process.invoke(request), request, target)
-    assert not in_process.errors.records, [r.getMessage() for r in in_process.errors.records]
+    request = _request(in_process.function_id(target.function), target, pb.TypedData(http=http), {})
+    _check(_invoke(in_process, request), request, target)
+    assert not in_process.system_errors()
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,10 +118,10 @@ def _huge_and_empty() -> list[tuple[str, pb.TypedData]]:
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.function)
 def test_huge_and_empty_values_give_one_clean_answer(in_process, target):
-    function_id = in_process.function_ids[target.function]
+    function_id = in_process.function_id(target.function)
     for what, data in _huge_and_empty():
         request = _request(function_id, target, data, {})
-        answers = in_process.invoke(request)
+        answers = _invoke(in_process, request)
         assert len(answers) == 1, f"{what}: {len(answers)} answers"
         problem = invocation_problem(answers[0], target)
         assert problem is None, f"{what}: {problem}"

@@ -1,0 +1,103 @@
+"""What many tests share, defined once: paths, protocol constants, input builders, small checks."""
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable
+from typing import Any
+
+from quickfunc.host.request_builders import http_request, indexed_load_metadata
+from quickfunc.protos import pb
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APPS_DIR = os.path.join(REPO_ROOT, "tests", "apps")
+
+SUCCESS = pb.StatusResult.Success
+FAILURE = pb.StatusResult.Failure
+CANCELLED = pb.StatusResult.Cancelled
+USER = pb.RpcLog.RpcLogCategory.Value("User")
+SYSTEM = pb.RpcLog.RpcLogCategory.Value("System")
+LEVEL = pb.RpcLog.Level.Value  # LEVEL("Information") etc.
+ERROR = LEVEL("Error")
+IN, OUT, INOUT = (pb.BindingInfo.Direction.Value(d) for d in ("in", "out", "inout"))
+STRING = pb.BindingInfo.DataType.Value("string")
+FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
+EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
+
+
+def app_path(name: str) -> str:
+    """The test app `tests/apps/<name>`."""
+    return os.path.join(APPS_DIR, name)
+
+
+def run(coro: Awaitable[Any], timeout: float = 60.0) -> Any:
+    """Run one test coroutine in a fresh loop with a hard bound."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+# ---- building inputs --------------------------------------------------------------------------
+
+
+def http(method: str = "GET", url: str = "http://localhost/api/f", **kw: Any) -> pb.TypedData:
+    return http_request(method, url, **kw)
+
+
+def string(value: str) -> pb.TypedData:
+    return pb.TypedData(string=value)
+
+
+def json_data(text: str) -> pb.TypedData:
+    return pb.TypedData(json=text)
+
+
+# ---- reading answers --------------------------------------------------------------------------
+
+
+def failure_text(response: Any) -> str:
+    """The message and stack trace of a response's result (for assertion messages)."""
+    exc = response.result.exception
+    return f"{exc.message}\n{exc.stack_trace}"
+
+
+def outputs(response: pb.InvocationResponse) -> dict[str, pb.TypedData]:
+    return {p.name: p.data for p in response.output_data}
+
+
+def body_of(response: pb.InvocationResponse) -> bytes:
+    """The HTTP body a successful invocation returned."""
+    assert response.result.status == SUCCESS, response.result.exception.message
+    return response.return_value.http.body.bytes
+
+
+def stderr_of(host: Any) -> str:
+    """What a worker process (a FakeHost) wrote to stderr so far."""
+    return "\n".join(line.text for line in host.output if line.stream == "stderr")
+
+
+# ---- v2 apps through a host channel (a FakeHost, or anything with .channel and .app_dir) ---------
+
+
+async def index(host: Any) -> dict[str, pb.RpcFunctionMetadata]:
+    """Index the app; every function must have indexed cleanly: {name: metadata}."""
+    response = await host.channel.functions_metadata(host.app_dir)
+    assert response.result.status == SUCCESS, response.result.exception.message
+    assert not response.use_default_metadata_indexing
+    found = {f.name: f for f in response.function_metadata_results}
+    for function in found.values():
+        assert function.status.status == SUCCESS, function.status.exception.message
+    return found
+
+
+async def load_indexed(host: Any, found: dict[str, pb.RpcFunctionMetadata]) -> dict[str, str]:
+    """Load each indexed function as the host does; each must load: {name: function_id}."""
+    ids = {}
+    for name, function in found.items():
+        loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
+        assert loaded.result.status == SUCCESS, loaded.result.exception.message
+        ids[name] = function.function_id
+    return ids
+
+
+async def index_and_load(host: Any) -> dict[str, str]:
+    """Index the app and load every function: {name: function_id}."""
+    return await load_indexed(host, await index(host))
