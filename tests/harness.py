@@ -42,7 +42,7 @@ class _ProcessState:
         self.environ = dict(os.environ)
         self.cwd = os.getcwd()
         self.sys_path = list(sys.path)
-        self.modules = set(sys.modules)
+        self.modules = dict(sys.modules)
         self.app_package_path = list(getattr(sys.modules.get("__app__"), "__path__", []))
         self.levels = logging.getLogger().level, logging.getLogger(SYSTEM_LOGGER).level
 
@@ -52,11 +52,22 @@ class _ProcessState:
         os.chdir(self.cwd)
         sys.path[:] = self.sys_path
         roots = tuple(os.path.join(os.path.realpath(d), "") for d in app_dirs)
-        for name in set(sys.modules) - self.modules:  # the apps' modules, so the next app is fresh
-            file = getattr(sys.modules[name], "__file__", None) or ""
-            if name == "__app__" or name.startswith("__app__.") or (
-                    file and os.path.realpath(file).startswith(roots)):
-                del sys.modules[name]
+
+        def of_an_app(name: str, module: Any) -> bool:
+            file = getattr(module, "__file__", None) or ""
+            return name == "__app__" or name.startswith("__app__.") or bool(
+                file and os.path.realpath(file).startswith(roots))
+
+        # the apps' modules go, so the next app is imported afresh; those an enclosing harness's
+        # app had (a v2 app's `function_app`, say) come back
+        for name, module in list(sys.modules.items()):
+            if self.modules.get(name) is not module and of_an_app(name, module):
+                if name in self.modules:
+                    sys.modules[name] = self.modules[name]
+                else:
+                    del sys.modules[name]
+        for name, module in self.modules.items():
+            sys.modules.setdefault(name, module)
         package = sys.modules.get("__app__")
         if package is not None:
             package.__path__[:] = self.app_package_path
@@ -201,6 +212,10 @@ class WorkerHarness:
         """The content of every message of `kind` the worker sent so far."""
         return [getattr(m, kind) for m in self.sent if m.WhichOneof("content") == kind]
 
+    def kinds(self) -> list[str]:
+        """The kinds of the messages the worker sent so far, logs left out."""
+        return [kind for m in self.sent if (kind := m.WhichOneof("content")) != "rpc_log"]
+
     def forget(self) -> None:
         """Drop the messages and logs collected so far (long fuzz runs)."""
         self.sent.clear()
@@ -227,10 +242,12 @@ class WorkerHarness:
         self.loads[metadata.name or function_id] = (function_id, response)
         return response
 
-    def load_v1_app(self, timeout: float = TIMEOUT) -> dict[str, tuple[str, LoadResponse]]:
+    def load_v1_app(self, app_dir: str | None = None,
+                    timeout: float = TIMEOUT) -> dict[str, tuple[str, LoadResponse]]:
         """Load every function.json folder of the app: {name: (function_id, response)}."""
-        assert self.app_dir is not None
-        for function_id, metadata in discover_v1_functions(self.app_dir):
+        app_dir = app_dir or self.app_dir
+        assert app_dir is not None
+        for function_id, metadata in discover_v1_functions(app_dir):
             self.load(function_id, metadata, timeout)
         return self.loads
 
@@ -257,6 +274,13 @@ class WorkerHarness:
     def invoke_request(self, request: pb.InvocationRequest,
                        timeout: float = TIMEOUT) -> pb.InvocationResponse:
         return self.run(self.channel.invoke(request, timeout=timeout), timeout + 5)
+
+    def invoke_many(self, requests: list[pb.InvocationRequest],
+                    timeout: float = TIMEOUT) -> list[pb.InvocationResponse]:
+        """Send all the requests at once; their responses in request order."""
+        async def every() -> list[pb.InvocationResponse]:
+            return list(await asyncio.gather(*(self.channel.invoke(r, timeout) for r in requests)))
+        return self.run(every(), timeout + 5)
 
     def answers_for(self, invocation_id: str) -> list[pb.InvocationResponse]:
         """Every InvocationResponse the worker sent for this invocation (one is right)."""

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import textwrap
 from collections.abc import Awaitable
 from typing import Any
 
@@ -48,6 +50,24 @@ def string(value: str) -> pb.TypedData:
 
 def json_data(text: str) -> pb.TypedData:
     return pb.TypedData(json=text)
+
+
+#: function.json of an HTTP function that returns its answer
+HTTP_FUNCTION = {"scriptFile": "__init__.py", "bindings": [
+    {"type": "httpTrigger", "direction": "in", "name": "req", "authLevel": "anonymous"},
+    {"type": "http", "direction": "out", "name": "$return"}]}
+
+
+def write_v1_function(app_dir: Any, name: str, code: str = "def main(req):\n    return 'ok'\n",
+                      config: dict | str = HTTP_FUNCTION) -> str:
+    """A v1 function folder `app_dir/name` (function.json and __init__.py); its path."""
+    folder = os.path.join(str(app_dir), name)
+    os.makedirs(folder)
+    with open(os.path.join(folder, "function.json"), "w", encoding="utf-8") as f:
+        f.write(config if isinstance(config, str) else json.dumps(config))
+    with open(os.path.join(folder, "__init__.py"), "w", encoding="utf-8") as f:
+        f.write(textwrap.dedent(code))
+    return folder
 
 
 # ---- reading answers --------------------------------------------------------------------------
