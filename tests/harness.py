@@ -21,11 +21,12 @@ from quickfunc.console import SYSTEM_LOGGER
 from quickfunc.dispatcher import Dispatcher, Handler
 from quickfunc.handlers import metadata as metadata_handler
 from quickfunc.host.function_json import discover_v1_functions
-from quickfunc.host.request_builders import build_invocation, indexed_load_metadata
+from quickfunc.host.request_builders import indexed_load_metadata
 from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.protos import pb
 from quickfunc.settings import Settings
 from quickfunc.state import WorkerState
+from tests.driver import FunctionCalls
 from tests.helpers import SUCCESS
 
 #: how long a helper waits for an answer unless told otherwise (seconds)
@@ -75,8 +76,10 @@ class _ProcessState:
         logging.getLogger(SYSTEM_LOGGER).setLevel(self.levels[1])
 
 
-class WorkerHarness:
+class WorkerHarness(FunctionCalls):
     """One in-process worker and the host channel that talks to it; `close()` when done."""
+
+    answer_timeout = TIMEOUT
 
     def __init__(self, app_dir: str | None = None, env: Mapping[str, str] | None = None, *,
                  init: bool = True, handlers: dict[str, Handler] | None = None,
@@ -259,21 +262,12 @@ class WorkerHarness:
             self.load(indexed.function_id, indexed_load_metadata(indexed), timeout)
         return self.loads
 
-    def function_id(self, name: str) -> str:
-        function_id, response = self.loads[name]
-        assert response.result.status == SUCCESS, (
-            f"{name} did not load: {response.result.exception.message}")
-        return function_id
-
-    def invoke(self, name: str, inputs: Mapping[str, pb.TypedData] | None = None,
-               trigger_metadata: Mapping[str, pb.TypedData] | None = None,
-               timeout: float = TIMEOUT, **kw: Any) -> pb.InvocationResponse:
-        request = build_invocation(self.function_id(name), inputs, trigger_metadata, **kw)
-        return self.invoke_request(request, timeout)
-
-    def invoke_request(self, request: pb.InvocationRequest,
-                       timeout: float = TIMEOUT) -> pb.InvocationResponse:
-        return self.run(self.channel.invoke(request, timeout=timeout), timeout + 5)
+    def start(self, request: pb.InvocationRequest, timeout: float = TIMEOUT) -> asyncio.Task:
+        """Send an invocation and return once the worker has it in flight, without waiting for
+        its answer: the Task of the answer (`run(task)` waits for it)."""
+        task = self.spawn(self.channel.invoke(request, timeout=timeout))
+        self.settle(lambda: request.invocation_id in self.state.in_flight or task.done(), timeout)
+        return task
 
     def invoke_many(self, requests: list[pb.InvocationRequest],
                     timeout: float = TIMEOUT) -> list[pb.InvocationResponse]:
@@ -285,23 +279,6 @@ class WorkerHarness:
     def answers_for(self, invocation_id: str) -> list[pb.InvocationResponse]:
         """Every InvocationResponse the worker sent for this invocation (one is right)."""
         return [r for r in self.replies("invocation_response") if r.invocation_id == invocation_id]
-
-    def logs_for(self, invocation_id: str) -> list[pb.RpcLog]:
-        return list(self.channel.logs_for(invocation_id))
-
-    def wait_for_logs(self, predicate: Callable[[list[pb.RpcLog]], bool],
-                      invocation_id: str | None = None,
-                      timeout: float = TIMEOUT) -> list[pb.RpcLog]:
-        """Run until `predicate(logs)` holds (all logs, or one invocation's); the logs anyway."""
-        def current() -> list[pb.RpcLog]:
-            if invocation_id is None:
-                return list(self.channel.logs)
-            return list(self.channel.logs_for(invocation_id))
-        try:
-            self.settle(lambda: predicate(current()), timeout)
-        except asyncio.TimeoutError:
-            pass
-        return current()
 
     def system_errors(self) -> list[str]:
         """Error logs of the worker's own ("internal error while handling ...")."""

@@ -5,11 +5,14 @@ import asyncio
 import json
 import os
 import textwrap
+import uuid
 from collections.abc import Awaitable
 from typing import Any
 
-from quickfunc.host.request_builders import http_request, indexed_load_metadata
+from quickfunc.host.request_builders import build_invocation, http_request, indexed_load_metadata
 from quickfunc.protos import pb
+from quickfunc.settings import Settings
+from quickfunc.state import WorkerState
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS_DIR = os.path.join(REPO_ROOT, "tests", "apps")
@@ -27,6 +30,11 @@ FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
 EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
 
 
+def checkout_first(pythonpath: str) -> str:
+    """A PYTHONPATH value with this checkout first (for worker and host subprocesses)."""
+    return os.pathsep.join([REPO_ROOT] + [p for p in pythonpath.split(os.pathsep) if p])
+
+
 def app_path(name: str) -> str:
     """The test app `tests/apps/<name>`."""
     return os.path.join(APPS_DIR, name)
@@ -35,6 +43,14 @@ def app_path(name: str) -> str:
 def run(coro: Awaitable[Any], timeout: float = 60.0) -> Any:
     """Run one test coroutine in a fresh loop with a hard bound."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+def worker_state(sent: list[pb.StreamingMessage] | None = None, request_id: str = "r",
+                 **fields: Any) -> WorkerState:
+    """A WorkerState with default settings whose `send` appends to `sent` (or drops);
+    shut its `executor` down when done."""
+    return WorkerState(send=sent.append if sent is not None else (lambda message: None),
+                       request_id=request_id, settings=Settings(), **fields)
 
 
 # ---- building inputs --------------------------------------------------------------------------
@@ -50,6 +66,13 @@ def string(value: str) -> pb.TypedData:
 
 def json_data(text: str) -> pb.TypedData:
     return pb.TypedData(json=text)
+
+
+def seconds_request(function_id: str, seconds: float,
+                    invocation_id: str | None = None) -> pb.InvocationRequest:
+    """An HTTP invocation with `?seconds=` (the test apps' sleeping functions read it)."""
+    url = f"http://x/api/f?seconds={seconds}"
+    return build_invocation(function_id, {"req": http("GET", url)}, invocation_id=invocation_id)
 
 
 #: function.json of an HTTP function that returns its answer
@@ -68,6 +91,27 @@ def write_v1_function(app_dir: Any, name: str, code: str = "def main(req):\n    
     with open(os.path.join(folder, "__init__.py"), "w", encoding="utf-8") as f:
         f.write(textwrap.dedent(code))
     return folder
+
+
+def write_app(root: Any, files: dict[str, str]) -> str:
+    """The app folder `root/app` holding `files` ({relative path: text}, dedented); its path."""
+    app = os.path.join(str(root), "app")
+    for path, text in files.items():
+        full = os.path.join(app, path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with open(full, "w", encoding="utf-8") as f:
+            f.write(textwrap.dedent(text))
+    return app
+
+
+def write_v2_app(root: Any, script: str, files: dict[str, str] | None = None) -> str:
+    """A v2 app folder `root/app`: function_app.py is `script`, with other `files`."""
+    return write_app(root, {"function_app.py": script, **(files or {})})
+
+
+def indexed_id(name: str) -> str:
+    """The id the worker gives the indexed function `name` (the same in every worker process)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
 
 
 # ---- reading answers --------------------------------------------------------------------------

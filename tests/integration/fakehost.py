@@ -17,8 +17,8 @@ from quickfunc.host.rpc_server import RpcServer
 from quickfunc.host.startup import wait_connected
 from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.protos import pb
+from tests.helpers import REPO_ROOT, checkout_first
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FLOOR_WORKER = os.path.join(REPO_ROOT, "scripts", "floor_worker.py")
 
 
@@ -63,8 +63,7 @@ def _command(argv_module: str) -> WorkerCommand:
 def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
     """This checkout first on PYTHONPATH (the worker runs with cwd = app dir), unbuffered output."""
     merged = dict(os.environ)
-    path = [REPO_ROOT] + [p for p in merged.get("PYTHONPATH", "").split(os.pathsep) if p]
-    merged["PYTHONPATH"] = os.pathsep.join(path)
+    merged["PYTHONPATH"] = checkout_first(merged.get("PYTHONPATH", ""))
     merged.setdefault("PYTHONUNBUFFERED", "1")
     merged.update(env or {})
     return merged

@@ -17,21 +17,16 @@ from typing import Any, Mapping
 
 import psutil
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-APPS_DIR = os.path.join(REPO_ROOT, "tests", "apps")
+from tests.helpers import REPO_ROOT, checkout_first
+
 _LISTENING = re.compile(r"Listening on (http://127\.0\.0\.1:(\d+))")
-
-
-def app_path(name: str) -> str:
-    return os.path.join(APPS_DIR, name)
 
 
 def host_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This checkout importable, no colours, no inherited worker settings."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("FUNCTIONS_", "QUICKFUNC_"))}
-    env["PYTHONPATH"] = os.pathsep.join(
-        [REPO_ROOT] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env["PYTHONPATH"] = checkout_first(env.get("PYTHONPATH", ""))
     env["NO_COLOR"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env.update(extra or {})
@@ -97,6 +92,10 @@ class LocalHostProcess:
             raise AssertionError("the local host did not start:\n" + self.output())
         self.url = match.group(1)
         return self
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def _pump(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None

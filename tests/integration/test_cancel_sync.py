@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from tests.integration.conftest import (CANCELLED, LEVEL, SUCCESS, SYSTEM, app_path, failure_text,
-                                        http, run, wait_logs)
+from tests.driver import wait_logs
+from tests.helpers import CANCELLED, LEVEL, SUCCESS, SYSTEM, app_path, failure_text, http, run
 from tests.integration.fakehost import start_worker
 from quickfunc.host.request_builders import build_invocation
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import uuid
 
 import grpc
 import pytest
 
+from tests.helpers import SUCCESS, run, write_v1_function
 from tests.integration.fakehost import FLOOR_WORKER, start_worker
 from quickfunc.host.function_json import FunctionJsonError
 from quickfunc.host.request_builders import build_invocation, http_request
@@ -18,33 +18,12 @@ from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import EVENT_STREAM_METHOD, pb
 
-SUCCESS = pb.StatusResult.Success
-
-
-def run(coro, timeout: float = 60.0):
-    """Run one test coroutine with a hard bound."""
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def write_function(app_dir, name: str, config: dict | str) -> None:
-    folder = app_dir / name
-    folder.mkdir()
-    text = config if isinstance(config, str) else json.dumps(config)
-    (folder / "function.json").write_text(text)
-    (folder / "__init__.py").write_text("def main(req):\n    return 'ok'\n")
-
-
-HTTP_FUNCTION = {"scriptFile": "__init__.py", "bindings": [
-    {"type": "httpTrigger", "direction": "in", "name": "req", "authLevel": "anonymous"},
-    {"type": "http", "direction": "out", "name": "$return"}]}
-
-
 @pytest.fixture
 def app(tmp_path):
     app_dir = tmp_path / "app"
     app_dir.mkdir()
-    write_function(app_dir, "HttpA", HTTP_FUNCTION)
-    write_function(app_dir, "HttpB", HTTP_FUNCTION)
+    write_v1_function(app_dir, "HttpA")
+    write_v1_function(app_dir, "HttpB")
     return app_dir
 
 
@@ -191,7 +170,7 @@ def test_worker_process_gets_host_argv_and_environment(tmp_path):
 
 
 def test_malformed_function_json_names_the_file_and_key(app):
-    write_function(app, "Broken", {"bindings": [{"type": "queueTrigger", "name": "msg"}]})
+    write_v1_function(app, "Broken", config={"bindings": [{"type": "queueTrigger", "name": "msg"}]})
 
     async def go():
         async with floor(app) as host:

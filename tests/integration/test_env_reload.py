@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests.integration.conftest import FAILURE, SUCCESS, app_path, failure_text, http, run
+from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, run
 from tests.integration.fakehost import start_worker
 from quickfunc.host.function_json import discover_v1_functions
 

@@ -11,8 +11,10 @@ import time
 
 import pytest
 
-from tests.integration.conftest import (FAILURE, LEVEL, SUCCESS, SYSTEM, USER, LimitedCommand,
-                                        app_path, failure_text, http, run, wait_logs)
+from tests.driver import wait_logs, wait_started
+from tests.helpers import (FAILURE, LEVEL, SUCCESS, SYSTEM, USER, app_path, failure_text, http, run,
+                           seconds_request, stderr_of)
+from tests.integration.conftest import LimitedCommand
 from tests.integration.fakehost import start_worker
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.worker_stream import WorkerGone
@@ -34,28 +36,13 @@ def limited(live_worker_factory):
     return live_worker_factory(APP, command=LimitedCommand(LIMIT))
 
 
-def _sleep(function_id: str, seconds: float):
-    return build_invocation(function_id, {"req": http("GET", f"http://x/api/sleep?seconds={seconds}")})
-
-
-async def _started(channel, invocation_id: str, timeout: float = 10.0) -> None:
-    """Wait until the function logged that it runs (so it is in flight in the worker)."""
-    logs = await wait_logs(channel, lambda ls: any(l.message.startswith("started") for l in ls),
-                           invocation_id, timeout)
-    assert any(l.message.startswith("started") for l in logs), "the invocation never started"
-
-
 async def _long_sleep_in_flight(host, function: str):
     """Load the app and start a 30 s sleep in ``function``: (its request, its pending answer)."""
     loads = await host.load_v1_app()
-    request = _sleep(loads[function][0], 30)
+    request = seconds_request(loads[function][0], 30)
     pending = asyncio.ensure_future(host.channel.invoke(request, timeout=40))
-    await _started(host.channel, request.invocation_id)
+    await wait_started(host.channel, request.invocation_id)
     return request, pending
-
-
-def _stderr(host) -> str:
-    return "\n".join(line.text for line in host.output if line.stream == "stderr")
 
 
 # ---- the host ends the stream ---------------------------------------------------------------------
@@ -72,7 +59,7 @@ def test_host_closing_the_stream_mid_invocation_ends_the_worker_within_2_s_with_
             elapsed = time.monotonic() - start
             with pytest.raises(WorkerGone):
                 await pending
-            return code, elapsed, _stderr(host)
+            return code, elapsed, stderr_of(host)
 
     code, elapsed, stderr = run(go())
     assert code == 1
@@ -88,11 +75,11 @@ def test_terminate_lets_in_flight_invocations_finish_answers_them_and_exits_0_wi
     async def go():
         async with start_worker(APP) as host:
             loads = await host.load_v1_app()
-            requests = [_sleep(loads[name][0], seconds)
+            requests = [seconds_request(loads[name][0], seconds)
                         for name, seconds in zip(SLEEPERS, (1.5, 1.0, 0.5))]
             pending = [asyncio.ensure_future(host.channel.invoke(r, timeout=20)) for r in requests]
             for request in requests:
-                await _started(host.channel, request.invocation_id)
+                await wait_started(host.channel, request.invocation_id)
             start = time.monotonic()
             await host.channel.terminate(grace_seconds=5)
             # work that comes after WorkerTerminate is turned down, with the reason

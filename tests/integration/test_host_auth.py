@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 HOST_KEY = "host-key-123"
 ADMIN_KEY = "master-key-456"

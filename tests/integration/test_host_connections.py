@@ -11,7 +11,8 @@ import time
 
 import psutil
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 DRIPPERS = 50
 BOUND = 20
@@ -19,13 +20,9 @@ HEAD_TIMEOUT = 1.5
 SLACK = 5.0  # a loaded 2-core machine may be late by this much
 
 
-def _port(host: LocalHostProcess) -> int:
-    return int(host.url.rsplit(":", 1)[1])
-
-
 def _open_connections(host: LocalHostProcess) -> int:
     """TCP connections the host process holds open on its HTTP port."""
-    port = _port(host)
+    port = host.port
     assert host.proc is not None
     return len([c for c in psutil.Process(host.proc.pid).net_connections("tcp")
                 if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED])
@@ -63,7 +60,7 @@ def _drip_until_closed(socks: list[socket.socket], seconds: float,
 def test_dripping_request_heads_are_cut_and_normal_requests_are_still_served():
     args = ["--header-timeout", str(HEAD_TIMEOUT), "--max-connections", str(BOUND)]
     with LocalHostProcess(app_path("host_v2"), args) as host:
-        port = _port(host)
+        port = host.port
         socks = [socket.create_connection(("127.0.0.1", port), timeout=10)
                  for _ in range(DRIPPERS)]
         try:
@@ -88,8 +85,8 @@ def test_dripping_request_heads_are_cut_and_normal_requests_are_still_served():
 
 def test_idle_connections_are_closed_after_the_idle_timeout():
     with LocalHostProcess(app_path("host_v2"), ["--idle-timeout", "1"]) as host:
-        silent = socket.create_connection(("127.0.0.1", _port(host)), timeout=10)
-        conn = http.client.HTTPConnection("127.0.0.1", _port(host), timeout=10)
+        silent = socket.create_connection(("127.0.0.1", host.port), timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=10)
         try:
             start = time.monotonic()
             conn.request("GET", "/api/hello/kept")
@@ -115,7 +112,7 @@ def test_at_the_bound_running_requests_finish_and_a_new_connection_is_refused_at
                 time.sleep(0.05)
             assert _open_connections(host) == 3
             start = time.monotonic()
-            with socket.create_connection(("127.0.0.1", _port(host)), timeout=5) as extra:
+            with socket.create_connection(("127.0.0.1", host.port), timeout=5) as extra:
                 try:
                     extra.sendall(b"GET /api/hello HTTP/1.1\r\nHost: x\r\n\r\n")
                     answer = extra.recv(4096)

@@ -13,8 +13,8 @@ import psutil
 
 import quickfunc
 
+from tests.helpers import REPO_ROOT, app_path
 from tests.integration.fakehost import start_worker
-from tests.integration.hostproc import REPO_ROOT, app_path
 from quickfunc.host.process import WorkerCommand
 from quickfunc.protos import pb
 

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from tests.integration.hostproc import REPO_ROOT, LocalHostProcess
+from tests.helpers import REPO_ROOT
+from tests.integration.hostproc import LocalHostProcess
 
 EXAMPLES = {"v2_app": "process_order", "v1_app": "ProcessOrder"}
 

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path, request
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess, request
 
 
 @pytest.fixture(scope="module")

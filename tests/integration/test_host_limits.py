@@ -7,7 +7,8 @@ import socket
 
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 LIMIT = 64 * 1024
 
@@ -19,17 +20,13 @@ def host():
         yield running
 
 
-def _port(host: LocalHostProcess) -> int:
-    return int(host.url.rsplit(":", 1)[1])
-
-
 def test_a_body_at_the_limit_is_accepted(host):
     reply = host.post("/api/echo", b"a" * LIMIT)
     assert reply.status == 200 and reply.json()["length"] == LIMIT
 
 
 def test_a_declared_body_over_the_limit_is_413_before_it_is_read(host):
-    with socket.create_connection(("127.0.0.1", _port(host)), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", host.port), timeout=10) as sock:
         # announce 100 MB but send nothing: the answer must come from the header alone
         sock.sendall(b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n")
         head = sock.recv(4096).decode()
@@ -38,7 +35,7 @@ def test_a_declared_body_over_the_limit_is_413_before_it_is_read(host):
 
 
 def test_a_chunked_body_over_the_limit_is_413(host):
-    conn = http.client.HTTPConnection("127.0.0.1", _port(host), timeout=20)
+    conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=20)
     try:
         chunks = (b"z" * 16384 for _ in range(8))  # 128 KB, no Content-Length
         conn.request("POST", "/api/echo", body=chunks, encode_chunked=True,
@@ -62,7 +59,7 @@ def test_the_host_still_serves_after_refusing(host):
 
 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(host):
-    with socket.create_connection(("127.0.0.1", _port(host)), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", host.port), timeout=10) as sock:
         sock.sendall(b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                      b"Expect: 100-continue\r\n\r\n")
         interim = sock.recv(4096)

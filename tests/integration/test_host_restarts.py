@@ -11,7 +11,8 @@ import time
 import psutil
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 #: small back-off so that several failed attempts take about a second
 FAST_RESTARTS = ["--restart-delay", "0.1", "--restart-max-delay", "0.4"]

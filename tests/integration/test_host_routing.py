@@ -13,7 +13,8 @@ import urllib.parse
 
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 
 @pytest.fixture(scope="module")

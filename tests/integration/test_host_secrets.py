@@ -7,7 +7,8 @@ import shutil
 
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path, run_host_command
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess, run_host_command
 from quickfunc.host.jsonfile import SettingsFileError, read_json_file
 
 PASSWORD = "pw-7f3kq-SECRET-VALUE"

@@ -8,7 +8,8 @@ import shutil
 import psutil
 import pytest
 
-from tests.integration.hostproc import app_path, run_host_command
+from tests.helpers import app_path
+from tests.integration.hostproc import run_host_command
 
 
 @pytest.fixture

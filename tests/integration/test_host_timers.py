@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.hostproc import LocalHostProcess, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
 
 
 def test_timers_fire_on_schedule_run_on_startup_and_report_past_due():

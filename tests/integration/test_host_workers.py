@@ -10,7 +10,8 @@ import time
 import psutil
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, Reply, app_path
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess, Reply
 
 SPIN = 500_000  # loop iterations of the CPU-bound function (some tens of ms of pure Python)
 REQUESTS = 16

@@ -2,7 +2,7 @@
 the language worker's (its import package is `quickfunc`)."""
 from __future__ import annotations
 
-from tests.integration.conftest import SUCCESS, app_path, http, run
+from tests.helpers import SUCCESS, app_path, http, run
 from tests.integration.fakehost import start_worker
 from quickfunc.host.request_builders import http_request, indexed_load_metadata
 

@@ -14,9 +14,9 @@ import textwrap
 
 import pytest
 
-from tests.integration.conftest import (FAILURE, SUCCESS, LimitedCommand, app_path, failure_text,
-                                        http, run)
-from tests.integration.fakehost import REPO_ROOT, start_worker
+from tests.helpers import FAILURE, REPO_ROOT, SUCCESS, app_path, failure_text, http, run
+from tests.integration.conftest import LimitedCommand
+from tests.integration.fakehost import start_worker
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.process import WorkerCommand
 from quickfunc.protos import pb

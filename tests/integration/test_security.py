@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import FAILURE, SUCCESS, http, run
+from tests.helpers import FAILURE, SUCCESS, http, run
 from tests.integration.fakehost import start_worker
 from quickfunc.host.function_json import v1_metadata_from_folder
 from quickfunc.host.request_builders import build_invocation

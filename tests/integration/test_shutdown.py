@@ -10,17 +10,10 @@ import time
 
 import pytest
 
-from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
-from tests.integration.conftest import (
-    FAILURE,
-    SUCCESS,
-    app_path,
-    failure_text,
-    http,
-    run,
-    wait_logs,
-)
+from tests.driver import wait_logs
+from tests.helpers import (FAILURE, SUCCESS, app_path, failure_text, http, run, seconds_request,
+                           stderr_of)
 from tests.integration.fakehost import start_worker
 
 APP = app_path("faults")
@@ -30,20 +23,11 @@ SMALL_POOL = {"PYTHON_THREADPOOL_THREAD_COUNT": "2"}
 MIX = (("SleepSync", 0.5), ("SleepAsync", 0.2), ("SleepSync", 0.5), ("SleepAsync", 30))
 
 
-def _sleep(function_id: str, seconds: float) -> pb.InvocationRequest:
-    url = f"http://x/api/sleep?seconds={seconds}"
-    return build_invocation(function_id, {"req": http("GET", url)})
-
-
-def _stderr(host) -> str:
-    return "\n".join(line.text for line in host.output if line.stream == "stderr")
-
-
 async def _in_flight(host, count: int):
     """Start ``count`` invocations of the mix; return once the worker has read them all."""
     loads = await host.load_v1_app()
     plan = [MIX[i % len(MIX)] for i in range(count)]
-    requests = [_sleep(loads[name][0], seconds) for name, seconds in plan]
+    requests = [seconds_request(loads[name][0], seconds) for name, seconds in plan]
     pending = [asyncio.ensure_future(host.channel.invoke(r, timeout=40)) for r in requests]
     await asyncio.sleep(0)  # each invoke() queues its request before the status request below
     await host.channel.status(timeout=20)  # answered after the worker has read every request
@@ -192,7 +176,7 @@ def test_undecodable_message_is_reported_on_stderr_and_the_worker_exits_3(kind):
             start = time.monotonic()
             await host.channel.send_raw(data)
             code = await host.process.wait(10)
-            return code, time.monotonic() - start, _stderr(host)
+            return code, time.monotonic() - start, stderr_of(host)
 
     code, elapsed, stderr = run(go())
     assert code == 3
@@ -233,7 +217,7 @@ def test_worker_gives_up_when_no_init_request_comes_and_says_what_it_waited_for(
                                 init=False) as host:
             start = time.monotonic()
             code = await host.process.wait(15)
-            return code, time.monotonic() - start, _stderr(host)
+            return code, time.monotonic() - start, stderr_of(host)
 
     code, elapsed, stderr = run(go())
     assert code == 4

@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 
-from tests.integration.fakehost import FLOOR_WORKER, REPO_ROOT
+from tests.helpers import REPO_ROOT
+from tests.integration.fakehost import FLOOR_WORKER
 
 SOAK = os.path.join(REPO_ROOT, "scripts", "soak.py")
 

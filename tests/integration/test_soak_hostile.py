@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.integration.fakehost import REPO_ROOT
+from tests.helpers import REPO_ROOT
 
 SOAK = os.path.join(REPO_ROOT, "scripts", "soak_hostile.py")
 REQUESTS = 3000

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from tests.integration.conftest import SUCCESS
+from tests.helpers import SUCCESS
 from tests.integration.fakehost import start_worker
 from quickfunc.host.request_builders import http_request
 

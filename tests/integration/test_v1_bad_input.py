@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import (FAILURE, SUCCESS, LimitedCommand, app_path, failure_text,
-                                        http, json_data, string)
+from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, json_data, string
+from tests.integration.conftest import LimitedCommand
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 

@@ -11,10 +11,9 @@ import time
 
 import pytest
 
-from tests.integration.conftest import (FAILURE, SUCCESS, app_path, failure_text, http, json_data,
-                                        outputs, string)
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
+from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, json_data, outputs, string
 
 APP = app_path("v1_guide")
 SETTING = "value from local.settings"

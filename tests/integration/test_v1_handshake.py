@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import quickfunc
-from tests.integration.conftest import SUCCESS, SYSTEM, app_path
+from tests.helpers import SUCCESS, SYSTEM, app_path
 from tests.integration.fakehost import start_worker
 from quickfunc.host.process import WorkerCommand
 
@@ -81,7 +81,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, la
     """The app folder is the working directory: its `worker` must not be run in our place."""
     import shutil
 
-    from tests.integration.hostproc import REPO_ROOT
+    from tests.helpers import REPO_ROOT
 
     launcher = os.path.join(REPO_ROOT, "worker", "quickfunc", "deploy", "python", "worker.py")
     command = WorkerCommand() if launch == "module" else WorkerCommand(module=None, script=launcher)

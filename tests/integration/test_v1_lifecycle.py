@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from tests.integration.conftest import (CANCELLED, SUCCESS, SYSTEM, app_path, failure_text, http,
-                                        run, wait_logs)
+from tests.driver import wait_logs, wait_started
+from tests.helpers import (CANCELLED, SUCCESS, SYSTEM, app_path, failure_text, http, run,
+                           seconds_request)
 from tests.integration.fakehost import start_worker
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import build_invocation
@@ -25,17 +26,6 @@ APP = app_path("v1_lifecycle")
 @pytest.fixture(scope="module")
 def worker(live_worker_factory):
     return live_worker_factory(APP)
-
-
-async def _started(channel, invocation_id: str, timeout: float = 10.0) -> None:
-    """Wait until the function logged that it is running (so the invocation is in flight)."""
-    logs = await wait_logs(channel, lambda ls: any(l.message.startswith("started") for l in ls),
-                           invocation_id, timeout)
-    assert any(l.message.startswith("started") for l in logs), "the invocation never started"
-
-
-def _slow_request(function_id: str, seconds: float):
-    return build_invocation(function_id, {"req": http("GET", f"http://x/api/slow?seconds={seconds}")})
 
 
 def test_status_request_is_answered_with_the_same_request_id(worker):
@@ -73,13 +63,13 @@ def test_unknown_message_kind_is_ignored_and_the_worker_keeps_answering(worker):
 
 
 def test_cancel_of_in_flight_async_invocation_gives_exactly_one_cancelled_response(worker):
-    request = _slow_request(worker.function_id("SlowAsync"), 30)
+    request = seconds_request(worker.function_id("SlowAsync"), 30)
 
     async def go():
         channel = worker.channel
         before = len(channel.unexpected)
         pending = asyncio.ensure_future(channel.invoke(request, timeout=10))
-        await _started(channel, request.invocation_id)
+        await wait_started(channel, request.invocation_id)
         start = time.monotonic()
         await channel.cancel(request.invocation_id)
         resp = await pending
@@ -104,9 +94,9 @@ def test_terminate_answers_the_in_flight_invocation_then_exits_0_within_the_grac
     async def go():
         async with start_worker(APP) as host:
             loads = await host.load_v1_app()
-            request = _slow_request(loads["SlowAsync"][0], 1)
+            request = seconds_request(loads["SlowAsync"][0], 1)
             pending = asyncio.ensure_future(host.channel.invoke(request, timeout=10))
-            await _started(host.channel, request.invocation_id)
+            await wait_started(host.channel, request.invocation_id)
             start = time.monotonic()
             await host.channel.terminate(grace_seconds=5)
             resp = await pending

@@ -8,9 +8,8 @@ import asyncio
 
 import pytest
 
-from tests.integration.conftest import (LEVEL, SUCCESS, SYSTEM, USER, app_path, failure_text,
-                                        http)
 from quickfunc.host.request_builders import build_invocation
+from tests.helpers import LEVEL, SUCCESS, SYSTEM, USER, app_path, failure_text, http
 
 APP = app_path("v1_logging")
 

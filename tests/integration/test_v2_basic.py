@@ -7,36 +7,12 @@ import os
 import time
 import uuid
 
-from tests.integration.fakehost import FakeHost, start_worker
-from quickfunc.host.request_builders import http_request, indexed_load_metadata
+from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
+from tests.helpers import FAILURE, SUCCESS, USER, app_path, body_of, index_and_load, run
+from tests.integration.fakehost import FakeHost, start_worker
 
-APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_basic")
-SUCCESS = pb.StatusResult.Success
-FAILURE = pb.StatusResult.Failure
-USER = pb.RpcLog.RpcLogCategory.Value("User")
-
-
-def run(coro, timeout: float = 60.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-async def index_and_load(host: FakeHost) -> dict[str, str]:
-    """Metadata request, then one load per function; {function name: function id}."""
-    response = await host.channel.functions_metadata(host.app_dir)
-    assert response.result.status == SUCCESS, response.result.exception.message
-    ids = {}
-    for function in response.function_metadata_results:
-        assert function.status.status == SUCCESS, function.status.exception.message
-        loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
-        assert loaded.result.status == SUCCESS, loaded.result.exception.message
-        ids[function.name] = function.function_id
-    return ids
-
-
-def body_of(response: pb.InvocationResponse) -> bytes:
-    assert response.result.status == SUCCESS, response.result.exception.message
-    return response.return_value.http.body.bytes
+APP = app_path("v2_basic")
 
 
 def get(path: str, **kw) -> dict[str, pb.TypedData]:

@@ -1,45 +1,18 @@
 """Decorator coverage: what each decorator family produces in the metadata, and that it runs."""
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
 import uuid
 
-from tests.integration.fakehost import FakeHost, start_worker
 from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
+from tests.helpers import (EXPONENTIAL, FIXED_DELAY, OUT, STRING, SUCCESS, app_path, index,
+                           index_and_load, run)
+from tests.integration.fakehost import start_worker
 
-APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_triggers")
-SUCCESS = pb.StatusResult.Success
-IN, OUT = pb.BindingInfo.Direction.Value("in"), pb.BindingInfo.Direction.Value("out")
-STRING = pb.BindingInfo.DataType.Value("string")
-FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
-EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
-
-
-def run(coro, timeout: float = 60.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-async def index(host: FakeHost) -> dict[str, pb.RpcFunctionMetadata]:
-    response = await host.channel.functions_metadata(host.app_dir)
-    assert response.result.status == SUCCESS, response.result.exception.message
-    assert not response.use_default_metadata_indexing
-    found = {f.name: f for f in response.function_metadata_results}
-    for function in found.values():
-        assert function.status.status == SUCCESS, function.status.exception.message
-    return found
-
-
-async def index_and_load(host: FakeHost) -> dict[str, str]:
-    ids = {}
-    for name, function in (await index(host)).items():
-        loaded = await host.channel.load(function.function_id, function)
-        assert loaded.result.status == SUCCESS, loaded.result.exception.message
-        ids[name] = function.function_id
-    return ids
+APP = app_path("v2_triggers")
 
 
 def raw(function: pb.RpcFunctionMetadata) -> dict[str, dict]:

@@ -2,26 +2,16 @@
 imported or has no single app is one clear Failure."""
 from __future__ import annotations
 
-import asyncio
-import os
 import sys
-import textwrap
 
 import pytest
 
-from tests.integration.fakehost import FakeHost, start_worker
 from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
+from tests.helpers import ERROR, FAILURE, SUCCESS, SYSTEM, app_path, run, write_v2_app
+from tests.integration.fakehost import FakeHost, start_worker
 
-BAD_APP = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_bad_functions")
-SUCCESS = pb.StatusResult.Success
-FAILURE = pb.StatusResult.Failure
-ERROR = pb.RpcLog.Level.Value("Error")
-SYSTEM = pb.RpcLog.RpcLogCategory.Value("System")
-
-
-def run(coro, timeout: float = 60.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+BAD_APP = app_path("v2_bad_functions")
 
 
 def system_errors(host: FakeHost) -> list[str]:
@@ -156,15 +146,6 @@ def test_two_bindings_with_one_name(bad_app):
 # ---- whole-script faults ------------------------------------------------------------------------
 
 
-def write_app(root, script: str, files: dict[str, str] | None = None, name: str = "function_app.py") -> str:
-    app = root / "app"
-    app.mkdir()
-    (app / name).write_text(textwrap.dedent(script))
-    for path, text in (files or {}).items():
-        (app / path).write_text(textwrap.dedent(text))
-    return str(app)
-
-
 async def failed_metadata(app_dir: str, env: dict[str, str] | None = None) -> tuple[str, list[str]]:
     async with start_worker(app_dir, env=env) as host:
         response = await host.channel.functions_metadata(app_dir)
@@ -175,7 +156,7 @@ async def failed_metadata(app_dir: str, env: dict[str, str] | None = None) -> tu
 
 
 def test_syntax_error_gives_file_and_line(tmp_path):
-    app = write_app(tmp_path, """\
+    app = write_v2_app(tmp_path, """\
         import azure.functions as func
         app = func.FunctionApp()
         def broken(:
@@ -187,7 +168,7 @@ def test_syntax_error_gives_file_and_line(tmp_path):
 
 
 def test_missing_module_is_named_with_the_importing_line(tmp_path):
-    app = write_app(tmp_path, """\
+    app = write_v2_app(tmp_path, """\
         import azure.functions as func
         import helpers
         app = func.FunctionApp()
@@ -199,7 +180,7 @@ def test_missing_module_is_named_with_the_importing_line(tmp_path):
 
 
 def test_exception_at_import_gives_type_file_and_line(tmp_path):
-    app = write_app(tmp_path, """\
+    app = write_v2_app(tmp_path, """\
         import os
         import azure.functions as func
         app = func.FunctionApp()
@@ -211,7 +192,7 @@ def test_exception_at_import_gives_type_file_and_line(tmp_path):
 
 
 def test_two_triggers_on_one_function_fail_at_the_decorator_line(tmp_path):
-    app = write_app(tmp_path, """\
+    app = write_v2_app(tmp_path, """\
         import azure.functions as func
         app = func.FunctionApp()
 
@@ -227,13 +208,13 @@ def test_two_triggers_on_one_function_fail_at_the_decorator_line(tmp_path):
 
 
 def test_script_without_function_app(tmp_path):
-    app = write_app(tmp_path, "import azure.functions as func\nbp = func.Blueprint()\n")
+    app = write_v2_app(tmp_path, "import azure.functions as func\nbp = func.Blueprint()\n")
     message, _ = run(failed_metadata(app))
     assert "defines no function app" in message and "func.FunctionApp()" in message
 
 
 def test_script_with_two_function_apps(tmp_path):
-    app = write_app(tmp_path, """\
+    app = write_v2_app(tmp_path, """\
         import azure.functions as func
         app = func.FunctionApp()
         other = func.FunctionApp()
@@ -243,13 +224,13 @@ def test_script_with_two_function_apps(tmp_path):
 
 
 def test_invalid_script_file_name_setting(tmp_path):
-    app = write_app(tmp_path, "import azure.functions as func\napp = func.FunctionApp()\n")
+    app = write_v2_app(tmp_path, "import azure.functions as func\napp = func.FunctionApp()\n")
     message, _ = run(failed_metadata(app, env={"PYTHON_SCRIPT_FILE_NAME": "../evil.py"}))
     assert "PYTHON_SCRIPT_FILE_NAME" in message and "../evil.py" in message
 
 
 def test_load_on_a_second_worker_carries_the_import_error(tmp_path):
-    app = write_app(tmp_path, "import azure.functions as func\nraise RuntimeError('boom at import')\n")
+    app = write_v2_app(tmp_path, "import azure.functions as func\nraise RuntimeError('boom at import')\n")
 
     async def go():
         async with start_worker(app) as host:

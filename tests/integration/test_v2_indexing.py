@@ -5,44 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import textwrap
-import uuid
 
-from tests.integration.fakehost import FakeHost, start_worker
 from quickfunc.host.request_builders import http_request, indexed_load_metadata
 from quickfunc.protos import pb
+from tests.helpers import (ERROR, FAILURE, IN, OUT, SUCCESS, app_path, indexed_id, run,
+                           write_app)
+from tests.integration.fakehost import FakeHost, start_worker
 
-COUNTED = os.path.abspath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_counted"))
-SUCCESS = pb.StatusResult.Success
-FAILURE = pb.StatusResult.Failure
-ERROR = pb.RpcLog.Level.Value("Error")
-IN, OUT = pb.BindingInfo.Direction.Value("in"), pb.BindingInfo.Direction.Value("out")
-
-
-def run(coro, timeout: float = 60.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
-
-
-def function_id(name: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_OID, name))
+COUNTED = app_path("v2_counted")
 
 
 def imports(log_path) -> list[str]:
     return log_path.read_text().split() if log_path.exists() else []
 
 
-async def ping(host: FakeHost, fid: str = function_id("ping")) -> str:
+async def ping(host: FakeHost, fid: str = indexed_id("ping")) -> str:
     response = await host.invoke(fid, {"req": http_request("GET", "http://localhost/api/ping")})
     assert response.result.status == SUCCESS, response.result.exception.message
     return response.return_value.http.body.bytes.decode()
-
-
-def write_app(root, files: dict[str, str]) -> str:
-    app = root / "app"
-    for path, text in files.items():
-        (app / path).parent.mkdir(parents=True, exist_ok=True)
-        (app / path).write_text(textwrap.dedent(text))
-    return str(app)
 
 
 # ---- the metadata answer ------------------------------------------------------------------------
@@ -58,7 +38,7 @@ def test_metadata_fields_follow_the_protocol():
     found = run(go())
     assert list(found) == ["ping", "tick"]
     ping_md = found["ping"]
-    assert ping_md.function_id == function_id("ping")
+    assert ping_md.function_id == indexed_id("ping")
     assert (ping_md.directory, ping_md.script_file, ping_md.entry_point, ping_md.language) == (
         COUNTED, "function_app.py", "ping", "python")
     assert not ping_md.is_proxy and not ping_md.managed_dependency_enabled
@@ -167,7 +147,7 @@ def test_loads_after_the_metadata_request_do_not_import_again(tmp_path):
                 loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
                 assert loaded.result.status == SUCCESS
             # a repeated load request is answered without doing anything
-            again = await host.channel.load(function_id("ping"), indexed_load_metadata(response.function_metadata_results[0]))
+            again = await host.channel.load(indexed_id("ping"), indexed_load_metadata(response.function_metadata_results[0]))
             assert again.result.status == SUCCESS
             assert (await ping(host)) == f"pong from {host.process.pid}"
             assert imports(log) == [str(host.process.pid)]
@@ -183,7 +163,7 @@ def test_function_ids_are_the_same_in_every_worker_process():
     async def go():
         return await asyncio.gather(index_ids(), index_ids())
     first, second = run(go())
-    assert first == second == [function_id("ping"), function_id("tick")]
+    assert first == second == [indexed_id("ping"), indexed_id("tick")]
 
 
 def test_second_worker_indexes_on_a_worker_indexed_load_request(tmp_path):
@@ -211,7 +191,7 @@ def test_load_collection_on_a_worker_that_never_indexed():
             requests = [pb.FunctionLoadRequest(function_id=f.function_id, metadata=indexed_load_metadata(f))
                         for f in response.function_metadata_results]
             answers = await other.channel.load_collection(requests)
-            assert [a.function_id for a in answers] == [function_id("ping"), function_id("tick")]
+            assert [a.function_id for a in answers] == [indexed_id("ping"), indexed_id("tick")]
             assert all(a.result.status == SUCCESS for a in answers)
             assert (await ping(other)).startswith("pong")
     run(go())
@@ -222,7 +202,7 @@ def test_worker_indexed_load_of_an_unknown_function_lists_the_app_functions():
         async with start_worker(COUNTED) as host:
             metadata = pb.RpcFunctionMetadata(name="gone", directory=COUNTED, script_file="function_app.py",
                                               properties={"worker_indexed": "True"})
-            loaded = await host.channel.load(function_id("gone"), metadata)
+            loaded = await host.channel.load(indexed_id("gone"), metadata)
             assert loaded.result.status == FAILURE
             message = loaded.result.exception.message
             assert "gone" in message and "ping" in message and "tick" in message
@@ -316,7 +296,7 @@ def test_worker_indexed_load_when_the_script_is_missing(tmp_path):
         async with start_worker(str(empty)) as host:
             metadata = pb.RpcFunctionMetadata(name="ping", directory=str(empty), script_file="function_app.py",
                                               properties={"worker_indexed": "True"})
-            loaded = await host.channel.load(function_id("ping"), metadata)
+            loaded = await host.channel.load(indexed_id("ping"), metadata)
             assert loaded.result.status == FAILURE
             assert "function_app.py" in loaded.result.exception.message
             assert "does not exist" in loaded.result.exception.message

@@ -3,29 +3,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import time
 import uuid
 
 import pytest
 from azure.functions.decorators.http import HttpMethod
 
-from tests.integration.fakehost import FakeHost, start_worker
 from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
+from tests.helpers import ERROR, SUCCESS, app_path, run
+from tests.integration.fakehost import FakeHost, start_worker
 
-APPS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps")
-FASTAPI_APP = os.path.join(APPS, "v2_fastapi")
-FLASK_APP = os.path.join(APPS, "v2_flask")
-SUCCESS = pb.StatusResult.Success
-ERROR = pb.RpcLog.Level.Value("Error")
+FASTAPI_APP = app_path("v2_fastapi")
+FLASK_APP = app_path("v2_flask")
 
 pytest.importorskip("fastapi")
 pytest.importorskip("flask")
-
-
-def run(coro, timeout: float = 60.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
 async def load_http_app(host: FakeHost) -> str:

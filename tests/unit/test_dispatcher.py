@@ -8,9 +8,8 @@ from quickfunc import dispatcher
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
-from quickfunc.settings import Settings
 from quickfunc.state import WorkerState
-from tests.helpers import FAILURE, LEVEL, SUCCESS, app_path, http
+from tests.helpers import FAILURE, LEVEL, SUCCESS, app_path, http, worker_state
 
 
 def _raises(message: pb.StreamingMessage, state: WorkerState) -> None:
@@ -98,7 +97,7 @@ def test_keyboard_interrupt_from_user_code_is_not_answered_but_raised():
         raise KeyboardInterrupt
 
     sent: list[pb.StreamingMessage] = []
-    state = WorkerState(send=sent.append, request_id="w", settings=Settings())
+    state = worker_state(sent)
     try:
         with pytest.raises(KeyboardInterrupt):
             dispatcher.Dispatcher(state, {"function_load_request": interrupted}).dispatch(

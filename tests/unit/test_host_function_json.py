@@ -9,8 +9,8 @@ import pytest
 
 from quickfunc.host.function_json import FunctionJsonError, discover_v1_functions, v1_metadata_from_folder
 from quickfunc.protos import pb
+from tests.helpers import IN, INOUT, OUT
 
-IN, OUT, INOUT = (pb.BindingInfo.Direction.Value(d) for d in ("in", "out", "inout"))
 
 
 def make(tmp_path, name: str, config) -> str:

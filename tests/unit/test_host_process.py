@@ -6,8 +6,8 @@ import os
 import sys
 
 from quickfunc.host.process import module_argv, OutputLine, WorkerCommand, worker_environment
+from tests.helpers import REPO_ROOT
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_argv_has_both_flag_styles_exactly_like_the_host():

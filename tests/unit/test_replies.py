@@ -9,10 +9,9 @@ import pytest
 from quickfunc import dispatcher, replies, transport
 from quickfunc.console import SYSTEM_LOGGER
 from quickfunc.protos import pb
-from quickfunc.settings import Settings
 from quickfunc.state import WorkerState
+from tests.helpers import FAILURE, worker_state
 
-FAILURE = pb.StatusResult.Failure
 WORKER_REQUEST_ID = "worker-request-id"
 
 #: one request of every kind that has a response, with ids to echo
@@ -46,13 +45,9 @@ def _raising(message: pb.StreamingMessage, state: WorkerState) -> None:
     raise Boom("handler broke on \ud800")
 
 
-def _state(sent: list) -> WorkerState:
-    return WorkerState(send=sent.append, request_id=WORKER_REQUEST_ID, settings=Settings())
-
-
 def _dispatch(kind: str, handler) -> list[pb.StreamingMessage]:  # type: ignore[no-untyped-def]
     sent: list[pb.StreamingMessage] = []
-    state = _state(sent)
+    state = worker_state(sent, WORKER_REQUEST_ID)
     try:
         dispatcher.Dispatcher(state, {kind: handler}).dispatch(_request(kind))
     finally:
@@ -112,7 +107,7 @@ def test_a_started_invocation_is_answered_by_the_code_it_started_not_the_dispatc
 @pytest.mark.parametrize("kind", NO_RESPONSE)
 def test_a_raising_handler_of_a_kind_without_response_is_logged_and_sends_nothing(kind, caplog):
     sent: list[pb.StreamingMessage] = []
-    state = _state(sent)
+    state = worker_state(sent, WORKER_REQUEST_ID)
     message = pb.StreamingMessage()
     getattr(message, kind).SetInParent()
     with caplog.at_level(logging.ERROR, logger=SYSTEM_LOGGER):

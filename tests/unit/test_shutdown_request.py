@@ -2,17 +2,12 @@
 import asyncio
 
 from quickfunc import shutdown
-from quickfunc.settings import Settings
-from quickfunc.state import WorkerState
-
-
-def _state() -> WorkerState:
-    return WorkerState(send=lambda message: None, request_id="r", settings=Settings.from_env({}))
+from tests.helpers import worker_state
 
 
 def test_the_first_request_sets_cause_and_deadline_and_later_ones_only_shorten_it():
     async def go():
-        state = _state()
+        state = worker_state()
         first = shutdown.request(state, "WorkerTerminate", 5.0)
         assert state.shutdown is first and state.shutdown_requested.is_set()
         assert round(first.grace, 3) == 5.0

@@ -2,12 +2,10 @@
 checked on its own; a broken one is reported by name and place, the others still index."""
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
 from tests.harness import WorkerHarness
-from tests.helpers import FAILURE, SUCCESS, app_path
+from tests.helpers import FAILURE, SUCCESS, app_path, indexed_id
 
 APP_HEAD = "import azure.functions as func\n"
 
@@ -30,7 +28,7 @@ def test_function_ids_are_the_same_in_every_worker():
         with WorkerHarness(app_path("v2_counted")) as worker:
             return {f.name: f.function_id for f in worker.metadata().function_metadata_results}
 
-    expected = {name: str(uuid.uuid5(uuid.NAMESPACE_OID, name)) for name in ("ping", "tick")}
+    expected = {name: indexed_id(name) for name in ("ping", "tick")}
     assert ids() == ids() == expected
 
 

@@ -6,124 +6,84 @@ import time
 
 import pytest
 
-from quickfunc.host.request_builders import build_invocation
-from tests.helpers import CANCELLED, SUCCESS, http, write_v1_function
-
-FUNCTIONS = {
-    "SleepAsync": """
-        import asyncio, logging
-
-        async def main(req):
-            logging.info('started')
-            await asyncio.sleep(float(req.params['seconds']))
-            return 'slept'
-    """,
-    "SleepSync": """
-        import logging, time
-
-        def main(req):
-            logging.info('started')
-            time.sleep(float(req.params['seconds']))
-            return 'slept'
-    """,
-    "Quick": """
-        def main(req):
-            return 'quick'
-    """,
-}
+from tests.driver import wait_started
+from tests.helpers import CANCELLED, SUCCESS, http, seconds_request
 
 
-@pytest.fixture
-def worker(worker_harness, tmp_path):
-    for name, code in FUNCTIONS.items():
-        write_v1_function(tmp_path, name, code)
-    worker = worker_harness(str(tmp_path), env={"PYTHON_THREADPOOL_THREAD_COUNT": "1"})
-    worker.load_v1_app()
-    return worker
+def _running(sleepers, name: str, seconds: float):
+    """Start `name` sleeping `seconds` and wait until it runs: (its id, the Task of its answer)."""
+    request = seconds_request(sleepers.function_id(name), seconds)
+    answer = sleepers.start(request)
+    sleepers.run(wait_started(sleepers.channel, request.invocation_id))
+    return request.invocation_id, answer
 
 
-def _start(worker, name: str, seconds: float):
-    """Start an invocation; (its id, the Task awaiting its answer)."""
-    request = build_invocation(worker.function_id(name),
-                               {"req": http(url=f"http://x/api/f?seconds={seconds}")})
-    return request.invocation_id, worker.spawn(worker.channel.invoke(request))
-
-
-def _started(worker, invocation_id: str) -> bool:
-    return any(log.message == "started" for log in worker.logs_for(invocation_id))
-
-
-def _cancel(worker, invocation_id: str) -> None:
-    worker.run(worker.channel.cancel(invocation_id))
+def _cancel(sleepers, invocation_id: str) -> None:
+    sleepers.run(sleepers.channel.cancel(invocation_id))
 
 
 @pytest.mark.parametrize("name", ["SleepAsync", "SleepSync"])
-def test_a_running_invocation_is_answered_cancelled_at_once(worker, name):
-    invocation_id, answer = _start(worker, name, 1.0)
-    worker.settle(lambda: _started(worker, invocation_id))
+def test_a_running_invocation_is_answered_cancelled_at_once(sleepers, name):
+    invocation_id, answer = _running(sleepers, name, 1.0)
     began = time.monotonic()
-    _cancel(worker, invocation_id)
-    response = worker.run(answer)
+    _cancel(sleepers, invocation_id)
+    response = sleepers.run(answer)
     assert time.monotonic() - began < 0.8  # not after the function's 1 s
     assert response.result.status == CANCELLED
     assert "cancelled" in response.result.result
 
 
-def test_a_cancelled_def_function_that_finishes_later_is_not_answered_again(worker):
-    invocation_id, answer = _start(worker, "SleepSync", 0.2)
-    worker.settle(lambda: _started(worker, invocation_id))
-    _cancel(worker, invocation_id)
-    assert worker.run(answer).result.status == CANCELLED
+def test_a_cancelled_def_function_that_finishes_later_is_not_answered_again(sleepers):
+    invocation_id, answer = _running(sleepers, "SleepSync", 0.2)
+    _cancel(sleepers, invocation_id)
+    assert sleepers.run(answer).result.status == CANCELLED
     # the thread returns from the function
-    worker.settle(lambda: worker.state.executor.abandoned_count == 0, timeout=5)
-    assert len(worker.answers_for(invocation_id)) == 1
+    sleepers.settle(lambda: sleepers.state.executor.abandoned_count == 0, timeout=5)
+    assert len(sleepers.answers_for(invocation_id)) == 1
 
 
-def test_a_queued_def_invocation_is_answered_cancelled_and_never_runs(worker):
-    first_id, first = _start(worker, "SleepSync", 0.3)
-    worker.settle(lambda: _started(worker, first_id))
-    queued_id, queued = _start(worker, "SleepSync", 0.0)  # waits: the pool has one thread
-    worker.settle(lambda: queued_id in worker.state.in_flight)
-    _cancel(worker, queued_id)
-    assert worker.run(queued).result.status == CANCELLED
-    assert worker.run(first).result.status == SUCCESS
-    worker.invoke("Quick", {"req": http()})  # the pool's thread is free: the queue was looked at
-    assert not _started(worker, queued_id)
+def test_a_queued_def_invocation_is_answered_cancelled_and_never_runs(sleepers):
+    first_id, first = _running(sleepers, "SleepSync", 0.3)
+    queued = seconds_request(sleepers.function_id("SleepSync"), 0.0)
+    waiting = sleepers.start(queued)  # waits: the pool has one thread
+    _cancel(sleepers, queued.invocation_id)
+    assert sleepers.run(waiting).result.status == CANCELLED
+    assert sleepers.run(first).result.status == SUCCESS
+    sleepers.invoke("BodySize", {"req": http()})  # the pool thread is free: the queue was seen
+    assert not sleepers.logs_for(queued.invocation_id)  # it never ran, so it logged nothing
 
 
-def test_the_pool_serves_on_while_a_cancelled_def_function_still_runs(worker):
-    invocation_id, answer = _start(worker, "SleepSync", 1.0)
-    worker.settle(lambda: _started(worker, invocation_id))
-    _cancel(worker, invocation_id)
-    worker.run(answer)
+def test_the_pool_serves_on_while_a_cancelled_def_function_still_runs(sleepers):
+    invocation_id, answer = _running(sleepers, "SleepSync", 1.0)
+    _cancel(sleepers, invocation_id)
+    sleepers.run(answer)
     began = time.monotonic()
-    response = worker.invoke("Quick", {"req": http()})
-    assert response.return_value.string == "quick"
+    response = sleepers.invoke("BodySize", {"req": http()})
+    assert response.return_value.string == "0 bytes"
     assert time.monotonic() - began < 0.8  # the only thread still sleeps; a new one served
 
 
 @pytest.mark.parametrize("invocation_id", ["never-heard-of", ""])
-def test_a_cancel_for_nothing_running_is_ignored(worker, invocation_id):
-    worker.forget()
-    _cancel(worker, invocation_id)
-    worker.run(worker.channel.status())
-    assert worker.kinds() == ["worker_status_response"]
+def test_a_cancel_for_nothing_running_is_ignored(sleepers, invocation_id):
+    sleepers.forget()
+    _cancel(sleepers, invocation_id)
+    sleepers.run(sleepers.channel.status())
+    assert sleepers.kinds() == ["worker_status_response"]
 
 
-def test_a_cancel_after_the_answer_changes_nothing(worker):
-    response = worker.invoke("Quick", {"req": http()})
-    _cancel(worker, response.invocation_id)
-    worker.run(worker.channel.status())
-    assert [a.result.status for a in worker.answers_for(response.invocation_id)] == [SUCCESS]
-    assert not worker.channel.unexpected
+def test_a_cancel_after_the_answer_changes_nothing(sleepers):
+    response = sleepers.invoke("BodySize", {"req": http()})
+    _cancel(sleepers, response.invocation_id)
+    sleepers.run(sleepers.channel.status())
+    assert [a.result.status for a in sleepers.answers_for(response.invocation_id)] == [SUCCESS]
+    assert not sleepers.channel.unexpected
 
 
-def test_giving_up_on_a_def_functions_thread_is_logged_naming_the_function(worker):
-    invocation_id, answer = _start(worker, "SleepSync", 0.3)
-    worker.settle(lambda: _started(worker, invocation_id))
-    _cancel(worker, invocation_id)
-    worker.run(answer)
-    warnings = [log.message for log in worker.channel.logs
+def test_giving_up_on_a_def_functions_thread_is_logged_naming_the_function(sleepers):
+    invocation_id, answer = _running(sleepers, "SleepSync", 0.3)
+    _cancel(sleepers, invocation_id)
+    sleepers.run(answer)
+    warnings = [log.message for log in sleepers.channel.logs
                 if "gave up on that thread" in log.message]
     assert len(warnings) == 1
     assert "SleepSync" in warnings[0] and invocation_id in warnings[0]

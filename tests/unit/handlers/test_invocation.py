@@ -9,7 +9,7 @@ import pytest
 
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
-from tests.helpers import FAILURE, SUCCESS, http, write_v1_function
+from tests.helpers import FAILURE, SUCCESS, http, seconds_request, write_v1_function
 
 FUNCTIONS = {
     "Echo": """
@@ -48,12 +48,6 @@ def worker(module_worker_harness, tmp_path_factory):
     return worker
 
 
-def _sleep(worker, seconds: float, invocation_id: str | None = None) -> pb.InvocationRequest:
-    return build_invocation(worker.function_id("Sleep"),
-                            {"req": http(url=f"http://x/api/sleep?seconds={seconds}")},
-                            invocation_id=invocation_id)
-
-
 @pytest.mark.parametrize("name, expected", [("Echo", "yo"), ("EchoAsync", "async yo")])
 def test_def_and_async_def_functions_answer_with_their_return_value(worker, name, expected):
     response = worker.invoke(name, {"req": http(url="http://x/api/f?say=yo")})
@@ -87,7 +81,7 @@ def test_an_unknown_function_id_is_answered_naming_the_loaded_functions(worker):
 
 
 def test_a_second_request_for_a_running_invocation_is_refused_and_the_first_answers_once(worker):
-    request = _sleep(worker, 0.3, invocation_id="inv-twice")
+    request = seconds_request(worker.function_id("Sleep"), 0.3, invocation_id="inv-twice")
     worker.send(pb.StreamingMessage(invocation_request=request))
     worker.send(pb.StreamingMessage(invocation_request=request))
     worker.settle(lambda: len(worker.answers_for("inv-twice")) == 2)
@@ -100,7 +94,7 @@ def test_a_second_request_for_a_running_invocation_is_refused_and_the_first_answ
 
 
 def test_async_invocations_run_at_the_same_time_and_each_answers_once(worker):
-    requests = [_sleep(worker, 0.3) for _ in range(20)]
+    requests = [seconds_request(worker.function_id("Sleep"), 0.3) for _ in range(20)]
     started = time.monotonic()
     responses = worker.invoke_many(requests)
     assert time.monotonic() - started < 3.0  # one after another would take 6 s

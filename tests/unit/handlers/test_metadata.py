@@ -3,10 +3,9 @@ function.json folders, and refuses to index what is not the app."""
 from __future__ import annotations
 
 import json
-import uuid
 
 from quickfunc.protos import pb
-from tests.helpers import FAILURE, IN, OUT, SUCCESS, app_path
+from tests.helpers import FAILURE, IN, OUT, SUCCESS, app_path, indexed_id
 
 
 def _write(folder, text: str, name: str = "function_app.py") -> str:
@@ -19,7 +18,7 @@ def test_each_function_is_described_with_its_id_place_and_bindings(worker_harnes
     response = worker_harness(app).metadata()
     assert response.result.status == SUCCESS and not response.use_default_metadata_indexing
     ping = {f.name: f for f in response.function_metadata_results}["ping"]
-    assert ping.function_id == str(uuid.uuid5(uuid.NAMESPACE_OID, "ping"))
+    assert ping.function_id == indexed_id("ping")
     assert (ping.directory, ping.script_file, ping.entry_point) == (app, "function_app.py", "ping")
     assert ping.language == "python" and ping.properties["worker_indexed"] == "True"
     assert ping.status.status == SUCCESS
