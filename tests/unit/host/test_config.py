@@ -11,6 +11,7 @@ from quickfunc.host.config import (DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptio
                                 SettingsFileError, load_config)
 from quickfunc.host.jsonfile import read_json_file
 from quickfunc.host.setting_values import level_number, parse_size, parse_timespan
+from tests.helpers import REPO_ROOT
 
 
 def _app(tmp_path, host=None, local=None):
@@ -71,8 +72,7 @@ def test_worker_environment_has_what_the_host_and_launcher_add(tmp_path):
     (tmp_path / ".python_packages" / "lib" / "site-packages").mkdir(parents=True)
     config = _load(_app(tmp_path), env={"PYTHONPATH": "/extra"})
     paths = config.worker_env["PYTHONPATH"].split(os.pathsep)
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    assert paths[0] == os.path.join(repo, "worker")  # the source root that holds `quickfunc`
+    assert paths[0] == os.path.join(REPO_ROOT, "worker")  # the source root that holds `quickfunc`
     assert paths[1] == str(tmp_path / ".python_packages" / "lib" / "site-packages")
     assert paths[2] == "/extra"
     assert config.worker_env["FUNCTIONS_WORKER_RUNTIME"] == "python"

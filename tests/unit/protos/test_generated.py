@@ -13,7 +13,9 @@ import sys
 
 from google.protobuf import descriptor_pb2
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+from tests.helpers import REPO_ROOT
+
+ROOT = pathlib.Path(REPO_ROOT)
 PACKAGE_PROTOS = ROOT / "worker" / "quickfunc" / "protos"
 
 
