@@ -3,10 +3,13 @@ environment, app folder and settings apply all together, or not at all."""
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 
 import pytest
 
+from quickfunc.handlers import metadata
 from quickfunc.protos import pb
 from tests.helpers import FAILURE, SUCCESS, app_path, http, write_v1_function
 
@@ -48,7 +51,7 @@ def test_a_reload_applies_the_new_environment_and_app_folder(worker, apps):
     assert response.result.status == SUCCESS, response.result.exception.message
     assert response.worker_metadata.runtime_name == "python"
     assert worker.state.app_dir == apps[1] and os.environ["SETTING"] == "specialized"
-    assert os.getcwd() == apps[1]
+    assert os.getcwd() == apps[1] and apps[1] in sys.path
 
 
 def test_functions_of_the_new_app_see_only_the_new_environment_and_run_in_its_folder(worker, apps):
@@ -62,12 +65,13 @@ def test_functions_of_the_new_app_see_only_the_new_environment_and_run_in_its_fo
                                        ({"NUL_VALUE": "a\0b"}, "'NUL_VALUE'")])
 def test_a_bad_variable_is_named_and_nothing_changes(worker, apps, env, name):
     worker.load_v1_app()
-    before = dict(os.environ)
+    before, pool = dict(os.environ), worker.state.executor
     response = _reload(worker, {"SETTING": "specialized", **env}, apps[1])
     assert response.result.status == FAILURE and response.result.exception.type == "ValueError"
     assert name in response.result.exception.message
     assert "Nothing was changed" in response.result.exception.message
     assert dict(os.environ) == before and worker.state.app_dir == apps[0]
+    assert worker.state.executor is pool
     assert _env_info(worker, "Placeholder")["setting"] == "placeholder"
 
 
@@ -78,6 +82,28 @@ def test_a_missing_app_folder_is_refused_and_the_app_folder_kept(worker, apps, t
     assert response.result.exception.type == "FileNotFoundError"
     assert repr(missing) in response.result.exception.message
     assert worker.state.app_dir == apps[0] and os.environ["SETTING"] == "placeholder"
+
+
+def test_every_problem_is_named_in_the_one_answer(worker, tmp_path):
+    response = _reload(worker, {"A=B": "x", "GOOD": "1"}, str(tmp_path / "missing"))
+    message = response.result.exception.message
+    assert "'A=B'" in message and "does not exist" in message
+
+
+def test_a_failure_while_applying_puts_everything_back(worker, apps, monkeypatch):
+    def broken(state) -> None:  # type: ignore[no-untyped-def]
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(metadata, "index_early", broken)  # fails after env, cwd, sys.path changed
+    environ, cwd, path = dict(os.environ), os.getcwd(), list(sys.path)
+    settings, pool = worker.state.settings, worker.state.executor
+    response = _reload(worker, {"SETTING": "new", "PYTHON_ENABLE_DEBUG_LOGGING": "1"}, apps[1])
+    assert response.result.status == FAILURE
+    assert "OSError: disk on fire" in response.result.exception.message
+    assert "were restored" in response.result.exception.message
+    assert (dict(os.environ), os.getcwd(), sys.path) == (environ, cwd, path)
+    assert worker.state.app_dir == apps[0] and worker.state.settings is settings
+    assert worker.state.executor is pool and logging.getLogger().level != logging.DEBUG
 
 
 def test_settings_are_read_again_debug_logging_for_one(worker, apps):

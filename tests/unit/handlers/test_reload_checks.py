@@ -1,92 +1,10 @@
-"""Environment reload: checks before applying, and a failure while applying puts everything back."""
+"""What an environment reload must pass before anything changes: variable names and values
+the environment can take, an app folder that exists; one message lists the problems."""
 from __future__ import annotations
-
-import logging
-import os
-import sys
 
 import pytest
 
-from quickfunc.dispatcher import Dispatcher
-from quickfunc.handlers import metadata, reload
 from quickfunc.handlers.reload_checks import check_app_folder, check_variables, describe, shown
-from quickfunc.protos import pb
-from quickfunc.settings import Settings
-from quickfunc.state import WorkerState
-
-FAILURE = pb.StatusResult.Failure
-SUCCESS = pb.StatusResult.Success
-
-
-@pytest.fixture
-def process_state(tmp_path):
-    """This process's environment, cwd, sys.path and log levels, put back after the test."""
-    environ, cwd, path = dict(os.environ), os.getcwd(), list(sys.path)
-    levels = logging.getLogger().level, logging.getLogger(reload.SYSTEM_LOGGER).level
-    os.chdir(tmp_path)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(environ)
-        os.chdir(cwd)
-        sys.path[:] = path
-        logging.getLogger().setLevel(levels[0])
-        logging.getLogger(reload.SYSTEM_LOGGER).setLevel(levels[1])
-
-
-def _reload(state: WorkerState, variables: dict, app_dir: str) -> pb.FunctionEnvironmentReloadResponse:
-    sent: list[pb.StreamingMessage] = []
-    state.send = sent.append
-    Dispatcher(state).dispatch(pb.StreamingMessage(  # the handler answers through the dispatcher
-        function_environment_reload_request=pb.FunctionEnvironmentReloadRequest(
-            environment_variables=variables, function_app_directory=app_dir)))
-    assert len(sent) == 1
-    return sent[0].function_environment_reload_response
-
-
-def test_a_failure_while_applying_restores_env_cwd_sys_path_and_app_folder(tmp_path, monkeypatch, process_state):
-    old_app, new_app = tmp_path / "old", tmp_path / "new"
-    old_app.mkdir(), new_app.mkdir()
-    os.chdir(old_app)
-    os.environ["QUICKFUNC_OLD"] = "kept"
-    state = WorkerState(send=lambda m: None, request_id="r", settings=Settings(), app_dir=str(old_app))
-    pool, settings, environ, path = state.executor, state.settings, dict(os.environ), list(sys.path)
-
-    def broken(state: WorkerState) -> None:
-        raise OSError("disk on fire")
-
-    monkeypatch.setattr(metadata, "index_early", broken)
-    response = _reload(state, {"QUICKFUNC_NEW": "x", "PYTHON_ENABLE_DEBUG_LOGGING": "1"}, str(new_app))
-
-    assert response.result.status == FAILURE
-    assert "OSError: disk on fire" in response.result.exception.message
-    assert "were restored" in response.result.exception.message
-    assert dict(os.environ) == environ
-    assert os.getcwd() == str(old_app)
-    assert sys.path == path and str(new_app) not in sys.path
-    assert state.app_dir == str(old_app) and state.settings is settings and state.executor is pool
-    assert logging.getLogger().level != logging.DEBUG
-
-
-def test_a_refused_reload_touches_nothing(tmp_path, process_state):
-    state = WorkerState(send=lambda m: None, request_id="r", settings=Settings(), app_dir=str(tmp_path))
-    environ, pool = dict(os.environ), state.executor
-    response = _reload(state, {"GOOD": "1", "A=B": "x"}, str(tmp_path / "missing"))
-    assert response.result.status == FAILURE
-    message = response.result.exception.message
-    assert "'A=B'" in message and "does not exist" in message and "Nothing was changed" in message
-    assert dict(os.environ) == environ and state.executor is pool and state.app_dir == str(tmp_path)
-
-
-def test_a_good_reload_applies_and_replaces_the_pool(tmp_path, process_state):
-    state = WorkerState(send=lambda m: None, request_id="r", settings=Settings(), app_dir=None)
-    pool = state.executor
-    response = _reload(state, {"QUICKFUNC_NEW": "x", "PYTHON_THREADPOOL_THREAD_COUNT": "3"}, str(tmp_path))
-    assert response.result.status == SUCCESS, response.result.exception.message
-    assert dict(os.environ) == {"QUICKFUNC_NEW": "x", "PYTHON_THREADPOOL_THREAD_COUNT": "3"}
-    assert os.getcwd() == str(tmp_path) and state.app_dir == str(tmp_path) and str(tmp_path) in sys.path
-    assert state.executor is not pool and state.executor.max_workers == 3
 
 
 @pytest.mark.parametrize("variables, found", [
