@@ -22,6 +22,10 @@ DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_PROCESS_COUNT = 1
 MAX_PROCESS_COUNT = 10  # the Functions host's limit
 DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024  # the Functions host's default request body limit
+#: request bodies the host holds at once (raised to --max-body-size if that is larger)
+DEFAULT_MAX_BODY_MEMORY = 256 * 1024 * 1024
+DEFAULT_BODY_WAIT_TIMEOUT = 30.0  # seconds a body may wait for room before its 503
+DEFAULT_CONSOLE_BACKLOG = 1024 * 1024  # characters waiting for the console before lines drop
 DEFAULT_MAX_HEADER_SIZE = 16 * 1024  # one header line (name + value)
 DEFAULT_MAX_URL_SIZE = 8 * 1024  # the request line
 DEFAULT_MAX_HEADERS = 100

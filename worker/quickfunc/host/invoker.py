@@ -68,6 +68,7 @@ class Invoker:
         self._idle.set()
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
+        self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -146,7 +147,11 @@ class Invoker:
         """An RpcLog from a worker: a function log (named) or a worker System log."""
         spec = self._running.get(log.invocation_id) if log.invocation_id else None
         if spec is not None and log.log_category == _USER:
-            if log.level >= self.config.function_log_level(spec.name) and log.level < 6:
+            lowest = self._function_levels.get(spec.name)
+            if lowest is None:
+                lowest = self._function_levels[spec.name] = self.config.function_log_level(
+                    spec.name)
+            if lowest <= log.level < 6:
                 self.console.function_log(spec.name, log.invocation_id, log.level, log.message)
             return
         if self._worker_level <= log.level < 6:

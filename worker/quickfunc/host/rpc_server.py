@@ -28,8 +28,10 @@ class RpcServer:
     """The host's gRPC server: accepts EventStreams and binds each to an expected worker id."""
 
     def __init__(self, on_log: Callable[[pb.RpcLog], Any] | None = None,
-                 first_message_timeout: float = 60.0) -> None:
+                 first_message_timeout: float = 60.0, keep_logs: bool = False) -> None:
         self.on_log = on_log
+        #: passed to every WorkerChannel (the local host keeps none; test hosts keep them)
+        self.keep_logs = keep_logs
         self.first_message_timeout = first_message_timeout
         self.host = ""
         self.port = 0
@@ -95,7 +97,8 @@ class RpcServer:
         if fut is None or fut.done():
             problem = "unknown worker id" if fut is None else "worker id already connected"
             await self._reject(context, worker_id, problem)
-        channel = WorkerChannel(worker_id, first.request_id, on_log=self.on_log)
+        channel = WorkerChannel(worker_id, first.request_id, on_log=self.on_log,
+                                keep_logs=self.keep_logs)
         self.channels[worker_id] = channel
         channel.attach(incoming)
         fut.set_result(channel)

@@ -31,11 +31,14 @@ class WorkerStream:
     """One connected worker stream: outgoing queue, incoming router, futures keyed by id."""
 
     def __init__(self, worker_id: str, start_request_id: str = "",
-                 on_log: Callable[[pb.RpcLog], Any] | None = None) -> None:
+                 on_log: Callable[[pb.RpcLog], Any] | None = None,
+                 keep_logs: bool = False) -> None:
         self.worker_id = worker_id
         #: ``request_id`` of the worker's StartStream envelope
         self.start_request_id = start_request_id
         self.on_log = on_log
+        #: keep every RpcLog in ``logs`` / ``logs_for`` (tests); off, logs only go to ``on_log``
+        self.keep_logs = keep_logs
         self.logs: list[pb.RpcLog] = []
         self.unexpected: list[pb.StreamingMessage] = []
         #: capabilities from the last successful init / environment reload
@@ -173,9 +176,10 @@ class WorkerStream:
 
     def _on_log(self, msg: pb.StreamingMessage) -> None:
         log = msg.rpc_log
-        self.logs.append(log)
-        if log.invocation_id:
-            self._invocation_logs.setdefault(log.invocation_id, []).append(log)
+        if self.keep_logs:
+            self.logs.append(log)
+            if log.invocation_id:
+                self._invocation_logs.setdefault(log.invocation_id, []).append(log)
         if self.on_log is not None:
             try:
                 self.on_log(log)
@@ -183,7 +187,7 @@ class WorkerStream:
                 _log.exception("on_log callback failed for worker %s", self.worker_id)
 
     def logs_for(self, invocation_id: str) -> list[pb.RpcLog]:
-        """The RpcLogs the worker sent with this invocation id (so far)."""
+        """The RpcLogs the worker sent with this invocation id (so far; needs ``keep_logs``)."""
         return self._invocation_logs.get(invocation_id, [])
 
     def clear_logs(self) -> None:
