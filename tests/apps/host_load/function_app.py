@@ -2,6 +2,7 @@
 import hashlib
 import json
 import logging
+import time
 
 import azure.functions as func
 
@@ -20,6 +21,11 @@ def flood(req: func.HttpRequest) -> func.HttpResponse:
 
 @app.route(route="measure", methods=["POST"])
 def measure(req: func.HttpRequest) -> func.HttpResponse:
+    """Length and SHA-256 of the body; ?sleep=seconds first (holding the body meanwhile)."""
+    seconds = float(req.params.get("sleep", "0"))
+    if seconds:
+        logging.info("measure sleeps %s s", seconds)
+        time.sleep(seconds)
     data = req.get_body()
     body = {"length": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     return func.HttpResponse(json.dumps(body), mimetype="application/json")

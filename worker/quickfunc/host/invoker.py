@@ -16,6 +16,7 @@ from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
+from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
 __all__ = ["Outcome", "Invoker"]
@@ -73,8 +74,12 @@ class Invoker:
     # ---- running -------------------------------------------------------------------------------
 
     async def invoke(self, spec: FunctionSpec, inputs: Inputs) -> Outcome:
-        """Run the function once; never raises for worker or function problems."""
-        request = build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata)
+        """Run the function once; never raises for worker or function problems.
+
+        An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
+        request = prepare_invocation(
+            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata),
+            inputs.body)
         iid = request.invocation_id
         self._running[iid] = spec
         self._idle.clear()

@@ -7,6 +7,7 @@ import collections
 import logging
 from typing import Any, AsyncIterator, Callable, Iterable
 
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.protos import pb
 
 __all__ = ["WorkerGone", "WorkerStream"]
@@ -47,7 +48,8 @@ class WorkerStream:
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
-        self._out: asyncio.Queue[pb.StreamingMessage | bytes | None] = asyncio.Queue()
+        self._out: asyncio.Queue[pb.StreamingMessage | PreparedInvocation | bytes | None] = (
+            asyncio.Queue())
         self._invocations: dict[str, asyncio.Future] = {}
         self._loads: dict[str, asyncio.Future] = {}
         self._statuses: dict[str, asyncio.Future] = {}
@@ -75,7 +77,7 @@ class WorkerStream:
         self._reader = self._loop.create_task(self._read(incoming),
                                               name=f"worker-{self.worker_id}-reader")
 
-    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | bytes]:
+    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | PreparedInvocation | bytes]:
         """Yield queued messages for the worker until the channel is closed."""
         get = self._out.get
         while True:
