@@ -81,15 +81,6 @@ class Console:
         self._write("\n".join(self._paint(part, colour)
                               for part in printable(text).split("\n")))
 
-    @property
-    def dropping(self) -> bool:
-        """True while the console cannot keep up and lines are being dropped."""
-        return self._writer.dropping
-
-    def flush(self, timeout: float = 5.0) -> bool:
-        """Wait (bounded) until every queued line is written."""
-        return self._writer.flush(timeout)
-
     def close(self, timeout: float = 5.0) -> bool:
         """Write what is still queued (bounded) and stop the writer thread."""
         return self._writer.close(timeout)
