@@ -967,7 +967,7 @@ async def run_throughput(server: RpcServer, opts: Options, pinning: Pinning,
 
 async def amain(opts: Options, pinning: Pinning) -> dict[str, Any]:
     """Cold starts first (nothing else running), then the throughput cases."""
-    server = RpcServer()
+    server = RpcServer(keep_logs=True)  # the rounds count logs
     await server.start("127.0.0.1", 0)
     pinning.pin_host()
     results: dict[str, Any] = {}

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from quickfunc.host.config import (DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_TIMEOUT,
-                                   DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_IDLE_TIMEOUT,
-                                   DEFAULT_RESTART_DELAY, DEFAULT_RESTART_MAX_DELAY,
-                                   DEFAULT_WORKER_LOG_LEVEL, ConfigError, HostOptions,
-                                   SettingsFileError, load_config)
+from quickfunc.host.config import (DEFAULT_BODY_WAIT_TIMEOUT, DEFAULT_DRAIN_TIMEOUT,
+                                   DEFAULT_HEADER_TIMEOUT, DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT,
+                                   DEFAULT_IDLE_TIMEOUT, DEFAULT_RESTART_DELAY,
+                                   DEFAULT_RESTART_MAX_DELAY, DEFAULT_WORKER_LOG_LEVEL,
+                                   ConfigError, HostOptions, SettingsFileError, load_config)
 
 __all__ = ["build_parser", "parse_options", "main"]
 
@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="enforce function/admin keys (x-functions-key header or ?code=)")
     parser.add_argument("--max-body-size", metavar="SIZE",
                         help="largest request body, e.g. 10MB (default 100MB); larger → 413")
+    parser.add_argument("--max-body-memory", metavar="SIZE",
+                        help="most bytes of request bodies held at once (default 256MB, at "
+                             "least --max-body-size); more bodies wait for room")
+    parser.add_argument("--body-wait-timeout", type=float, metavar="SECONDS",
+                        help=f"how long a body may wait for room before its 503 "
+                             f"(default {DEFAULT_BODY_WAIT_TIMEOUT:g})")
     parser.add_argument("--max-header-size", metavar="SIZE",
                         help="largest request header line (default 16KB); larger → 431")
     parser.add_argument("--log-level", metavar="LEVEL",
@@ -73,6 +79,7 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
     return HostOptions(
         app_dir=args.app_dir, host=args.host, port=args.port, enable_auth=args.enable_auth,
         max_body_size=args.max_body_size, max_header_size=args.max_header_size,
+        max_body_memory=args.max_body_memory, body_wait_timeout=args.body_wait_timeout,
         log_level=args.log_level,
         worker_log_level="Debug" if args.verbose else args.worker_log_level,
         drain_timeout=args.drain_timeout, python=args.python, color=args.color,

@@ -194,3 +194,5 @@ def run(config: HostConfig) -> int:
         return asyncio.run(run_host(config, console))
     except KeyboardInterrupt:
         return 130
+    finally:
+        console.close()

@@ -9,9 +9,10 @@ import zoneinfo
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from quickfunc.host.jsonfile import JsonFile, SettingsFileError, get_ci, read_json_file
+from quickfunc.host.host_json import read_host_json
+from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
-from quickfunc.host.setting_values import canonical_level, level_number, parse_size, parse_timespan
+from quickfunc.host.setting_values import canonical_level, level_number, parse_size
 
 __all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig", "load_config"]
 
@@ -22,6 +23,10 @@ DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_PROCESS_COUNT = 1
 MAX_PROCESS_COUNT = 10  # the Functions host's limit
 DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024  # the Functions host's default request body limit
+#: request bodies the host holds at once (raised to --max-body-size if that is larger)
+DEFAULT_MAX_BODY_MEMORY = 256 * 1024 * 1024
+DEFAULT_BODY_WAIT_TIMEOUT = 30.0  # seconds a body may wait for room before its 503
+DEFAULT_CONSOLE_BACKLOG = 1024 * 1024  # characters waiting for the console before lines drop
 DEFAULT_MAX_HEADER_SIZE = 16 * 1024  # one header line (name + value)
 DEFAULT_MAX_URL_SIZE = 8 * 1024  # the request line
 DEFAULT_MAX_HEADERS = 100
@@ -70,6 +75,8 @@ class HostOptions:
     port: int | None = None
     enable_auth: bool = False
     max_body_size: str | None = None
+    max_body_memory: str | None = None
+    body_wait_timeout: float | None = None
     max_header_size: str | None = None
     worker_log_level: str | None = None
     log_level: str | None = None
@@ -109,6 +116,8 @@ class HostConfig:
     enable_auth: bool = False
     keys: KeySettings = field(default_factory=KeySettings)
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    max_body_memory: int = DEFAULT_MAX_BODY_MEMORY
+    body_wait_timeout: float = DEFAULT_BODY_WAIT_TIMEOUT
     max_header_size: int = DEFAULT_MAX_HEADER_SIZE
     max_url_size: int = DEFAULT_MAX_URL_SIZE
     max_headers: int = DEFAULT_MAX_HEADERS
@@ -139,71 +148,6 @@ class HostConfig:
 
     def is_disabled(self, function_name: str) -> bool:
         return function_name.lower() in self.disabled
-
-
-# ---- host.json --------------------------------------------------------------------------------
-
-
-@dataclass
-class _HostJson:
-    route_prefix: str = DEFAULT_ROUTE_PREFIX
-    log_levels: dict[str, str] = field(default_factory=dict)
-    function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT
-
-
-def _read_host_json(app_dir: str) -> _HostJson:
-    path = os.path.join(app_dir, "host.json")
-    result = _HostJson()
-    if not os.path.isfile(path):
-        return result
-    doc = read_json_file(path)
-    data = doc.data
-    version = get_ci(data, "version")
-    if version is not None and (not isinstance(version, str) or not version.startswith("2")):
-        raise doc.error("version", f"must be \"2.0\" (got {version!r})")
-    http = get_ci(_section(doc, data, "extensions"), "http")
-    if http is not None:
-        if not isinstance(http, dict):
-            raise doc.error("extensions.http", "must be a JSON object")
-        prefix = get_ci(http, "routePrefix")
-        if prefix is not None:
-            if not isinstance(prefix, str):
-                raise doc.error("extensions.http.routePrefix",
-                                f"must be a string (got {prefix!r}); use \"\" for no prefix")
-            result.route_prefix = prefix.strip("/")
-    log_level = get_ci(_section(doc, data, "logging"), "logLevel")
-    if log_level is not None:
-        if not isinstance(log_level, dict):
-            raise doc.error("logging.logLevel", "must be a JSON object of category: level")
-        for category, level in log_level.items():
-            key = f"logging.logLevel.{category}"
-            if not isinstance(level, str):
-                raise doc.error(key, f"must be a level name such as \"Information\" (got {level!r})")
-            try:
-                result.log_levels[category.lower()] = canonical_level(level)
-            except ValueError as exc:
-                raise doc.error(key, str(exc)) from None
-    timeout = get_ci(data, "functionTimeout")
-    if timeout is not None:
-        if not isinstance(timeout, str):
-            raise doc.error("functionTimeout", f"must be a string like \"00:05:00\" (got {timeout!r})")
-        if timeout.strip() in ("-1", "-00:00:01"):
-            result.function_timeout = None
-        else:
-            try:
-                result.function_timeout = parse_timespan(timeout)
-            except ValueError as exc:
-                raise doc.error("functionTimeout", str(exc)) from None
-    return result
-
-
-def _section(doc: JsonFile, data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = get_ci(data, key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise doc.error(key, "must be a JSON object")
-    return value
 
 
 # ---- putting it together ----------------------------------------------------------------------
@@ -296,6 +240,21 @@ def _connection_options(options: HostOptions, process_count: int) -> dict[str, A
     return values
 
 
+def _body_memory(text: str | None, max_body_size: int) -> int:
+    """--max-body-memory: at least --max-body-size (or the largest body could never be taken);
+    by default the larger of the two."""
+    if text is None:
+        return max(DEFAULT_MAX_BODY_MEMORY, max_body_size)
+    try:
+        size = parse_size(text)
+    except ValueError as exc:
+        raise ConfigError(f"--max-body-memory: {exc}") from None
+    if size < max_body_size:
+        raise ConfigError(f"--max-body-memory ({size} bytes) must be at least --max-body-size "
+                          f"({max_body_size} bytes): a body that large could never be taken")
+    return size
+
+
 def _choose(cli: Any, env_value: str | None, file_value: Any, default: Any) -> Any:
     for value in (cli, env_value, file_value):
         if value is not None and value != "":
@@ -310,7 +269,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     app_dir = os.path.abspath(app_dir)
     if not os.path.isdir(app_dir):
         raise ConfigError(f"the app folder {app_dir} does not exist")
-    host_json = _read_host_json(app_dir)
+    host_json = read_host_json(app_dir, DEFAULT_ROUTE_PREFIX, DEFAULT_FUNCTION_TIMEOUT)
     local = read_local_settings(app_dir)
     settings = {**local.values, **environ}  # variables already in the environment win
 
@@ -335,6 +294,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
             sizes[name] = default if text is None else parse_size(text)
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
+    body_memory = _body_memory(options.max_body_memory, sizes["--max-body-size"])
     levels = {}
     for name, text, default in (("--worker-log-level", options.worker_log_level,
                                  DEFAULT_WORKER_LOG_LEVEL),
@@ -367,6 +327,9 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         http_host=_choose(options.host, environ.get(ENV_HOST), None, DEFAULT_HTTP_HOST),
         http_port=port, enable_auth=options.enable_auth, keys=_keys(settings),
         max_body_size=sizes["--max-body-size"], max_header_size=sizes["--max-header-size"],
+        max_body_memory=body_memory,
+        body_wait_timeout=(DEFAULT_BODY_WAIT_TIMEOUT if options.body_wait_timeout is None
+                           else max(0.0, options.body_wait_timeout)),
         drain_timeout=(DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None
                        else max(0.0, options.drain_timeout)),
         worker_log_level=levels["--worker-log-level"], python=python, color=color,

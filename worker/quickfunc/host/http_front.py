@@ -14,6 +14,7 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from multidict import CIMultiDict
 
 from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
+from quickfunc.host.bodies import BodyBudget, BodyTooLarge, NoRoomForBody, read_body
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
@@ -29,35 +30,15 @@ from quickfunc.host.status import host_status
 __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
 _ADMIN_INVOKE = re.compile(r"^/admin/functions/([^/]+)/?$", re.IGNORECASE)
-_READ_CHUNK = 64 * 1024
 #: after the drain timeout, how long cut requests have to send their 503 before connections close
 _CUT_GRACE = 5.0
+#: seconds a client is asked to wait after a 503 for lack of room for its body
+_RETRY_AFTER = "5"
 
 # aiohttp's own error logging would print tracebacks for every malformed request
 _quiet = logging.getLogger("quickfunc.host.http")
 _quiet.addHandler(logging.NullHandler())
 _quiet.propagate = False
-
-
-class BodyTooLarge(Exception):
-    """The request body is larger than --max-body-size."""
-
-
-async def read_body(request: web.BaseRequest, limit: int) -> bytes:
-    """The whole body, refusing (before or while reading) anything over ``limit`` bytes."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise BodyTooLarge()
-    if (request.headers.get("Expect", "").lower() == "100-continue"
-            and request.version >= (1, 1)):
-        # the client waits for this before sending the body (curl does for large bodies)
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(_READ_CHUNK):
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge()
-    return bytes(body)
 
 
 def _text(status: int, text: str, **headers: str) -> web.Response:
@@ -75,6 +56,13 @@ def _path(request: web.BaseRequest) -> str:
 def _not_running(reason: str) -> web.Response:
     """The Functions host's answer while it has no worker (503), saying why."""
     return _text(503, f"Function host is not running: {reason}")
+
+
+def _no_room(exc: NoRoomForBody) -> web.Response:
+    """503 for a body that found no room (its bytes were not read: the connection closes)."""
+    response = _text(503, str(exc), **{"Retry-After": _RETRY_AFTER})
+    response.force_close()
+    return response
 
 
 class _Connection(GuardedConnection):
@@ -118,6 +106,8 @@ class HttpFront:
         self.pool = pool
         self.console = console
         self.keys = keys
+        #: the bytes of request bodies held at once (--max-body-memory)
+        self.bodies = BodyBudget(config.max_body_memory, config.body_wait_timeout)
         self.routes: RouteTable[FunctionSpec] = RouteTable()
         self.base_url = ""
         self._runner: web.ServerRunner | None = None
@@ -289,18 +279,23 @@ class HttpFront:
                                   "header or as ?code=."), ""
         if spec.error:
             return _text(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
-        try:
-            body = await read_body(request, self.config.max_body_size)
-        except BodyTooLarge:
-            response = _text(413, f"The request body is larger than the limit of "
-                                  f"{self.config.max_body_size} bytes (--max-body-size).")
-            response.force_close()
-            return response, ""
-        incoming = IncomingHttp(request.method, str(request.url), list(request.headers.items()),
-                                list(request.query.items()), match.values, body,
-                                request.headers.get("Content-Type", ""))
-        outcome = await self.invoker.invoke(spec, http_inputs(spec, incoming,
-                                                              self.pool.capabilities))
+        with self.bodies.hold() as hold:  # room for the body until the function has answered
+            try:
+                body = await read_body(request, self.config.max_body_size, hold)
+            except BodyTooLarge:
+                response = _text(413, f"The request body is larger than the limit of "
+                                      f"{self.config.max_body_size} bytes (--max-body-size).")
+                response.force_close()
+                return response, ""
+            except NoRoomForBody as exc:
+                return _no_room(exc), "no room for the body (--max-body-memory)"
+            incoming = IncomingHttp(request.method, str(request.url),
+                                    list(request.headers.items()), list(request.query.items()),
+                                    match.values, body, request.headers.get("Content-Type", ""))
+            del body  # the invoker lets go of it once it is serialised for the worker
+            inputs = http_inputs(spec, incoming, self.pool.capabilities)
+            del incoming
+            outcome = await self.invoker.invoke(spec, inputs)
         if outcome.unavailable:
             return _not_running(outcome.error), "no worker running"
         if not outcome.ok:
@@ -333,11 +328,14 @@ class HttpFront:
         if spec.is_http:
             return _text(400, f"{spec.name} is an HTTP function; call it at {self.url_for(spec)}.")
         try:
-            raw = await read_body(request, self.config.max_body_size)
+            with self.bodies.hold() as hold:
+                raw = await read_body(request, self.config.max_body_size, hold)
         except BodyTooLarge:
             response = _text(413, "The request body is larger than the limit (--max-body-size).")
             response.force_close()
             return response
+        except NoRoomForBody as exc:
+            return _no_room(exc)
         try:
             payload = json.loads(raw.decode("utf-8")) if raw.strip() else {}
         except (UnicodeDecodeError, json.JSONDecodeError):

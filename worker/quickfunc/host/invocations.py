@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.request_builders import http_request
 from quickfunc.host.timers import timer_payload
+from quickfunc.host.wire import HttpBody
 from quickfunc.protos import pb
 
 __all__ = ["IncomingHttp", "InputError", "Inputs", "http_inputs", "timer_inputs", "admin_inputs"]
@@ -29,6 +30,8 @@ class Inputs:
 
     data: dict[str, pb.TypedData] = field(default_factory=dict)
     trigger_metadata: dict[str, pb.TypedData] = field(default_factory=dict)
+    #: an HTTP request's body: not in ``data``, joined into the serialised request (wire.py)
+    body: HttpBody | None = None
 
 
 @dataclass
@@ -40,7 +43,7 @@ class IncomingHttp:
     headers: list[tuple[str, str]]
     query: list[tuple[str, str]]
     route_values: dict[str, str]
-    body: bytes
+    body: bytes | bytearray
     content_type: str = ""
 
 
@@ -51,31 +54,36 @@ def _trigger_name(spec: FunctionSpec) -> str:
     return trigger.name
 
 
-def _text_body(body: bytes, content_type: str) -> pb.TypedData:
-    """The body as the host sends it to a worker without RawHttpBodyBytes."""
+def _text_kind(body: bytes | bytearray, content_type: str) -> str:
+    """The TypedData field a worker without RawHttpBodyBytes gets the body in: json or string
+    when it is UTF-8 text (json only if it parses), bytes otherwise."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return pb.TypedData(bytes=body)
+        return "bytes"
     if "json" in content_type.lower():
         try:
             json.loads(text)
-            return pb.TypedData(json=text)
+            return "json"
         except json.JSONDecodeError:
             pass
-    return pb.TypedData(string=text)
+    return "string"
 
 
 def http_inputs(spec: FunctionSpec, incoming: IncomingHttp,
                 capabilities: Mapping[str, str]) -> Inputs:
-    """The HTTP trigger input, plus route values, Query and Headers as trigger metadata."""
+    """The HTTP trigger input, plus route values, Query and Headers as trigger metadata.
+
+    The body is not copied into the RpcHttp: it rides in ``Inputs.body`` until serialised."""
+    name = _trigger_name(spec)
     data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query,
-                        incoming.route_values, incoming.body)
-    if incoming.body and not capabilities.get("RawHttpBodyBytes"):
-        data.http.body.CopyFrom(_text_body(incoming.body, incoming.content_type))
-    if incoming.body and not capabilities.get("RpcHttpBodyOnly"):
-        data.http.rawBody.CopyFrom(data.http.body)
-    inputs = Inputs({_trigger_name(spec): data})
+                        incoming.route_values)
+    inputs = Inputs({name: data})
+    if incoming.body:
+        kind = ("bytes" if capabilities.get("RawHttpBodyBytes")
+                else _text_kind(incoming.body, incoming.content_type))
+        inputs.body = HttpBody(name, incoming.body, kind,
+                               raw_too=not capabilities.get("RpcHttpBodyOnly"))
     for name, value in incoming.route_values.items():
         inputs.trigger_metadata[name] = pb.TypedData(string=value)
     inputs.trigger_metadata["Query"] = pb.TypedData(json=json.dumps(dict(data.http.query)))

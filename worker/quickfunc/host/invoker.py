@@ -16,6 +16,7 @@ from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
+from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
 __all__ = ["Outcome", "Invoker"]
@@ -68,12 +69,17 @@ class Invoker:
         self._idle.set()
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
+        self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
 
     # ---- running -------------------------------------------------------------------------------
 
     async def invoke(self, spec: FunctionSpec, inputs: Inputs) -> Outcome:
-        """Run the function once; never raises for worker or function problems."""
-        request = build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata)
+        """Run the function once; never raises for worker or function problems.
+
+        An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
+        request = prepare_invocation(
+            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata),
+            inputs.body)
         iid = request.invocation_id
         self._running[iid] = spec
         self._idle.clear()
@@ -146,7 +152,11 @@ class Invoker:
         """An RpcLog from a worker: a function log (named) or a worker System log."""
         spec = self._running.get(log.invocation_id) if log.invocation_id else None
         if spec is not None and log.log_category == _USER:
-            if log.level >= self.config.function_log_level(spec.name) and log.level < 6:
+            lowest = self._function_levels.get(spec.name)
+            if lowest is None:
+                lowest = self._function_levels[spec.name] = self.config.function_log_level(
+                    spec.name)
+            if lowest <= log.level < 6:
                 self.console.function_log(spec.name, log.invocation_id, log.level, log.message)
             return
         if self._worker_level <= log.level < 6:

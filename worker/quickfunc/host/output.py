@@ -9,6 +9,8 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from quickfunc.host.config import DEFAULT_CONSOLE_BACKLOG
+from quickfunc.host.console_writer import LineWriter
 from quickfunc.host.setting_values import LEVELS
 
 __all__ = ["Console", "FunctionLine", "printable"]
@@ -50,14 +52,20 @@ class FunctionLine:
 
 
 class Console:
-    """Writes whole lines to one stream; colours only when it is a terminal (and allowed)."""
+    """Writes whole lines to one stream; colours only when it is a terminal (and allowed).
 
-    def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
+    Lines are written by a background thread (see console_writer), so a slow terminal never
+    stalls requests; call ``close`` before exiting to write what is still queued."""
+
+    def __init__(self, stream: TextIO | None = None, color: bool | None = None,
+                 backlog: int = DEFAULT_CONSOLE_BACKLOG) -> None:
         self.stream = stream or sys.stdout
         if color is None:
             isatty = getattr(self.stream, "isatty", None)
             color = bool(isatty and isatty())
         self.color = color
+        self._writer = LineWriter(self.stream, backlog, self._dropped_note)
+        self._stamp_cache = (0, "")
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -65,21 +73,29 @@ class Console:
         return f"{code}{text}{_RESET}" if self.color and code else text
 
     def _write(self, text: str) -> None:
-        """Write text that is already printable (and perhaps coloured)."""
-        try:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        except (OSError, ValueError):  # a closed terminal must not break the host
-            pass
+        """Queue text that is already printable (and perhaps coloured) for the writer thread."""
+        self._writer.write(text)
 
     def line(self, text: str = "", colour: str = "") -> None:
         """Write ``text`` as whole lines, each made printable and then coloured."""
         self._write("\n".join(self._paint(part, colour)
                               for part in printable(text).split("\n")))
 
-    @staticmethod
-    def _stamp() -> str:
-        return time.strftime("%H:%M:%S")
+    def close(self, timeout: float = 5.0) -> bool:
+        """Write what is still queued (bounded) and stop the writer thread."""
+        return self._writer.close(timeout)
+
+    def _dropped_note(self, count: int) -> str:
+        return self._paint(f"[{self._stamp()}] {count} console line(s) were not shown: the "
+                           "console could not keep up with them", _COLOURS["Warning"])
+
+    def _stamp(self) -> str:
+        now = int(time.time())
+        second, text = self._stamp_cache
+        if second != now:
+            text = time.strftime("%H:%M:%S", time.localtime(now))
+            self._stamp_cache = (now, text)
+        return text
 
     # ---- start and stop -----------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from quickfunc.host.rpc_server import RpcServer
 from quickfunc.host.slots import (RESTARTING, RUNNING, STARTING, STOPPED, WAITING, WorkerSlot,
                                   restart_delay)
 from quickfunc.host.startup import describe_exit
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import pb
 
@@ -304,8 +305,8 @@ class WorkerPool:
             except asyncio.TimeoutError:
                 pass
 
-    async def invoke(self, request: pb.InvocationRequest, timeout: float | None,
-                     ) -> tuple[pb.InvocationResponse, WorkerSlot]:
+    async def invoke(self, request: pb.InvocationRequest | PreparedInvocation,
+                     timeout: float | None) -> tuple[pb.InvocationResponse, WorkerSlot]:
         """Run one invocation on the least busy worker; raise WorkerCrashed, InvocationTimedOut
         or NoWorkerAvailable instead of hanging."""
         slot = await self._available()

@@ -7,10 +7,11 @@ from typing import Any, AsyncIterator, Callable, NoReturn
 
 import grpc
 
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.protos import pb
 
-__all__ = ["MAX_MESSAGE_LENGTH", "RpcServer"]
+__all__ = ["MAX_MESSAGE_LENGTH", "RpcServer", "serialize_outgoing"]
 
 _log = logging.getLogger(__name__)
 
@@ -19,8 +20,11 @@ MAX_MESSAGE_LENGTH = 2147483647
 _SERVICE = "AzureFunctionsRpcMessages.FunctionRpc"
 
 
-def _serialize(msg: pb.StreamingMessage | bytes) -> bytes:
-    """A message's wire form; bytes queued by ``WorkerChannel.send_raw`` go out as they are."""
+def serialize_outgoing(msg: pb.StreamingMessage | PreparedInvocation | bytes) -> bytes:
+    """A message's wire form: a prepared invocation's bytes are handed over (so only gRPC holds
+    them once sent); bytes queued by ``WorkerChannel.send_raw`` go out as they are."""
+    if isinstance(msg, PreparedInvocation):
+        return msg.take()
     return msg if isinstance(msg, bytes) else msg.SerializeToString()
 
 
@@ -28,8 +32,10 @@ class RpcServer:
     """The host's gRPC server: accepts EventStreams and binds each to an expected worker id."""
 
     def __init__(self, on_log: Callable[[pb.RpcLog], Any] | None = None,
-                 first_message_timeout: float = 60.0) -> None:
+                 first_message_timeout: float = 60.0, keep_logs: bool = False) -> None:
         self.on_log = on_log
+        #: passed to every WorkerChannel (the local host keeps none; test hosts keep them)
+        self.keep_logs = keep_logs
         self.first_message_timeout = first_message_timeout
         self.host = ""
         self.port = 0
@@ -48,7 +54,7 @@ class RpcServer:
         handler = grpc.stream_stream_rpc_method_handler(
             self._event_stream,
             request_deserializer=pb.StreamingMessage.FromString,
-            response_serializer=_serialize)
+            response_serializer=serialize_outgoing)
         server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(_SERVICE, {"EventStream": handler}),))
         bound = server.add_insecure_port(f"{host}:{port}")
@@ -87,7 +93,7 @@ class RpcServer:
 
     async def _event_stream(
         self, requests: AsyncIterator[pb.StreamingMessage], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.StreamingMessage | bytes]:
+    ) -> AsyncIterator[pb.StreamingMessage | PreparedInvocation | bytes]:
         incoming = requests.__aiter__()
         first = await self._first_message(incoming, context)
         worker_id = first.start_stream.worker_id
@@ -95,7 +101,8 @@ class RpcServer:
         if fut is None or fut.done():
             problem = "unknown worker id" if fut is None else "worker id already connected"
             await self._reject(context, worker_id, problem)
-        channel = WorkerChannel(worker_id, first.request_id, on_log=self.on_log)
+        channel = WorkerChannel(worker_id, first.request_id, on_log=self.on_log,
+                                keep_logs=self.keep_logs)
         self.channels[worker_id] = channel
         channel.attach(incoming)
         fut.set_result(channel)

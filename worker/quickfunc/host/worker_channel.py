@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Iterable, Mapping
 
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_stream import WorkerStream
 from quickfunc.protos import pb
 
@@ -77,16 +78,18 @@ class WorkerChannel(WorkerStream):
             for i in ids:
                 self._loads.pop(i, None)
 
-    async def invoke(self, request: pb.InvocationRequest,
+    async def invoke(self, request: pb.InvocationRequest | PreparedInvocation,
                      timeout: float | None = 60.0) -> pb.InvocationResponse:
-        """Send an InvocationRequest; return the InvocationResponse with its invocation_id."""
+        """Send an InvocationRequest (or one already serialised, see wire.py); return the
+        InvocationResponse with its invocation_id."""
         if self.closed.is_set():
             self._check_open()
         iid = request.invocation_id
         fut = self._loop.create_future()
         if self._invocations.setdefault(iid, fut) is not fut:
             raise ValueError(f"worker {self.worker_id}: invocation {iid} is already pending")
-        self._out.put_nowait(pb.StreamingMessage(invocation_request=request))
+        self._out.put_nowait(request if isinstance(request, PreparedInvocation)
+                             else pb.StreamingMessage(invocation_request=request))
         handle = None if timeout is None else self._loop.call_later(
             timeout, self._expire_invocation, iid, timeout)
         try:

@@ -7,6 +7,7 @@ import collections
 import logging
 from typing import Any, AsyncIterator, Callable, Iterable
 
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.protos import pb
 
 __all__ = ["WorkerGone", "WorkerStream"]
@@ -31,11 +32,14 @@ class WorkerStream:
     """One connected worker stream: outgoing queue, incoming router, futures keyed by id."""
 
     def __init__(self, worker_id: str, start_request_id: str = "",
-                 on_log: Callable[[pb.RpcLog], Any] | None = None) -> None:
+                 on_log: Callable[[pb.RpcLog], Any] | None = None,
+                 keep_logs: bool = False) -> None:
         self.worker_id = worker_id
         #: ``request_id`` of the worker's StartStream envelope
         self.start_request_id = start_request_id
         self.on_log = on_log
+        #: keep every RpcLog in ``logs`` / ``logs_for`` (tests); off, logs only go to ``on_log``
+        self.keep_logs = keep_logs
         self.logs: list[pb.RpcLog] = []
         self.unexpected: list[pb.StreamingMessage] = []
         #: capabilities from the last successful init / environment reload
@@ -44,7 +48,8 @@ class WorkerStream:
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
-        self._out: asyncio.Queue[pb.StreamingMessage | bytes | None] = asyncio.Queue()
+        self._out: asyncio.Queue[pb.StreamingMessage | PreparedInvocation | bytes | None] = (
+            asyncio.Queue())
         self._invocations: dict[str, asyncio.Future] = {}
         self._loads: dict[str, asyncio.Future] = {}
         self._statuses: dict[str, asyncio.Future] = {}
@@ -72,7 +77,7 @@ class WorkerStream:
         self._reader = self._loop.create_task(self._read(incoming),
                                               name=f"worker-{self.worker_id}-reader")
 
-    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | bytes]:
+    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | PreparedInvocation | bytes]:
         """Yield queued messages for the worker until the channel is closed."""
         get = self._out.get
         while True:
@@ -173,9 +178,10 @@ class WorkerStream:
 
     def _on_log(self, msg: pb.StreamingMessage) -> None:
         log = msg.rpc_log
-        self.logs.append(log)
-        if log.invocation_id:
-            self._invocation_logs.setdefault(log.invocation_id, []).append(log)
+        if self.keep_logs:
+            self.logs.append(log)
+            if log.invocation_id:
+                self._invocation_logs.setdefault(log.invocation_id, []).append(log)
         if self.on_log is not None:
             try:
                 self.on_log(log)
@@ -183,7 +189,7 @@ class WorkerStream:
                 _log.exception("on_log callback failed for worker %s", self.worker_id)
 
     def logs_for(self, invocation_id: str) -> list[pb.RpcLog]:
-        """The RpcLogs the worker sent with this invocation id (so far)."""
+        """The RpcLogs the worker sent with this invocation id (so far; needs ``keep_logs``)."""
         return self._invocation_logs.get(invocation_id, [])
 
     def clear_logs(self) -> None:
