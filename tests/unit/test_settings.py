@@ -64,3 +64,17 @@ def test_the_chosen_event_loop_is_built():
     finally:
         auto.close()
     assert isinstance(auto, asyncio.AbstractEventLoop)
+
+
+def test_blocked_report_interval_and_load_timeout():
+    defaults = Settings.from_env({})
+    assert defaults.blocked_report_interval == 10.0 and defaults.function_load_timeout == 50.0
+    settings = Settings.from_env({"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "2.5",
+                                  "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "0"})
+    assert settings.blocked_report_interval == 2.5 and settings.function_load_timeout == 0.0
+    assert settings.warnings == ()
+    bad = Settings.from_env({"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "0",
+                             "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "soon"})
+    assert bad.blocked_report_interval == 10.0 and bad.function_load_timeout == 50.0
+    assert any("PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS" in w for w in bad.warnings)
+    assert any("PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS" in w for w in bad.warnings)
