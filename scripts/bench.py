@@ -43,10 +43,13 @@ import google.protobuf  # noqa: E402
 import grpc  # noqa: E402
 import psutil  # noqa: E402
 
-from quickfunc.host.channel import (indexed_load_metadata, RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
-                                 build_invocation, discover_v1_functions, http_request)
+from quickfunc.host.function_json import discover_v1_functions  # noqa: E402
 from quickfunc.host.process import WorkerCommand, WorkerProcess  # noqa: E402
+from quickfunc.host.request_builders import build_invocation, http_request, indexed_load_metadata  # noqa: E402
+from quickfunc.host.rpc_server import RpcServer  # noqa: E402
 from quickfunc.host.startup import wait_connected
+from quickfunc.host.worker_channel import WorkerChannel  # noqa: E402
+from quickfunc.host.worker_stream import WorkerGone  # noqa: E402
 from quickfunc.protos import pb  # noqa: E402
 
 APPS_DIR = os.path.join(REPO_ROOT, "scripts", "bench_apps")

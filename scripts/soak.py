@@ -45,10 +45,13 @@ if REPO_ROOT not in sys.path:
 
 import psutil  # noqa: E402
 
-from quickfunc.host.channel import (RpcServer, WorkerChannel, WorkerGone,  # noqa: E402
-                                 build_invocation, discover_v1_functions, http_request)
+from quickfunc.host.function_json import discover_v1_functions  # noqa: E402
 from quickfunc.host.process import WorkerCommand, WorkerProcess  # noqa: E402
+from quickfunc.host.request_builders import build_invocation, http_request  # noqa: E402
+from quickfunc.host.rpc_server import RpcServer  # noqa: E402
 from quickfunc.host.startup import wait_connected
+from quickfunc.host.worker_channel import WorkerChannel  # noqa: E402
+from quickfunc.host.worker_stream import WorkerGone  # noqa: E402
 from quickfunc.protos import pb  # noqa: E402
 
 SOAK_APP = os.path.join(REPO_ROOT, "tests", "apps", "soak")

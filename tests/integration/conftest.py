@@ -14,8 +14,8 @@ from typing import Any, Awaitable, Callable, Mapping
 import pytest
 
 from tests.integration.fakehost import FakeHost, start_worker
-from quickfunc.host.channel import build_invocation, http_request
 from quickfunc.host.process import WorkerCommand
+from quickfunc.host.request_builders import build_invocation, http_request
 from quickfunc.protos import pb
 
 APPS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps")

@@ -10,10 +10,12 @@ import os
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable, Mapping
 
-from quickfunc.host.channel import (RpcServer, WorkerChannel, build_invocation,
-                                 discover_v1_functions)
+from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
+from quickfunc.host.request_builders import build_invocation
+from quickfunc.host.rpc_server import RpcServer
 from quickfunc.host.startup import wait_connected
+from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.protos import pb
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -17,7 +17,8 @@ from typing import Callable
 from tests.integration.conftest import (FAILURE, LEVEL, SUCCESS, SYSTEM, app_path, failure_text,
                                         http, run, wait_logs)
 from tests.integration.fakehost import FakeHost, start_worker
-from quickfunc.host.channel import build_invocation, discover_v1_functions
+from quickfunc.host.function_json import discover_v1_functions
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 
 FAULTS = app_path("faults")

@@ -11,8 +11,11 @@ import grpc
 import pytest
 
 from tests.integration.fakehost import FLOOR_WORKER, start_worker
-from quickfunc.host.channel import (FunctionJsonError, RpcServer, WorkerChannel, WorkerGone,
-                                 build_invocation, http_request)
+from quickfunc.host.function_json import FunctionJsonError
+from quickfunc.host.request_builders import build_invocation, http_request
+from quickfunc.host.rpc_server import RpcServer
+from quickfunc.host.worker_channel import WorkerChannel
+from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import EVENT_STREAM_METHOD, pb
 
 SUCCESS = pb.StatusResult.Success

@@ -14,7 +14,8 @@ import pytest
 from tests.integration.conftest import (FAILURE, LEVEL, SUCCESS, SYSTEM, USER, LimitedCommand,
                                         app_path, failure_text, http, run, wait_logs)
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import WorkerGone, build_invocation
+from quickfunc.host.request_builders import build_invocation
+from quickfunc.host.worker_stream import WorkerGone
 
 APP = app_path("faults")
 LIMIT = 64 * 1024

@@ -25,7 +25,7 @@ from tests.integration.fuzzdata import (FUZZ_APP, TRIGGER_METADATA, Target, fuzz
                                         invocation_problem, rpc_http, typed_data)
 from quickfunc.console import SYSTEM_LOGGER
 from quickfunc.dispatcher import Dispatcher
-from quickfunc.host.channel import discover_v1_functions
+from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.protos import pb
 from quickfunc.settings import Settings
 from quickfunc.state import WorkerState

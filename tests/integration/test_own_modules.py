@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.integration.conftest import SUCCESS, app_path, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import http_request, indexed_load_metadata
+from quickfunc.host.request_builders import http_request, indexed_load_metadata
 
 EXPECTED = b"worked:x|app-host|app-app|Y"
 

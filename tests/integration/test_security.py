@@ -16,7 +16,8 @@ import pytest
 
 from tests.integration.conftest import FAILURE, SUCCESS, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import build_invocation, v1_metadata_from_folder
+from quickfunc.host.function_json import v1_metadata_from_folder
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 
 HTTP_BINDINGS = {"bindings": [

@@ -8,7 +8,7 @@ import json
 
 from tests.integration.conftest import SUCCESS
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import http_request
+from quickfunc.host.request_builders import http_request
 
 FUNCTION_JSON = json.dumps({"bindings": [
     {"authLevel": "anonymous", "type": "httpTrigger", "direction": "in", "name": "req"},

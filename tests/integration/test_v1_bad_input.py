@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.conftest import (FAILURE, SUCCESS, LimitedCommand, app_path, failure_text,
                                         http, json_data, string)
-from quickfunc.host.channel import build_invocation
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 
 APP = app_path("v1_broken")

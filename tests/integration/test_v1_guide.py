@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.conftest import (FAILURE, SUCCESS, app_path, failure_text, http, json_data,
                                         outputs, string)
-from quickfunc.host.channel import build_invocation
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 
 APP = app_path("v1_guide")

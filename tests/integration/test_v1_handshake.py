@@ -95,7 +95,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, la
         async with start_worker(str(app), command=command) as host:
             loaded = await host.load_v1_app()
             function_id, load = loaded["worker"]
-            from quickfunc.host.channel import http_request
+            from quickfunc.host.request_builders import http_request
             reply = await host.invoke(function_id, {"req": http_request("GET", "http://x/api/worker?name=w")})
             return host.init_response.result.status, load.result.status, reply.result.status
 

@@ -15,7 +15,8 @@ import pytest
 from tests.integration.conftest import (CANCELLED, SUCCESS, SYSTEM, app_path, failure_text, http,
                                         run, wait_logs)
 from tests.integration.fakehost import start_worker
-from quickfunc.host.channel import build_invocation, discover_v1_functions
+from quickfunc.host.function_json import discover_v1_functions
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 
 APP = app_path("v1_lifecycle")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.integration.conftest import (LEVEL, SUCCESS, SYSTEM, USER, app_path, failure_text,
                                         http)
-from quickfunc.host.channel import build_invocation
+from quickfunc.host.request_builders import build_invocation
 
 APP = app_path("v1_logging")
 

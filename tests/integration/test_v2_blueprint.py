@@ -7,7 +7,7 @@ import os
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from quickfunc.host.channel import http_request
+from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
 
 APP = os.path.abspath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_blueprint"))

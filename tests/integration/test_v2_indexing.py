@@ -9,7 +9,7 @@ import textwrap
 import uuid
 
 from tests.integration.fakehost import FakeHost, start_worker
-from quickfunc.host.channel import http_request, indexed_load_metadata
+from quickfunc.host.request_builders import http_request, indexed_load_metadata
 from quickfunc.protos import pb
 
 COUNTED = os.path.abspath(os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps", "v2_counted"))

@@ -11,7 +11,7 @@ import pytest
 from azure.functions.decorators.http import HttpMethod
 
 from tests.integration.fakehost import FakeHost, start_worker
-from quickfunc.host.channel import http_request
+from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
 
 APPS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "apps")

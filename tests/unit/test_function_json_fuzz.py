@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quickfunc.host.channel import FunctionJsonError, v1_metadata_from_folder
+from quickfunc.host.function_json import FunctionJsonError, v1_metadata_from_folder
 
 _KEYS = st.one_of(st.sampled_from(["bindings", "scriptFile", "entryPoint", "name", "type",
                                    "direction", "dataType", "Name", "TYPE", "Direction",

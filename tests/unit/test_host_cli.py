@@ -29,3 +29,37 @@ def test_bad_arguments_exit_with_usage():
     with pytest.raises(SystemExit) as info:
         parse_options(["--port", "many"])
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("command", [["-m", "quickfunc.host"], ["-m", "quickfunc", "start"]])
+def test_without_the_host_extra_one_line_says_which_extra_to_install(tmp_path, command):
+    """aiohttp and croniter hidden as if not installed: one line naming the extra, exit 1."""
+    import subprocess
+    import sys
+
+    hide = ("import runpy, sys; sys.modules['aiohttp'] = None; sys.modules['croniter'] = None; "
+            "sys.argv = ['x', *sys.argv[1:]]; ")
+    if command[1] == "quickfunc":
+        code = hide + "from quickfunc.command import main; sys.exit(main(sys.argv[1:]))"
+        args = ["start", str(tmp_path)]
+    else:
+        code = hide + "runpy.run_module('quickfunc.host', run_name='__main__')"
+        args = [str(tmp_path)]
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "'host' extra" in lines[0] and "aiohttp, croniter" in lines[0]
+    assert "pip install 'quickfunc-worker[host]'" in lines[0]
+
+
+def test_quickfunc_command_lists_its_subcommands_and_refuses_unknown_ones(capsys):
+    from quickfunc.command import main as quickfunc
+
+    assert quickfunc([]) == 2
+    assert "start [APP_DIR]" in capsys.readouterr().out
+    assert quickfunc(["serve"]) == 2
+    assert "unknown command 'serve'" in capsys.readouterr().err
+    assert quickfunc(["version"]) == 0
+    assert capsys.readouterr().out.startswith("quickfunc ")

@@ -8,9 +8,9 @@ import sys
 import pytest
 
 from quickfunc.host.config import (DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptions,
-                                SettingsFileError, level_number, load_config, parse_size,
-                                parse_timespan)
+                                SettingsFileError, load_config)
 from quickfunc.host.jsonfile import read_json_file
+from quickfunc.host.setting_values import level_number, parse_size, parse_timespan
 
 
 def _app(tmp_path, host=None, local=None):

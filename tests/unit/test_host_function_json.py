@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from quickfunc.host.channel import FunctionJsonError, discover_v1_functions, v1_metadata_from_folder
+from quickfunc.host.function_json import FunctionJsonError, discover_v1_functions, v1_metadata_from_folder
 from quickfunc.protos import pb
 
 IN, OUT, INOUT = (pb.BindingInfo.Direction.Value(d) for d in ("in", "out", "inout"))

@@ -1,7 +1,7 @@
 """HTTP trigger input and invocation requests as the host builds them."""
 from __future__ import annotations
 
-from quickfunc.host.channel import build_invocation, http_request
+from quickfunc.host.request_builders import build_invocation, http_request
 from quickfunc.protos import pb
 
 

@@ -79,11 +79,14 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
 
 def _start_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     state.in_flight[handover.invocation_id] = _SYNC_CALL
-    state.executor.run(_run_sync, info, handover, state)  # type: ignore[union-attr]
+    state.executor.run(_run_sync, info, handover, state,  # type: ignore[union-attr]
+                       job_id=handover.invocation_id, label=info.name)
 
 
 def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     invocation_id = handover.invocation_id
+    if invocation_id not in state.in_flight:
+        return  # cancelled while it waited for a thread: answered already, and never started
     token = logs.set_invocation(invocation_id)
     try:
         answer = invocation.invoke_sync(info, handover)

@@ -61,9 +61,25 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         drain_timeout=args.drain_timeout, python=args.python, color=args.color)
 
 
+#: what the local host imports beyond the worker's own dependencies (the ``host`` extra)
+HOST_EXTRA_MODULES = ("aiohttp", "croniter")
+
+
+def missing_host_extra() -> list[str]:
+    """The ``host`` extra's modules that cannot be imported here."""
+    import importlib.util
+
+    return [name for name in HOST_EXTRA_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: configuration errors are printed for the user and exit with code 1."""
     options = parse_options(argv)
+    missing = missing_host_extra()
+    if missing:
+        print(f"error: the local host needs the 'host' extra ({', '.join(missing)} missing): "
+              f"{sys.executable} -m pip install 'quickfunc-worker[host]'", file=sys.stderr)
+        return 1
     try:
         config = load_config(options)
     except (ConfigError, SettingsFileError) as exc:

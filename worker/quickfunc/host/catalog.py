@@ -10,8 +10,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from quickfunc.host.channel import FunctionJsonError, indexed_load_metadata, v1_metadata_from_folder
+from quickfunc.host.function_json import FunctionJsonError, v1_metadata_from_folder
 from quickfunc.host.jsonfile import SettingsFileError, get_ci, read_json_file
+from quickfunc.host.request_builders import indexed_load_metadata
 from quickfunc.protos import pb
 
 __all__ = ["Binding", "FunctionSpec", "Catalog", "catalog_from_metadata",

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from quickfunc.host.jsonfile import JsonFile, SettingsFileError, get_ci, read_json_file
+from quickfunc.host.setting_values import canonical_level, level_number, parse_size, parse_timespan
 
-__all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig",
-           "LEVELS", "level_number", "parse_size", "parse_timespan", "load_config"]
+__all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig", "load_config"]
 
 # ---- defaults (the only place they are written) -------------------------------------------
 DEFAULT_HTTP_HOST = "127.0.0.1"
@@ -30,9 +30,6 @@ DEFAULT_WORKER_LOG_LEVEL = "Warning"  # worker System logs shown from this level
 DEFAULT_LOG_LEVEL = "Information"  # function logs shown from this level up
 DEFAULT_TERMINATE_GRACE = 5.0  # WorkerTerminate grace period, as the host sends it
 DEFAULT_WORKER_START_TIMEOUT = 60.0  # StartStream + init + load, per worker
-
-#: .NET LogLevel names in order (same numbers as RpcLog.Level)
-LEVELS = ("Trace", "Debug", "Information", "Warning", "Error", "Critical", "None")
 
 # environment variables of the local host itself
 ENV_HOST = "QUICKFUNC_HOST"
@@ -123,48 +120,6 @@ class HostConfig:
         return function_name.lower() in self.disabled
 
 
-def level_number(name: str) -> int:
-    """Index of a .NET log level name (any case) in LEVELS; ValueError if unknown."""
-    for i, level in enumerate(LEVELS):
-        if level.lower() == name.strip().lower():
-            return i
-    raise ValueError(f"unknown log level {name!r} (use one of {', '.join(LEVELS)})")
-
-
-def _canonical_level(name: str) -> str:
-    return LEVELS[level_number(name)]
-
-
-_SIZE = re.compile(r"^\s*(\d+)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """``1048576``, ``512KB``, ``10MB``, ``1GiB`` -> bytes (K = 1024)."""
-    m = _SIZE.match(text)
-    if not m:
-        raise ValueError(f"{text!r} is not a size (examples: 1048576, 512KB, 10MB)")
-    unit = (m.group(2) or "b").lower()[0]
-    return int(m.group(1)) * {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit]
-
-
-_TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?$")
-
-
-def parse_timespan(text: str) -> float:
-    """A .NET TimeSpan ``[d.]hh:mm[:ss[.fff]]`` -> seconds; ValueError otherwise."""
-    m = _TIMESPAN.match(text.strip())
-    if not m:
-        raise ValueError(f"{text!r} is not a time span like 00:05:00 (hh:mm:ss)")
-    days, hours, minutes, seconds, fraction = m.groups()
-    if int(hours) > 23 or int(minutes) > 59 or int(seconds or 0) > 59:
-        raise ValueError(f"{text!r} is not a time span: hours go up to 23, minutes and "
-                         "seconds up to 59 (write days as d.hh:mm:ss)")
-    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
-    if fraction:
-        total += float(f"0.{fraction}")
-    return float(total)
-
-
 # ---- host.json --------------------------------------------------------------------------------
 
 
@@ -204,7 +159,7 @@ def _read_host_json(app_dir: str) -> _HostJson:
             if not isinstance(level, str):
                 raise doc.error(key, f"must be a level name such as \"Information\" (got {level!r})")
             try:
-                result.log_levels[category.lower()] = _canonical_level(level)
+                result.log_levels[category.lower()] = canonical_level(level)
             except ValueError as exc:
                 raise doc.error(key, str(exc)) from None
     timeout = get_ci(data, "functionTimeout")
@@ -382,7 +337,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
                                  DEFAULT_WORKER_LOG_LEVEL),
                                 ("--log-level", options.log_level, None)):
         try:
-            levels[name] = default if text is None else _canonical_level(text)
+            levels[name] = default if text is None else canonical_level(text)
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
     log_levels = dict(host_json.log_levels)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
 from quickfunc.host.catalog import FunctionSpec
-from quickfunc.host.channel import http_request
+from quickfunc.host.request_builders import http_request
 from quickfunc.host.timers import timer_payload
 from quickfunc.protos import pb
 

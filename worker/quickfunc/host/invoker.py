@@ -7,14 +7,15 @@ import time
 from dataclasses import dataclass
 
 from quickfunc.host.catalog import FunctionSpec
-from quickfunc.host.channel import build_invocation
-from quickfunc.host.config import HostConfig, level_number
+from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
 from quickfunc.host.pool import (InvocationTimedOut, NoWorkerAvailable, WorkerCrashed, WorkerPool,
                               WorkerSlot)
 from quickfunc.host.process import OutputLine
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
+from quickfunc.host.setting_values import level_number
 from quickfunc.protos import pb
 
 __all__ = ["Outcome", "Invoker"]

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
-from quickfunc.host.config import LEVELS
+from quickfunc.host.setting_values import LEVELS
 
 __all__ = ["Console", "FunctionLine"]
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from quickfunc.host.catalog import Catalog, catalog_from_folders, catalog_from_metadata, load_request
-from quickfunc.host.channel import RpcServer, WorkerChannel, WorkerGone
 from quickfunc.host.config import HostConfig
 from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
+from quickfunc.host.rpc_server import RpcServer
 from quickfunc.host.startup import WorkerDidNotConnect, describe_exit, wait_connected
+from quickfunc.host.worker_channel import WorkerChannel
+from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import pb
 
 __all__ = ["StartupError", "WorkerCrashed", "InvocationTimedOut", "NoWorkerAvailable",

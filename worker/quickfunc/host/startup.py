@@ -4,8 +4,9 @@ from __future__ import annotations
 import asyncio
 import signal
 
-from quickfunc.host.channel import RpcServer, WorkerChannel
 from quickfunc.host.process import WorkerProcess
+from quickfunc.host.rpc_server import RpcServer
+from quickfunc.host.worker_channel import WorkerChannel
 
 
 class WorkerDidNotConnect(RuntimeError):

@@ -15,7 +15,7 @@ from typing import Awaitable, Callable, Mapping, Protocol
 from croniter import croniter
 
 from quickfunc.host.catalog import FunctionSpec
-from quickfunc.host.config import parse_timespan
+from quickfunc.host.setting_values import parse_timespan
 
 __all__ = ["ScheduleError", "Schedule", "CronSchedule", "IntervalSchedule", "parse_schedule",
            "timer_payload", "TimerService", "PAST_DUE_TOLERANCE"]
