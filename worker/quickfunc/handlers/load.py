@@ -28,15 +28,20 @@ Answer = Callable[[pb.FunctionLoadResponse], None]
 
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
-    start(message.function_load_request, state, lambda response: state.reply(function_load_response=response))
+    """Answered later, from `start` (the dispatcher sends nothing for it)."""
+    def answer(response: pb.FunctionLoadResponse) -> None:
+        state.send(pb.StreamingMessage(request_id=state.request_id, function_load_response=response))
+
+    start(message.function_load_request, state, answer)
 
 
 def handle_collection(message: pb.StreamingMessage, state: WorkerState) -> None:
     """Each function is answered in a collection of its own as soon as it is loaded: the host
     takes as many collections as it sent requests, so a stuck import holds up no other answer."""
     def answer(response: pb.FunctionLoadResponse) -> None:
-        state.reply(function_load_response_collection=pb.FunctionLoadResponseCollection(
-            function_load_responses=[response]))
+        state.send(pb.StreamingMessage(
+            request_id=state.request_id,
+            function_load_response_collection=pb.FunctionLoadResponseCollection(function_load_responses=[response])))
 
     for request in message.function_load_request_collection.function_load_requests:
         start(request, state, answer)
