@@ -1,25 +1,36 @@
-"""Blocked loop and blocked imports, reported while they last (issue 11 points 7 and 10, issue 14.4).
+"""Blocked loop and blocked imports, reported while they last (issue 11.7 and 11.10, issue 14.4).
 
 An ``async def`` function blocking the loop is reported on stderr (the path that does not need the
-loop) while it lasts and again every interval; a module stuck at import is named with its line while
-the other functions load and run, and fails at the load timeout; a v2 app stuck at import is reported
-while the metadata request waits; import-time blocking on the loop is told apart from an async def.
+loop) while it lasts and again every interval; a module stuck at import is named with its line
+while the other functions load and run, and fails at the load timeout; a v2 app stuck at import is
+reported while the metadata request waits; import-time blocking on the loop is told apart from an
+async def.
 
 Apps ``tests/apps/faults``, ``stuck_import`` and ``v2_stuck_import``; the last two block at import
 until the test creates the file named by ``QUICKFUNC_TEST_RELEASE_FILE`` (20 s at most).
 """
+
 from __future__ import annotations
 
 import asyncio
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from tests.integration.conftest import (FAILURE, LEVEL, SUCCESS, SYSTEM, app_path, failure_text,
-                                        http, run, wait_logs)
-from tests.integration.fakehost import FakeHost, start_worker
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
+from tests.integration.conftest import (
+    FAILURE,
+    LEVEL,
+    SUCCESS,
+    SYSTEM,
+    app_path,
+    failure_text,
+    http,
+    run,
+    wait_logs,
+)
+from tests.integration.fakehost import FakeHost, start_worker
 
 FAULTS = app_path("faults")
 STUCK = app_path("stuck_import")
@@ -27,18 +38,21 @@ V2_STUCK = app_path("v2_stuck_import")
 RELEASE = "QUICKFUNC_TEST_RELEASE_FILE"
 PREFIX = "LanguageWorkerConsoleLog WARNING: "
 #: where the test apps wait (the one line of their wait loop)
-GATE_LINE = "gate.py:13"
-UTILS_LINE = "utils.py:11"
+GATE_LINE = "gate.py:14"
+UTILS_LINE = "utils.py:12"
 
 
 def _stderr(host: FakeHost, text: str) -> list[str]:
     """The worker's console warnings on stderr that contain ``text``."""
-    return [line.text for line in host.output
-            if line.stream == "stderr" and line.text.startswith(PREFIX) and text in line.text]
+    return [
+        line.text
+        for line in host.output
+        if line.stream == "stderr" and line.text.startswith(PREFIX) and text in line.text
+    ]
 
 
 async def _until(probe: Callable[[], list], done: Callable[[list], bool], timeout: float) -> list:
-    """Poll ``probe()`` until ``done`` holds for its result or ``timeout`` passes; the last result."""
+    """Poll ``probe()`` until ``done`` holds for its result or time is up; the last result."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found = probe()
@@ -54,7 +68,7 @@ def _seconds(text: str) -> float:
     return float(match.group(1))
 
 
-# ---- an async def function blocking the loop ----------------------------------------------------
+# ---- an async def function blocking the loop -----------------------------------------------------
 
 
 def test_async_function_blocking_the_loop_is_reported_on_stderr_while_it_lasts_and_repeats():
@@ -63,15 +77,23 @@ def test_async_function_blocking_the_loop_is_reported_on_stderr_while_it_lasts_a
     async def go():
         async with start_worker(FAULTS, env=env) as host:
             loads = await host.load_v1_app()
-            request = build_invocation(loads["BlockLoop"][0],
-                                       {"req": http("GET", "http://x/api/block?seconds=4")})
+            request = build_invocation(
+                loads["BlockLoop"][0], {"req": http("GET", "http://x/api/block?seconds=4")}
+            )
             pending = asyncio.ensure_future(host.channel.invoke(request, timeout=20))
-            lines = await _until(lambda: _stderr(host, "blocked the event loop"),
-                                 lambda found: len(found) >= 2 or pending.done(), 15)
+            lines = await _until(
+                lambda: _stderr(host, "blocked the event loop"),
+                lambda found: len(found) >= 2 or pending.done(),
+                15,
+            )
             still_blocked = not pending.done()
             response = await pending
-            logs = await wait_logs(host.channel, lambda ls: any(
-                "blocked the event loop" in l.message for l in ls), None, 5)
+            logs = await wait_logs(
+                host.channel,
+                lambda ls: any("blocked the event loop" in rec.message for rec in ls),
+                None,
+                5,
+            )
             return request.invocation_id, lines, still_blocked, response, logs
 
     invocation_id, lines, still_blocked, response, logs = run(go())
@@ -84,28 +106,35 @@ def test_async_function_blocking_the_loop_is_reported_on_stderr_while_it_lasts_a
     assert _seconds(lines[1]) > _seconds(lines[0])  # repeated, with the time so far
     assert response.result.status == SUCCESS, failure_text(response)
     # once the loop is free, the host also gets one RpcLog warning with the whole duration
-    warnings = [l for l in logs if "blocked the event loop" in l.message]
-    assert len(warnings) == 1, [l.message for l in warnings]
+    warnings = [rec for rec in logs if "blocked the event loop" in rec.message]
+    assert len(warnings) == 1, [rec.message for rec in warnings]
     warning = warnings[0]
     assert warning.level == LEVEL("Warning") and warning.log_category == SYSTEM
     assert warning.invocation_id == invocation_id
-    assert "function 'BlockLoop'" in warning.message and "BlockLoop/__init__.py:8" in warning.message
+    assert (
+        "function 'BlockLoop'" in warning.message and "BlockLoop/__init__.py:8" in warning.message
+    )
     assert 3.0 <= _seconds(warning.message) < 10, warning.message
     assert "responsive again" in warning.message
 
 
-# ---- a v1 function module stuck at import ---------------------------------------------------------
+# ---- a v1 function module stuck at import --------------------------------------------------------
 
 
 def _v1_requests() -> dict[str, pb.FunctionLoadRequest]:
-    return {md.name: pb.FunctionLoadRequest(function_id=fid, metadata=md)
-            for fid, md in discover_v1_functions(STUCK)}
+    return {
+        md.name: pb.FunctionLoadRequest(function_id=fid, metadata=md)
+        for fid, md in discover_v1_functions(STUCK)
+    }
 
 
 def test_module_stuck_at_import_is_named_while_the_other_functions_load_and_run(tmp_path):
     release = tmp_path / "release"
-    env = {RELEASE: str(release), "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "5",
-           "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "1"}
+    env = {
+        RELEASE: str(release),
+        "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "5",
+        "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "1",
+    }
     requests = _v1_requests()
     stuck, hello = requests["StuckAtImport"], requests["Hello"]
 
@@ -113,12 +142,19 @@ def test_module_stuck_at_import_is_named_while_the_other_functions_load_and_run(
         async with start_worker(STUCK, env=env) as host:
             try:
                 pending = asyncio.ensure_future(
-                    host.channel.load(stuck.function_id, stuck.metadata, timeout=30))
+                    host.channel.load(stuck.function_id, stuck.metadata, timeout=30)
+                )
                 loaded = await host.channel.load(hello.function_id, hello.metadata, timeout=4)
                 invoked = await host.invoke(hello.function_id, {"req": http()}, timeout=4)
                 still_importing = not pending.done()
-                reports = await wait_logs(host.channel, lambda ls: any(
-                    "importing StuckAtImport/__init__.py" in l.message for l in ls), None, 5)
+                reports = await wait_logs(
+                    host.channel,
+                    lambda ls: any(
+                        "importing StuckAtImport/__init__.py" in rec.message for rec in ls
+                    ),
+                    None,
+                    5,
+                )
                 failed = await pending  # at the load timeout
             finally:
                 release.touch()
@@ -128,7 +164,7 @@ def test_module_stuck_at_import_is_named_while_the_other_functions_load_and_run(
     assert loaded.result.status == SUCCESS, loaded.result.exception.message
     assert invoked.result.status == SUCCESS and invoked.return_value.string == "hello"
     assert still_importing
-    reports = [l for l in logs if "importing StuckAtImport/__init__.py" in l.message]
+    reports = [rec for rec in logs if "importing StuckAtImport/__init__.py" in rec.message]
     assert reports and reports[0].level == LEVEL("Warning") and reports[0].log_category == SYSTEM
     assert "function 'StuckAtImport'" in reports[0].message
     assert GATE_LINE in reports[0].message and "so far" in reports[0].message, reports[0].message
@@ -149,16 +185,23 @@ def test_load_collection_answers_each_function_as_soon_as_it_is_loaded(tmp_path)
     stuck, hello = requests["StuckAtImport"], requests["Hello"]
 
     def answers(host: FakeHost) -> list[pb.FunctionLoadResponse]:
-        return [r for m in host.channel.unexpected
-                if m.WhichOneof("content") == "function_load_response_collection"
-                for r in m.function_load_response_collection.function_load_responses]
+        return [
+            r
+            for m in host.channel.unexpected
+            if m.WhichOneof("content") == "function_load_response_collection"
+            for r in m.function_load_response_collection.function_load_responses
+        ]
 
     async def go():
         async with start_worker(STUCK, env=env) as host:
             try:
-                await host.channel.send(pb.StreamingMessage(
-                    function_load_request_collection=pb.FunctionLoadRequestCollection(
-                        function_load_requests=[stuck, hello])))
+                await host.channel.send(
+                    pb.StreamingMessage(
+                        function_load_request_collection=pb.FunctionLoadRequestCollection(
+                            function_load_requests=[stuck, hello]
+                        )
+                    )
+                )
                 first = await _until(lambda: answers(host), bool, 3.5)
                 invoked = await host.invoke(hello.function_id, {"req": http()}, timeout=4)
                 both = await _until(lambda: answers(host), lambda found: len(found) >= 2, 10)
@@ -175,7 +218,7 @@ def test_load_collection_answers_each_function_as_soon_as_it_is_loaded(tmp_path)
     assert GATE_LINE in both[1].result.exception.message
 
 
-# ---- a v2 app stuck at import ----------------------------------------------------------------------
+# ---- a v2 app stuck at import --------------------------------------------------------------------
 
 
 def test_v2_app_stuck_at_import_is_reported_while_the_metadata_request_waits(tmp_path):
@@ -183,12 +226,14 @@ def test_v2_app_stuck_at_import_is_reported_while_the_metadata_request_waits(tmp
     env = {RELEASE: str(release), "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "1"}
 
     def reports(logs):
-        return [l for l in logs if "importing function_app.py" in l.message]
+        return [rec for rec in logs if "importing function_app.py" in rec.message]
 
     async def go():
         async with start_worker(V2_STUCK, env=env) as host:
             try:
-                pending = asyncio.ensure_future(host.channel.functions_metadata(V2_STUCK, timeout=30))
+                pending = asyncio.ensure_future(
+                    host.channel.functions_metadata(V2_STUCK, timeout=30)
+                )
                 logs = await wait_logs(host.channel, lambda ls: len(reports(ls)) >= 2, None, 10)
                 waiting = not pending.done()
                 await host.channel.status(timeout=2)  # the loop is free meanwhile
@@ -197,7 +242,7 @@ def test_v2_app_stuck_at_import_is_reported_while_the_metadata_request_waits(tmp
             return reports(logs), waiting, await pending
 
     found, waiting, response = run(go())
-    assert len(found) >= 2 and waiting, [l.message for l in found]
+    assert len(found) >= 2 and waiting, [rec.message for rec in found]
     for log in found:
         assert log.level == LEVEL("Warning") and log.log_category == SYSTEM
         assert UTILS_LINE in log.message and "so far" in log.message, log.message
@@ -228,15 +273,21 @@ def test_import_blocking_the_loop_at_init_is_told_apart_from_an_async_function(t
     """PYTHON_ENABLE_INIT_INDEXING imports the app on the loop during init: the report on stderr
     says what is being imported and where, not that an async def blocks the loop."""
     release = tmp_path / "release"
-    env = {RELEASE: str(release), "PYTHON_ENABLE_INIT_INDEXING": "1",
-           "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "1"}
+    env = {
+        RELEASE: str(release),
+        "PYTHON_ENABLE_INIT_INDEXING": "1",
+        "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "1",
+    }
 
     async def go():
         async with start_worker(V2_STUCK, env=env, init=False) as host:
             try:
                 init = asyncio.ensure_future(host.channel.init(V2_STUCK, timeout=30))
-                lines = await _until(lambda: _stderr(host, "importing function_app.py"),
-                                     lambda found: bool(found) or init.done(), 10)
+                lines = await _until(
+                    lambda: _stderr(host, "importing function_app.py"),
+                    lambda found: bool(found) or init.done(),
+                    10,
+                )
                 waiting = not init.done()
             finally:
                 release.touch()

@@ -1,4 +1,5 @@
 """Reading a thread's stack: the module it imports, the app's line, the import lock it waits for."""
+
 from __future__ import annotations
 
 import importlib
@@ -20,9 +21,11 @@ def stuck_module(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     gate = types.ModuleType(GATE)
-    gate.event = threading.Event()
+    gate.event = threading.Event()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, GATE, gate)
-    (tmp_path / "helper.py").write_text(f"import {GATE}\n\n\ndef wait():\n    {GATE}.event.wait(10)\n")
+    (tmp_path / "helper.py").write_text(
+        f"import {GATE}\n\n\ndef wait():\n    {GATE}.event.wait(10)\n"
+    )
     (tmp_path / "stuckmod.py").write_text("import helper\n\nhelper.wait()\n")
     threads = []
 
@@ -45,7 +48,7 @@ def _wait_for(thread: threading.Thread, test, timeout: float = 5.0) -> stacks.Wh
     event = threading.Event()
     where = None
     for _ in range(int(timeout / 0.01)):
-        where = stacks.where_is(thread.ident)
+        where = stacks.where_is(thread.ident or 0)
         if where is not None and test(where):
             return where
         event.wait(0.01)
@@ -89,4 +92,4 @@ def test_a_thread_that_has_ended_is_nowhere():
     thread = threading.Thread(target=lambda: None)
     thread.start()
     thread.join()
-    assert stacks.where_is(thread.ident) is None
+    assert stacks.where_is(thread.ident or 0) is None

@@ -10,6 +10,7 @@ and is left to finish (or not) on its own.
 The threads run with the worker's loop as their running loop, as the import would see it on the
 loop: module-level code that takes the running loop (`aiohttp.ClientSession()`, ...) still works.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,8 +18,9 @@ import collections
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from .console import SYSTEM_LOGGER
 from .stacks import Where, where_is
@@ -52,10 +54,10 @@ class LoadJob:
 
 
 class _HasLoader(Protocol):
-    loader: "LoadRunner | None"
+    loader: LoadRunner | None
 
 
-def runner_for(state: _HasLoader) -> "LoadRunner":
+def runner_for(state: _HasLoader) -> LoadRunner:
     """The worker's load runner, made on first use (on the loop thread)."""
     if state.loader is None:
         state.loader = LoadRunner(asyncio.get_running_loop())
@@ -84,7 +86,7 @@ class LoadRunner:
             self._queue.append(job)
         self._kick()
 
-    # ---- threads ------------------------------------------------------------------------------------
+    # ---- threads ---------------------------------------------------------------------------------
 
     def _kick(self) -> None:
         """Start a thread unless one is free to take the next job; look again while jobs wait."""
@@ -98,7 +100,9 @@ class LoadRunner:
             if not any(r.job is None or now - r.job.started < HANDOFF for r in self._runners):
                 runner = _Runner()
                 self._runners.add(runner)
-                threading.Thread(target=self._run, args=(runner,), name="quickfunc-load", daemon=True).start()
+                threading.Thread(
+                    target=self._run, args=(runner,), name="quickfunc-load", daemon=True
+                ).start()
         self._kicker = self._loop.call_later(HANDOFF / 2, self._kick)
 
     def _run(self, runner: _Runner) -> None:
@@ -126,18 +130,24 @@ class LoadRunner:
         with watching(job.label, job.note) as watch:
             try:
                 return job.work(), None
-            except BaseException as exc:  # answered as a failure; SystemExit must not just end the thread
+            except (
+                BaseException
+            ) as exc:  # answered as a failure; SystemExit must not just end the thread
                 return None, exc
             finally:
                 if job.answered:  # too late: `_finish` says so, the watch need not say it finished
                     watch.reports = 0
 
-    # ---- answers, on the loop ------------------------------------------------------------------------
+    # ---- answers, on the loop --------------------------------------------------------------------
 
     def _finish(self, job: LoadJob, result: Any, error: BaseException | None) -> None:
         if job.answered:
-            log.warning("%s finished after %.1f s, but it had already been answered as failed at its "
-                        "deadline; restart the app to load it", job.label, time.monotonic() - job.submitted)
+            log.warning(
+                "%s finished after %.1f s, but it had already been answered as failed at its "
+                "deadline; restart the app to load it",
+                job.label,
+                time.monotonic() - job.submitted,
+            )
             return
         job.answered = True
         if job.timer is not None:
@@ -166,5 +176,8 @@ def timed_out(where: Where | None, timeout: float) -> str:
     running = f"it is still running at {where.at}" if where.at else "it is still running"
     inside = f" (in {where.inside})" if where.at and where.inside else ""
     waiting = f", waiting for the module {where.waiting_for}" if where.waiting_for else ""
-    return (f"{what} did not finish within {timeout:g} s; {running}{inside}{waiting}. {IMPORT_ADVICE}. "
-            f"If the import really takes this long, raise PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS (0 = no limit)")
+    return (
+        f"{what} did not finish within {timeout:g} s; {running}{inside}{waiting}. {IMPORT_ADVICE}. "
+        "If the import really takes this long, raise PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS "
+        "(0 = no limit)"
+    )

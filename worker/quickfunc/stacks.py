@@ -1,22 +1,24 @@
 """What a thread is doing right now, read from its stack: the user's line, the module it is
 importing, the `async def` function and invocation it runs, the import lock it waits for."""
+
 from __future__ import annotations
 
 import os
 import sys
 import sysconfig
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import CodeType, FrameType
-from typing import Mapping
 
 _WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _LIBRARY_DIRS = tuple(
     os.path.abspath(p) + os.sep
-    for p in {sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")} if p
+    for p in {sysconfig.get_paths().get("stdlib"), sysconfig.get_paths().get("platstdlib")}
+    if p
 )
 _PACKAGE_MARKERS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
-#: the worker frame that holds the running invocation's `invocation_id` local (invocation.invoke_async)
+#: the worker frame holding the running invocation's `invocation_id` (invocation.invoke_async)
 _INVOKE_CODE_NAMES = frozenset({"invoke_async"})
 #: where importlib's module locks are taken
 _BOOTSTRAP = "<frozen importlib._bootstrap>"
@@ -62,7 +64,9 @@ def describe(frame: FrameType | None, functions: Mapping[CodeType, str]) -> Wher
                 importing = short(filename)  # outermost wins: the module whose import started it
         else:
             if at is None and not filename.startswith(("<", _WORKER_DIR)):
-                inside = f"{short(filename)}:{frame.f_lineno}"  # ends as the call the app's code made
+                inside = (
+                    f"{short(filename)}:{frame.f_lineno}"  # ends as the call the app's code made
+                )
             if waiting_for is None and code.co_name == "acquire" and filename == _BOOTSTRAP:
                 waiting_for = getattr(frame.f_locals.get("self"), "name", None)
         if function is None and code in functions:
@@ -71,14 +75,26 @@ def describe(frame: FrameType | None, functions: Mapping[CodeType, str]) -> Wher
             invocation_id = frame.f_locals.get("invocation_id")
             break
         frame = frame.f_back
-    stack = "".join(traceback.format_list(
-        traceback.StackSummary.extract(((f, f.f_lineno) for f in reversed(user_frames)), lookup_lines=True)))
-    return Where(at=at, inside=inside, importing=importing, function=function,
-                 invocation_id=invocation_id, waiting_for=waiting_for, stack=stack)
+    stack = "".join(
+        traceback.format_list(
+            traceback.StackSummary.extract(
+                ((f, f.f_lineno) for f in reversed(user_frames)), lookup_lines=True
+            )
+        )
+    )
+    return Where(
+        at=at,
+        inside=inside,
+        importing=importing,
+        function=function,
+        invocation_id=invocation_id,
+        waiting_for=waiting_for,
+        stack=stack,
+    )
 
 
 def is_user_file(filename: str) -> bool:
-    """The app's own code: not the worker, the standard library, installed packages or frozen code."""
+    """The app's own code: not the worker, the standard library, packages or frozen code."""
     if filename.startswith(("<", _WORKER_DIR)) or filename.startswith(_LIBRARY_DIRS):
         return False
     return not any(marker in filename for marker in _PACKAGE_MARKERS)
@@ -89,18 +105,18 @@ def short(path: str) -> str:
     inside it, from the package onwards when installed, else as given."""
     cwd = os.getcwd() + os.sep
     if path.startswith(cwd):
-        return path[len(cwd):].replace(os.sep, "/")
+        return path[len(cwd) :].replace(os.sep, "/")
     for marker in _PACKAGE_MARKERS:
         if marker in path:
             return path.split(marker, 1)[1].replace(os.sep, "/")
     for library in _LIBRARY_DIRS:
         if path.startswith(library):
-            return path[len(library):].replace(os.sep, "/")
+            return path[len(library) :].replace(os.sep, "/")
     return path
 
 
 def position(where: Where | None, now: bool = True) -> str:
-    """", now at utils.py:38 (in requests/api.py:59)", or "" when nothing of the app is on the stack."""
+    """`, now at utils.py:38 (in requests/api.py:59)`, or "" with none of the app on the stack."""
     if where is None or where.at is None:
         return ""
     inside = f" (in {where.inside})" if where.inside else ""

@@ -7,6 +7,7 @@ While the loop is blocked, RpcLog cannot leave (the loop sends it), so reports g
 `LanguageWorkerConsoleLog` lines, which the host logs at once; when the loop frees up, one RpcLog
 warning with the whole duration follows. Imports off the loop are reported through RpcLog.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,9 +15,9 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from types import CodeType
-from typing import Callable, Iterable, Iterator
+from typing import Any
 
 from . import console
 from .stacks import Where, position, where_is
@@ -89,7 +90,7 @@ class LoopWatchdog:
     #: seconds between reports while the block lasts
     interval: float
     #: (code object, name) of each loaded `async def` function, to name the one holding the loop
-    functions: Callable[[], Iterable[tuple[CodeType, str]]] = lambda: ()
+    functions: Callable[[], Iterable[tuple[Any, str]]] = lambda: ()
     warnings: int = 0
     _beat: float = field(default_factory=time.monotonic)
     _loop: asyncio.AbstractEventLoop | None = None
@@ -150,10 +151,17 @@ class LoopWatchdog:
             console.write_now("WARNING", self._loop_text(stall, now - beat, so_far=True))
 
     def _summary(self, stall: _Stall, seconds: float) -> None:
-        record = log.makeRecord(log.name, logging.WARNING, __file__, 0,
-                                self._loop_text(stall, seconds, so_far=False), (), None)
+        record = log.makeRecord(
+            log.name,
+            logging.WARNING,
+            __file__,
+            0,
+            self._loop_text(stall, seconds, so_far=False),
+            (),
+            None,
+        )
         if stall.invocation_id:
-            record.invocation_id = stall.invocation_id  # type: ignore[attr-defined]
+            record.invocation_id = stall.invocation_id
         log.handle(record)
 
     @staticmethod
@@ -167,24 +175,35 @@ class LoopWatchdog:
         if importing:
             in_function = f" in {who}" if who else ""
             if so_far:
-                return (f"importing {importing}{in_function} has blocked the event loop for {duration} so far"
-                        f"{at}; the worker answers nothing meanwhile. {IMPORT_ADVICE}")
-            return (f"importing {importing}{in_function} blocked the event loop for {duration}{at}; "
-                    f"the event loop is responsive again. {IMPORT_ADVICE}")
+                return (
+                    f"importing {importing}{in_function} has blocked the event loop for {duration} "
+                    f"so far{at}; the worker answers nothing meanwhile. {IMPORT_ADVICE}"
+                )
+            return (
+                f"importing {importing}{in_function} blocked the event loop for {duration}{at}; "
+                f"the event loop is responsive again. {IMPORT_ADVICE}"
+            )
         who = who or "code running on the event loop"
         advice = f" {_ASYNC_ADVICE}" if stall.function else ""
         if so_far:
-            return (f"{who} has blocked the event loop for {duration} so far{at}; every other "
-                    f"invocation waits meanwhile.{advice}")
-        return (f"{who} blocked the event loop for {duration}{at}; every other invocation waited "
-                f"meanwhile, and the event loop is responsive again.{advice}")
+            return (
+                f"{who} has blocked the event loop for {duration} so far{at}; every other "
+                f"invocation waits meanwhile.{advice}"
+            )
+        return (
+            f"{who} blocked the event loop for {duration}{at}; every other invocation waited "
+            f"meanwhile, and the event loop is responsive again.{advice}"
+        )
 
-    # ---- threads importing the app's code ---------------------------------------------------------
+    # ---- threads importing the app's code --------------------------------------------------------
 
     def _check_threads(self, now: float) -> None:
         with _watches_lock:
-            due = [w for w in _watches.values()
-                   if now - w.started >= self.threshold and now >= w.next_report]
+            due = [
+                w
+                for w in _watches.values()
+                if now - w.started >= self.threshold and now >= w.next_report
+            ]
         for watch in due:
             watch.reports += 1
             watch.next_report = now + self.interval
@@ -196,8 +215,10 @@ class LoopWatchdog:
 
 
 def thread_report(watch: Watch, where: Where | None, seconds: float) -> str:
-    """"importing X (loading function 'F'): 3.0 s so far, now at utils.py:38; ..." """
-    what = f"importing {where.importing} ({watch.label})" if where and where.importing else watch.label
+    """ "importing X (loading function 'F'): 3.0 s so far, now at utils.py:38; ..." """
+    what = (
+        f"importing {where.importing} ({watch.label})" if where and where.importing else watch.label
+    )
     waiting = ""
     if where is not None and where.waiting_for:
         waiting = f", waiting for the module {where.waiting_for}, which another thread is importing"

@@ -2,6 +2,7 @@
 
 Without QUICKFUNC_TEST_RELEASE_FILE in the environment it returns at once.
 """
+
 import os
 import time
 
@@ -10,4 +11,4 @@ DEADLINE = time.monotonic() + 20
 
 
 def wait_for_release() -> None:
-    while PATH and not os.path.exists(PATH) and time.monotonic() < DEADLINE: time.sleep(0.02)  # noqa: E701
+    while PATH and not os.path.exists(PATH) and time.monotonic() < DEADLINE: time.sleep(0.02)  # noqa: E701  # fmt: skip

@@ -7,16 +7,16 @@ stuck at import holds up neither the loop nor the other functions, and fails at 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from .. import gc_pause, messages
 from ..bindings.convert import BindingSpec
 from ..console import SYSTEM_LOGGER
 from ..functions.app_folder import app_folder, check_function_folder, check_indexed_folder
+from ..functions.importer import relative
 from ..functions.loader import V1Target, load_entry_point
 from ..functions.registry import FunctionInfo, FunctionLoadError
 from ..functions.signature import build_function_info
-from ..functions.importer import relative
 from ..load_runner import LoadJob, runner_for, timed_out
 from ..protos import pb
 from ..stacks import Where
@@ -30,7 +30,9 @@ Answer = Callable[[pb.FunctionLoadResponse], None]
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     """Answered later, from `start` (the dispatcher sends nothing for it)."""
     def answer(response: pb.FunctionLoadResponse) -> None:
-        state.send(pb.StreamingMessage(request_id=state.request_id, function_load_response=response))
+        state.send(
+            pb.StreamingMessage(request_id=state.request_id, function_load_response=response)
+        )
 
     start(message.function_load_request, state, answer)
 
@@ -55,9 +57,12 @@ def start(request: pb.FunctionLoadRequest, state: WorkerState, answer: Answer) -
         answer(pb.FunctionLoadResponse(function_id=function_id, result=messages.success()))
         gc_pause.resume_after(gc_pause.AFTER_LOAD)
         return
-    if _is_worker_indexed(request.metadata) and metadata_handler.is_indexed(state, request.metadata.directory):
-        info = error = None
-        try:  # the app is imported already: a look-up, no import, so no need to leave the loop
+    metadata = request.metadata
+    if _is_worker_indexed(metadata) and metadata_handler.is_indexed(state, metadata.directory):
+        # the app is imported already: a look-up that imports nothing, so it stays on the loop
+        info: FunctionInfo | None = None
+        error: Exception | None = None
+        try:
             info = prepare(request, state)
         except Exception as exc:
             error = exc
@@ -98,8 +103,9 @@ def commit(state: WorkerState, function_id: str, name: str, info: FunctionInfo |
            error: BaseException | None) -> pb.FunctionLoadResponse:
     """Register a loaded function (on the loop), or remember its failure; the answer either way."""
     if isinstance(error, FunctionLoadError):
-        return _failed(state, function_id, str(error), getattr(error, "stack_trace", ""), "FunctionLoadError")
-    if error is not None or info is None:  # a bug of ours or a library surprise: still one clear answer
+        stack = getattr(error, "stack_trace", "")
+        return _failed(state, function_id, str(error), stack, "FunctionLoadError")
+    if error is not None or info is None:  # a bug of ours or a library surprise: one clear answer
         text = f"cannot load the {name} function: unexpected {type(error).__name__}: {error}"
         log.error("%s", text, exc_info=error)
         return _failed(state, function_id, text, "", type(error).__name__)
@@ -111,7 +117,7 @@ def commit(state: WorkerState, function_id: str, name: str, info: FunctionInfo |
     return pb.FunctionLoadResponse(function_id=function_id, result=messages.success())
 
 
-def binding_specs(bindings: "dict[str, pb.BindingInfo]") -> dict[str, BindingSpec]:
+def binding_specs(bindings: dict[str, pb.BindingInfo]) -> dict[str, BindingSpec]:
     return {
         name: BindingSpec(name=name, type=info.type, direction=messages.DIRECTIONS.get(info.direction, "in"),
                           data_type=int(info.data_type))

@@ -35,12 +35,15 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     folder = app_folder(state.app_dir)
 
     def answer(response: pb.FunctionMetadataResponse) -> None:
-        state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
+        state.send(
+            pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response)
+        )
 
-    if not same_folder(app_dir, folder):  # never import code from a folder the host did not name as the app's
+    if not same_folder(app_dir, folder):  # never import code from a folder the host did not name
         text = not_the_app_folder(app_dir, folder)
         log.error("%s", text)
-        answer(pb.FunctionMetadataResponse(result=messages.failure(text, exc_type="FunctionIndexError")))
+        failure = messages.failure(text, exc_type="FunctionIndexError")
+        answer(pb.FunctionMetadataResponse(result=failure))
         return
     timeout = state.settings.function_load_timeout
 
@@ -55,15 +58,18 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
             exc_type=type(error).__name__)))
 
     def expired(where: Where | None, seconds: float) -> None:
-        text = f"cannot index the function app {state.settings.script_file_name}: {timed_out(where, timeout)}"
+        script = state.settings.script_file_name
+        text = f"cannot index the function app {script}: {timed_out(where, timeout)}"
         log.error("%s", text)
         answer(pb.FunctionMetadataResponse(
             result=messages.failure(text, where.stack if where else "", "TimeoutError")))
 
-    note = f"the host waits for the list of functions; it fails after {timeout:g} s (PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS)"
-    runner_for(state).submit(LoadJob(
-        label="indexing the app", work=lambda: app_index(state, app_dir), done=done, expired=expired,
-        timeout=timeout, note=note if timeout > 0 else ""))
+    note = "the host waits for the list of functions"
+    if timeout > 0:
+        note += f"; it fails after {timeout:g} s (PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS)"
+    job = LoadJob(label="indexing the app", work=lambda: app_index(state, app_dir), done=done,
+                  expired=expired, timeout=timeout, note=note)
+    runner_for(state).submit(job)
 
 
 def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
@@ -102,7 +108,8 @@ def index_early(state: WorkerState) -> None:
 def is_indexed(state: WorkerState, app_dir: str) -> bool:
     """The index of `app_dir` is made (so `load_indexed` imports nothing)."""
     index = state.app_index
-    return index is not None and index.app_dir == os.path.abspath(app_dir or state.app_dir or os.getcwd())
+    wanted = os.path.abspath(app_dir or state.app_dir or os.getcwd())
+    return index is not None and index.app_dir == wanted
 
 
 def app_index(state: WorkerState, app_dir: str) -> AppIndex:

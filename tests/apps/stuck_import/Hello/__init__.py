@@ -1,4 +1,5 @@
 """The function that must load and run while another module is stuck at import."""
+
 import azure.functions as func
 
 

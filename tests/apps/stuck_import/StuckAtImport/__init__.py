@@ -1,6 +1,6 @@
 """A function whose module is stuck at import until the test releases it."""
-import azure.functions as func
 
+import azure.functions as func
 from gate import wait_for_release
 
 wait_for_release()
