@@ -142,7 +142,9 @@ class LoopWatchdog:
             self.warnings += 1
         if now >= stall.next_report:
             where = where_is(self._loop_thread, dict(self.functions()))
-            if where is not None:
+            if where is not None and (where.at or stall.where is None):
+                # (a sample taken as the block ends may catch the loop elsewhere: keep the last
+                # one that shows the code holding it)
                 stall.where = where
                 stall.function = stall.function or where.function
                 stall.invocation_id = stall.invocation_id or where.invocation_id
