@@ -113,7 +113,8 @@ async def _main(config: LaunchConfig) -> int:
     transport.send(pb.StreamingMessage(request_id=config.request_id, start_stream=pb.StartStream(worker_id=config.worker_id)))
     _banner(settings)
     gc_pause.resume_after(gc_pause.AT_THE_LATEST)
-    watchdog = LoopWatchdog(settings.blocked_loop_warning, lambda: _async_codes(state))
+    watchdog = LoopWatchdog(settings.blocked_loop_warning, settings.blocked_report_interval,
+                            lambda: _async_codes(state))
     watchdog.start()
     try:
         return await _serve(transport, state, handler)

@@ -45,7 +45,8 @@ class Reply:
     failed: Callable[[Ids, pb.StatusResult], Any]
     #: the envelope carries the request's request_id (otherwise the worker's own, from its command line)
     echo_request_id: bool = False
-    #: the handler only starts the work; the code it started sends the answer (invocations)
+    #: the handler only starts the work; the code it started sends the answer (invocations, and
+    #: the loads and the indexing, which import user code off the loop: load_runner.py)
     later: bool = False
 
 
@@ -57,13 +58,16 @@ REPLIES: dict[str, Reply] = {reply.request: reply for reply in (
     Reply("worker_init_request", "worker_init_response", "the worker init request",
           lambda ids, result: pb.WorkerInitResponse(result=result, worker_metadata=messages.worker_metadata())),
     Reply("functions_metadata_request", "function_metadata_response", "the functions metadata request",
-          lambda ids, result: pb.FunctionMetadataResponse(result=result), echo_request_id=True),
+          lambda ids, result: pb.FunctionMetadataResponse(result=result), echo_request_id=True,
+          later=True),
     Reply("function_load_request", "function_load_response", "the function load request",
-          lambda ids, result: _load_failed(ids.function_ids[0] if ids.function_ids else "", result)),
+          lambda ids, result: _load_failed(ids.function_ids[0] if ids.function_ids else "", result),
+          later=True),
     Reply("function_load_request_collection", "function_load_response_collection",
           "the function load request collection",
           lambda ids, result: pb.FunctionLoadResponseCollection(
-              function_load_responses=[_load_failed(f, result) for f in ids.function_ids])),
+              function_load_responses=[_load_failed(f, result) for f in ids.function_ids]),
+          later=True),
     Reply("invocation_request", "invocation_response", "the invocation request",
           lambda ids, result: pb.InvocationResponse(invocation_id=ids.invocation_id, result=result), later=True),
     Reply("worker_status_request", "worker_status_response", "the worker status request",

@@ -43,6 +43,8 @@ class WorkerState:
     init_received: bool = False
     #: v2 index of the app (functions.indexer.AppIndex), when indexed
     app_index: Any = None
+    #: runs loads and indexing off the loop (load_runner.LoadRunner), made on first use
+    loader: Any = None
 
     def __post_init__(self) -> None:
         if self.executor is None:

@@ -1,9 +1,14 @@
-"""FunctionsMetadataRequest: index the v2 app and describe its functions to the host."""
+"""FunctionsMetadataRequest: index the v2 app and describe its functions to the host.
+
+The import runs off the loop (quickfunc.load_runner): while it takes long, the watchdog reports what
+is being imported and where; at the load timeout the request fails naming the line it is stuck at.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import threading
 
 from google.protobuf.duration_pb2 import Duration
 
@@ -12,24 +17,60 @@ from ..console import SYSTEM_LOGGER
 from ..functions.app_folder import app_folder, not_the_app_folder, same_folder
 from ..functions.indexer import AppIndex, IndexedFunction, RetryPolicy, index_app
 from ..functions.registry import FunctionInfo, FunctionLoadError
+from ..load_runner import LoadJob, runner_for, timed_out
 from ..protos import pb
+from ..stacks import Where
 from ..state import WorkerState
 
 log = logging.getLogger(SYSTEM_LOGGER)
 _DIRECTIONS = {"in": 0, "out": 1, "inout": 2}
 _FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
 _EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
+#: one indexing at a time: loads of worker-indexed functions wait for the one in progress
+_indexing = threading.RLock()
 
 
-def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionMetadataResponse:
+def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
+    """Answered later, when the indexing (off the loop) is done or timed out."""
     app_dir = message.functions_metadata_request.function_app_directory or state.app_dir or os.getcwd()
     folder = app_folder(state.app_dir)
-    if same_folder(app_dir, folder):  # (a bug of ours raising here: the dispatcher answers)
-        return _respond(app_index(state, app_dir))
-    # never import code from a folder the host did not name as the app's
-    text = not_the_app_folder(app_dir, folder)
-    log.error("%s", text)
-    return pb.FunctionMetadataResponse(result=messages.failure(text, exc_type="FunctionIndexError"))
+
+    def answer(response: pb.FunctionMetadataResponse) -> None:
+        state.send(
+            pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response)
+        )
+
+    if not same_folder(app_dir, folder):  # never import code from a folder the host did not name
+        text = not_the_app_folder(app_dir, folder)
+        log.error("%s", text)
+        failure = messages.failure(text, exc_type="FunctionIndexError")
+        answer(pb.FunctionMetadataResponse(result=failure))
+        return
+    timeout = state.settings.function_load_timeout
+
+    def done(index: AppIndex | None, error: BaseException | None) -> None:
+        if error is None and index is not None:
+            answer(_respond(index))
+            return
+        # a bug of ours: still answer, or the host waits for its timeout
+        log.error("internal error while indexing %s", app_dir, exc_info=error)
+        answer(pb.FunctionMetadataResponse(result=messages.failure(
+            f"the worker failed to index {app_dir}: {type(error).__name__}: {error}",
+            exc_type=type(error).__name__)))
+
+    def expired(where: Where | None, seconds: float) -> None:
+        script = state.settings.script_file_name
+        text = f"cannot index the function app {script}: {timed_out(where, timeout)}"
+        log.error("%s", text)
+        answer(pb.FunctionMetadataResponse(
+            result=messages.failure(text, where.stack if where else "", "TimeoutError")))
+
+    note = "the host waits for the list of functions"
+    if timeout > 0:
+        note += f"; it fails after {timeout:g} s (PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS)"
+    job = LoadJob(label="indexing the app", work=lambda: app_index(state, app_dir), done=done,
+                  expired=expired, timeout=timeout, note=note)
+    runner_for(state).submit(job)
 
 
 def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
@@ -55,18 +96,33 @@ def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
 
 
 def index_early(state: WorkerState) -> None:
-    """With PYTHON_ENABLE_INIT_INDEXING, index during init/reload; errors wait for the metadata step."""
-    if state.settings.init_indexing and state.app_dir:
-        state.app_index = None
-        app_index(state, state.app_dir)
+    """With PYTHON_ENABLE_INIT_INDEXING, index during init/reload (on the loop, as the host expects
+    the answer after it); errors wait for the metadata step. Skipped while an indexing is stuck."""
+    if state.settings.init_indexing and state.app_dir and _indexing.acquire(blocking=False):
+        try:
+            state.app_index = None
+            app_index(state, state.app_dir)
+        finally:
+            _indexing.release()
+
+
+def is_indexed(state: WorkerState, app_dir: str) -> bool:
+    """The index of `app_dir` is made (so `load_indexed` imports nothing)."""
+    index = state.app_index
+    wanted = os.path.abspath(app_dir or state.app_dir or os.getcwd())
+    return index is not None and index.app_dir == wanted
 
 
 def app_index(state: WorkerState, app_dir: str) -> AppIndex:
-    """The index of `app_dir`, made once per process."""
+    """The index of `app_dir`, made once per process (one thread at a time)."""
     app_dir = os.path.abspath(app_dir)
-    if state.app_index is None or state.app_index.app_dir != app_dir:
-        state.app_index = index_app(app_dir, state.settings.script_file_name)
-    return state.app_index
+    index = state.app_index
+    if index is not None and index.app_dir == app_dir:
+        return index  # made already: no need to wait for an indexing in progress elsewhere
+    with _indexing:
+        if state.app_index is None or state.app_index.app_dir != app_dir:
+            state.app_index = index_app(app_dir, state.settings.script_file_name)
+        return state.app_index
 
 
 async def shutdown_app(state: WorkerState, timeout: float = 2.0) -> None:
