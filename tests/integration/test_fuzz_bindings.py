@@ -73,7 +73,13 @@ class InProcessWorker:
             self.dispatcher.dispatch(pb.StreamingMessage(function_load_request=pb.FunctionLoadRequest(
                 function_id=function_id, metadata=metadata)))
             self.function_ids[metadata.name] = function_id
-        loaded = [m.function_load_response for m in self.sent if m.HasField("function_load_response")]
+        deadline = self.loop.time() + 30
+        while self.loop.time() < deadline:  # loads are answered off the loop, one by one
+            loaded = [m.function_load_response for m in self.sent
+                      if m.HasField("function_load_response")]
+            if len(loaded) >= len(self.function_ids):
+                break
+            await asyncio.sleep(0.01)
         failed = [r.result.exception.message for r in loaded if r.result.status != SUCCESS]
         assert len(loaded) == len(self.function_ids) and not failed, failed
         self.sent.clear()

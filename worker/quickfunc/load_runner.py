@@ -152,6 +152,10 @@ class LoadRunner:
         job.answered = True
         if job.timer is not None:
             job.timer.cancel()
+        if isinstance(error, KeyboardInterrupt):
+            # the user's module interrupted itself: the worker ends as Python would (lifecycle),
+            # as it does when that happens on the loop
+            raise error
         try:
             job.done(result, error)
         except Exception:  # a bug of ours; the job's own failure answer is its `done`'s business
