@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
+from quickfunc import app_index
 from quickfunc.dispatcher import Dispatcher
-from quickfunc.handlers import metadata, reload
+from quickfunc.handlers import reload
 from quickfunc.handlers.reload_checks import check_app_folder, check_variables, describe, shown
 from quickfunc.protos import pb
 from quickfunc.settings import Settings
@@ -56,7 +57,7 @@ def test_a_failure_while_applying_restores_env_cwd_sys_path_and_app_folder(tmp_p
     def broken(state: WorkerState) -> None:
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(metadata, "index_early", broken)
+    monkeypatch.setattr(app_index, "index_early", broken)
     response = _reload(state, {"QUICKFUNC_NEW": "x", "PYTHON_ENABLE_DEBUG_LOGGING": "1"}, str(new_app))
 
     assert response.result.status == FAILURE

@@ -3,30 +3,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-#: the host passes int.MaxValue; gRPC takes -1 for "unlimited"
-UNLIMITED = -1
+from .launch import UNLIMITED, LaunchConfig
 
-
-@dataclass(frozen=True)
-class LaunchConfig:
-    """Where the host is and who this worker is, from the command line."""
-
-    host: str
-    port: int
-    worker_id: str
-    request_id: str
-    max_message_length: int = UNLIMITED
-    log_level: str = "INFO"
-    log_to: str | None = None
-
-    @property
-    def target(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
-        return f"{host}:{self.port}"
-
+__all__ = ["UNLIMITED", "LaunchConfig", "UsageError", "parse_args", "main"]
 
 class UsageError(Exception):
     """The command line cannot be used to reach the host."""

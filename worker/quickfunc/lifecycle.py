@@ -8,9 +8,9 @@ import signal
 import sys
 
 from . import __version__, console, gc_pause, logs, replies, shutdown
-from .cli import LaunchConfig
+from .launch import LaunchConfig
 from .dispatcher import Dispatcher
-from .handlers import metadata
+from . import app_index
 from .protos import pb
 from .settings import CONNECT_TIMEOUT, Settings
 from .state import WorkerState
@@ -119,7 +119,7 @@ async def _main(config: LaunchConfig) -> int:
     try:
         return await _serve(transport, state, handler)
     finally:
-        await metadata.shutdown_app(state)
+        await app_index.shutdown_app(state)
         watchdog.stop()
         logs.uninstall(handler)
         console.reattach()

@@ -46,9 +46,9 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
         "Received WorkerInitRequest: host %s, app %s, Python %s",
         request.host_version or "?", request.function_app_directory or "?", sys.version.split()[0],
     )
-    from . import metadata
+    from .. import app_index
 
-    metadata.index_early(state)
+    app_index.index_early(state)
     return pb.WorkerInitResponse(
         capabilities=CAPABILITIES, worker_metadata=messages.worker_metadata(), result=messages.success()
     )

@@ -21,7 +21,7 @@ from ..load_runner import LoadJob, runner_for, timed_out
 from ..protos import pb
 from ..stacks import Where
 from ..state import WorkerState
-from . import metadata as metadata_handler
+from .. import app_index
 
 log = logging.getLogger(SYSTEM_LOGGER)
 Answer = Callable[[pb.FunctionLoadResponse], None]
@@ -58,7 +58,7 @@ def start(request: pb.FunctionLoadRequest, state: WorkerState, answer: Answer) -
         gc_pause.resume_after(gc_pause.AFTER_LOAD)
         return
     metadata = request.metadata
-    if _is_worker_indexed(metadata) and metadata_handler.is_indexed(state, metadata.directory):
+    if _is_worker_indexed(metadata) and app_index.is_indexed(state, metadata.directory):
         # the app is imported already: a look-up that imports nothing, so it stays on the loop
         info: FunctionInfo | None = None
         error: Exception | None = None
@@ -94,7 +94,7 @@ def prepare(request: pb.FunctionLoadRequest, state: WorkerState) -> FunctionInfo
     folder = app_folder(state.app_dir)
     if _is_worker_indexed(metadata):
         check_indexed_folder(metadata.name or request.function_id, metadata.directory, folder)
-        return metadata_handler.load_indexed(state, request.function_id, metadata)
+        return app_index.load_indexed(state, request.function_id, metadata)
     check_function_folder(metadata.name, metadata.directory, metadata.script_file, folder)
     return _load_v1(request.function_id, metadata)
 

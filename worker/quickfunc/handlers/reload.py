@@ -16,7 +16,8 @@ from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..settings import Settings
 from ..state import WorkerState
-from . import init, metadata
+from .. import app_index
+from . import init
 from .reload_checks import check_app_folder, check_variables, describe
 
 log = logging.getLogger(SYSTEM_LOGGER)
@@ -75,7 +76,7 @@ def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> 
         init.add_app_dir(state, app_dir)
         if not settings.rollback_cwd:
             os.chdir(app_dir)
-    metadata.index_early(state)
+    app_index.index_early(state)
     state.replace_executor()  # last: the old pool cannot be brought back
     for problem in settings.warnings:
         log.warning("%s", problem)
