@@ -1,5 +1,6 @@
 """The v2 app index of this worker process: made once (one thread at a time), used by the
 metadata, load, init and reload handlers, and closed (ASGI lifespan shutdown) on the way out."""
+
 from __future__ import annotations
 
 import asyncio
@@ -72,12 +73,15 @@ def load_indexed(state: WorkerState, function_id: str, metadata: pb.RpcFunctionM
         raise FunctionLoadError(name, os.path.basename(index.script_path), index.error)
     if not index.found:
         raise FunctionLoadError(
-            name, "", f"the host says it was indexed from {index.script_path}, but that file does not exist"
+            name,
+            "",
+            f"the host says it was indexed from {index.script_path}, but that file does not exist",
         )
     entry = index.get(function_id)
     if entry is None:
         raise FunctionLoadError(
-            name, os.path.basename(index.script_path),
+            name,
+            os.path.basename(index.script_path),
             f"the app has no function with id {function_id}; it defines: "
             f"{', '.join(f.name for f in index.functions) or 'no functions'}",
         )

@@ -1,4 +1,5 @@
 """Command line of the worker: both flag styles the host passes, console logging, and `main()`."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,6 +9,7 @@ from urllib.parse import urlsplit
 from .launch import UNLIMITED, LaunchConfig
 
 __all__ = ["UNLIMITED", "LaunchConfig", "UsageError", "parse_args", "main"]
+
 
 class UsageError(Exception):
     """The command line cannot be used to reach the host."""
@@ -40,8 +42,15 @@ def parse_args(argv: list[str]) -> LaunchConfig:
         host, port = parts.hostname, parts.port
     worker_id = ns.f_worker_id or ns.worker_id
     request_id = ns.f_request_id or ns.request_id or ""
-    missing = [name for name, value in (("--functions-uri or --host", host), ("--port", port),
-                                        ("--functions-worker-id or --workerId", worker_id)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("--functions-uri or --host", host),
+            ("--port", port),
+            ("--functions-worker-id or --workerId", worker_id),
+        )
+        if not value
+    ]
     if missing:
         raise UsageError("missing " + ", ".join(missing))
     max_len = ns.f_max_len if ns.f_max_len is not None else ns.max_len

@@ -2,6 +2,7 @@
 
 Lines are `LanguageWorkerConsoleLog <LEVEL>: <message>`; errors to stderr, the rest to stdout.
 """
+
 from __future__ import annotations
 
 import logging
@@ -69,6 +70,6 @@ def write_now(level: str, message: str) -> None:
     data = f"{PREFIX} {level}: {' '.join(message.splitlines())}\n".encode("utf-8", "backslashreplace")
     try:
         while data:
-            data = data[os.write(2, data):]
+            data = data[os.write(2, data) :]
     except OSError:  # pragma: no cover - stderr closed: nobody to tell
         pass

@@ -1,5 +1,6 @@
 """What the command line tells the worker: where the host is and who this worker is (read by
 cli, used by lifecycle)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

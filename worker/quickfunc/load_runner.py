@@ -100,9 +100,7 @@ class LoadRunner:
             if not any(r.job is None or now - r.job.started < HANDOFF for r in self._runners):
                 runner = _Runner()
                 self._runners.add(runner)
-                threading.Thread(
-                    target=self._run, args=(runner,), name="quickfunc-load", daemon=True
-                ).start()
+                threading.Thread(target=self._run, args=(runner,), name="quickfunc-load", daemon=True).start()
         self._kicker = self._loop.call_later(HANDOFF / 2, self._kick)
 
     def _run(self, runner: _Runner) -> None:
@@ -130,9 +128,7 @@ class LoadRunner:
         with watching(job.label, job.note) as watch:
             try:
                 return job.work(), None
-            except (
-                BaseException
-            ) as exc:  # answered as a failure; SystemExit must not just end the thread
+            except BaseException as exc:  # answered as a failure; SystemExit must not just end the thread
                 return None, exc
             finally:
                 if job.answered:  # too late: `_finish` says so, the watch need not say it finished

@@ -2,12 +2,13 @@
 
 Settings are read into an immutable `Settings` record at start-up and again on environment reload.
 """
+
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n"})
@@ -78,7 +79,7 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         problems: list[str] = []
         threads = _positive_int(env, "PYTHON_THREADPOOL_THREAD_COUNT", problems)
@@ -91,9 +92,7 @@ class Settings:
         blocked = _non_negative_float(
             env, "PYTHON_BLOCKED_LOOP_WARNING_SECONDS", DEFAULT_BLOCKED_LOOP_WARNING, problems
         )
-        init_timeout = _non_negative_float(
-            env, "PYTHON_WORKER_INIT_TIMEOUT_SECONDS", DEFAULT_INIT_TIMEOUT, problems
-        )
+        init_timeout = _non_negative_float(env, "PYTHON_WORKER_INIT_TIMEOUT_SECONDS", DEFAULT_INIT_TIMEOUT, problems)
         shutdown_grace = _non_negative_float(
             env, "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE, problems
         )
@@ -101,8 +100,10 @@ class Settings:
             env, "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS", DEFAULT_BLOCKED_REPORT_INTERVAL, problems
         )
         if interval == 0:
-            problems.append("PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS must be above 0; using "
-                            f"{DEFAULT_BLOCKED_REPORT_INTERVAL} instead")
+            problems.append(
+                "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS must be above 0; using "
+                f"{DEFAULT_BLOCKED_REPORT_INTERVAL} instead"
+            )
             interval = DEFAULT_BLOCKED_REPORT_INTERVAL
         load_timeout = _non_negative_float(
             env, "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS", DEFAULT_FUNCTION_LOAD_TIMEOUT, problems
@@ -138,9 +139,7 @@ def _positive_int(env: Mapping[str, str], name: str, problems: list[str]) -> int
     return value
 
 
-def _non_negative_float(
-    env: Mapping[str, str], name: str, default: float, problems: list[str]
-) -> float:
+def _non_negative_float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default

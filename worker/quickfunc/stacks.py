@@ -64,9 +64,7 @@ def describe(frame: FrameType | None, functions: Mapping[CodeType, str]) -> Wher
                 importing = short(filename)  # outermost wins: the module whose import started it
         else:
             if at is None and not filename.startswith(("<", _WORKER_DIR)):
-                inside = (
-                    f"{short(filename)}:{frame.f_lineno}"  # ends as the call the app's code made
-                )
+                inside = f"{short(filename)}:{frame.f_lineno}"  # ends as the call the app's code made
             if waiting_for is None and code.co_name == "acquire" and filename == _BOOTSTRAP:
                 waiting_for = getattr(frame.f_locals.get("self"), "name", None)
         if function is None and code in functions:
@@ -77,9 +75,7 @@ def describe(frame: FrameType | None, functions: Mapping[CodeType, str]) -> Wher
         frame = frame.f_back
     stack = "".join(
         traceback.format_list(
-            traceback.StackSummary.extract(
-                ((f, f.f_lineno) for f in reversed(user_frames)), lookup_lines=True
-            )
+            traceback.StackSummary.extract(((f, f.f_lineno) for f in reversed(user_frames)), lookup_lines=True)
         )
     )
     return Where(

@@ -201,11 +201,7 @@ class LoopWatchdog:
 
     def _check_threads(self, now: float) -> None:
         with _watches_lock:
-            due = [
-                w
-                for w in _watches.values()
-                if now - w.started >= self.threshold and now >= w.next_report
-            ]
+            due = [w for w in _watches.values() if now - w.started >= self.threshold and now >= w.next_report]
         for watch in due:
             watch.reports += 1
             watch.next_report = now + self.interval
@@ -218,9 +214,7 @@ class LoopWatchdog:
 
 def thread_report(watch: Watch, where: Where | None, seconds: float) -> str:
     """ "importing X (loading function 'F'): 3.0 s so far, now at utils.py:38; ..." """
-    what = (
-        f"importing {where.importing} ({watch.label})" if where and where.importing else watch.label
-    )
+    what = f"importing {where.importing} ({watch.label})" if where and where.importing else watch.label
     waiting = ""
     if where is not None and where.waiting_for:
         waiting = f", waiting for the module {where.waiting_for}, which another thread is importing"

@@ -4,12 +4,13 @@ Loads run off the loop (quickfunc.load_runner), each answered as soon as it is d
 stuck at import holds up neither the loop nor the other functions, and fails at the load timeout
 (PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS) naming the line it is stuck at.
 """
+
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from .. import gc_pause, messages
+from .. import app_index, gc_pause, messages
 from ..bindings.convert import BindingSpec
 from ..console import SYSTEM_LOGGER
 from ..functions.app_folder import app_folder, check_function_folder, check_indexed_folder
@@ -21,7 +22,6 @@ from ..load_runner import LoadJob, runner_for, timed_out
 from ..protos import pb
 from ..stacks import Where
 from ..state import WorkerState
-from .. import app_index
 
 log = logging.getLogger(SYSTEM_LOGGER)
 Answer = Callable[[pb.FunctionLoadResponse], None]
@@ -29,10 +29,9 @@ Answer = Callable[[pb.FunctionLoadResponse], None]
 
 def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     """Answered later, from `start` (the dispatcher sends nothing for it)."""
+
     def answer(response: pb.FunctionLoadResponse) -> None:
-        state.send(
-            pb.StreamingMessage(request_id=state.request_id, function_load_response=response)
-        )
+        state.send(pb.StreamingMessage(request_id=state.request_id, function_load_response=response))
 
     start(message.function_load_request, state, answer)
 
@@ -40,10 +39,14 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
 def handle_collection(message: pb.StreamingMessage, state: WorkerState) -> None:
     """Each function is answered in a collection of its own as soon as it is loaded: the host
     takes as many collections as it sent requests, so a stuck import holds up no other answer."""
+
     def answer(response: pb.FunctionLoadResponse) -> None:
-        state.send(pb.StreamingMessage(
-            request_id=state.request_id,
-            function_load_response_collection=pb.FunctionLoadResponseCollection(function_load_responses=[response])))
+        state.send(
+            pb.StreamingMessage(
+                request_id=state.request_id,
+                function_load_response_collection=pb.FunctionLoadResponseCollection(function_load_responses=[response]),
+            )
+        )
 
     for request in message.function_load_request_collection.function_load_requests:
         start(request, state, answer)
@@ -76,16 +79,28 @@ def start(request: pb.FunctionLoadRequest, state: WorkerState, answer: Answer) -
         gc_pause.resume_after(gc_pause.AFTER_LOAD)
 
     def expired(where: Where | None, seconds: float) -> None:
-        text = str(FunctionLoadError(name, where.importing if where and where.importing else "",
-                                     timed_out(where, timeout)))
+        text = str(
+            FunctionLoadError(
+                name,
+                where.importing if where and where.importing else "",
+                timed_out(where, timeout),
+            )
+        )
         answer(_failed(state, function_id, text, where.stack if where else "", "TimeoutError"))
 
     note = "the other functions load and run meanwhile"
     if timeout > 0:
         note += f"; it fails after {timeout:g} s (PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS)"
-    runner_for(state).submit(LoadJob(
-        label=f"loading function '{name}'", work=lambda: prepare(request, state), done=done,
-        expired=expired, timeout=timeout, note=note))
+    runner_for(state).submit(
+        LoadJob(
+            label=f"loading function '{name}'",
+            work=lambda: prepare(request, state),
+            done=done,
+            expired=expired,
+            timeout=timeout,
+            note=note,
+        )
+    )
 
 
 def prepare(request: pb.FunctionLoadRequest, state: WorkerState) -> FunctionInfo:
@@ -99,8 +114,13 @@ def prepare(request: pb.FunctionLoadRequest, state: WorkerState) -> FunctionInfo
     return _load_v1(request.function_id, metadata)
 
 
-def commit(state: WorkerState, function_id: str, name: str, info: FunctionInfo | None,
-           error: BaseException | None) -> pb.FunctionLoadResponse:
+def commit(
+    state: WorkerState,
+    function_id: str,
+    name: str,
+    info: FunctionInfo | None,
+    error: BaseException | None,
+) -> pb.FunctionLoadResponse:
     """Register a loaded function (on the loop), or remember its failure; the answer either way."""
     if isinstance(error, FunctionLoadError):
         stack = getattr(error, "stack_trace", "")
@@ -111,16 +131,23 @@ def commit(state: WorkerState, function_id: str, name: str, info: FunctionInfo |
         return _failed(state, function_id, text, "", type(error).__name__)
     state.registry.add(info)
     log.info(
-        "Loaded function %s (%s, %s, %s)", info.name, info.programming_model,
-        "async" if info.is_async else "sync", info.trigger_type or "no trigger",
+        "Loaded function %s (%s, %s, %s)",
+        info.name,
+        info.programming_model,
+        "async" if info.is_async else "sync",
+        info.trigger_type or "no trigger",
     )
     return pb.FunctionLoadResponse(function_id=function_id, result=messages.success())
 
 
 def binding_specs(bindings: dict[str, pb.BindingInfo]) -> dict[str, BindingSpec]:
     return {
-        name: BindingSpec(name=name, type=info.type, direction=messages.DIRECTIONS.get(info.direction, "in"),
-                          data_type=int(info.data_type))
+        name: BindingSpec(
+            name=name,
+            type=info.type,
+            direction=messages.DIRECTIONS.get(info.direction, "in"),
+            data_type=int(info.data_type),
+        )
         for name, info in bindings.items()
     }
 

@@ -3,6 +3,7 @@
 The import runs off the loop (quickfunc.load_runner): while it takes long, the watchdog reports what
 is being imported and where; at the load timeout the request fails naming the line it is stuck at.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,10 +12,10 @@ import os
 from google.protobuf.duration_pb2 import Duration
 
 from .. import messages
+from ..app_index import app_index
 from ..console import SYSTEM_LOGGER
 from ..functions.app_folder import app_folder, not_the_app_folder, same_folder
 from ..functions.indexer import AppIndex, IndexedFunction, RetryPolicy
-from ..app_index import app_index
 from ..load_runner import LoadJob, runner_for, timed_out
 from ..protos import pb
 from ..stacks import Where
@@ -32,9 +33,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     folder = app_folder(state.app_dir)
 
     def answer(response: pb.FunctionMetadataResponse) -> None:
-        state.send(
-            pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response)
-        )
+        state.send(pb.StreamingMessage(request_id=message.request_id, function_metadata_response=response))
 
     if not same_folder(app_dir, folder):  # never import code from a folder the host did not name
         text = not_the_app_folder(app_dir, folder)
@@ -50,22 +49,32 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
             return
         # a bug of ours: still answer, or the host waits for its timeout
         log.error("internal error while indexing %s", app_dir, exc_info=error)
-        answer(pb.FunctionMetadataResponse(result=messages.failure(
-            f"the worker failed to index {app_dir}: {type(error).__name__}: {error}",
-            exc_type=type(error).__name__)))
+        answer(
+            pb.FunctionMetadataResponse(
+                result=messages.failure(
+                    f"the worker failed to index {app_dir}: {type(error).__name__}: {error}",
+                    exc_type=type(error).__name__,
+                )
+            )
+        )
 
     def expired(where: Where | None, seconds: float) -> None:
         script = state.settings.script_file_name
         text = f"cannot index the function app {script}: {timed_out(where, timeout)}"
         log.error("%s", text)
-        answer(pb.FunctionMetadataResponse(
-            result=messages.failure(text, where.stack if where else "", "TimeoutError")))
+        answer(pb.FunctionMetadataResponse(result=messages.failure(text, where.stack if where else "", "TimeoutError")))
 
     note = "the host waits for the list of functions"
     if timeout > 0:
         note += f"; it fails after {timeout:g} s (PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS)"
-    job = LoadJob(label="indexing the app", work=lambda: app_index(state, app_dir), done=done,
-                  expired=expired, timeout=timeout, note=note)
+    job = LoadJob(
+        label="indexing the app",
+        work=lambda: app_index(state, app_dir),
+        done=done,
+        expired=expired,
+        timeout=timeout,
+        note=note,
+    )
     runner_for(state).submit(job)
 
 
@@ -135,7 +144,15 @@ def _duration(seconds: float) -> Duration:
 
 def _log_summary(index: AppIndex) -> None:
     ok = [f for f in index.functions if not f.error]
-    log.info("Indexed %s: %d function(s), %d with errors", index.script_path, len(ok),
-             len(index.functions) - len(ok))
+    log.info(
+        "Indexed %s: %d function(s), %d with errors",
+        index.script_path,
+        len(ok),
+        len(index.functions) - len(ok),
+    )
     for f in ok:
-        log.info("  %s: %s", f.name, ", ".join(f"{b.name} ({b.type}, {b.direction})" for b in f.bindings.values()))
+        log.info(
+            "  %s: %s",
+            f.name,
+            ", ".join(f"{b.name} ({b.type}, {b.direction})" for b in f.bindings.values()),
+        )

@@ -1,5 +1,6 @@
 """Request bodies: read once into one buffer, refused over --max-body-size, and held only while
 all bodies in flight fit in --max-body-memory (a body waits for room, bounded, then gets 503)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +8,7 @@ import collections
 
 from aiohttp import web
 
-__all__ = ["BodyTooLarge", "NoRoomForBody", "BodyBudget", "BodyHold", "SMALL_BODY",
-           "read_body"]
+__all__ = ["BodyTooLarge", "NoRoomForBody", "BodyBudget", "BodyHold", "SMALL_BODY", "read_body"]
 
 #: bodies up to this size are not counted and never wait (their memory is bounded by the
 #: number of connections)
@@ -29,7 +29,8 @@ class NoRoomForBody(Exception):
         super().__init__(
             f"The local host is busy: request bodies in flight already take {held} of "
             f"{limit} bytes (--max-body-memory), and this body ({needed} bytes) found no room "
-            f"within {waited:g}s. Try again shortly.")
+            f"within {waited:g}s. Try again shortly."
+        )
 
 
 class BodyBudget:
@@ -41,7 +42,7 @@ class BodyBudget:
         self.held = 0
         self._waiters: collections.deque[tuple[int, asyncio.Future[None]]] = collections.deque()
 
-    def hold(self) -> "BodyHold":
+    def hold(self) -> BodyHold:
         """A new, empty share for one request (release it when the request is done)."""
         return BodyHold(self)
 
@@ -114,15 +115,14 @@ class BodyHold:
             size, self.size = self.size, 0
             self.budget._give_back(size)
 
-    def __enter__(self) -> "BodyHold":
+    def __enter__(self) -> BodyHold:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.release()
 
 
-async def read_body(request: web.BaseRequest, limit: int,
-                    hold: BodyHold | None = None) -> bytearray:
+async def read_body(request: web.BaseRequest, limit: int, hold: BodyHold | None = None) -> bytearray:
     """The whole body in one buffer, refusing (before or while reading) anything over ``limit``
     bytes; with ``hold``, room for the body is reserved first (NoRoomForBody if none comes)."""
     declared = request.content_length
@@ -130,8 +130,7 @@ async def read_body(request: web.BaseRequest, limit: int,
         raise BodyTooLarge()
     if hold is not None and declared is not None and declared > SMALL_BODY:
         await hold.reserve(declared)
-    if (request.headers.get("Expect", "").lower() == "100-continue"
-            and request.version >= (1, 1)):
+    if request.headers.get("Expect", "").lower() == "100-continue" and request.version >= (1, 1):
         # the client waits for this before sending the body (curl does for large bodies)
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     body = bytearray()  # grows in place (large buffers are remapped, not copied)

@@ -1,20 +1,29 @@
 """Every setting of the local host, read in one place: command line, environment, host.json
 and local.settings.json, with each default written once (below)."""
+
 from __future__ import annotations
 
 import os
 import re
 import sys
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from quickfunc.host.host_json import read_host_json
 from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
 from quickfunc.host.setting_values import canonical_level, level_number, parse_size
 
-__all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig", "load_config"]
+__all__ = [
+    "ConfigError",
+    "SettingsFileError",
+    "HostOptions",
+    "KeySettings",
+    "HostConfig",
+    "load_config",
+]
 
 # ---- defaults (the only place they are written) -------------------------------------------
 DEFAULT_HTTP_HOST = "127.0.0.1"
@@ -139,8 +148,12 @@ class HostConfig:
     def function_log_level(self, function_name: str) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
         levels = self.log_levels
-        for category in (f"function.{function_name}.user", f"function.{function_name}",
-                         "function", "default"):
+        for category in (
+            f"function.{function_name}.user",
+            f"function.{function_name}",
+            "function",
+            "default",
+        ):
             name = levels.get(category.lower())
             if name:
                 return level_number(name)
@@ -153,13 +166,11 @@ class HostConfig:
 # ---- putting it together ----------------------------------------------------------------------
 
 
-def _process_count(settings: Mapping[str, str], environ: Mapping[str, str],
-                   local: LocalSettings) -> int:
+def _process_count(settings: Mapping[str, str], environ: Mapping[str, str], local: LocalSettings) -> int:
     raw = settings.get(SETTING_PROCESS_COUNT)
     if raw is None or raw.strip() == "":
         return DEFAULT_PROCESS_COUNT
-    problem = (f"{SETTING_PROCESS_COUNT} must be a whole number from 1 to {MAX_PROCESS_COUNT} "
-               f"(got {raw!r})")
+    problem = f"{SETTING_PROCESS_COUNT} must be a whole number from 1 to {MAX_PROCESS_COUNT} (got {raw!r})"
     try:
         count = int(raw.strip())
     except ValueError:
@@ -172,11 +183,12 @@ def _process_count(settings: Mapping[str, str], environ: Mapping[str, str],
 
 
 def _keys(settings: Mapping[str, str]) -> KeySettings:
-    functions = {name[len(SETTING_FUNCTION_KEY_PREFIX):].lower(): value
-                 for name, value in settings.items()
-                 if name.upper().startswith(SETTING_FUNCTION_KEY_PREFIX) and value}
-    return KeySettings(settings.get(SETTING_HOST_KEY, ""), settings.get(SETTING_ADMIN_KEY, ""),
-                       functions)
+    functions = {
+        name[len(SETTING_FUNCTION_KEY_PREFIX) :].lower(): value
+        for name, value in settings.items()
+        if name.upper().startswith(SETTING_FUNCTION_KEY_PREFIX) and value
+    }
+    return KeySettings(settings.get(SETTING_HOST_KEY, ""), settings.get(SETTING_ADMIN_KEY, ""), functions)
 
 
 def _package_root() -> str:
@@ -208,6 +220,7 @@ def connection_limit(process_count: int) -> int:
     """The most HTTP connections the open-file limit allows, leaving room for the workers."""
     try:
         import resource
+
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     except (ImportError, OSError, ValueError):  # Windows: no such limit on sockets
         return 1000
@@ -219,23 +232,27 @@ def connection_limit(process_count: int) -> int:
 def _connection_options(options: HostOptions, process_count: int) -> dict[str, Any]:
     """--header-timeout, --idle-timeout, --max-connections, --restart-delay, --restart-max-delay."""
     values: dict[str, Any] = {}
-    for name, value, default in (("header_timeout", options.header_timeout, DEFAULT_HEADER_TIMEOUT),
-                                 ("idle_timeout", options.idle_timeout, DEFAULT_IDLE_TIMEOUT),
-                                 ("restart_delay", options.restart_delay, DEFAULT_RESTART_DELAY),
-                                 ("restart_max_delay", options.restart_max_delay,
-                                  DEFAULT_RESTART_MAX_DELAY)):
+    for name, value, default in (
+        ("header_timeout", options.header_timeout, DEFAULT_HEADER_TIMEOUT),
+        ("idle_timeout", options.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+        ("restart_delay", options.restart_delay, DEFAULT_RESTART_DELAY),
+        ("restart_max_delay", options.restart_max_delay, DEFAULT_RESTART_MAX_DELAY),
+    ):
         if value is not None and not 0 < value < 1e6:
-            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0 "
-                              f"(got {value:g})")
+            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0 (got {value:g})")
         values[name] = default if value is None else float(value)
     if values["restart_max_delay"] < values["restart_delay"]:
-        raise ConfigError(f"--restart-max-delay ({values['restart_max_delay']:g}) must not be "
-                          f"less than --restart-delay ({values['restart_delay']:g})")
+        raise ConfigError(
+            f"--restart-max-delay ({values['restart_max_delay']:g}) must not be "
+            f"less than --restart-delay ({values['restart_delay']:g})"
+        )
     most = connection_limit(process_count)
     if options.max_connections is not None and not 1 <= options.max_connections <= most:
-        raise ConfigError(f"--max-connections must be from 1 to {most} (got "
-                          f"{options.max_connections}): the open-file limit (ulimit -n) leaves "
-                          "room for that many next to the workers")
+        raise ConfigError(
+            f"--max-connections must be from 1 to {most} (got "
+            f"{options.max_connections}): the open-file limit (ulimit -n) leaves "
+            "room for that many next to the workers"
+        )
     values["max_connections"] = most if options.max_connections is None else options.max_connections
     return values
 
@@ -250,8 +267,10 @@ def _body_memory(text: str | None, max_body_size: int) -> int:
     except ValueError as exc:
         raise ConfigError(f"--max-body-memory: {exc}") from None
     if size < max_body_size:
-        raise ConfigError(f"--max-body-memory ({size} bytes) must be at least --max-body-size "
-                          f"({max_body_size} bytes): a body that large could never be taken")
+        raise ConfigError(
+            f"--max-body-memory ({size} bytes) must be at least --max-body-size "
+            f"({max_body_size} bytes): a body that large could never be taken"
+        )
     return size
 
 
@@ -275,9 +294,11 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
 
     runtime = settings.get(SETTING_RUNTIME, "python")
     if runtime.strip().lower() not in ("python", ""):
-        where = ("local.settings.json Values" if SETTING_RUNTIME not in environ else "the environment")
-        raise ConfigError(f"{SETTING_RUNTIME} is {runtime!r} in {where}; this host runs Python "
-                          "function apps only (set it to \"python\")")
+        where = "local.settings.json Values" if SETTING_RUNTIME not in environ else "the environment"
+        raise ConfigError(
+            f"{SETTING_RUNTIME} is {runtime!r} in {where}; this host runs Python "
+            'function apps only (set it to "python")'
+        )
     settings[SETTING_RUNTIME] = "python"
 
     try:
@@ -287,18 +308,20 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     if not 0 <= port <= 65535:
         raise ConfigError(f"the HTTP port must be from 0 to 65535 (got {port})")
     sizes = {}
-    for name, text, default in (("--max-body-size", options.max_body_size, DEFAULT_MAX_BODY_SIZE),
-                                ("--max-header-size", options.max_header_size,
-                                 DEFAULT_MAX_HEADER_SIZE)):
+    for name, text, default in (
+        ("--max-body-size", options.max_body_size, DEFAULT_MAX_BODY_SIZE),
+        ("--max-header-size", options.max_header_size, DEFAULT_MAX_HEADER_SIZE),
+    ):
         try:
             sizes[name] = default if text is None else parse_size(text)
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
     body_memory = _body_memory(options.max_body_memory, sizes["--max-body-size"])
     levels = {}
-    for name, text, default in (("--worker-log-level", options.worker_log_level,
-                                 DEFAULT_WORKER_LOG_LEVEL),
-                                ("--log-level", options.log_level, None)):
+    for name, text, default in (
+        ("--worker-log-level", options.worker_log_level, DEFAULT_WORKER_LOG_LEVEL),
+        ("--log-level", options.log_level, None),
+    ):
         try:
             levels[name] = default if text is None else canonical_level(text)
         except ValueError as exc:
@@ -314,23 +337,39 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{SETTING_TIME_ZONE} is {time_zone!r}, which is not a time zone this "
-                          "machine knows; use an IANA name such as \"Europe/London\"") from None
-    disabled = frozenset(m.group(1).lower() for name, value in settings.items()
-                         if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE)
+        raise ConfigError(
+            f"{SETTING_TIME_ZONE} is {time_zone!r}, which is not a time zone this "
+            'machine knows; use an IANA name such as "Europe/London"'
+        ) from None
+    disabled = frozenset(
+        m.group(1).lower()
+        for name, value in settings.items()
+        if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE
+    )
     process_count = _process_count(settings, environ, local)
     return HostConfig(
-        app_dir=app_dir, settings=settings, worker_env=_worker_env(settings, app_dir, python),
-        route_prefix=host_json.route_prefix, log_levels=log_levels,
+        app_dir=app_dir,
+        settings=settings,
+        worker_env=_worker_env(settings, app_dir, python),
+        route_prefix=host_json.route_prefix,
+        log_levels=log_levels,
         function_timeout=host_json.function_timeout,
-        process_count=process_count, **_connection_options(options, process_count),
+        process_count=process_count,
+        **_connection_options(options, process_count),
         http_host=_choose(options.host, environ.get(ENV_HOST), None, DEFAULT_HTTP_HOST),
-        http_port=port, enable_auth=options.enable_auth, keys=_keys(settings),
-        max_body_size=sizes["--max-body-size"], max_header_size=sizes["--max-header-size"],
+        http_port=port,
+        enable_auth=options.enable_auth,
+        keys=_keys(settings),
+        max_body_size=sizes["--max-body-size"],
+        max_header_size=sizes["--max-header-size"],
         max_body_memory=body_memory,
-        body_wait_timeout=(DEFAULT_BODY_WAIT_TIMEOUT if options.body_wait_timeout is None
-                           else max(0.0, options.body_wait_timeout)),
-        drain_timeout=(DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None
-                       else max(0.0, options.drain_timeout)),
-        worker_log_level=levels["--worker-log-level"], python=python, color=color,
-        time_zone=time_zone, disabled=disabled)
+        body_wait_timeout=(
+            DEFAULT_BODY_WAIT_TIMEOUT if options.body_wait_timeout is None else max(0.0, options.body_wait_timeout)
+        ),
+        drain_timeout=(DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None else max(0.0, options.drain_timeout)),
+        worker_log_level=levels["--worker-log-level"],
+        python=python,
+        color=color,
+        time_zone=time_zone,
+        disabled=disabled,
+    )

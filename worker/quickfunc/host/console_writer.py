@@ -1,10 +1,12 @@
 """Console lines written by a background thread in batches, so a slow terminal never blocks the
 event loop; past a bounded backlog lines are dropped and the console is told how many."""
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 __all__ = ["LineWriter"]
 
@@ -18,8 +20,7 @@ class LineWriter:
     writer thread; when the backlog is full, lines are counted instead, and a note with the
     count is written once there is room again."""
 
-    def __init__(self, stream: TextIO, max_chars: int,
-                 dropped_note: Callable[[int], str] = _default_note) -> None:
+    def __init__(self, stream: TextIO, max_chars: int, dropped_note: Callable[[int], str] = _default_note) -> None:
         self.stream = stream
         self.max_chars = max_chars
         self.dropped_note = dropped_note
@@ -40,16 +41,14 @@ class LineWriter:
         text = line + "\n"
         with self._lock:
             # once dropping, keep dropping until the note is out, so the note lands in order
-            if self._closed or self._dropped or (
-                    self._held and self._held + len(text) > self.max_chars):
+            if self._closed or self._dropped or (self._held and self._held + len(text) > self.max_chars):
                 self._dropped += 1
                 self.total_dropped += 1
                 return False
             self._pending.append(text)
             self._held += len(text)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="console-writer",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._run, name="console-writer", daemon=True)
                 self._thread.start()
             elif self._waiting:  # wake it once per batch, not per line
                 self._waiting = False

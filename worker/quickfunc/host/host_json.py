@@ -1,5 +1,6 @@
 """Read host.json: extensions.http.routePrefix, logging.logLevel and functionTimeout; errors name
 the file, line and key. The defaults come from config.py (written there once)."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,7 @@ class HostJson:
     log_levels: dict[str, str] = field(default_factory=dict)
 
 
-def read_host_json(app_dir: str, route_prefix: str,
-                   function_timeout: float | None) -> HostJson:
+def read_host_json(app_dir: str, route_prefix: str, function_timeout: float | None) -> HostJson:
     """The app's host.json over the given defaults; SettingsFileError names file, line and key."""
     path = os.path.join(app_dir, "host.json")
     result = HostJson(route_prefix, function_timeout)
@@ -33,7 +33,7 @@ def read_host_json(app_dir: str, route_prefix: str,
     data = doc.data
     version = get_ci(data, "version")
     if version is not None and (not isinstance(version, str) or not version.startswith("2")):
-        raise doc.error("version", f"must be \"2.0\" (got {version!r})")
+        raise doc.error("version", f'must be "2.0" (got {version!r})')
     http = get_ci(_section(doc, data, "extensions"), "http")
     if http is not None:
         if not isinstance(http, dict):
@@ -41,8 +41,10 @@ def read_host_json(app_dir: str, route_prefix: str,
         prefix = get_ci(http, "routePrefix")
         if prefix is not None:
             if not isinstance(prefix, str):
-                raise doc.error("extensions.http.routePrefix",
-                                f"must be a string (got {prefix!r}); use \"\" for no prefix")
+                raise doc.error(
+                    "extensions.http.routePrefix",
+                    f'must be a string (got {prefix!r}); use "" for no prefix',
+                )
             result.route_prefix = prefix.strip("/")
     log_level = get_ci(_section(doc, data, "logging"), "logLevel")
     if log_level is not None:
@@ -51,8 +53,7 @@ def read_host_json(app_dir: str, route_prefix: str,
         for category, level in log_level.items():
             key = f"logging.logLevel.{category}"
             if not isinstance(level, str):
-                raise doc.error(key, f"must be a level name such as \"Information\" "
-                                     f"(got {level!r})")
+                raise doc.error(key, f'must be a level name such as "Information" (got {level!r})')
             try:
                 result.log_levels[category.lower()] = canonical_level(level)
             except ValueError as exc:
@@ -60,8 +61,7 @@ def read_host_json(app_dir: str, route_prefix: str,
     timeout = get_ci(data, "functionTimeout")
     if timeout is not None:
         if not isinstance(timeout, str):
-            raise doc.error("functionTimeout",
-                            f"must be a string like \"00:05:00\" (got {timeout!r})")
+            raise doc.error("functionTimeout", f'must be a string like "00:05:00" (got {timeout!r})')
         if timeout.strip() in ("-1", "-00:00:01"):
             result.function_timeout = None
         else:

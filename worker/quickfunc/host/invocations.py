@@ -1,12 +1,14 @@
 """Trigger inputs as the host sends them: an HTTP request (shaped by the worker's capabilities),
 a timer's TimerInfo, or an admin-invoke ``input`` value."""
+
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.request_builders import http_request
@@ -70,20 +72,16 @@ def _text_kind(body: bytes | bytearray, content_type: str) -> str:
     return "string"
 
 
-def http_inputs(spec: FunctionSpec, incoming: IncomingHttp,
-                capabilities: Mapping[str, str]) -> Inputs:
+def http_inputs(spec: FunctionSpec, incoming: IncomingHttp, capabilities: Mapping[str, str]) -> Inputs:
     """The HTTP trigger input, plus route values, Query and Headers as trigger metadata.
 
     The body is not copied into the RpcHttp: it rides in ``Inputs.body`` until serialised."""
     name = _trigger_name(spec)
-    data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query,
-                        incoming.route_values)
+    data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query, incoming.route_values)
     inputs = Inputs({name: data})
     if incoming.body:
-        kind = ("bytes" if capabilities.get("RawHttpBodyBytes")
-                else _text_kind(incoming.body, incoming.content_type))
-        inputs.body = HttpBody(name, incoming.body, kind,
-                               raw_too=not capabilities.get("RpcHttpBodyOnly"))
+        kind = "bytes" if capabilities.get("RawHttpBodyBytes") else _text_kind(incoming.body, incoming.content_type)
+        inputs.body = HttpBody(name, incoming.body, kind, raw_too=not capabilities.get("RpcHttpBodyOnly"))
     for name, value in incoming.route_values.items():
         inputs.trigger_metadata[name] = pb.TypedData(string=value)
     inputs.trigger_metadata["Query"] = pb.TypedData(json=json.dumps(dict(data.http.query)))
@@ -98,9 +96,14 @@ def timer_inputs(spec: FunctionSpec, payload: str) -> Inputs:
 def _queue_metadata() -> dict[str, pb.TypedData]:
     now = datetime.now(timezone.utc)
     stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # noqa: E731
-    values = {"Id": str(uuid.uuid4()), "DequeueCount": "1", "PopReceipt": str(uuid.uuid4()),
-              "InsertionTime": stamp(now), "NextVisibleTime": stamp(now + timedelta(minutes=10)),
-              "ExpirationTime": stamp(now + timedelta(days=7))}
+    values = {
+        "Id": str(uuid.uuid4()),
+        "DequeueCount": "1",
+        "PopReceipt": str(uuid.uuid4()),
+        "InsertionTime": stamp(now),
+        "NextVisibleTime": stamp(now + timedelta(minutes=10)),
+        "ExpirationTime": stamp(now + timedelta(days=7)),
+    }
     return {k: pb.TypedData(string=v) for k, v in values.items()}
 
 
@@ -126,6 +129,8 @@ def _json_input(spec: FunctionSpec, text: str) -> pb.TypedData:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"function {spec.name} has a {spec.trigger_type}, whose input must be "
-                         f"JSON; the input given is not ({exc.msg})") from None
+        raise InputError(
+            f"function {spec.name} has a {spec.trigger_type}, whose input must be "
+            f"JSON; the input given is not ({exc.msg})"
+        ) from None
     return pb.TypedData(json=text)

@@ -1,5 +1,6 @@
 """Run one invocation on the pool and report it: function logs with the function's name, output
 bindings as log lines, failures with their stack; also tracks in-flight work for draining."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,13 @@ from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
-from quickfunc.host.pool import (InvocationTimedOut, NoWorkerAvailable, WorkerCrashed, WorkerPool,
-                              WorkerSlot)
+from quickfunc.host.pool import (
+    InvocationTimedOut,
+    NoWorkerAvailable,
+    WorkerCrashed,
+    WorkerPool,
+    WorkerSlot,
+)
 from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
@@ -78,8 +84,8 @@ class Invoker:
 
         An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
         request = prepare_invocation(
-            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata),
-            inputs.body)
+            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata), inputs.body
+        )
         iid = request.invocation_id
         self._running[iid] = spec
         self._idle.clear()
@@ -87,8 +93,15 @@ class Invoker:
         try:
             response, slot = await self.pool.invoke(request, self.config.function_timeout)
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
-            outcome = Outcome(spec, iid, None, str(exc), time.perf_counter() - start,
-                              host_error=True, unavailable=isinstance(exc, NoWorkerAvailable))
+            outcome = Outcome(
+                spec,
+                iid,
+                None,
+                str(exc),
+                time.perf_counter() - start,
+                host_error=True,
+                unavailable=isinstance(exc, NoWorkerAvailable),
+            )
             self.console.failure(spec.name, iid, str(exc), "")
             return outcome
         finally:
@@ -120,17 +133,20 @@ class Invoker:
     async def run_reported(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> Outcome:
         """Invoke and print the 'Executed ...' line (timer and admin invocations)."""
         outcome = await self.invoke(spec, inputs)
-        self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds,
-                              reason)
+        self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds, reason)
         return outcome
 
     def _show_outputs(self, outcome: Outcome) -> None:
         for binding in outcome.function.outputs:
             value = outcome.output(binding.name)
             if value is not None and value.WhichOneof("data") is not None:
-                self.console.output_binding(outcome.function.name, outcome.invocation_id,
-                                            binding.type, binding.target(),
-                                            describe_value(value))
+                self.console.output_binding(
+                    outcome.function.name,
+                    outcome.invocation_id,
+                    binding.type,
+                    binding.target(),
+                    describe_value(value),
+                )
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until no invocation is running (True) or ``timeout`` passes (False)."""
@@ -154,8 +170,7 @@ class Invoker:
         if spec is not None and log.log_category == _USER:
             lowest = self._function_levels.get(spec.name)
             if lowest is None:
-                lowest = self._function_levels[spec.name] = self.config.function_log_level(
-                    spec.name)
+                lowest = self._function_levels[spec.name] = self.config.function_log_level(spec.name)
             if lowest <= log.level < 6:
                 self.console.function_log(spec.name, log.invocation_id, log.level, log.message)
             return
@@ -179,5 +194,4 @@ class Invoker:
 
     def on_event(self, level: str, message: str) -> None:
         """Pool events (restarts, load problems)."""
-        {"Error": self.console.error, "Warning": self.console.warning}.get(
-            level, self.console.info)(message)
+        {"Error": self.console.error, "Warning": self.console.warning}.get(level, self.console.info)(message)

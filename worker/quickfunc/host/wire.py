@@ -1,5 +1,6 @@
 """An InvocationRequest serialised for the EventStream with its HTTP body joined in once: the body
 never enters a protobuf message, so a large upload is copied once on its way to the worker."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,12 +41,12 @@ class _Pieces:
         self.parts = list(parts)
         self.size = sum(len(p) for p in parts)
 
-    def add(self, other: "_Pieces") -> "_Pieces":
+    def add(self, other: _Pieces) -> _Pieces:
         self.parts += other.parts
         self.size += other.size
         return self
 
-    def wrapped(self, number: int) -> "_Pieces":
+    def wrapped(self, number: int) -> _Pieces:
         """These bytes as the value of length-delimited field ``number``."""
         return _Pieces(_varint(number << 3 | 2) + _varint(self.size)).add(self)
 
@@ -82,8 +83,7 @@ class PreparedInvocation:
         return wire
 
 
-def prepare_invocation(request: pb.InvocationRequest,
-                       body: HttpBody | None = None) -> PreparedInvocation:
+def prepare_invocation(request: pb.InvocationRequest, body: HttpBody | None = None) -> PreparedInvocation:
     """Serialise ``request`` as a StreamingMessage; ``body`` (taken from its record) becomes the
     body of the RpcHttp in the input binding it names, which must carry no body of its own."""
     content = body.take() if body is not None else b""
@@ -109,6 +109,4 @@ def prepare_invocation(request: pb.InvocationRequest,
     binding.ClearField("data")
     bound = _Pieces(binding.SerializeToString()).add(rpc_http.wrapped(_HTTP).wrapped(_BINDING_DATA))
     whole = _Pieces(shell.SerializeToString()).add(bound.wrapped(_INPUT_DATA))
-    return PreparedInvocation(request.invocation_id,
-                              b"".join(whole.wrapped(_INVOCATION_REQUEST).parts))
-
+    return PreparedInvocation(request.invocation_id, b"".join(whole.wrapped(_INVOCATION_REQUEST).parts))

@@ -1,11 +1,13 @@
 """One worker's EventStream as the host sees it: the outgoing queue, responses routed to the
 requests awaiting them by id, and the worker's logs collected."""
+
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
-from typing import Any, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
 from quickfunc.host.wire import PreparedInvocation
 from quickfunc.protos import pb
@@ -31,9 +33,13 @@ class WorkerGone(Exception):
 class WorkerStream:
     """One connected worker stream: outgoing queue, incoming router, futures keyed by id."""
 
-    def __init__(self, worker_id: str, start_request_id: str = "",
-                 on_log: Callable[[pb.RpcLog], Any] | None = None,
-                 keep_logs: bool = False) -> None:
+    def __init__(
+        self,
+        worker_id: str,
+        start_request_id: str = "",
+        on_log: Callable[[pb.RpcLog], Any] | None = None,
+        keep_logs: bool = False,
+    ) -> None:
         self.worker_id = worker_id
         #: ``request_id`` of the worker's StartStream envelope
         self.start_request_id = start_request_id
@@ -48,13 +54,11 @@ class WorkerStream:
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
-        self._out: asyncio.Queue[pb.StreamingMessage | PreparedInvocation | bytes | None] = (
-            asyncio.Queue())
+        self._out: asyncio.Queue[pb.StreamingMessage | PreparedInvocation | bytes | None] = asyncio.Queue()
         self._invocations: dict[str, asyncio.Future] = {}
         self._loads: dict[str, asyncio.Future] = {}
         self._statuses: dict[str, asyncio.Future] = {}
-        self._fifo: dict[str, collections.deque[asyncio.Future]] = {
-            kind: collections.deque() for kind in _FIFO_KINDS}
+        self._fifo: dict[str, collections.deque[asyncio.Future]] = {kind: collections.deque() for kind in _FIFO_KINDS}
         self._invocation_logs: dict[str, list[pb.RpcLog]] = {}
         self._reader: asyncio.Task | None = None
         self._routes: dict[str, Callable[[pb.StreamingMessage], None]] = {
@@ -74,8 +78,7 @@ class WorkerStream:
 
     def attach(self, incoming: AsyncIterator[pb.StreamingMessage]) -> None:
         """Start routing the worker's messages from ``incoming``."""
-        self._reader = self._loop.create_task(self._read(incoming),
-                                              name=f"worker-{self.worker_id}-reader")
+        self._reader = self._loop.create_task(self._read(incoming), name=f"worker-{self.worker_id}-reader")
 
     async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | PreparedInvocation | bytes]:
         """Yield queued messages for the worker until the channel is closed."""
@@ -106,9 +109,9 @@ class WorkerStream:
         self._out.put_nowait(None)
         pending = [f for f in self._pending_futures() if not f.done()]
         for fut in pending:
-            fut.set_exception(WorkerGone(
-                f"worker {self.worker_id} is gone ({reason}); "
-                f"{len(pending)} request(s) were pending"))
+            fut.set_exception(
+                WorkerGone(f"worker {self.worker_id} is gone ({reason}); {len(pending)} request(s) were pending")
+            )
         self._invocations.clear()
         self._loads.clear()
         self._statuses.clear()
@@ -147,8 +150,7 @@ class WorkerStream:
         else:
             handler(msg)
 
-    def _resolve(self, table: dict[str, asyncio.Future], key: str, value: Any,
-                 msg: pb.StreamingMessage) -> None:
+    def _resolve(self, table: dict[str, asyncio.Future], key: str, value: Any, msg: pb.StreamingMessage) -> None:
         fut = table.pop(key, None)
         if fut is not None and not fut.done():
             fut.set_result(value)
@@ -203,22 +205,32 @@ class WorkerStream:
         self._check_open()
         self._out.put_nowait(msg)
 
-    async def _await(self, fut: asyncio.Future, timeout: float | None, what: str,
-                     forget: Callable[[], Any] | None = None) -> Any:
+    async def _await(
+        self,
+        fut: asyncio.Future,
+        timeout: float | None,
+        what: str,
+        forget: Callable[[], Any] | None = None,
+    ) -> Any:
         try:
             return await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
             if forget is not None:
                 forget()
-            raise asyncio.TimeoutError(
-                f"worker {self.worker_id}: no {what} within {timeout}s") from None
+            raise asyncio.TimeoutError(f"worker {self.worker_id}: no {what} within {timeout}s") from None
         except asyncio.CancelledError:
             if forget is not None:
                 forget()
             raise
 
-    async def _keyed(self, table: dict[str, asyncio.Future], key: str,
-                     msg: pb.StreamingMessage, what: str, timeout: float | None) -> Any:
+    async def _keyed(
+        self,
+        table: dict[str, asyncio.Future],
+        key: str,
+        msg: pb.StreamingMessage,
+        what: str,
+        timeout: float | None,
+    ) -> Any:
         self._check_open()
         if key in table:
             raise ValueError(f"worker {self.worker_id}: a {what} is already pending")
@@ -227,8 +239,7 @@ class WorkerStream:
         self._put(msg)
         return await self._await(fut, timeout, what, lambda: table.pop(key, None))
 
-    async def _fifo_request(self, kind: str, msg: pb.StreamingMessage, what: str,
-                            timeout: float | None) -> Any:
+    async def _fifo_request(self, kind: str, msg: pb.StreamingMessage, what: str, timeout: float | None) -> Any:
         self._check_open()
         fut = self._loop.create_future()
         self._fifo[kind].append(fut)
@@ -252,6 +263,5 @@ class WorkerStream:
         try:
             await asyncio.wait_for(self.closed.wait(), timeout)
         except asyncio.TimeoutError:
-            raise asyncio.TimeoutError(
-                f"worker {self.worker_id}: stream still open after {timeout}s") from None
+            raise asyncio.TimeoutError(f"worker {self.worker_id}: stream still open after {timeout}s") from None
         return self.close_reason
