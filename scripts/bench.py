@@ -17,6 +17,7 @@ and printed. Worker CPU is the user+system time of the worker process (psutil) o
 window divided by the successful invocations. With two or more usable cores the benchmark process
 and the worker run pinned to different cores (``--no-pin`` turns that off).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
@@ -47,7 +49,7 @@ from quickfunc.host.function_json import discover_v1_functions  # noqa: E402
 from quickfunc.host.process import WorkerCommand, WorkerProcess  # noqa: E402
 from quickfunc.host.request_builders import build_invocation, http_request, indexed_load_metadata  # noqa: E402
 from quickfunc.host.rpc_server import RpcServer  # noqa: E402
-from quickfunc.host.startup import wait_connected
+from quickfunc.host.startup import wait_connected  # noqa: E402
 from quickfunc.host.worker_channel import WorkerChannel  # noqa: E402
 from quickfunc.host.worker_stream import WorkerGone  # noqa: E402
 from quickfunc.protos import pb  # noqa: E402
@@ -59,12 +61,12 @@ FLOOR_SCRIPT = os.path.join(REPO_ROOT, "scripts", "floor_worker.py")
 TARGETS = ("worker", "floor")
 MIB = 1 << 20
 SUCCESS = pb.StatusResult.Success
-INVOKE_TIMEOUT = 20.0      # one invocation; the slowest healthy one here takes about 1 s
-CONNECT_TIMEOUT = 60.0     # the host's StartStream timeout
+INVOKE_TIMEOUT = 20.0  # one invocation; the slowest healthy one here takes about 1 s
+CONNECT_TIMEOUT = 60.0  # the host's StartStream timeout
 EXIT_TIMEOUT = 10.0
-MAX_ERROR_TEXTS = 5        # distinct error messages kept per case and target
+MAX_ERROR_TEXTS = 5  # distinct error messages kept per case and target
 RSS_SAMPLE_INTERVAL = 0.002
-RUN_BUDGET = 1800.0        # hard bound on the whole run, seconds
+RUN_BUDGET = 1800.0  # hard bound on the whole run, seconds
 #: bytecode cache for the spawned processes (a deployed worker has its .pyc files)
 PYCACHE = os.path.join(tempfile.gettempdir(), "quickfunc-bench-pycache")
 
@@ -98,12 +100,12 @@ class ColdCase:
 
 def throughput_cases() -> list[Case]:
     """Every throughput case, in run order."""
-    cases = [Case(f"echo_{kind}_c{c}", f"http echo {kind}, 128 B, c={c}", fn, c, 128,
-                  200_000, 50_000)
-             for kind, fn in (("sync", "HttpEchoSync"), ("async", "HttpEchoAsync"))
-             for c in (1, 16, 256)]
-    cases.append(Case("sleep_c1000", "async sleep 50 ms, c=1000", "SleepAsync", 1000, 128,
-                      200_000, 50_000))
+    cases = [
+        Case(f"echo_{kind}_c{c}", f"http echo {kind}, 128 B, c={c}", fn, c, 128, 200_000, 50_000)
+        for kind, fn in (("sync", "HttpEchoSync"), ("async", "HttpEchoAsync"))
+        for c in (1, 16, 256)
+    ]
+    cases.append(Case("sleep_c1000", "async sleep 50 ms, c=1000", "SleepAsync", 1000, 128, 200_000, 50_000))
     cases.append(Case("bytes_1m", "byte echo 1 MiB, c=1", "BytesEcho", 1, MIB, 5_000, 200))
     cases.append(Case("bytes_16m", "byte echo 16 MiB, c=1", "BytesEcho", 1, 16 * MIB, 500, 3))
     return cases
@@ -111,8 +113,10 @@ def throughput_cases() -> list[Case]:
 
 def cold_cases() -> list[ColdCase]:
     """The cold-start cases."""
-    return [ColdCase("cold_v1", "cold start v1 (function.json)", V1_APP),
-            ColdCase("cold_v2", "cold start v2 (decorators)", V2_APP)]
+    return [
+        ColdCase("cold_v1", "cold start v1 (function.json)", V1_APP),
+        ColdCase("cold_v2", "cold start v2 (decorators)", V2_APP),
+    ]
 
 
 @dataclass
@@ -146,8 +150,12 @@ def parse_args(argv: list[str] | None = None) -> Options:
     """Command line → Options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=3, help="measured rounds per case (default 3)")
-    p.add_argument("--duration", type=float, default=2.0,
-                   help="seconds per round for throughput cases (default 2)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=2.0,
+        help="seconds per round for throughput cases (default 2)",
+    )
     p.add_argument("--cases", help="comma list of case names or prefixes (default: all)")
     p.add_argument("--quick", action="store_true", help="smoke run: 1 short round, 2 cold starts")
     p.add_argument("--no-pin", action="store_true", help="do not pin host and worker to cores")
@@ -158,10 +166,16 @@ def parse_args(argv: list[str] | None = None) -> Options:
         p.error("--rounds must be >= 1 and --duration between 0.05 and 600")
     all_cases, all_colds = throughput_cases(), cold_cases()
     chosen = select(a.cases, [c.name for c in all_cases] + [c.name for c in all_colds])
-    return Options(rounds=rounds, duration=duration, warmup=max(0.1, min(0.5, duration / 4)),
-                   cold_runs=cold_runs, pin=not a.no_pin, json_path=a.json_path,
-                   cases=[c for c in all_cases if c.name in chosen],
-                   colds=[c for c in all_colds if c.name in chosen])
+    return Options(
+        rounds=rounds,
+        duration=duration,
+        warmup=max(0.1, min(0.5, duration / 4)),
+        cold_runs=cold_runs,
+        pin=not a.no_pin,
+        json_path=a.json_path,
+        cases=[c for c in all_cases if c.name in chosen],
+        colds=[c for c in all_colds if c.name in chosen],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -183,8 +197,10 @@ class Pinning:
         """Human-readable pinning for the version line."""
         if self.host is None:
             return f"off ({self.reason})"
-        return (f"host side on core {','.join(map(str, sorted(self.host)))}, "
-                f"worker on core {','.join(map(str, sorted(self.worker or ())))}")
+        return (
+            f"host side on core {','.join(map(str, sorted(self.host)))}, "
+            f"worker on core {','.join(map(str, sorted(self.worker or ())))}"
+        )
 
     def pin_host(self) -> None:
         """Pin every thread of this process to the host core."""
@@ -263,22 +279,23 @@ def require(ok: bool, what: str, result: pb.StatusResult) -> None:
         raise RuntimeError(f"{what} failed: {result.exception.message}")
 
 
-async def load_functions(channel: WorkerChannel,
-                         found: list[tuple[str, pb.RpcFunctionMetadata]]) -> None:
+async def load_functions(channel: WorkerChannel, found: list[tuple[str, pb.RpcFunctionMetadata]]) -> None:
     """One collection if the worker advertised it (as the host does), else one load each."""
     caps = {k.lower(): v for k, v in channel.worker_capabilities.items()}
     if caps.get("supportsloadresponsecollection", "").lower() == "true":
         requests = [pb.FunctionLoadRequest(function_id=fid, metadata=md) for fid, md in found]
         responses = await channel.load_collection(requests, timeout=60.0)
     else:
-        responses = await asyncio.gather(*(channel.load(fid, md, timeout=60.0)
-                                           for fid, md in found))
-    for (_, md), resp in zip(found, responses):
+        responses = await asyncio.gather(*(channel.load(fid, md, timeout=60.0) for fid, md in found))
+    for (_, md), resp in zip(found, responses, strict=True):
         require(resp.result.status == SUCCESS, f"loading {md.name}", resp.result)
 
 
-async def index_app(channel: WorkerChannel, app_dir: str, fallback_dir: str | None,
-                    ) -> list[tuple[str, pb.RpcFunctionMetadata]]:
+async def index_app(
+    channel: WorkerChannel,
+    app_dir: str,
+    fallback_dir: str | None,
+) -> list[tuple[str, pb.RpcFunctionMetadata]]:
     """Metadata request; the worker's own index, or function.json folders when it defers."""
     meta = await channel.functions_metadata(app_dir, timeout=60.0)
     require(meta.result.status == SUCCESS, "function metadata request", meta.result)
@@ -287,12 +304,12 @@ async def index_app(channel: WorkerChannel, app_dir: str, fallback_dir: str | No
             require(md.status.status == SUCCESS, f"indexing {md.name}", md.status)
         return [(md.function_id, indexed_load_metadata(md)) for md in meta.function_metadata_results]
     # the floor cannot index decorators: it gets the same functions from the v1 folders
-    return discover_v1_functions(app_dir) or (
-        discover_v1_functions(fallback_dir) if fallback_dir else [])
+    return discover_v1_functions(app_dir) or (discover_v1_functions(fallback_dir) if fallback_dir else [])
 
 
-async def handshake(channel: WorkerChannel, process: WorkerProcess, app_dir: str,
-                    fallback_dir: str | None) -> tuple[dict[str, str], dict[str, float]]:
+async def handshake(
+    channel: WorkerChannel, process: WorkerProcess, app_dir: str, fallback_dir: str | None
+) -> tuple[dict[str, str], dict[str, float]]:
     """init → metadata → loads, as the host does; ({name: function id}, perf_counter marks)."""
     marks: dict[str, float] = {}
     init = await channel.init(app_dir, process.command.worker_directory(), timeout=30.0)
@@ -355,8 +372,7 @@ async def start_target(server: RpcServer, label: str, pinning: Pinning) -> Targe
 # --------------------------------------------------------------------------------------------
 
 
-async def cold_start_once(server: RpcServer, label: str, case: ColdCase,
-                          pinning: Pinning) -> dict[str, float]:
+async def cold_start_once(server: RpcServer, label: str, case: ColdCase, pinning: Pinning) -> dict[str, float]:
     """Milliseconds from just before the spawn to StartStream, init response and all loaded."""
     process = WorkerProcess(worker_command(label))
     server.expect(process.worker_id)
@@ -364,8 +380,7 @@ async def cold_start_once(server: RpcServer, label: str, case: ColdCase,
     fallback = V1_APP if label == "floor" else None
     t0 = time.perf_counter()
     try:
-        await process.start("127.0.0.1", server.port, case.app_dir, worker_env(),
-                            inherit_env=False)
+        await process.start("127.0.0.1", server.port, case.app_dir, worker_env(), inherit_env=False)
         pinning.pin_worker(process.pid)
         channel = await connect(server, process)
         stream = time.perf_counter()
@@ -373,19 +388,22 @@ async def cold_start_once(server: RpcServer, label: str, case: ColdCase,
     finally:
         await stop_process(process, channel)
     ms = {k: (v - t0) * 1e3 for k, v in marks.items()}
-    return {"start_stream_ms": (stream - t0) * 1e3, "init_ms": ms["init"],
-            "metadata_ms": ms["metadata"], "loaded_ms": ms["loaded"],
-            "functions": float(len(functions))}
+    return {
+        "start_stream_ms": (stream - t0) * 1e3,
+        "init_ms": ms["init"],
+        "metadata_ms": ms["metadata"],
+        "loaded_ms": ms["loaded"],
+        "functions": float(len(functions)),
+    }
 
 
-async def run_cold_case(server: RpcServer, case: ColdCase, runs: int,
-                        pinning: Pinning) -> dict[str, dict[str, Any]]:
+async def run_cold_case(server: RpcServer, case: ColdCase, runs: int, pinning: Pinning) -> dict[str, dict[str, Any]]:
     """One warm-up and ``runs`` cold starts per target, alternating; medians and raw runs."""
     raw: dict[str, list[dict[str, float]]] = {label: [] for label in TARGETS}
     for label in TARGETS:  # one unmeasured start each: page cache and .pyc files warm
         await cold_start_once(server, label, case, pinning)
     for i in range(runs):
-        for label in (TARGETS if i % 2 == 0 else TARGETS[::-1]):
+        for label in TARGETS if i % 2 == 0 else TARGETS[::-1]:
             raw[label].append(await cold_start_once(server, label, case, pinning))
     out: dict[str, dict[str, Any]] = {}
     for label, runs_ in raw.items():
@@ -407,8 +425,12 @@ class Requests:
     """InvocationRequests for one function and body: a template copy with a fresh id each."""
 
     def __init__(self, function_id: str, function: str, payload: bytes) -> None:
-        req = http_request("POST", f"http://localhost/api/{function}",
-                           headers={"Content-Type": "application/octet-stream"}, body=payload)
+        req = http_request(
+            "POST",
+            f"http://localhost/api/{function}",
+            headers={"Content-Type": "application/octet-stream"},
+            body=payload,
+        )
         self.template = build_invocation(function_id, {"req": req})
         self.prefix = uuid.uuid4().hex[:12]
         self.counter = itertools.count()
@@ -449,8 +471,10 @@ def check_response(resp: pb.InvocationResponse, expected_length: int) -> str | N
     return None
 
 
-_IDS = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
-                  r"|\b[0-9a-f]{12}-\d+\b")
+_IDS = re.compile(
+    r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b[0-9a-f]{12}-\d+\b"
+)
 
 
 @dataclass
@@ -495,8 +519,14 @@ def machine_cpu() -> tuple[float, float, float]:
     return t.user + t.nice + t.system, getattr(t, "steal", 0.0), irq
 
 
-async def client(target: Target, requests: Requests, expected: int, rnd: Round,
-                 deadline: float, budget: list[int]) -> None:
+async def client(
+    target: Target,
+    requests: Requests,
+    expected: int,
+    rnd: Round,
+    deadline: float,
+    budget: list[int],
+) -> None:
     """Invoke back to back until the deadline or the shared count budget runs out."""
     loop = asyncio.get_running_loop()
     invoke = target.channel.invoke
@@ -520,8 +550,7 @@ async def client(target: Target, requests: Requests, expected: int, rnd: Round,
             rnd.fail(problem)
 
 
-async def run_round(target: Target, case: Case, requests: Requests, duration: float,
-                    max_count: int) -> Round:
+async def run_round(target: Target, case: Case, requests: Requests, duration: float, max_count: int) -> Round:
     """``case.concurrency`` clients for ``duration`` seconds (or ``max_count`` invocations)."""
     rnd = Round()
     loop = asyncio.get_running_loop()
@@ -531,8 +560,10 @@ async def run_round(target: Target, case: Case, requests: Requests, duration: fl
     cpu0, host0, t0 = cpu_seconds(target.ps), cpu_seconds(me), time.perf_counter()
     machine0 = machine_cpu()
     deadline = loop.time() + duration
-    tasks = [asyncio.create_task(client(target, requests, case.payload, rnd, deadline, budget))
-             for _ in range(case.concurrency)]
+    tasks = [
+        asyncio.create_task(client(target, requests, case.payload, rnd, deadline, budget))
+        for _ in range(case.concurrency)
+    ]
     try:
         await asyncio.wait_for(asyncio.gather(*tasks), duration + INVOKE_TIMEOUT + 10)
     except asyncio.TimeoutError:
@@ -540,7 +571,7 @@ async def run_round(target: Target, case: Case, requests: Requests, duration: fl
     rnd.elapsed = time.perf_counter() - t0
     rnd.worker_cpu = cpu_seconds(target.ps) - cpu0
     rnd.host_cpu = cpu_seconds(me) - host0
-    busy, rnd.steal, rnd.irq = (b - a for a, b in zip(machine0, machine_cpu()))
+    busy, rnd.steal, rnd.irq = (b - a for a, b in zip(machine0, machine_cpu(), strict=True))
     rnd.other_cpu = max(0.0, busy - rnd.worker_cpu - rnd.host_cpu)
     rnd.logs = len(target.channel.logs) - logs_before
     target.channel.clear_logs()
@@ -617,10 +648,9 @@ class MemoryWatch:
     sampler: RssSampler
 
     @classmethod
-    def begin(cls, target: Target, limit: float) -> "MemoryWatch":
+    def begin(cls, target: Target, limit: float) -> MemoryWatch:
         """Record the RSS before the case, reset the peak mark, start sampling."""
-        watch = cls(target.ps.memory_info().rss, reset_peak_rss(target.ps.pid),
-                    RssSampler(target.ps, limit))
+        watch = cls(target.ps.memory_info().rss, reset_peak_rss(target.ps.pid), RssSampler(target.ps, limit))
         watch.sampler.start()
         return watch
 
@@ -629,9 +659,15 @@ class MemoryWatch:
         sampled = await self.sampler.stop()
         hwm = peak_rss(target.ps.pid) if self.hwm_reset else None
         peak = max(sampled, hwm or 0)
-        return {"rss_after_load": target.rss_after_load, "rss_before_case": self.before,
-                "peak_sampled": sampled, "peak_vmhwm": hwm, "samples": self.sampler.samples,
-                "peak": peak, "peak_above_before_per_payload": (peak - self.before) / payload}
+        return {
+            "rss_after_load": target.rss_after_load,
+            "rss_before_case": self.before,
+            "peak_sampled": sampled,
+            "peak_vmhwm": hwm,
+            "samples": self.sampler.samples,
+            "peak": peak,
+            "peak_above_before_per_payload": (peak - self.before) / payload,
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -651,10 +687,12 @@ def summarize(rounds: list[Round], payload: int) -> dict[str, Any]:
         for text, n in r.error_texts.items():
             errors[text] = errors.get(text, 0) + n
     return {
-        "rate": median, "rates": rates,
+        "rate": median,
+        "rates": rates,
         "spread_pct": (max(rates) - min(rates)) / 2 / median * 100 if median else 0.0,
         "mib_s": median * payload / MIB,
-        "p50_ms": percentile(latencies, 50) * 1e3, "p99_ms": percentile(latencies, 99) * 1e3,
+        "p50_ms": percentile(latencies, 50) * 1e3,
+        "p99_ms": percentile(latencies, 99) * 1e3,
         "p999_ms": percentile(latencies, 99.9) * 1e3,
         "max_ms": latencies[-1] * 1e3 if latencies else None,
         "cpu_us": sum(r.worker_cpu for r in rounds) / count * 1e6 if count else None,
@@ -663,7 +701,9 @@ def summarize(rounds: list[Round], payload: int) -> dict[str, Any]:
         "steal_pct": sum(r.steal for r in rounds) / elapsed * 100 if elapsed else 0.0,
         "irq_pct": sum(r.irq for r in rounds) / elapsed * 100 if elapsed else 0.0,
         "logs_per_inv": sum(r.logs for r in rounds) / count if count else 0.0,
-        "invocations": count, "errors": sum(r.errors for r in rounds), "error_texts": errors,
+        "invocations": count,
+        "errors": sum(r.errors for r in rounds),
+        "error_texts": errors,
     }
 
 
@@ -683,10 +723,8 @@ def round_order(index: int, targets: list[Target]) -> list[Target]:
 async def run_case(targets: list[Target], case: Case, opts: Options) -> dict[str, Any]:
     """Warm up, then ``opts.rounds`` rounds per target; summaries (and RSS for 16 MiB)."""
     payload = bytes(range(256)) * (case.payload // 256) + b"x" * (case.payload % 256)
-    requests = {t.label: Requests(t.functions[case.function], case.function, payload)
-                for t in targets}
-    warm = {t.label: await run_round(t, case, requests[t.label], opts.warmup, case.warmup_count)
-            for t in targets}
+    requests = {t.label: Requests(t.functions[case.function], case.function, payload) for t in targets}
+    warm = {t.label: await run_round(t, case, requests[t.label], opts.warmup, case.warmup_count) for t in targets}
     watch_memory = case.name == "bytes_16m"
     limit = opts.rounds * len(targets) * (opts.duration + INVOKE_TIMEOUT + 10)
     watches = {t.label: MemoryWatch.begin(t, limit) for t in targets} if watch_memory else {}
@@ -695,13 +733,11 @@ async def run_case(targets: list[Target], case: Case, opts: Options) -> dict[str
     rounds: dict[str, list[Round]] = {t.label: [] for t in targets}
     for i in range(opts.rounds):
         for t in round_order(i, live):
-            rounds[t.label].append(
-                await run_round(t, case, requests[t.label], opts.duration, case.max_count))
+            rounds[t.label].append(await run_round(t, case, requests[t.label], opts.duration, case.max_count))
     result: dict[str, Any] = {}
     for t in targets:
         result[t.label] = summarize(rounds[t.label], case.payload)
-        result[t.label].update(await target_state(t, warm[t.label],
-                                                  result[t.label]["errors"]))
+        result[t.label].update(await target_state(t, warm[t.label], result[t.label]["errors"]))
         if watch_memory:
             result[t.label]["memory"] = await watches[t.label].end(t, case.payload)
     return result
@@ -709,9 +745,11 @@ async def run_case(targets: list[Target], case: Case, opts: Options) -> dict[str
 
 async def target_state(target: Target, warm: Round, errors: int) -> dict[str, Any]:
     """Warm-up errors, threads, and after any error: is the process alive, its loop answering?"""
-    state: dict[str, Any] = {"warmup_errors": warm.errors, "warmup_error_texts": warm.error_texts,
-                             "threads_after": target.ps.num_threads() if target.ps.is_running()
-                             else None}
+    state: dict[str, Any] = {
+        "warmup_errors": warm.errors,
+        "warmup_error_texts": warm.error_texts,
+        "threads_after": target.ps.num_threads() if target.ps.is_running() else None,
+    }
     if warm.errors or errors or target.channel.unexpected:
         state["returncode"] = target.process.returncode
         state["late_or_unexpected_messages"] = len(target.channel.unexpected)
@@ -746,19 +784,29 @@ def num(value: float | None, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def metric_rows(title: str, metric: str, w: float | None, f: float | None, digits: int,
-                extra: Callable[[str], str] = lambda label: "") -> Row:
+def metric_rows(
+    title: str,
+    metric: str,
+    w: float | None,
+    f: float | None,
+    digits: int,
+    extra: Callable[[str], str] = lambda label: "",
+) -> Row:
     """One table row: both values (with optional suffixes) and their ratio."""
-    return (title, metric, num(w, digits) + extra("worker"), num(f, digits) + extra("floor"),
-            ratio(w, f))
+    return (
+        title,
+        metric,
+        num(w, digits) + extra("worker"),
+        num(f, digits) + extra("floor"),
+        ratio(w, f),
+    )
 
 
 def throughput_rows(case: Case, res: dict[str, Any]) -> list[Row]:
     """inv/s (± spread), MiB/s, p50, p99, CPU per invocation, host CPU, errors."""
     w, f = res["worker"], res["floor"]
     spread = lambda label: f" ±{res[label]['spread_pct']:.0f}%"  # noqa: E731
-    rows = [metric_rows(case.title, "inv/s (median ±half-range)", w["rate"], f["rate"], 0,
-                        spread)]
+    rows = [metric_rows(case.title, "inv/s (median ±half-range)", w["rate"], f["rate"], 0, spread)]
     if case.payload >= MIB:
         rows.append(metric_rows("", "MiB/s echoed", w["mib_s"], f["mib_s"], 1))
     rows.append(metric_rows("", "p50 latency ms", w["p50_ms"], f["p50_ms"], 2))
@@ -777,21 +825,23 @@ def memory_rows(res: dict[str, Any]) -> list[Row]:
     w, f = res["worker"]["memory"], res["floor"]["memory"]
     m = lambda d, k: d[k] / MIB  # noqa: E731
     return [
-        metric_rows("memory (RSS)", "after load MiB", m(w, "rss_after_load"),
-                    m(f, "rss_after_load"), 1),
-        metric_rows("", "before 16 MiB case MiB", m(w, "rss_before_case"),
-                    m(f, "rss_before_case"), 1),
+        metric_rows("memory (RSS)", "after load MiB", m(w, "rss_after_load"), m(f, "rss_after_load"), 1),
+        metric_rows("", "before 16 MiB case MiB", m(w, "rss_before_case"), m(f, "rss_before_case"), 1),
         metric_rows("", "peak in 16 MiB case MiB", m(w, "peak"), m(f, "peak"), 1),
-        metric_rows("", "peak - before, x payload", w["peak_above_before_per_payload"],
-                    f["peak_above_before_per_payload"], 2),
+        metric_rows(
+            "",
+            "peak - before, x payload",
+            w["peak_above_before_per_payload"],
+            f["peak_above_before_per_payload"],
+            2,
+        ),
     ]
 
 
 def rest_rows(targets: dict[str, int]) -> list[Row]:
     """RSS after load alone (when the 16 MiB case was not run)."""
     w, f = targets.get("worker"), targets.get("floor")
-    return [metric_rows("memory (RSS)", "after load MiB", w / MIB if w else None,
-                        f / MIB if f else None, 1)]
+    return [metric_rows("memory (RSS)", "after load MiB", w / MIB if w else None, f / MIB if f else None, 1)]
 
 
 def cold_rows(case: ColdCase, res: dict[str, Any], runs: int) -> list[Row]:
@@ -799,11 +849,15 @@ def cold_rows(case: ColdCase, res: dict[str, Any], runs: int) -> list[Row]:
     w, f = res["worker"], res["floor"]
     title = f"{case.title}"
     return [
-        metric_rows(title, f"spawn -> all loaded ms (median of {runs})", w["loaded_ms"],
-                    f["loaded_ms"], 0),
+        metric_rows(title, f"spawn -> all loaded ms (median of {runs})", w["loaded_ms"], f["loaded_ms"], 0),
         metric_rows("", "spawn -> StartStream ms", w["start_stream_ms"], f["start_stream_ms"], 0),
-        metric_rows("", "StartStream -> all loaded ms", w["loaded_ms"] - w["start_stream_ms"],
-                    f["loaded_ms"] - f["start_stream_ms"], 0),
+        metric_rows(
+            "",
+            "StartStream -> all loaded ms",
+            w["loaded_ms"] - w["start_stream_ms"],
+            f["loaded_ms"] - f["start_stream_ms"],
+            0,
+        ),
     ]
 
 
@@ -811,10 +865,12 @@ def format_table(rows: list[Row]) -> str:
     """Aligned text table with a rule between cases."""
     header: Row = ("case", "metric", "worker", "floor", "ratio")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]
+
     def line(r: Row) -> str:
         left = [r[0].ljust(widths[0]), r[1].ljust(widths[1])]
         right = [r[i].rjust(widths[i]) for i in (2, 3, 4)]
         return " | ".join(left + right).rstrip()
+
     rule = "-+-".join("-" * w for w in widths)
     out = [line(header), rule]
     for r in rows:
@@ -833,24 +889,32 @@ def versions(pinning: Pinning) -> dict[str, Any]:
     """Versions, cores, pinning and spawn settings for the report."""
     try:
         import azure.functions as func
+
         af = func.__version__
     except Exception:  # not installed: the worker would fail to load the app anyway
         af = "missing"
-    return {"python": platform.python_version(), "grpcio": grpc.__version__,
-            "protobuf": google.protobuf.__version__, "azure_functions": af,
-            "revision": worker_revision(),
-            "cores": os.cpu_count(), "usable_cores": pinning.usable, "pinning": pinning.describe(),
-            "machine": platform.machine(),
-            "threadpool": worker_env()["PYTHON_THREADPOOL_THREAD_COUNT"],
-            "pycache": worker_env()["PYTHONPYCACHEPREFIX"]}
+    return {
+        "python": platform.python_version(),
+        "grpcio": grpc.__version__,
+        "protobuf": google.protobuf.__version__,
+        "azure_functions": af,
+        "revision": worker_revision(),
+        "cores": os.cpu_count(),
+        "usable_cores": pinning.usable,
+        "pinning": pinning.describe(),
+        "machine": platform.machine(),
+        "threadpool": worker_env()["PYTHON_THREADPOOL_THREAD_COUNT"],
+        "pycache": worker_env()["PYTHONPYCACHEPREFIX"],
+    }
 
 
 def worker_revision() -> str:
     """The checkout's commit, with ``+dirty`` if worker/ has uncommitted changes."""
+
     def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", REPO_ROOT, *args], capture_output=True, text=True,
-                              timeout=10, check=False)
+        done = subprocess.run(["git", "-C", REPO_ROOT, *args], capture_output=True, text=True, timeout=10, check=False)
         return done.stdout.strip() if done.returncode == 0 else ""
+
     try:
         head = git("rev-parse", "--short", "HEAD") or "unknown"
         return head + ("+dirty" if git("status", "--porcelain", "--", "worker/quickfunc") else "")
@@ -860,42 +924,57 @@ def worker_revision() -> str:
 
 def version_line(v: dict[str, Any]) -> str:
     """The one-line summary of versions, cores and pinning."""
-    return (f"worker {v['revision']} | Python {v['python']} | grpcio {v['grpcio']} | "
-            f"protobuf {v['protobuf']} | "
-            f"azure-functions {v['azure_functions']} | {v['cores']} cores "
-            f"({v['usable_cores']} usable) | pinning: {v['pinning']} | "
-            f"PYTHON_THREADPOOL_THREAD_COUNT={v['threadpool']} | .pyc cache {v['pycache']}")
+    return (
+        f"worker {v['revision']} | Python {v['python']} | grpcio {v['grpcio']} | "
+        f"protobuf {v['protobuf']} | "
+        f"azure-functions {v['azure_functions']} | {v['cores']} cores "
+        f"({v['usable_cores']} usable) | pinning: {v['pinning']} | "
+        f"PYTHON_THREADPOOL_THREAD_COUNT={v['threadpool']} | .pyc cache {v['pycache']}"
+    )
 
 
 HEADER = (
     "ratio = worker / floor. For inv/s and MiB/s higher is better (below 1x = slower than the\n"
     "floor); for latency, CPU, RSS and cold start lower is better (above 1x = that many times\n"
     "the floor's cost). The floor answers at once without running Python functions: it is the\n"
-    "cost of the host side, gRPC and the process itself.")
+    "cost of the host side, gRPC and the process itself."
+)
 
 
 def notes(opts: Options, results: dict[str, Any]) -> list[str]:
     """Reading aids that the ratios alone would hide."""
     out = []
     if "sleep_c1000" in results:
-        out.append("sleep_c1000: the floor does not sleep; the worker's ideal is 20,000 inv/s "
-                   "and a 50 ms p50, so compare with that, not with the floor.")
-    bound = [n for n, r in results.items() if isinstance(r, dict)
-             and isinstance(r.get("floor"), dict) and r["floor"].get("host_cpu_pct", 0) >= 90]
+        out.append(
+            "sleep_c1000: the floor does not sleep; the worker's ideal is 20,000 inv/s "
+            "and a 50 ms p50, so compare with that, not with the floor."
+        )
+    bound = [
+        n
+        for n, r in results.items()
+        if isinstance(r, dict) and isinstance(r.get("floor"), dict) and r["floor"].get("host_cpu_pct", 0) >= 90
+    ]
     if bound:
-        out.append("bench process >= 90% CPU while driving the floor in: " + ", ".join(bound)
-                   + " -- there the floor is limited by the host side, not by the floor.")
-    noisy = [f"{n} {max(r[k]['other_cpu_pct'] + r[k]['steal_pct'] for k in TARGETS):.0f}%"
-             for n, r in results.items() if isinstance(r, dict)
-             and isinstance(r.get("floor"), dict) and "other_cpu_pct" in r["floor"]
-             and max(r[k]["other_cpu_pct"] + r[k]["steal_pct"] for k in TARGETS) >= 10]
+        out.append(
+            "bench process >= 90% CPU while driving the floor in: "
+            + ", ".join(bound)
+            + " -- there the floor is limited by the host side, not by the floor."
+        )
+    noisy = [
+        f"{n} {max(r[k]['other_cpu_pct'] + r[k]['steal_pct'] for k in TARGETS):.0f}%"
+        for n, r in results.items()
+        if isinstance(r, dict)
+        and isinstance(r.get("floor"), dict)
+        and "other_cpu_pct" in r["floor"]
+        and max(r[k]["other_cpu_pct"] + r[k]["steal_pct"] for k in TARGETS) >= 10
+    ]
     if noisy:
-        out.append("other load on the machine (other processes + steal, % of one core, worst "
-                   "of the two targets) during: " + ", ".join(noisy)
-                   + " -- those figures are noisier.")
+        out.append(
+            "other load on the machine (other processes + steal, % of one core, worst "
+            "of the two targets) during: " + ", ".join(noisy) + " -- those figures are noisier."
+        )
     if any(c.name == "cold_v2" for c in opts.colds):
-        out.append("cold_v2: the floor cannot index decorators; it loads the same four "
-                   "functions from the v1 folders.")
+        out.append("cold_v2: the floor cannot index decorators; it loads the same four functions from the v1 folders.")
     return out
 
 
@@ -908,8 +987,12 @@ def case_errors(results: dict[str, Any]) -> Iterable[tuple[str, str, int, dict[s
                 continue
             total = r.get("errors", 0) + r.get("warmup_errors", 0)
             if total:
-                yield name, label, total, {**r.get("warmup_error_texts", {}),
-                                           **r.get("error_texts", {})}
+                yield (
+                    name,
+                    label,
+                    total,
+                    {**r.get("warmup_error_texts", {}), **r.get("error_texts", {})},
+                )
 
 
 def after_error_lines(state: dict[str, Any]) -> list[str]:
@@ -918,8 +1001,10 @@ def after_error_lines(state: dict[str, Any]) -> list[str]:
         return []
     rtt = state["status_rtt_ms"]
     rtt_text = f"answered in {rtt:.1f} ms" if isinstance(rtt, float) else rtt
-    lines = [f"    afterwards: exit code {state['returncode']}, status request {rtt_text}, "
-             f"{state['late_or_unexpected_messages']} late message(s); output tail:"]
+    lines = [
+        f"    afterwards: exit code {state['returncode']}, status request {rtt_text}, "
+        f"{state['late_or_unexpected_messages']} late message(s); output tail:"
+    ]
     return lines + [f"      {line}" for line in state["output_tail"].splitlines()]
 
 
@@ -934,8 +1019,9 @@ def error_report(results: dict[str, Any]) -> list[str]:
     return lines or ["  none: every response was Success, HTTP 200, with the echoed body length"]
 
 
-async def run_colds(server: RpcServer, opts: Options, pinning: Pinning,
-                    results: dict[str, Any], rows: list[Row]) -> None:
+async def run_colds(
+    server: RpcServer, opts: Options, pinning: Pinning, results: dict[str, Any], rows: list[Row]
+) -> None:
     """The cold-start cases (nothing else running yet)."""
     for case in opts.colds:
         print(f"... {case.name}", file=sys.stderr, flush=True)
@@ -943,8 +1029,9 @@ async def run_colds(server: RpcServer, opts: Options, pinning: Pinning,
         rows += cold_rows(case, results[case.name], opts.cold_runs)
 
 
-async def run_throughput(server: RpcServer, opts: Options, pinning: Pinning,
-                         results: dict[str, Any], rows: list[Row]) -> None:
+async def run_throughput(
+    server: RpcServer, opts: Options, pinning: Pinning, results: dict[str, Any], rows: list[Row]
+) -> None:
     """Start worker and floor once, run every throughput case, stop them."""
     targets: list[Target] = []
     try:
@@ -967,7 +1054,7 @@ async def run_throughput(server: RpcServer, opts: Options, pinning: Pinning,
 
 async def amain(opts: Options, pinning: Pinning) -> dict[str, Any]:
     """Cold starts first (nothing else running), then the throughput cases."""
-    server = RpcServer()
+    server = RpcServer(keep_logs=True)  # the rounds count logs
     await server.start("127.0.0.1", 0)
     pinning.pin_host()
     results: dict[str, Any] = {}
@@ -997,12 +1084,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     out = asyncio.run(asyncio.wait_for(amain(opts, pinning), RUN_BUDGET))
     took = time.perf_counter() - started
-    meta = {**info, "rounds": opts.rounds, "duration_s": opts.duration,
-            "warmup_s": opts.warmup, "cold_runs": opts.cold_runs, "run_seconds": took,
-            "command": " ".join([os.path.basename(sys.executable), *sys.argv])}
+    meta = {
+        **info,
+        "rounds": opts.rounds,
+        "duration_s": opts.duration,
+        "warmup_s": opts.warmup,
+        "cold_runs": opts.cold_runs,
+        "run_seconds": took,
+        "command": " ".join([os.path.basename(sys.executable), *sys.argv]),
+    }
     print(version_line(meta))
-    print(f"rounds {opts.rounds} x {opts.duration:g} s per case (after a {opts.warmup:g} s "
-          f"warm-up), cold start median of {opts.cold_runs}; run took {took:.0f} s")
+    print(
+        f"rounds {opts.rounds} x {opts.duration:g} s per case (after a {opts.warmup:g} s "
+        f"warm-up), cold start median of {opts.cold_runs}; run took {took:.0f} s"
+    )
     print(HEADER)
     print()
     print(format_table(out["rows"]))

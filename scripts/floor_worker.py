@@ -2,6 +2,7 @@
 
 Usage (as the host launches it): ``python scripts/floor_worker.py --functions-uri http://H:P/ ...``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,13 @@ except ImportError:  # run from a checkout without the package installed
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from quickfunc.protos import EVENT_STREAM_METHOD, pb
 
-CAPABILITIES = {"RawHttpBodyBytes": "true", "RpcHttpBodyOnly": "true",
-                "RpcHttpTriggerMetadataRemoved": "true", "TypedDataCollection": "true",
-                "WorkerStatus": "true"}
+CAPABILITIES = {
+    "RawHttpBodyBytes": "true",
+    "RpcHttpBodyOnly": "true",
+    "RpcHttpTriggerMetadataRemoved": "true",
+    "TypedDataCollection": "true",
+    "WorkerStatus": "true",
+}
 SUCCESS = pb.StatusResult.Success
 Msg = pb.StreamingMessage
 
@@ -55,10 +60,13 @@ def invocation_response(req: pb.InvocationRequest) -> pb.StreamingMessage:
         if binding.data.HasField("http"):
             body = binding.data.http.body.bytes
             break
-    return Msg(invocation_response=pb.InvocationResponse(
-        invocation_id=req.invocation_id, result=pb.StatusResult(status=SUCCESS),
-        return_value=pb.TypedData(http=pb.RpcHttp(status_code="200",
-                                                  body=pb.TypedData(bytes=body)))))
+    return Msg(
+        invocation_response=pb.InvocationResponse(
+            invocation_id=req.invocation_id,
+            result=pb.StatusResult(status=SUCCESS),
+            return_value=pb.TypedData(http=pb.RpcHttp(status_code="200", body=pb.TypedData(bytes=body))),
+        )
+    )
 
 
 def answer(msg: pb.StreamingMessage, request_id: str) -> pb.StreamingMessage | None:
@@ -69,16 +77,27 @@ def answer(msg: pb.StreamingMessage, request_id: str) -> pb.StreamingMessage | N
     if kind == "worker_status_request":
         return Msg(request_id=msg.request_id, worker_status_response=pb.WorkerStatusResponse())
     if kind == "function_load_request":
-        return Msg(request_id=request_id, function_load_response=pb.FunctionLoadResponse(
-            function_id=msg.function_load_request.function_id,
-            result=pb.StatusResult(status=SUCCESS)))
+        return Msg(
+            request_id=request_id,
+            function_load_response=pb.FunctionLoadResponse(
+                function_id=msg.function_load_request.function_id,
+                result=pb.StatusResult(status=SUCCESS),
+            ),
+        )
     if kind == "worker_init_request":
-        return Msg(request_id=request_id, worker_init_response=pb.WorkerInitResponse(
-            capabilities=CAPABILITIES, result=pb.StatusResult(status=SUCCESS)))
+        return Msg(
+            request_id=request_id,
+            worker_init_response=pb.WorkerInitResponse(
+                capabilities=CAPABILITIES, result=pb.StatusResult(status=SUCCESS)
+            ),
+        )
     if kind == "functions_metadata_request":
-        return Msg(request_id=msg.request_id, function_metadata_response=(
-            pb.FunctionMetadataResponse(use_default_metadata_indexing=True,
-                                        result=pb.StatusResult(status=SUCCESS))))
+        return Msg(
+            request_id=msg.request_id,
+            function_metadata_response=(
+                pb.FunctionMetadataResponse(use_default_metadata_indexing=True, result=pb.StatusResult(status=SUCCESS))
+            ),
+        )
     return None
 
 
@@ -87,11 +106,12 @@ async def run(args: argparse.Namespace) -> int:
     options = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
     async with grpc.aio.insecure_channel(f"{args.host}:{args.port}", options=options) as channel:
         await asyncio.wait_for(channel.channel_ready(), 5.0)
-        call = channel.stream_stream(EVENT_STREAM_METHOD,
-                                     request_serializer=Msg.SerializeToString,
-                                     response_deserializer=Msg.FromString)()
-        await call.write(Msg(request_id=args.request_id,
-                             start_stream=pb.StartStream(worker_id=args.worker_id)))
+        call = channel.stream_stream(
+            EVENT_STREAM_METHOD,
+            request_serializer=Msg.SerializeToString,
+            response_deserializer=Msg.FromString,
+        )()
+        await call.write(Msg(request_id=args.request_id, start_stream=pb.StartStream(worker_id=args.worker_id)))
         read, write, eof = call.read, call.write, grpc.aio.EOF
         try:
             while True:
@@ -104,8 +124,10 @@ async def run(args: argparse.Namespace) -> int:
             await call.done_writing()
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.OK:
-                print(f"floor worker: stream failed: {exc.code().name} {exc.details()}",
-                      file=sys.stderr)
+                print(
+                    f"floor worker: stream failed: {exc.code().name} {exc.details()}",
+                    file=sys.stderr,
+                )
                 return 1
     return 0
 

@@ -8,11 +8,12 @@ grpcio-tools 1.62 (protobuf 4.25 gencode, which checks no runtime version), so a
 protobuf from 4.21.6 to 7.x; newer generators write gencode that refuses older runtimes, so
 writing into the package needs that generator (tests compare descriptors, with any generator).
 """
+
 from __future__ import annotations
 
 import argparse
-import shutil
 import pathlib
+import shutil
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -23,16 +24,22 @@ COMMITTED_GENERATOR = "1.62."
 
 def generate(out_dir: pathlib.Path) -> list[pathlib.Path]:
     """Run protoc over every .proto file; return the modules written."""
-    from grpc_tools import protoc
     import grpc_tools
+    from grpc_tools import protoc
 
     include = pathlib.Path(grpc_tools.__file__).parent / "_proto"
     protos = sorted(PROTO_DIR.glob("*.proto"))
     if not protos:
         raise SystemExit(f"no .proto files in {PROTO_DIR}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    args = ["protoc", f"-I{PROTO_DIR}", f"-I{include}", f"--python_out={out_dir}",
-            f"--plugin=protoc-gen-mypy={_stub_plugin()}", f"--mypy_out={out_dir}"]
+    args = [
+        "protoc",
+        f"-I{PROTO_DIR}",
+        f"-I{include}",
+        f"--python_out={out_dir}",
+        f"--plugin=protoc-gen-mypy={_stub_plugin()}",
+        f"--mypy_out={out_dir}",
+    ]
     args += [str(p) for p in protos]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
@@ -58,10 +65,13 @@ def main(argv: list[str] | None = None) -> int:
 
         tools = version("grpcio-tools")
         if not tools.startswith(COMMITTED_GENERATOR):
-            print(f"refusing to write {DEFAULT_OUT.relative_to(ROOT)} with grpcio-tools {tools}: "
-                  f"the committed modules are made with grpcio-tools {COMMITTED_GENERATOR}.x "
-                  "(see this script's docstring); install it in a virtual environment, or "
-                  "pass --out", file=sys.stderr)
+            print(
+                f"refusing to write {DEFAULT_OUT.relative_to(ROOT)} with grpcio-tools {tools}: "
+                f"the committed modules are made with grpcio-tools {COMMITTED_GENERATOR}.x "
+                "(see this script's docstring); install it in a virtual environment, or "
+                "pass --out",
+                file=sys.stderr,
+            )
             return 2
     for path in generate(ns.out):
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")

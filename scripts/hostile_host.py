@@ -1,5 +1,6 @@
 """The local host under the hostile soak: start ``python -m quickfunc.host`` on a free port with
 its console in a file, stop it, and sample the RSS of the host and of each worker process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +20,15 @@ _LISTENING = re.compile(r"Listening on (http://127\.0\.0\.1:(\d+))")
 
 def host_supports(option: str, env: dict[str, str]) -> bool:
     """Whether this checkout's local host accepts a command-line option (from its --help)."""
-    done = subprocess.run([sys.executable, "-m", "quickfunc.host", "--help"], env=env,
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                          stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [sys.executable, "-m", "quickfunc.host", "--help"],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     return option in done.stdout
 
 
@@ -44,8 +51,13 @@ class HostProcess:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "quickfunc.host", self.app, "--port", "0", *self.args],
-                cwd=REPO_ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
@@ -122,8 +134,14 @@ class RssSampler:
     """Samples every ``interval`` s. The host's baseline is taken once ``host_warmup`` requests
     were answered; each worker's once ``worker_warmup`` were answered since it first appeared."""
 
-    def __init__(self, host_pid: int, answered: Callable[[], int], host_warmup: int,
-                 worker_warmup: int, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        host_pid: int,
+        answered: Callable[[], int],
+        host_warmup: int,
+        worker_warmup: int,
+        interval: float = 0.5,
+    ) -> None:
         self.host = psutil.Process(host_pid)
         self.answered = answered
         self.host_warmup, self.worker_warmup, self.interval = host_warmup, worker_warmup, interval
@@ -178,4 +196,3 @@ class RssSampler:
         if self.host_start_mib is None or self.host_end_mib is None:
             return float("inf")
         return growth_pct(self.host_start_mib, self.host_end_mib)
-

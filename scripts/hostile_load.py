@@ -1,5 +1,6 @@
 """The hostile soak's load (scripts/soak_hostile.py): the request mix and what each kind must
 answer, the HTTP clients, the slow clients and the worker killer."""
+
 from __future__ import annotations
 
 import asyncio
@@ -40,8 +41,8 @@ class LoadOptions:
     concurrency: int
     request_timeout: float
     seed: int
-    spin_every: int        # every n-th request spins (0: never)
-    burst_every: int       # every n-th request logs a burst (0: never)
+    spin_every: int  # every n-th request spins (0: never)
+    burst_every: int  # every n-th request logs a burst (0: never)
     burst_lines: int
     #: kinds drawn at random and their weights (RANDOM_MIX, or part of it)
     mix: dict[str, int] = field(default_factory=lambda: dict(RANDOM_MIX))
@@ -72,8 +73,7 @@ def plan(index: int, rng: random.Random, options: LoadOptions) -> Planned:
     return Planned(index, rid, kind, json.dumps(data).encode("ascii"))
 
 
-def judge(planned: Planned, status: int, body: str, burst_lines: int,
-          killed_pids: set[int]) -> tuple[str, str]:
+def judge(planned: Planned, status: int, body: str, burst_lines: int, killed_pids: set[int]) -> tuple[str, str]:
     """(verdict, what is wrong): EXPECTED, WORKER_LOST (a 500 because the soak killed the worker
     or the host recycled it for a timeout: any kind may get it) or WRONG."""
     rid, kind = planned.rid, planned.kind
@@ -131,8 +131,15 @@ Noter = Callable[[str, str], None]
 class Load:
     """Closed-loop HTTP clients: each sends its next request when its last one is answered."""
 
-    def __init__(self, session: aiohttp.ClientSession, base_url: str, options: LoadOptions,
-                 deadline: float, killed_pids: set[int], note: Noter) -> None:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        options: LoadOptions,
+        deadline: float,
+        killed_pids: set[int],
+        note: Noter,
+    ) -> None:
         self.session = session
         self.base_url = base_url
         self.options = options
@@ -166,9 +173,11 @@ class Load:
         try:
             # POST: aiohttp's client retries idempotent requests on a dropped keep-alive
             # connection, which would hide a lost answer and could run a function twice
-            async with self.session.post(f"{self.base_url}/api/{planned.kind}", data=planned.body,
-                                         headers={"Content-Type": "application/json",
-                                                  "X-Soak-Id": planned.rid}) as response:
+            async with self.session.post(
+                f"{self.base_url}/api/{planned.kind}",
+                data=planned.body,
+                headers={"Content-Type": "application/json", "X-Soak-Id": planned.rid},
+            ) as response:
                 status = response.status
                 body = (await response.read()).decode("utf-8", "replace")
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -181,8 +190,7 @@ class Load:
         tally.statuses[str(status)] = tally.statuses.get(str(status), 0) + 1
         if status == 500 and TIMEOUT_WORDS in body and WORKER_DIED not in body:
             self.own_timeouts += 1
-        verdict, problem = judge(planned, status, body, self.options.burst_lines,
-                                 self.killed_pids)
+        verdict, problem = judge(planned, status, body, self.options.burst_lines, self.killed_pids)
         setattr(tally, verdict, getattr(tally, verdict) + 1)
         if problem:
             self.note(f"wrong_{planned.kind}", f"{planned.rid}: {problem}")
@@ -191,9 +199,10 @@ class Load:
 
 # ---------------------------------------------------------------------------------- slow clients
 
+
 @dataclass
 class SlowResult:
-    cut: bool       # the host closed (or refused) the connection within the limit
+    cut: bool  # the host closed (or refused) the connection within the limit
     seconds: float
     how: str
 
@@ -238,8 +247,16 @@ async def slow_client(host: str, port: int, drip_every: float, limit: float) -> 
 class SlowClients:
     """Waves of slow clients while the load runs."""
 
-    def __init__(self, host: str, port: int, total: int, wave: int, every: float,
-                 drip_every: float, limit: float) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        total: int,
+        wave: int,
+        every: float,
+        drip_every: float,
+        limit: float,
+    ) -> None:
         self.host, self.port = host, port
         self.total, self.wave, self.every = total, wave, every
         self.drip_every, self.limit = drip_every, limit
@@ -249,8 +266,7 @@ class SlowClients:
         """A wave at once, then one every ``every`` seconds until ``total`` or ``stop``."""
         while len(self.tasks) < self.total and not stop.is_set():
             for _ in range(min(self.wave, self.total - len(self.tasks))):
-                self.tasks.append(asyncio.ensure_future(
-                    slow_client(self.host, self.port, self.drip_every, self.limit)))
+                self.tasks.append(asyncio.ensure_future(slow_client(self.host, self.port, self.drip_every, self.limit)))
             try:
                 await asyncio.wait_for(stop.wait(), self.every)
             except asyncio.TimeoutError:
@@ -261,6 +277,7 @@ class SlowClients:
 
 
 # ---------------------------------------------------------------------------------- worker kills
+
 
 def worker_processes(host_pid: int) -> list[psutil.Process]:
     """The host's live child processes (its workers)."""
@@ -296,8 +313,15 @@ class Kill:
 class Killer:
     """SIGKILLs a random worker every ``every`` seconds (one that has lived ``min_age`` s)."""
 
-    def __init__(self, host_pid: int, every: float, most: int, min_age: float, seed: int,
-                 answered: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        host_pid: int,
+        every: float,
+        most: int,
+        min_age: float,
+        seed: int,
+        answered: Callable[[], int],
+    ) -> None:
         self.host_pid = host_pid
         self.every, self.most, self.min_age = every, most, min_age
         self.rng = random.Random(seed)
@@ -314,8 +338,7 @@ class Killer:
                 return
             except asyncio.TimeoutError:
                 pass
-            victims = [p for p in worker_processes(self.host_pid)
-                       if _age(p) >= self.min_age and p.pid not in self.pids]
+            victims = [p for p in worker_processes(self.host_pid) if _age(p) >= self.min_age and p.pid not in self.pids]
             if not victims:
                 continue
             victim = self.rng.choice(victims)
@@ -325,5 +348,4 @@ class Killer:
             except OSError:
                 self.pids.discard(victim.pid)
                 continue
-            self.kills.append(Kill(victim.pid, round(time.monotonic() - start, 1),
-                                   self.answered()))
+            self.kills.append(Kill(victim.pid, round(time.monotonic() - start, 1), self.answered()))

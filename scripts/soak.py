@@ -29,6 +29,7 @@ The exit code is 0 when every check passed, 1 otherwise, 2 for a bad command lin
 ``python scripts/soak.py --hostile [options]`` runs the hostile soak instead: the local host over
 HTTP with two workers, worker kills and slow clients (scripts/soak_hostile.py, its own options).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,11 +62,11 @@ SOAK_APP = os.path.join(REPO_ROOT, "tests", "apps", "soak")
 SUCCESS = pb.StatusResult.Success
 FAILURE = pb.StatusResult.Failure
 CANCELLED = pb.StatusResult.Cancelled
-INVOKE_TIMEOUT = 30.0       # longest wait for one answer; a cancelled one comes within ms
+INVOKE_TIMEOUT = 30.0  # longest wait for one answer; a cancelled one comes within ms
 CONNECT_TIMEOUT = 60.0
 EXIT_TIMEOUT = 10.0
-SAMPLE_INTERVAL = 0.25      # seconds between thread-count samples
-SETTLE_SECONDS = 1.5        # after the last answer: room for late duplicates (sync sleeps are 1 s)
+SAMPLE_INTERVAL = 0.25  # seconds between thread-count samples
+SETTLE_SECONDS = 1.5  # after the last answer: room for late duplicates (sync sleeps are 1 s)
 
 #: function -> weight (per mille) in the mix
 MIX: dict[str, int] = {
@@ -91,12 +92,12 @@ class Report(Findings):
     concurrency: int
     answered: int = 0
     by_function: dict[str, int] = field(default_factory=dict)
-    lost: int = 0                    # no answer (timeout or the worker went away)
+    lost: int = 0  # no answer (timeout or the worker went away)
     wrong_outcome: int = 0
     duplicate_or_late_answers: int = 0
     logs_expected: int = 0
     logs_received: int = 0
-    log_problems: int = 0            # missing, duplicated, unattributed or misattributed lines
+    log_problems: int = 0  # missing, duplicated, unattributed or misattributed lines
     worker_internal_errors: int = 0  # System error logs saying "internal error"
     duration_s: float = 0.0
     invocations_per_s: float = 0.0
@@ -113,13 +114,19 @@ class Report(Findings):
 
     @property
     def ok(self) -> bool:
-        return (self.answered == self.invocations_planned and not self.lost
-                and not self.wrong_outcome and not self.duplicate_or_late_answers
-                and not self.log_problems and not self.worker_internal_errors
-                and self.logs_received == self.logs_expected
-                and self.rss_growth_pct < self.max_rss_growth_pct
-                and self.max_threads <= self.max_threads_allowed
-                and self.exit_code == 0 and not self.deadline_hit)
+        return (
+            self.answered == self.invocations_planned
+            and not self.lost
+            and not self.wrong_outcome
+            and not self.duplicate_or_late_answers
+            and not self.log_problems
+            and not self.worker_internal_errors
+            and self.logs_received == self.logs_expected
+            and self.rss_growth_pct < self.max_rss_growth_pct
+            and self.max_threads <= self.max_threads_allowed
+            and self.exit_code == 0
+            and not self.deadline_hit
+        )
 
 
 @dataclass
@@ -133,8 +140,15 @@ class Planned:
 class Soak:
     """Drives one worker through the mix and fills a Report."""
 
-    def __init__(self, channel: WorkerChannel, functions: dict[str, str], ps: psutil.Process,
-                 report: Report, seed: int, deadline: float) -> None:
+    def __init__(
+        self,
+        channel: WorkerChannel,
+        functions: dict[str, str],
+        ps: psutil.Process,
+        report: Report,
+        seed: int,
+        deadline: float,
+    ) -> None:
         self.channel = channel
         self.functions = functions
         self.ps = ps
@@ -162,8 +176,7 @@ class Soak:
         elif name == "CancelSync":
             query["s"] = "1"
         url = f"http://127.0.0.1/api/{name.lower()}"
-        request = build_invocation(self.functions[name],
-                                   {"req": http_request("GET", url, query=query)})
+        request = build_invocation(self.functions[name], {"req": http_request("GET", url, query=query)})
         return Planned(name, token, request, lines)
 
     async def client(self) -> None:
@@ -243,12 +256,16 @@ def expected_outcome(planned: Planned, response: pb.InvocationResponse) -> str |
     if status != SUCCESS:
         return f"status {status}: {response.result.exception.message[:300]}"
     text = response.return_value.string
-    want = {"SyncEcho": f"echo {token}", "AsyncEcho": f"echo {token}",
-            "BlockingAsync": f"blocked {token}"}.get(name, f"logged {planned.log_lines}")
+    want = {
+        "SyncEcho": f"echo {token}",
+        "AsyncEcho": f"echo {token}",
+        "BlockingAsync": f"blocked {token}",
+    }.get(name, f"logged {planned.log_lines}")
     return None if text == want else f"answered {text!r}, expected {want!r}"
 
 
 # ---------------------------------------------------------------------------- process plumbing
+
 
 def worker_env() -> dict[str, str]:
     """This environment, this checkout first on PYTHONPATH, the host's thread-pool default."""
@@ -275,16 +292,26 @@ async def load(channel: WorkerChannel, process: WorkerProcess, app_dir: str) -> 
     return {md.name: fid for fid, md in found}
 
 
-async def run_soak(invocations: int, concurrency: int, max_seconds: float, seed: int,
-                   warmup: int | None = None, max_rss_growth: float = 10.0,
-                   max_threads: int | None = None, worker_script: str | None = None,
-                   app_dir: str = SOAK_APP) -> Report:
+async def run_soak(
+    invocations: int,
+    concurrency: int,
+    max_seconds: float,
+    seed: int,
+    warmup: int | None = None,
+    max_rss_growth: float = 10.0,
+    max_threads: int | None = None,
+    worker_script: str | None = None,
+    app_dir: str = SOAK_APP,
+) -> Report:
     """Start a worker, soak it, stop it; the Report says what was found."""
     report = Report(invocations, concurrency, max_rss_growth_pct=max_rss_growth)
     report.warmup_invocations = warmup if warmup is not None else max(1, invocations // 10)
     report.max_threads_allowed = max_threads if max_threads is not None else concurrency + 48
-    command = (WorkerCommand(module=None, script=os.path.abspath(worker_script)) if worker_script
-               else WorkerCommand(module="quickfunc"))
+    command = (
+        WorkerCommand(module=None, script=os.path.abspath(worker_script))
+        if worker_script
+        else WorkerCommand(module="quickfunc")
+    )
     server = RpcServer()
     await server.start("127.0.0.1", 0)
     process = WorkerProcess(command)
@@ -328,19 +355,29 @@ async def run_soak(invocations: int, concurrency: int, max_seconds: float, seed:
 
 def print_report(report: Report) -> None:
     mix = ", ".join(f"{k} {v}" for k, v in sorted(report.by_function.items()))
-    print(f"soak: {report.answered}/{report.invocations_planned} answered at concurrency "
-          f"{report.concurrency} in {report.duration_s:.1f} s "
-          f"({report.invocations_per_s:.0f} inv/s)")
+    print(
+        f"soak: {report.answered}/{report.invocations_planned} answered at concurrency "
+        f"{report.concurrency} in {report.duration_s:.1f} s "
+        f"({report.invocations_per_s:.0f} inv/s)"
+    )
     print(f"  mix: {mix}")
-    print(f"  lost {report.lost}, wrong outcome {report.wrong_outcome}, duplicate/late answers "
-          f"{report.duplicate_or_late_answers}")
-    print(f"  logs: {report.logs_received}/{report.logs_expected} received, problems "
-          f"{report.log_problems}; worker internal errors {report.worker_internal_errors}")
-    print(f"  RSS {report.rss_at_warmup_mib:.1f} MiB at invocation {report.warmup_invocations}, "
-          f"{report.rss_at_end_mib:.1f} MiB at the end: {report.rss_growth_pct:+.2f} % "
-          f"(limit {report.max_rss_growth_pct:g} %)")
-    print(f"  threads: {report.threads_at_warmup} at warm-up, max {report.max_threads} "
-          f"(limit {report.max_threads_allowed}); worker exit code {report.exit_code}")
+    print(
+        f"  lost {report.lost}, wrong outcome {report.wrong_outcome}, duplicate/late answers "
+        f"{report.duplicate_or_late_answers}"
+    )
+    print(
+        f"  logs: {report.logs_received}/{report.logs_expected} received, problems "
+        f"{report.log_problems}; worker internal errors {report.worker_internal_errors}"
+    )
+    print(
+        f"  RSS {report.rss_at_warmup_mib:.1f} MiB at invocation {report.warmup_invocations}, "
+        f"{report.rss_at_end_mib:.1f} MiB at the end: {report.rss_growth_pct:+.2f} % "
+        f"(limit {report.max_rss_growth_pct:g} %)"
+    )
+    print(
+        f"  threads: {report.threads_at_warmup} at warm-up, max {report.max_threads} "
+        f"(limit {report.max_threads_allowed}); worker exit code {report.exit_code}"
+    )
     if report.deadline_hit:
         print("  the time limit was reached before every invocation was sent")
     report.print_problems("soak")
@@ -350,15 +387,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--invocations", type=int, default=100_000)
     p.add_argument("--concurrency", type=int, default=64)
-    p.add_argument("--max-seconds", type=float, default=900.0,
-                   help="stop sending after this long (the run then fails)")
+    p.add_argument(
+        "--max-seconds",
+        type=float,
+        default=900.0,
+        help="stop sending after this long (the run then fails)",
+    )
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--warmup", type=int, default=None,
-                   help="answered invocations before the first RSS sample (default: 10 %%)")
+    p.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="answered invocations before the first RSS sample (default: 10 %%)",
+    )
     p.add_argument("--max-rss-growth", type=float, default=10.0, help="percent")
     p.add_argument("--max-threads", type=int, default=None)
-    p.add_argument("--worker-script", default=None,
-                   help="run this script instead of `python -m quickfunc` (to check the checks)")
+    p.add_argument(
+        "--worker-script",
+        default=None,
+        help="run this script instead of `python -m quickfunc` (to check the checks)",
+    )
     p.add_argument("--json", default=None, help="also write the report here")
     ns = p.parse_args(argv)
     if ns.invocations < 1 or ns.concurrency < 1 or ns.max_seconds <= 0:
@@ -370,14 +418,27 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if "--hostile" in args:
         from soak_hostile import main as hostile_main
+
         return hostile_main([a for a in args if a != "--hostile"])
     ns = parse_args(args)
     # bounded however the run goes: the time limit plus start-up, draining and shutdown
     overall = ns.max_seconds + INVOKE_TIMEOUT + CONNECT_TIMEOUT + 3 * EXIT_TIMEOUT
     try:
-        report = asyncio.run(asyncio.wait_for(run_soak(
-            ns.invocations, ns.concurrency, ns.max_seconds, ns.seed, ns.warmup,
-            ns.max_rss_growth, ns.max_threads, ns.worker_script), overall))
+        report = asyncio.run(
+            asyncio.wait_for(
+                run_soak(
+                    ns.invocations,
+                    ns.concurrency,
+                    ns.max_seconds,
+                    ns.seed,
+                    ns.warmup,
+                    ns.max_rss_growth,
+                    ns.max_threads,
+                    ns.worker_script,
+                ),
+                overall,
+            )
+        )
     except (RuntimeError, asyncio.TimeoutError, OSError) as exc:
         print(f"soak: could not run: {exc}", file=sys.stderr)
         return 1

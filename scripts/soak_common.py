@@ -1,5 +1,6 @@
 """What the soaks (scripts/soak.py, scripts/soak_hostile.py) share: this checkout's paths and
 environment, the findings record with its capped problem lists, RSS arithmetic, report output."""
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,10 @@ MAX_PROBLEMS_KEPT = 20  # example texts kept per kind of problem
 MIB = 1 << 20
 
 
-def repo_env(extra: dict[str, str] | None = None,
-             drop_prefixes: tuple[str, ...] = ()) -> dict[str, str]:
+def repo_env(extra: dict[str, str] | None = None, drop_prefixes: tuple[str, ...] = ()) -> dict[str, str]:
     """This environment with this checkout first on PYTHONPATH (child processes import our
     copy), variables starting with ``drop_prefixes`` removed, then ``extra`` applied."""
-    env = {k: v for k, v in os.environ.items()
-           if not (drop_prefixes and k.startswith(drop_prefixes))}
+    env = {k: v for k, v in os.environ.items() if not (drop_prefixes and k.startswith(drop_prefixes))}
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join([os.path.join(REPO_ROOT, "worker"), REPO_ROOT, *paths])
     env.update(extra or {})

@@ -31,6 +31,7 @@ Checked (the exit code is 0 only if all hold; 1 otherwise, 2 for a bad command l
   answered requests (at least one must be); restarted workers are judged the same way;
 - the host exits with code 0 on SIGTERM at the end.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,7 +63,7 @@ from soak_common import APPS_DIR, Findings, repo_env
 
 HOSTILE_APP = os.path.join(APPS_DIR, "soak_hostile")
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 60.0   # the host's drain (30 s) and its workers' terminate grace, with room
+STOP_TIMEOUT = 60.0  # the host's drain (30 s) and its workers' terminate grace, with room
 SETTLE_SECONDS = 1.0
 WORKER_ROWS = 12  # worker processes listed in the printed report
 _DEATH_LINE = re.compile(r"worker process \d+ \(pid (\d+)\) (.*?); restarting")
@@ -76,21 +77,21 @@ class Report(Findings):
     requests_planned: int
     concurrency: int
     sent: int = 0
-    answered: int = 0                 # exactly one complete HTTP response
-    lost: int = 0                     # connection error or timeout, no response
-    duplicated: int = 0               # ids whose function ran more than once
+    answered: int = 0  # exactly one complete HTTP response
+    lost: int = 0  # connection error or timeout, no response
+    duplicated: int = 0  # ids whose function ran more than once
     runs_recorded: int = 0
     ran_unknown_id: int = 0
     answered_200_without_run: int = 0
     wrong: int = 0
-    worker_lost: int = 0              # 500s for a worker the soak killed or the host recycled
-    own_timeouts: int = 0             # 500s naming functionTimeout for the invocation itself
+    worker_lost: int = 0  # 500s for a worker the soak killed or the host recycled
+    own_timeouts: int = 0  # 500s naming functionTimeout for the invocation itself
     by_kind: dict[str, dict[str, Any]] = field(default_factory=dict)
     seconds: float = 0.0
     requests_per_s: float = 0.0
     deadline_hit: bool = False
     worker_kills: list[dict[str, Any]] = field(default_factory=list)
-    worker_deaths_other: int = 0      # vanished workers not killed by the soak nor by a timeout
+    worker_deaths_other: int = 0  # vanished workers not killed by the soak nor by a timeout
     slow_clients: int = 0
     slow_clients_cut: int = 0
     slow_clients_not_cut: int = 0
@@ -116,12 +117,20 @@ class Report(Findings):
 
     @property
     def ok(self) -> bool:
-        return (self.sent == self.answered == self.requests_planned and not self.lost
-                and not self.duplicated and not self.ran_unknown_id
-                and not self.answered_200_without_run and not self.wrong
-                and not self.worker_deaths_other and not self.slow_clients_not_cut
-                and self.host_rss_growth_pct < self.max_rss_growth_pct and self.workers_rss_ok
-                and self.host_exit_code == 0 and not self.deadline_hit)
+        return (
+            self.sent == self.answered == self.requests_planned
+            and not self.lost
+            and not self.duplicated
+            and not self.ran_unknown_id
+            and not self.answered_200_without_run
+            and not self.wrong
+            and not self.worker_deaths_other
+            and not self.slow_clients_not_cut
+            and self.host_rss_growth_pct < self.max_rss_growth_pct
+            and self.workers_rss_ok
+            and self.host_exit_code == 0
+            and not self.deadline_hit
+        )
 
 
 def read_runs(folder: str) -> collections.Counter[str]:
@@ -142,8 +151,7 @@ def check_runs(report: Report, load: Load, runs: collections.Counter[str]) -> No
             report.note("ran_unknown_id", rid)
         elif count > 1:
             report.duplicated += 1
-            report.note("duplicated", f"{result.kind} {rid} ran {count} times "
-                                      f"(answered {result.status})")
+            report.note("duplicated", f"{result.kind} {rid} ran {count} times (answered {result.status})")
     for rid, result in load.results.items():
         if result.status == 200 and result.verdict == EXPECTED and rid not in runs:
             report.answered_200_without_run += 1
@@ -165,12 +173,21 @@ def scan_host_log(report: Report, path: str, killed: set[int], ok_bursts: set[st
 
 async def run(ns: argparse.Namespace) -> Report:
     """Start the host, run the load with its hostile extras, stop the host; fill the Report."""
-    report = Report(requests_planned=ns.requests, concurrency=ns.concurrency,
-                    max_rss_growth_pct=ns.max_rss_growth)
+    report = Report(
+        requests_planned=ns.requests,
+        concurrency=ns.concurrency,
+        max_rss_growth_pct=ns.max_rss_growth,
+    )
     folder = tempfile.mkdtemp(prefix="soak-hostile-")
-    env = repo_env({"FUNCTIONS_WORKER_PROCESS_COUNT": str(ns.workers),
-                    "SOAK_HOSTILE_DIR": folder, "NO_COLOR": "1", "PYTHONUNBUFFERED": "1"},
-                   drop_prefixes=("FUNCTIONS_", "QUICKFUNC_"))
+    env = repo_env(
+        {
+            "FUNCTIONS_WORKER_PROCESS_COUNT": str(ns.workers),
+            "SOAK_HOSTILE_DIR": folder,
+            "NO_COLOR": "1",
+            "PYTHONUNBUFFERED": "1",
+        },
+        drop_prefixes=("FUNCTIONS_", "QUICKFUNC_"),
+    )
     args: list[str] = []
     if ns.slow_clients and host_supports("--header-timeout", env):
         args += ["--header-timeout", f"{ns.header_timeout:g}"]
@@ -190,24 +207,36 @@ async def run(ns: argparse.Namespace) -> Report:
     return report
 
 
-async def _soak(ns: argparse.Namespace, report: Report, host: HostProcess, folder: str,
-                log_path: str) -> None:
+async def _soak(ns: argparse.Namespace, report: Report, host: HostProcess, folder: str, log_path: str) -> None:
     mix = {k: w for k, w in RANDOM_MIX.items() if k not in ns.leave_out}
-    options = LoadOptions(ns.requests, ns.concurrency, ns.request_timeout, ns.seed,
-                          ns.spin_every, ns.burst_every, ns.burst_lines, mix)
+    options = LoadOptions(
+        ns.requests,
+        ns.concurrency,
+        ns.request_timeout,
+        ns.seed,
+        ns.spin_every,
+        ns.burst_every,
+        ns.burst_lines,
+        mix,
+    )
     stop = asyncio.Event()
     timeout = aiohttp.ClientTimeout(total=ns.request_timeout)
     connector = aiohttp.TCPConnector(limit=ns.concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         killer = Killer(host.pid, ns.kill_every, ns.kills, 2.0, ns.seed, lambda: load.answered)
-        load = Load(session, host.url, options, time.monotonic() + ns.max_seconds, killer.pids,
-                    report.note)
+        load = Load(session, host.url, options, time.monotonic() + ns.max_seconds, killer.pids, report.note)
         warmup = ns.warmup if ns.warmup is not None else max(200, ns.requests // 10)
         sampler = RssSampler(host.pid, lambda: load.answered, warmup, ns.worker_warmup)
-        slow = SlowClients("127.0.0.1", host.port, ns.slow_clients, ns.slow_wave, ns.slow_every,
-                           ns.slow_drip, report.slow_limit_s)
-        extras = [asyncio.ensure_future(c) for c in
-                  (killer.run(stop), sampler.run(stop), slow.launch(stop))]
+        slow = SlowClients(
+            "127.0.0.1",
+            host.port,
+            ns.slow_clients,
+            ns.slow_wave,
+            ns.slow_every,
+            ns.slow_drip,
+            report.slow_limit_s,
+        )
+        extras = [asyncio.ensure_future(c) for c in (killer.run(stop), sampler.run(stop), slow.launch(stop))]
         start = time.perf_counter()
         try:
             await load.run()
@@ -261,45 +290,65 @@ def _mib(value: float | None) -> float | None:
 
 
 def print_report(r: Report) -> None:
-    print(f"hostile soak: {r.sent}/{r.requests_planned} sent, {r.answered} answered exactly "
-          f"once, {r.lost} lost, {r.duplicated} duplicated (ran twice), at concurrency "
-          f"{r.concurrency} in {r.seconds:.1f} s ({r.requests_per_s:.0f} req/s)")
-    print(f"  {'kind':<11}{'sent':>7}{'answered':>9}{'expected':>9}{'worker-lost':>12}"
-          f"{'wrong':>7}{'lost':>6}  statuses")
+    print(
+        f"hostile soak: {r.sent}/{r.requests_planned} sent, {r.answered} answered exactly "
+        f"once, {r.lost} lost, {r.duplicated} duplicated (ran twice), at concurrency "
+        f"{r.concurrency} in {r.seconds:.1f} s ({r.requests_per_s:.0f} req/s)"
+    )
+    print(
+        f"  {'kind':<11}{'sent':>7}{'answered':>9}{'expected':>9}{'worker-lost':>12}{'wrong':>7}{'lost':>6}  statuses"
+    )
     for kind, t in r.by_kind.items():
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(t["statuses"].items()))
-        print(f"  {kind:<11}{t['sent']:>7}{t['answered']:>9}{t['expected']:>9}"
-              f"{t['worker_lost']:>12}{t['wrong']:>7}{t['lost']:>6}  {statuses}")
-    print(f"  runs recorded {r.runs_recorded}; unknown ids run {r.ran_unknown_id}; answered 200 "
-          f"without a run {r.answered_200_without_run}")
+        print(
+            f"  {kind:<11}{t['sent']:>7}{t['answered']:>9}{t['expected']:>9}"
+            f"{t['worker_lost']:>12}{t['wrong']:>7}{t['lost']:>6}  {statuses}"
+        )
+    print(
+        f"  runs recorded {r.runs_recorded}; unknown ids run {r.ran_unknown_id}; answered 200 "
+        f"without a run {r.answered_200_without_run}"
+    )
     pids = ", ".join(str(k["pid"]) for k in r.worker_kills)
-    print(f"  worker kills {len(r.worker_kills)} ({pids or 'none'}); own functionTimeouts "
-          f"{r.own_timeouts}; other worker deaths {r.worker_deaths_other}")
-    given = (f"--header-timeout {r.header_timeout_s:g}" if r.header_timeout_s is not None
-             else "the host has no --header-timeout")
-    print(f"  slow clients {r.slow_clients}: {r.slow_clients_cut} cut (slowest after "
-          f"{r.slow_cut_max_s:g} s), {r.slow_clients_not_cut} still open at {r.slow_limit_s:g} s "
-          f"({given})")
-    print(f"  log bursts: {r.burst_lines_shown}/{r.burst_lines_expected} lines of the answered "
-          "bursts shown by the host (not a check)")
-    print(f"  RSS host {r.host_rss_start_mib} MiB at request {r.host_rss_start_at}, "
-          f"{r.host_rss_end_mib} MiB at the end: {r.host_rss_growth_pct:+.2f} % "
-          f"(limit {r.max_rss_growth_pct:g} %)")
+    print(
+        f"  worker kills {len(r.worker_kills)} ({pids or 'none'}); own functionTimeouts "
+        f"{r.own_timeouts}; other worker deaths {r.worker_deaths_other}"
+    )
+    given = (
+        f"--header-timeout {r.header_timeout_s:g}"
+        if r.header_timeout_s is not None
+        else "the host has no --header-timeout"
+    )
+    print(
+        f"  slow clients {r.slow_clients}: {r.slow_clients_cut} cut (slowest after "
+        f"{r.slow_cut_max_s:g} s), {r.slow_clients_not_cut} still open at {r.slow_limit_s:g} s "
+        f"({given})"
+    )
+    print(
+        f"  log bursts: {r.burst_lines_shown}/{r.burst_lines_expected} lines of the answered "
+        "bursts shown by the host (not a check)"
+    )
+    print(
+        f"  RSS host {r.host_rss_start_mib} MiB at request {r.host_rss_start_at}, "
+        f"{r.host_rss_end_mib} MiB at the end: {r.host_rss_growth_pct:+.2f} % "
+        f"(limit {r.max_rss_growth_pct:g} %)"
+    )
     print(f"  RSS workers ({len(r.workers)} processes, {r.workers_judged} judged):")
     # the judged ones, most growth first, then those alive at the end, then the rest
-    shown = sorted(r.workers, key=lambda w: (not w["judged"], -(w["growth_pct"] or 0.0),
-                                             w["ended"] != "alive"))
+    shown = sorted(r.workers, key=lambda w: (not w["judged"], -(w["growth_pct"] or 0.0), w["ended"] != "alive"))
     for w in shown[:WORKER_ROWS]:
-        base = (f"{w['baseline_mib']:.1f} MiB at {w['baseline_at']}"
-                if w["baseline_mib"] is not None else "no baseline")
+        base = f"{w['baseline_mib']:.1f} MiB at {w['baseline_at']}" if w["baseline_mib"] is not None else "no baseline"
         growth = f"{w['growth_pct']:+.2f} %" if w["growth_pct"] is not None else "-"
-        print(f"    pid {w['pid']:<7} seen at {w['first_seen_at']:<7} {base:<24} last "
-              f"{w['last_mib']:.1f} MiB at {w['last_at']:<7} {growth:>9}  {w['ended']}"
-              f"{', judged' if w['judged'] else ''}")
+        print(
+            f"    pid {w['pid']:<7} seen at {w['first_seen_at']:<7} {base:<24} last "
+            f"{w['last_mib']:.1f} MiB at {w['last_at']:<7} {growth:>9}  {w['ended']}"
+            f"{', judged' if w['judged'] else ''}"
+        )
     if len(shown) > WORKER_ROWS:
         rest = shown[WORKER_ROWS:]
-        print(f"    ... {len(rest)} more ({sum(1 for w in rest if w['judged'])} of them judged, "
-              "with less growth); all are in the JSON report")
+        print(
+            f"    ... {len(rest)} more ({sum(1 for w in rest if w['judged'])} of them judged, "
+            "with less growth); all are in the JSON report"
+        )
     print(f"  host exit code {r.host_exit_code}")
     if r.deadline_hit:
         print("  the time limit was reached before every request was sent")
@@ -313,8 +362,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add = p.add_argument
     add("--requests", type=int, default=100_000)
     add("--concurrency", type=int, default=32)
-    add("--max-seconds", type=float, default=1800.0,
-        help="stop sending after this long (the run then fails)")
+    add(
+        "--max-seconds",
+        type=float,
+        default=1800.0,
+        help="stop sending after this long (the run then fails)",
+    )
     add("--request-timeout", type=float, default=30.0, help="seconds per request")
     add("--seed", type=int, default=1)
     add("--workers", type=int, default=2, help="FUNCTIONS_WORKER_PROCESS_COUNT")
@@ -327,38 +380,62 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--slow-wave", type=int, default=3, help="slow clients started together")
     add("--slow-every", type=float, default=20.0, help="seconds between waves")
     add("--slow-drip", type=float, default=1.0, help="seconds between the bytes they send")
-    add("--header-timeout", type=float, default=10.0,
-        help="given to the host as --header-timeout, when it has that option")
-    add("--slow-limit", type=float, default=None,
-        help="a slow client must be cut within this (default: header timeout + 20 s)")
-    add("--warmup", type=int, default=None,
-        help="answered requests before the host's RSS baseline (default: 10 %%, at least 200)")
-    add("--worker-warmup", type=int, default=1000,
-        help="answered requests after a worker appears before its RSS baseline")
-    add("--worker-min-span", type=int, default=2000,
-        help="answered requests past its baseline for a worker's RSS to be judged")
+    add(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="given to the host as --header-timeout, when it has that option",
+    )
+    add(
+        "--slow-limit",
+        type=float,
+        default=None,
+        help="a slow client must be cut within this (default: header timeout + 20 s)",
+    )
+    add(
+        "--warmup",
+        type=int,
+        default=None,
+        help="answered requests before the host's RSS baseline (default: 10 %%, at least 200)",
+    )
+    add(
+        "--worker-warmup",
+        type=int,
+        default=1000,
+        help="answered requests after a worker appears before its RSS baseline",
+    )
+    add(
+        "--worker-min-span",
+        type=int,
+        default=2000,
+        help="answered requests past its baseline for a worker's RSS to be judged",
+    )
     add("--max-rss-growth", type=float, default=10.0, help="percent")
-    add("--leave-out", default="", type=lambda text: {k for k in text.split(",") if k},
-        help=f"comma-separated kinds left out of the random mix ({', '.join(RANDOM_MIX)})")
+    add(
+        "--leave-out",
+        default="",
+        type=lambda text: {k for k in text.split(",") if k},
+        help=f"comma-separated kinds left out of the random mix ({', '.join(RANDOM_MIX)})",
+    )
     add("--app", default=HOSTILE_APP)
     add("--keep", action="store_true", help="keep the host console and run files")
     add("--json", default=None, help="also write the report here")
     ns = p.parse_args(argv)
     if min(ns.requests, ns.concurrency, ns.workers, ns.burst_lines) < 1 or ns.max_seconds <= 0:
-        p.error("--requests, --concurrency, --workers, --burst-lines and --max-seconds "
-                "must be positive")
+        p.error("--requests, --concurrency, --workers, --burst-lines and --max-seconds must be positive")
     unknown = ns.leave_out - set(RANDOM_MIX)
     if unknown or ns.leave_out >= set(RANDOM_MIX):
-        p.error(f"--leave-out: kinds are {', '.join(RANDOM_MIX)}, and one must stay"
-                + (f" (not {', '.join(sorted(unknown))})" if unknown else ""))
+        p.error(
+            f"--leave-out: kinds are {', '.join(RANDOM_MIX)}, and one must stay"
+            + (f" (not {', '.join(sorted(unknown))})" if unknown else "")
+        )
     return ns
 
 
 def main(argv: list[str] | None = None) -> int:
     ns = parse_args(argv)
     limit = ns.slow_limit or max(ns.header_timeout, 30.0) + 20.0
-    overall = (ns.max_seconds + ns.request_timeout + START_TIMEOUT + STOP_TIMEOUT + limit
-               + 60.0)
+    overall = ns.max_seconds + ns.request_timeout + START_TIMEOUT + STOP_TIMEOUT + limit + 60.0
     try:
         report = asyncio.run(asyncio.wait_for(run(ns), overall))
     except (RuntimeError, asyncio.TimeoutError, OSError) as exc:

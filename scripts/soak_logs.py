@@ -1,5 +1,6 @@
 """The soak's log check (scripts/soak.py): numbered lines per invocation, each exactly once,
 attributed to its invocation and arrived before its response."""
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -37,7 +38,7 @@ class LogTracker:
             return
         self.report.logs_received += 1
         try:
-            token, index = log.message[len(LOG_MARK):].split()
+            token, index = log.message[len(LOG_MARK) :].split()
             parsed = (token, int(index))
         except ValueError:
             self.report.log_problems += 1
@@ -60,8 +61,10 @@ class LogTracker:
         expected = [(token, i) for i in range(count)]
         if sorted(lines) != expected:
             self.report.log_problems += 1
-            self.report.note("log_mismatch", f"{invocation_id}: expected {count} lines of {token}, "
-                                             f"got {sorted(lines)[:5]}... ({len(lines)} lines)")
+            self.report.note(
+                "log_mismatch",
+                f"{invocation_id}: expected {count} lines of {token}, got {sorted(lines)[:5]}... ({len(lines)} lines)",
+            )
 
     def strays(self) -> None:
         """Lines of invocations that never completed as logging invocations."""

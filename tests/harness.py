@@ -16,10 +16,9 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from quickfunc import logs, shutdown
+from quickfunc import app_index, logs, shutdown
 from quickfunc.console import SYSTEM_LOGGER
 from quickfunc.dispatcher import Dispatcher, Handler
-from quickfunc.handlers import metadata as metadata_handler
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import indexed_load_metadata
 from quickfunc.host.worker_channel import WorkerChannel
@@ -117,7 +116,7 @@ class WorkerHarness(FunctionCalls):
         self._to_host: asyncio.Queue[pb.StreamingMessage | None] = asyncio.Queue()
         logs.install(self.log_handler, self.state.settings.debug_logging)
         logs.propagate_into_threads()
-        channel = WorkerChannel(worker_id, self.state.request_id)
+        channel = WorkerChannel(worker_id, self.state.request_id, keep_logs=True)
         channel.attach(self._incoming())
         self._pump = self.loop.create_task(self._serve(channel), name="harness-worker")
         self._stopper = self.loop.create_task(self._stop_when_asked(), name="harness-stopper")
@@ -311,7 +310,7 @@ class WorkerHarness(FunctionCalls):
 
     async def _close(self) -> None:
         await self.channel.close(timeout=5.0)
-        await metadata_handler.shutdown_app(self.state)
+        await app_index.shutdown_app(self.state)
 
     def __enter__(self) -> WorkerHarness:
         return self

@@ -96,7 +96,7 @@ async def start_worker(app_dir: str, env: Mapping[str, str] | None = None,
     wait for the process (kill after ``exit_timeout``), stop the server.
     """
     app_dir = os.path.abspath(app_dir)
-    server = RpcServer()
+    server = RpcServer(keep_logs=True)
     port = await server.start("127.0.0.1", 0)
     process = WorkerProcess(command or _command(argv_module), on_output=on_output)
     channel: WorkerChannel | None = None

@@ -75,6 +75,8 @@ class LocalHostProcess:
 
     def __post_init__(self) -> None:
         self._eof = False
+        self._reading = threading.Event()  # cleared: the console is "stuck" (nobody reads it)
+        self._reading.set()
         self._lock = threading.Lock()
         self._new_line = threading.Condition(self._lock)
 
@@ -103,9 +105,18 @@ class LocalHostProcess:
             with self._lock:
                 self.lines.append(line.rstrip("\n"))
                 self._new_line.notify_all()
+            self._reading.wait()
         with self._lock:
             self._eof = True
             self._new_line.notify_all()
+
+    def pause_console(self) -> None:
+        """Stop reading the host's output, like a terminal that cannot keep up: once the pipe
+        is full, the host's writes to it block."""
+        self._reading.clear()
+
+    def resume_console(self) -> None:
+        self._reading.set()
 
     def output(self) -> str:
         with self._lock:
@@ -157,6 +168,7 @@ class LocalHostProcess:
         """Stop the host (and, should it have left any, its worker processes)."""
         if self.proc is None:
             return
+        self.resume_console()
         try:
             children = psutil.Process(self.proc.pid).children(recursive=True)
         except psutil.Error:

@@ -188,7 +188,7 @@ def test_malformed_function_json_names_the_file_and_key(app):
 async def scripted(first: pb.StreamingMessage | None = None, worker_id: str = "w-1",
                    expect: bool = True):
     """A server plus a raw client stream that sends ``first`` (default StartStream)."""
-    server = RpcServer()
+    server = RpcServer(keep_logs=True)
     port = await server.start()
     if expect:
         server.expect(worker_id)

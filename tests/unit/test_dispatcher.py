@@ -5,11 +5,9 @@ from __future__ import annotations
 import pytest
 
 from quickfunc import dispatcher
-from quickfunc.host.function_json import discover_v1_functions
-from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
 from quickfunc.state import WorkerState
-from tests.helpers import FAILURE, LEVEL, SUCCESS, app_path, http, worker_state
+from tests.helpers import FAILURE, LEVEL, worker_state
 
 
 def _raises(message: pb.StreamingMessage, state: WorkerState) -> None:
@@ -79,17 +77,17 @@ def test_a_raising_handler_of_a_kind_without_reply_sends_nothing_and_the_worker_
                for text in worker.system_errors())
 
 
-def test_messages_are_handled_in_the_order_they_arrive(worker_harness):
-    app = app_path("v1_lifecycle")
-    worker = worker_harness(app)
-    (function_id, metadata), = [(f, m) for f, m in discover_v1_functions(app) if m.name == "Hello"]
-    request = build_invocation(function_id, {"req": http()})
-    worker.send(pb.StreamingMessage(function_load_request=pb.FunctionLoadRequest(
-        function_id=function_id, metadata=metadata)))
-    worker.send(pb.StreamingMessage(invocation_request=request))  # sent before the load is answered
-    reply = worker.next_reply("invocation_response")
-    assert reply.invocation_response.result.status == SUCCESS
-    assert worker.kinds()[-2:] == ["function_load_response", "invocation_response"]
+def test_requests_answered_at_once_are_answered_in_the_order_they_arrive(worker_harness):
+    worker = worker_harness()
+    worker.forget()
+    kinds = ["worker_status_request", "worker_warmup_request", "close_shared_memory_resources_request",
+             "worker_status_request"]
+    for i, kind in enumerate(kinds):
+        message = pb.StreamingMessage(request_id=f"r{i}")
+        getattr(message, kind).SetInParent()
+        worker.send(message)
+    worker.settle(lambda: len(worker.kinds()) == len(kinds))
+    assert worker.kinds() == [kind.replace("_request", "_response") for kind in kinds]
 
 
 def test_keyboard_interrupt_from_user_code_is_not_answered_but_raised():

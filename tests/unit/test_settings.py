@@ -85,3 +85,16 @@ def test_durations_that_are_not_finite_non_negative_numbers_warn_and_use_the_def
         assert settings.init_timeout == DEFAULT_INIT_TIMEOUT, raw
         assert settings.shutdown_grace == DEFAULT_SHUTDOWN_GRACE, raw
         assert len([w for w in settings.warnings if "_SECONDS=" in w]) == 2, settings.warnings
+
+def test_blocked_report_interval_and_load_timeout():
+    defaults = Settings.from_env({})
+    assert defaults.blocked_report_interval == 10.0 and defaults.function_load_timeout == 50.0
+    settings = Settings.from_env({"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "2.5",
+                                  "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "0"})
+    assert settings.blocked_report_interval == 2.5 and settings.function_load_timeout == 0.0
+    assert settings.warnings == ()
+    bad = Settings.from_env({"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "0",
+                             "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "soon"})
+    assert bad.blocked_report_interval == 10.0 and bad.function_load_timeout == 50.0
+    assert any("PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS" in w for w in bad.warnings)
+    assert any("PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS" in w for w in bad.warnings)

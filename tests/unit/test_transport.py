@@ -29,7 +29,7 @@ def _log(text: str) -> pb.StreamingMessage:
 async def _connected(max_message_length: int = -1,
                      ) -> AsyncIterator[tuple[Transport, WorkerChannel]]:
     """A Transport connected to an RpcServer on 127.0.0.1, StartStream sent and accepted."""
-    server = RpcServer()
+    server = RpcServer(keep_logs=True)
     port = await server.start("127.0.0.1", 0)
     server.expect(WORKER_ID)
     transport = Transport(f"127.0.0.1:{port}", max_message_length)

@@ -1,4 +1,5 @@
 """Entry point: `python -m quickfunc --host ... --port ... --workerId ... --requestId ...`."""
+
 import os
 import sys
 

@@ -1,31 +1,14 @@
 """Command line of the worker: both flag styles the host passes, console logging, and `main()`."""
+
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-#: the host passes int.MaxValue; gRPC takes -1 for "unlimited"
-UNLIMITED = -1
+from .launch import UNLIMITED, LaunchConfig
 
-
-@dataclass(frozen=True)
-class LaunchConfig:
-    """Where the host is and who this worker is, from the command line."""
-
-    host: str
-    port: int
-    worker_id: str
-    request_id: str
-    max_message_length: int = UNLIMITED
-    log_level: str = "INFO"
-    log_to: str | None = None
-
-    @property
-    def target(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
-        return f"{host}:{self.port}"
+__all__ = ["UNLIMITED", "LaunchConfig", "UsageError", "parse_args", "main"]
 
 
 class UsageError(Exception):
@@ -59,8 +42,15 @@ def parse_args(argv: list[str]) -> LaunchConfig:
         host, port = parts.hostname, parts.port
     worker_id = ns.f_worker_id or ns.worker_id
     request_id = ns.f_request_id or ns.request_id or ""
-    missing = [name for name, value in (("--functions-uri or --host", host), ("--port", port),
-                                        ("--functions-worker-id or --workerId", worker_id)) if not value]
+    missing = [
+        name
+        for name, value in (
+            ("--functions-uri or --host", host),
+            ("--port", port),
+            ("--functions-worker-id or --workerId", worker_id),
+        )
+        if not value
+    ]
     if missing:
         raise UsageError("missing " + ", ".join(missing))
     max_len = ns.f_max_len if ns.f_max_len is not None else ns.max_len

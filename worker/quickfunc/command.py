@@ -1,5 +1,6 @@
 """The ``quickfunc`` console command: ``quickfunc start [APP_DIR] [options]`` serves an app with
 the local host; ``quickfunc worker --host … --port …`` runs one worker, as a host would."""
+
 from __future__ import annotations
 
 import sys

@@ -2,9 +2,11 @@
 
 Lines are `LanguageWorkerConsoleLog <LEVEL>: <message>`; errors to stderr, the rest to stdout.
 """
+
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 PREFIX = "LanguageWorkerConsoleLog"
@@ -59,3 +61,15 @@ def reattach() -> None:
 
 def error(message: str) -> None:
     logging.getLogger(SYSTEM_LOGGER).error(message)
+
+
+def write_now(level: str, message: str) -> None:
+    """One console line straight to stderr's file descriptor, for reports that cannot wait: it
+    needs neither the event loop nor a lock that a stuck thread might hold. The host logs a
+    stderr line with the prefix as a worker log (as a warning when it contains "warn")."""
+    data = f"{PREFIX} {level}: {' '.join(message.splitlines())}\n".encode("utf-8", "backslashreplace")
+    try:
+        while data:
+            data = data[os.write(2, data) :]
+    except OSError:  # pragma: no cover - stderr closed: nobody to tell
+        pass

@@ -3,12 +3,13 @@
 Texts with lone surrogates, `__str__` that raises, cause chains that loop and huge texts all
 become text a protobuf string field takes, so a failure can always be reported.
 """
+
 from __future__ import annotations
 
 import os
 import sysconfig
 import traceback
-from typing import Callable, List
+from collections.abc import Callable
 
 from .protos import pb
 
@@ -19,7 +20,7 @@ MAX_STACK_TRACE = 256 * 1024
 #: the most exceptions of one cause chain shown
 MAX_CHAIN = 16
 
-Frames = List[traceback.FrameSummary]
+Frames = list[traceback.FrameSummary]
 
 _WORKER_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 #: the standard library (concurrent.futures, asyncio): the call machinery above a sync function
@@ -104,8 +105,14 @@ def stack_trace(exc: BaseException, keep: Callable[[Frames], Frames] = all_frame
         return f"<the stack trace could not be formatted: {type_name(failure)}>"
 
 
-def fill(target: pb.RpcException, exc: BaseException, *, user_code: bool, with_trace: bool = True,
-         keep: Callable[[Frames], Frames] = all_frames) -> None:
+def fill(
+    target: pb.RpcException,
+    exc: BaseException,
+    *,
+    user_code: bool,
+    with_trace: bool = True,
+    keep: Callable[[Frames], Frames] = all_frames,
+) -> None:
     """Describe `exc` in `target`: `Type: text`, qualified type, frames. Never raises."""
     target.message = exception_message(exc)
     target.type = qualified_type_name(exc)

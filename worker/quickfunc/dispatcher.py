@@ -5,14 +5,27 @@ The dispatcher owns the reply envelope (`replies`): a handler returns the respon
 the dispatcher sends it, echoing the request's ids; when a handler raises, or returns nothing for
 a kind that has a response, the request still gets its one reply, a Failure.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import replies
 from .console import SYSTEM_LOGGER
-from .handlers import cancel, init, invocation, load, metadata, reload, shared_memory, status, terminate, warmup
+from .handlers import (
+    cancel,
+    init,
+    invocation,
+    load,
+    metadata,
+    reload,
+    shared_memory,
+    status,
+    terminate,
+    warmup,
+)
 from .protos import pb
 from .state import WorkerState
 
@@ -51,7 +64,10 @@ class Dispatcher:
         kind = message.WhichOneof("content")
         handler = self._handlers.get(kind)  # type: ignore[arg-type]
         if handler is None:
-            log.warning("ignoring a message of kind %s, which this worker does not handle", kind or "<empty>")
+            log.warning(
+                "ignoring a message of kind %s, which this worker does not handle",
+                kind or "<empty>",
+            )
             return
         try:
             content = handler(message, self.state)

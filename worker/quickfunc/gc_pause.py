@@ -5,6 +5,7 @@ while they are being made costs about a tenth of a cold start and frees next to 
 functions are loaded, one full collection runs and its survivors are frozen (`gc.freeze`), so
 later full collections never walk them again.
 """
+
 from __future__ import annotations
 
 import gc
@@ -19,7 +20,7 @@ AFTER_LOAD = 0.1
 AT_THE_LATEST = 10.0
 
 _held: tuple[int, ...] | None = None
-_timer: "asyncio.TimerHandle | None" = None
+_timer: asyncio.TimerHandle | None = None
 
 
 def hold() -> None:

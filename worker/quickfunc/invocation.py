@@ -1,4 +1,5 @@
 """Run one invocation: decode inputs, call the function (loop or pool), encode outputs, report."""
+
 from __future__ import annotations
 
 import asyncio
@@ -100,7 +101,9 @@ def prepare(info: FunctionInfo, request: pb.InvocationRequest) -> tuple[dict[str
     holders = _add_out_holders(info, kwargs) if info.outputs else ()
     if info.wants_context:
         kwargs["context"] = build_context(
-            request.invocation_id, info.name, info.directory,
+            request.invocation_id,
+            info.name,
+            info.directory,
             request.trace_context if request.HasField("trace_context") else None,
             request.retry_context if request.HasField("retry_context") else None,
             thread_local_storage,
@@ -177,9 +180,7 @@ def finish(
     return message
 
 
-def failure(
-    invocation_id: str, exc: BaseException, *, user_code: bool, with_trace: bool = True
-) -> pb.StreamingMessage:
+def failure(invocation_id: str, exc: BaseException, *, user_code: bool, with_trace: bool = True) -> pb.StreamingMessage:
     """A Failure answer carrying `exc`."""
     message, response = answer(invocation_id)
     response.result.status = _FAILURE

@@ -7,6 +7,7 @@ With `install()`, ``import werkzeug`` gives the package with its path set and it
 ``__init__`` not yet run; the first lookup of a name that is not a submodule (``werkzeug.Request``,
 ``from werkzeug import run_simple``) runs it, so user code sees the same module it always did.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -16,7 +17,8 @@ import importlib.util
 import sys
 import threading
 import types
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 PACKAGE = "werkzeug"
 
@@ -35,8 +37,9 @@ class _Finder(importlib.abc.MetaPathFinder):
     def __init__(self, package: str) -> None:
         self.package = package
 
-    def find_spec(self, fullname: str, path: Sequence[str] | None,
-                  target: types.ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname != self.package:
             return None
         sys.meta_path.remove(self)  # one import only: from here on the package is in sys.modules

@@ -1,4 +1,5 @@
 """The worker's life: connect → handshake → serve → shut down, and the exit code it ends with."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,10 +8,9 @@ import os
 import signal
 import sys
 
-from . import __version__, console, gc_pause, logs, replies, shutdown
-from .cli import LaunchConfig
+from . import __version__, app_index, console, gc_pause, logs, replies, shutdown
 from .dispatcher import Dispatcher
-from .handlers import metadata
+from .launch import LaunchConfig
 from .protos import pb
 from .settings import CONNECT_TIMEOUT, Settings
 from .state import WorkerState
@@ -61,8 +61,10 @@ def _die_of_interrupt(exc: KeyboardInterrupt) -> None:
     import signal
 
     console.reattach()
-    log.error("stopping: user code raised KeyboardInterrupt (%s); like Python, the worker ends "
-              "killed by SIGINT", exc or "no message")
+    log.error(
+        "stopping: user code raised KeyboardInterrupt (%s); like Python, the worker ends killed by SIGINT",
+        exc or "no message",
+    )
     sys.stderr.flush()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGINT)
@@ -103,22 +105,28 @@ async def _main(config: LaunchConfig) -> int:
         log.error("cannot start: %s", exc)
         return EXIT_LOST
     state = WorkerState(
-        send=transport.send, request_id=config.request_id, settings=settings,
+        send=transport.send,
+        request_id=config.request_id,
+        settings=settings,
         max_message_length=config.max_message_length,
     )
     handler = logs.RpcLogHandler(transport.send, config.request_id, config.max_message_length)
     logs.install(handler, settings.debug_logging)
     logs.propagate_into_threads()
     console.detach()
-    transport.send(pb.StreamingMessage(request_id=config.request_id, start_stream=pb.StartStream(worker_id=config.worker_id)))
+    transport.send(
+        pb.StreamingMessage(request_id=config.request_id, start_stream=pb.StartStream(worker_id=config.worker_id))
+    )
     _banner(settings)
     gc_pause.resume_after(gc_pause.AT_THE_LATEST)
-    watchdog = LoopWatchdog(settings.blocked_loop_warning, lambda: _async_codes(state))
+    watchdog = LoopWatchdog(
+        settings.blocked_loop_warning, settings.blocked_report_interval, lambda: _async_codes(state)
+    )
     watchdog.start()
     try:
         return await _serve(transport, state, handler)
     finally:
-        await metadata.shutdown_app(state)
+        await app_index.shutdown_app(state)
         watchdog.stop()
         logs.uninstall(handler)
         console.reattach()
@@ -138,9 +146,13 @@ async def _serve(transport: Transport, state: WorkerState, handler: logs.RpcLogH
             if not isinstance(error, UndecodableMessage):
                 stop.cancel()
                 return _stream_ended(state, handler, error)
-            shutdown.request(state, "the host sent a message it cannot decode",
-                             state.settings.shutdown_grace, exit_code=EXIT_UNDECODABLE,
-                             error=f"{error}; the worker stops (exit code {EXIT_UNDECODABLE})")
+            shutdown.request(
+                state,
+                "the host sent a message it cannot decode",
+                state.settings.shutdown_grace,
+                exit_code=EXIT_UNDECODABLE,
+                error=f"{error}; the worker stops (exit code {EXIT_UNDECODABLE})",
+            )
         return await _stop(transport, state, handler, reader)
     finally:
         if init_watch is not None:
@@ -149,8 +161,7 @@ async def _serve(transport: Transport, state: WorkerState, handler: logs.RpcLogH
             asyncio.get_running_loop().remove_signal_handler(signal.SIGTERM)
 
 
-async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHandler,
-                reader: asyncio.Future) -> int:
+async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHandler, reader: asyncio.Future) -> int:
     """The drain (see shutdown.py), then every answer and log out before the stream closes."""
     request: shutdown.Shutdown = state.shutdown
     await shutdown.drain(state)
@@ -168,9 +179,7 @@ async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHa
     return request.exit_code
 
 
-def _stream_ended(
-    state: WorkerState, handler: logs.RpcLogHandler, error: BaseException | None
-) -> int:
+def _stream_ended(state: WorkerState, handler: logs.RpcLogHandler, error: BaseException | None) -> int:
     """The host closed the stream, or it broke: nothing more can be answered."""
     # from here on only the console (stderr for errors) reaches anyone
     logs.uninstall(handler)
@@ -179,12 +188,13 @@ def _stream_ended(
     for task in list(state.in_flight.values()):
         task.cancel()
     if error is not None:
-        log.error("the connection to the host broke (%s); %d invocation(s) were in flight",
-                  error, lost)
+        log.error("the connection to the host broke (%s); %d invocation(s) were in flight", error, lost)
         return EXIT_LOST
     if lost:
-        log.error("the host closed the stream with %d invocation(s) still running; "
-                  "their results are lost", lost)
+        log.error(
+            "the host closed the stream with %d invocation(s) still running; their results are lost",
+            lost,
+        )
         return EXIT_LOST
     log.info("the host closed the stream; exiting")
     return EXIT_OK
@@ -210,11 +220,14 @@ def _watch_init(state: WorkerState, target: str) -> asyncio.TimerHandle | None:
         if state.init_received or state.shutdown is not None:
             return
         shutdown.request(
-            state, "no WorkerInitRequest from the host", 0.0, exit_code=EXIT_NO_INIT,
+            state,
+            "no WorkerInitRequest from the host",
+            0.0,
+            exit_code=EXIT_NO_INIT,
             error=f"no WorkerInitRequest arrived within {shutdown.seconds(timeout)} s of "
-                  f"opening the stream to the host at {target} "
-                  f"(PYTHON_WORKER_INIT_TIMEOUT_SECONDS); the worker cannot serve without it "
-                  f"and stops (exit code {EXIT_NO_INIT})",
+            f"opening the stream to the host at {target} "
+            f"(PYTHON_WORKER_INIT_TIMEOUT_SECONDS); the worker cannot serve without it "
+            f"and stops (exit code {EXIT_NO_INIT})",
         )
 
     return asyncio.get_running_loop().call_later(timeout, overdue)
@@ -232,13 +245,17 @@ def _catch_sigterm(state: WorkerState) -> bool:
 def _on_sigterm(state: WorkerState) -> None:
     if state.shutdown is None:
         grace = state.settings.shutdown_grace
-        log.info("Received SIGTERM: finishing %d in-flight invocation(s) within %s s "
-                 "(PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS)",
-                 len(state.in_flight), shutdown.seconds(grace))
+        log.info(
+            "Received SIGTERM: finishing %d in-flight invocation(s) within %s s (PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS)",
+            len(state.in_flight),
+            shutdown.seconds(grace),
+        )
         shutdown.request(state, "SIGTERM", grace)
     else:
-        log.warning("Received SIGTERM again: answering the %d unfinished invocation(s) now",
-                    len(state.in_flight))
+        log.warning(
+            "Received SIGTERM again: answering the %d unfinished invocation(s) now",
+            len(state.in_flight),
+        )
         shutdown.request(state, "SIGTERM", 0.0)
 
 
@@ -255,8 +272,12 @@ def _async_codes(state: WorkerState) -> list[tuple[object, str]]:
 def _banner(settings: Settings) -> None:
     log.info(
         "quickfunc worker %s on Python %s (%s), pid %d, event loop %s; sys.path starts %s",
-        __version__, sys.version.split()[0], sys.executable, os.getpid(),
-        type(asyncio.get_running_loop()).__module__.split(".")[0], sys.path[:3],
+        __version__,
+        sys.version.split()[0],
+        sys.executable,
+        os.getpid(),
+        type(asyncio.get_running_loop()).__module__.split(".")[0],
+        sys.path[:3],
     )
     for problem in settings.warnings:
         log.warning("%s", problem)

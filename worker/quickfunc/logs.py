@@ -3,6 +3,7 @@
 The invocation id lives in a context variable, so it follows the invocation into tasks it
 spawns, into the sync-function thread pool, and into threads and executors the user starts.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -10,7 +11,7 @@ import contextvars
 import functools
 import logging
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from .console import SYSTEM_LOGGER
 from .protos import pb
@@ -34,8 +35,16 @@ SYSTEM_PREFIXES = (
 )
 
 _Level = pb.RpcLog.Level
-_CRITICAL, _ERROR, _WARNING = _Level.Value("Critical"), _Level.Value("Error"), _Level.Value("Warning")
-_INFORMATION, _DEBUG, _NONE = _Level.Value("Information"), _Level.Value("Debug"), _Level.Value("None")
+_CRITICAL, _ERROR, _WARNING = (
+    _Level.Value("Critical"),
+    _Level.Value("Error"),
+    _Level.Value("Warning"),
+)
+_INFORMATION, _DEBUG, _NONE = (
+    _Level.Value("Information"),
+    _Level.Value("Debug"),
+    _Level.Value("None"),
+)
 _USER = pb.RpcLog.RpcLogCategory.Value("User")
 _SYSTEM = pb.RpcLog.RpcLogCategory.Value("System")
 
@@ -89,8 +98,12 @@ class RpcLogHandler(logging.Handler):
     over the limit would make gRPC end the whole stream.
     """
 
-    def __init__(self, send: Callable[[pb.StreamingMessage], None], request_id: str = "",
-                 max_message_length: int = -1) -> None:
+    def __init__(
+        self,
+        send: Callable[[pb.StreamingMessage], None],
+        request_id: str = "",
+        max_message_length: int = -1,
+    ) -> None:
         super().__init__()
         self._send = send
         self._request_id = request_id
@@ -126,8 +139,9 @@ def _fit(text: str, max_bytes: int, limit: int) -> str:
     data = text.encode("utf-8", "surrogatepass")
     if len(data) <= max_bytes:
         return text
-    note = (f" ... [log message truncated: it has {len(data)} bytes, over the host's message "
-            f"size limit of {limit} bytes]")
+    note = (
+        f" ... [log message truncated: it has {len(data)} bytes, over the host's message size limit of {limit} bytes]"
+    )
     keep = max(0, max_bytes - len(note.encode()))
     return data[:keep].decode("utf-8", "ignore") + note
 

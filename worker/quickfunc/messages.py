@@ -1,4 +1,5 @@
 """Small builders for the protocol records every handler answers with."""
+
 from __future__ import annotations
 
 import functools
@@ -22,7 +23,8 @@ def failure(message: str, stack_trace: str = "", exc_type: str = "") -> pb.Statu
     return pb.StatusResult(
         status=FAILURE,
         exception=pb.RpcException(
-            message=wire_text(message, MAX_MESSAGE), stack_trace=wire_text(stack_trace, MAX_STACK_TRACE),
+            message=wire_text(message, MAX_MESSAGE),
+            stack_trace=wire_text(stack_trace, MAX_STACK_TRACE),
             type=wire_text(exc_type),
         ),
     )

@@ -5,11 +5,13 @@ The dispatcher answers every request through here (also when a handler raises); 
 path uses it when running an invocation fails in an unforeseen way, and the transport's size
 check when a message is over the limit.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from . import messages
 from .console import SYSTEM_LOGGER
@@ -45,7 +47,8 @@ class Reply:
     failed: Callable[[Ids, pb.StatusResult], Any]
     #: the envelope carries the request's request_id (otherwise the worker's own, from its command line)
     echo_request_id: bool = False
-    #: the handler only starts the work; the code it started sends the answer (invocations)
+    #: the handler only starts the work; the code it started sends the answer (invocations, and
+    #: the loads and the indexing, which import user code off the loop: load_runner.py)
     later: bool = False
 
 
@@ -53,32 +56,77 @@ def _load_failed(function_id: str, result: pb.StatusResult) -> pb.FunctionLoadRe
     return pb.FunctionLoadResponse(function_id=function_id, result=result)
 
 
-REPLIES: dict[str, Reply] = {reply.request: reply for reply in (
-    Reply("worker_init_request", "worker_init_response", "the worker init request",
-          lambda ids, result: pb.WorkerInitResponse(result=result, worker_metadata=messages.worker_metadata())),
-    Reply("functions_metadata_request", "function_metadata_response", "the functions metadata request",
-          lambda ids, result: pb.FunctionMetadataResponse(result=result), echo_request_id=True),
-    Reply("function_load_request", "function_load_response", "the function load request",
-          lambda ids, result: _load_failed(ids.function_ids[0] if ids.function_ids else "", result)),
-    Reply("function_load_request_collection", "function_load_response_collection",
-          "the function load request collection",
-          lambda ids, result: pb.FunctionLoadResponseCollection(
-              function_load_responses=[_load_failed(f, result) for f in ids.function_ids])),
-    Reply("invocation_request", "invocation_response", "the invocation request",
-          lambda ids, result: pb.InvocationResponse(invocation_id=ids.invocation_id, result=result), later=True),
-    Reply("worker_status_request", "worker_status_response", "the worker status request",
-          lambda ids, result: pb.WorkerStatusResponse(), echo_request_id=True),
-    Reply("function_environment_reload_request", "function_environment_reload_response",
-          "the environment reload request",
-          lambda ids, result: pb.FunctionEnvironmentReloadResponse(
-              result=result, worker_metadata=messages.worker_metadata())),
-    Reply("close_shared_memory_resources_request", "close_shared_memory_resources_response",
-          "the close shared memory request",
-          lambda ids, result: pb.CloseSharedMemoryResourcesResponse(
-              close_map_results={name: False for name in ids.map_names})),
-    Reply("worker_warmup_request", "worker_warmup_response", "the worker warmup request",
-          lambda ids, result: pb.WorkerWarmupResponse(result=result)),
-)}
+REPLIES: dict[str, Reply] = {
+    reply.request: reply
+    for reply in (
+        Reply(
+            "worker_init_request",
+            "worker_init_response",
+            "the worker init request",
+            lambda ids, result: pb.WorkerInitResponse(result=result, worker_metadata=messages.worker_metadata()),
+        ),
+        Reply(
+            "functions_metadata_request",
+            "function_metadata_response",
+            "the functions metadata request",
+            lambda ids, result: pb.FunctionMetadataResponse(result=result),
+            echo_request_id=True,
+            later=True,
+        ),
+        Reply(
+            "function_load_request",
+            "function_load_response",
+            "the function load request",
+            lambda ids, result: _load_failed(ids.function_ids[0] if ids.function_ids else "", result),
+            later=True,
+        ),
+        Reply(
+            "function_load_request_collection",
+            "function_load_response_collection",
+            "the function load request collection",
+            lambda ids, result: pb.FunctionLoadResponseCollection(
+                function_load_responses=[_load_failed(f, result) for f in ids.function_ids]
+            ),
+            later=True,
+        ),
+        Reply(
+            "invocation_request",
+            "invocation_response",
+            "the invocation request",
+            lambda ids, result: pb.InvocationResponse(invocation_id=ids.invocation_id, result=result),
+            later=True,
+        ),
+        Reply(
+            "worker_status_request",
+            "worker_status_response",
+            "the worker status request",
+            lambda ids, result: pb.WorkerStatusResponse(),
+            echo_request_id=True,
+        ),
+        Reply(
+            "function_environment_reload_request",
+            "function_environment_reload_response",
+            "the environment reload request",
+            lambda ids, result: pb.FunctionEnvironmentReloadResponse(
+                result=result, worker_metadata=messages.worker_metadata()
+            ),
+        ),
+        Reply(
+            "close_shared_memory_resources_request",
+            "close_shared_memory_resources_response",
+            "the close shared memory request",
+            lambda ids, result: pb.CloseSharedMemoryResourcesResponse(
+                close_map_results={name: False for name in ids.map_names}
+            ),
+        ),
+        Reply(
+            "worker_warmup_request",
+            "worker_warmup_response",
+            "the worker warmup request",
+            lambda ids, result: pb.WorkerWarmupResponse(result=result),
+        ),
+    )
+}
 BY_RESPONSE: dict[str, Reply] = {reply.response: reply for reply in REPLIES.values()}
 
 
@@ -133,11 +181,12 @@ def size_text(size: int) -> str:
     """`1.9 MiB (2000000 bytes)`."""
     if size < 1024:
         return f"{size} bytes"
-    value, unit = float(size), "B"
-    for unit in ("KiB", "MiB", "GiB", "TiB"):
+    units = ("KiB", "MiB", "GiB", "TiB")
+    value, index = size / 1024, 0
+    while value >= 1024 and index < len(units) - 1:
         value /= 1024
-        if value < 1024:
-            break
+        index += 1
+    unit = units[index]
     number = f"{value:.{2 if value < 10 else 1 if value < 100 else 0}f}"
     if "." in number:
         number = number.rstrip("0").rstrip(".")
@@ -172,7 +221,8 @@ def oversize(message: pb.StreamingMessage, size: int | None, limit: int, by_host
     elif kind == "function_metadata_response":
         count = len(content.function_metadata_results)
         text = f"the function metadata response {over}" + (
-            f"; it describes {count} functions" if count else _quote(content))
+            f"; it describes {count} functions" if count else _quote(content)
+        )
     elif kind == "close_shared_memory_resources_response":
         text = f"the close shared memory response {over}; it is sent without the names of the maps"
     else:
@@ -180,7 +230,8 @@ def oversize(message: pb.StreamingMessage, size: int | None, limit: int, by_host
     log.error("%s", text)
     replacement = pb.StreamingMessage(request_id=message.request_id)
     getattr(replacement, kind).CopyFrom(
-        reply.failed(Ids(ids.request_id, ids.invocation_id, ids.function_ids), messages.failure(text)))
+        reply.failed(Ids(ids.request_id, ids.invocation_id, ids.function_ids), messages.failure(text))
+    )
     return replacement
 
 
@@ -220,8 +271,10 @@ def _collection_replacement(message: pb.StreamingMessage, over: str, limit: int)
         if total <= limit:
             break
         function_id = entries[i].function_id
-        text = (f"the load response collection {over}; the load response for function {function_id} "
-                f"is left out: it alone is {size_text(size)}" + _quote(entries[i]))
+        text = (
+            f"the load response collection {over}; the load response for function {function_id} "
+            f"is left out: it alone is {size_text(size)}" + _quote(entries[i])
+        )
         log.error("%s", text)
         entries[i].CopyFrom(_load_failed(function_id, messages.failure(text)))
         total = replacement.ByteSize()
@@ -231,8 +284,15 @@ def _collection_replacement(message: pb.StreamingMessage, over: str, limit: int)
 def _log_replacement(message: pb.StreamingMessage, over: str) -> pb.StreamingMessage:
     record = message.rpc_log
     head = record.message[:QUOTE]
-    return pb.StreamingMessage(request_id=message.request_id, rpc_log=pb.RpcLog(
-        invocation_id=record.invocation_id, category=SYSTEM_LOGGER, level=pb.RpcLog.Level.Value("Warning"),
-        log_category=pb.RpcLog.RpcLogCategory.Value("System"),
-        message=wire_text(f"a log record of category {record.category[:200]!r} was not sent: it {over}; "
-                          f"it begins: {head}")))
+    return pb.StreamingMessage(
+        request_id=message.request_id,
+        rpc_log=pb.RpcLog(
+            invocation_id=record.invocation_id,
+            category=SYSTEM_LOGGER,
+            level=pb.RpcLog.Level.Value("Warning"),
+            log_category=pb.RpcLog.RpcLogCategory.Value("System"),
+            message=wire_text(
+                f"a log record of category {record.category[:200]!r} was not sent: it {over}; it begins: {head}"
+            ),
+        ),
+    )

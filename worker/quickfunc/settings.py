@@ -2,12 +2,13 @@
 
 Settings are read into an immutable `Settings` record at start-up and again on environment reload.
 """
+
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y"})
 FALSE_WORDS = frozenset({"0", "false", "f", "no", "n"})
@@ -18,7 +19,7 @@ DEFAULT_SCRIPT_FILE = "function_app.py"
 CONNECT_TIMEOUT = 5.0
 #: the event loops the worker can run on (`PYTHON_WORKER_EVENT_LOOP`)
 EVENT_LOOPS = ("auto", "uvloop", "asyncio")
-#: how long an async function may hold the event loop before a warning names it (seconds)
+#: how long an async function may hold the event loop, or an import run, before a report names it (seconds)
 DEFAULT_BLOCKED_LOOP_WARNING = 1.0
 #: how long the worker waits for WorkerInitRequest once its stream is open (seconds); the host
 #: answers StartStream with it at once, and gives a new worker 60 s to open the stream at all
@@ -26,6 +27,12 @@ DEFAULT_INIT_TIMEOUT = 60.0
 #: grace period when the worker is stopped without WorkerTerminate (SIGTERM), in seconds; the
 #: host's WorkerTerminate gives 5 s, and `docker stop` sends SIGKILL 10 s after SIGTERM
 DEFAULT_SHUTDOWN_GRACE = 5.0
+#: while the block lasts, how often the report is repeated (seconds)
+DEFAULT_BLOCKED_REPORT_INTERVAL = 10.0
+#: how long loading one function (importing its module) or indexing a v2 app may take before the
+#: worker answers Failure, naming the line the import is stuck at (seconds; 0 = never). Below the
+#: host's shortest deadline for those answers (60 s), after which it restarts the whole worker.
+DEFAULT_FUNCTION_LOAD_TIMEOUT = 50.0
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -56,8 +63,12 @@ class Settings:
     rollback_cwd: bool = False
     #: app root given by the host (`AzureWebJobsScriptRoot`)
     script_root: str | None = None
-    #: seconds an async function may block the loop before a warning (0 = off)
+    #: seconds an async function may block the loop (or an import run) before a report (0 = off)
     blocked_loop_warning: float = DEFAULT_BLOCKED_LOOP_WARNING
+    #: seconds between repeated reports while the block lasts
+    blocked_report_interval: float = DEFAULT_BLOCKED_REPORT_INTERVAL
+    #: seconds a function load or the v2 indexing may take before it fails (0 = no limit)
+    function_load_timeout: float = DEFAULT_FUNCTION_LOAD_TIMEOUT
     #: "auto" (uvloop when installed), "uvloop" or "asyncio"
     event_loop: str = "auto"
     #: seconds to wait for WorkerInitRequest before giving up (0 = no limit)
@@ -68,7 +79,7 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         problems: list[str] = []
         threads = _positive_int(env, "PYTHON_THREADPOOL_THREAD_COUNT", problems)
@@ -81,11 +92,21 @@ class Settings:
         blocked = _non_negative_float(
             env, "PYTHON_BLOCKED_LOOP_WARNING_SECONDS", DEFAULT_BLOCKED_LOOP_WARNING, problems
         )
-        init_timeout = _non_negative_float(
-            env, "PYTHON_WORKER_INIT_TIMEOUT_SECONDS", DEFAULT_INIT_TIMEOUT, problems
-        )
+        init_timeout = _non_negative_float(env, "PYTHON_WORKER_INIT_TIMEOUT_SECONDS", DEFAULT_INIT_TIMEOUT, problems)
         shutdown_grace = _non_negative_float(
             env, "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS", DEFAULT_SHUTDOWN_GRACE, problems
+        )
+        interval = _non_negative_float(
+            env, "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS", DEFAULT_BLOCKED_REPORT_INTERVAL, problems
+        )
+        if interval == 0:
+            problems.append(
+                "PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS must be above 0; using "
+                f"{DEFAULT_BLOCKED_REPORT_INTERVAL} instead"
+            )
+            interval = DEFAULT_BLOCKED_REPORT_INTERVAL
+        load_timeout = _non_negative_float(
+            env, "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS", DEFAULT_FUNCTION_LOAD_TIMEOUT, problems
         )
         return cls(
             threadpool_thread_count=threads,
@@ -95,6 +116,8 @@ class Settings:
             rollback_cwd=_flag(env, "PYTHON_ROLLBACK_CWD_PATH"),
             script_root=env.get("AzureWebJobsScriptRoot") or None,
             blocked_loop_warning=blocked,
+            blocked_report_interval=interval,
+            function_load_timeout=load_timeout,
             event_loop=event_loop,
             init_timeout=init_timeout,
             shutdown_grace=shutdown_grace,
@@ -116,9 +139,7 @@ def _positive_int(env: Mapping[str, str], name: str, problems: list[str]) -> int
     return value
 
 
-def _non_negative_float(
-    env: Mapping[str, str], name: str, default: float, problems: list[str]
-) -> float:
+def _non_negative_float(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
     raw = env.get(name)
     if raw is None or raw.strip() == "":
         return default

@@ -1,5 +1,6 @@
 """The one way the worker stops, whatever asked (WorkerTerminate, SIGTERM, a fault): take no new
 work, give in-flight invocations the grace period, then answer every one still unanswered."""
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,7 @@ def seconds(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
-def request(state: WorkerState, cause: str, grace: float, *, exit_code: int = 0,
-            error: str = "") -> Shutdown:
+def request(state: WorkerState, cause: str, grace: float, *, exit_code: int = 0, error: str = "") -> Shutdown:
     """Ask the worker to stop within `grace` seconds. A second request keeps the first one's
     cause and can only bring the deadline forward."""
     now = asyncio.get_running_loop().time()
@@ -80,6 +80,7 @@ async def drain(state: WorkerState) -> list[str]:
     if abandoned:
         log.warning(
             "grace period over: %d invocation(s) did not finish and were answered as failed: %s",
-            len(abandoned), ", ".join(abandoned),
+            len(abandoned),
+            ", ".join(abandoned),
         )
     return abandoned

@@ -1,10 +1,12 @@
 """What the message handlers share: settings, loaded functions, the thread pool, the way out."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .console import SYSTEM_LOGGER
 from .functions.registry import FunctionRegistry
@@ -43,11 +45,12 @@ class WorkerState:
     init_received: bool = False
     #: v2 index of the app (functions.indexer.AppIndex), when indexed
     app_index: Any = None
+    #: runs loads and indexing off the loop (load_runner.LoadRunner), made on first use
+    loader: Any = None
 
     def __post_init__(self) -> None:
         if self.executor is None:
             self.executor = make_executor(self.settings)
-
 
     def replace_executor(self) -> None:
         old, self.executor = self.executor, make_executor(self.settings)

@@ -10,6 +10,7 @@ cancelled) while the job still runs, the pool "abandons" the thread: it stops co
 capacity and starts a replacement when work waits, for up to `ABANDONED_ALLOWANCE` such threads
 beyond its size. A thread that comes back later rejoins the pool, or ends if the pool is full.
 """
+
 from __future__ import annotations
 
 import logging
@@ -17,7 +18,8 @@ import os
 import queue
 import threading
 import time
-from typing import Any, Callable, Hashable
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from .console import SYSTEM_LOGGER
 
@@ -39,8 +41,12 @@ class SyncPool:
     that raises is logged and its thread lives on.
     """
 
-    def __init__(self, max_workers: int | None = None, name: str = "sync-function",
-                 abandoned_allowance: int = ABANDONED_ALLOWANCE) -> None:
+    def __init__(
+        self,
+        max_workers: int | None = None,
+        name: str = "sync-function",
+        abandoned_allowance: int = ABANDONED_ALLOWANCE,
+    ) -> None:
         self.max_workers = max_workers or default_size()
         self.abandoned_allowance = abandoned_allowance
         self._name = name
@@ -124,8 +130,11 @@ class SyncPool:
     def _may_start(self) -> bool:
         """Below the size once abandoned threads are left out, and within the allowance."""
         total = len(self._threads)
-        return (not self._closed and total - len(self._abandoned) < self.max_workers
-                and total < self.max_workers + self.abandoned_allowance)
+        return (
+            not self._closed
+            and total - len(self._abandoned) < self.max_workers
+            and total < self.max_workers + self.abandoned_allowance
+        )
 
     def _start_thread(self) -> None:
         thread = threading.Thread(target=self._serve, name=f"{self._name}_{self._started}", daemon=True)
@@ -166,25 +175,48 @@ class SyncPool:
                 if retire:
                     return
 
-    def _warn_abandoned(self, thread: threading.Thread, job_id: Hashable, label: str, reason: str,
-                        abandoned: int, serving: int, waiting: int) -> None:
+    def _warn_abandoned(
+        self,
+        thread: threading.Thread,
+        job_id: Hashable,
+        label: str,
+        reason: str,
+        abandoned: int,
+        serving: int,
+        waiting: int,
+    ) -> None:
         if abandoned <= self.abandoned_allowance:
-            outlook = (f"Abandoned threads: {abandoned}, of up to {self.abandoned_allowance} the pool replaces, "
-                       f"so new calls still get its {self.max_workers} thread(s)")
+            outlook = (
+                f"Abandoned threads: {abandoned}, of up to {self.abandoned_allowance} the pool replaces, "
+                f"so new calls still get its {self.max_workers} thread(s)"
+            )
         else:
-            outlook = (f"Abandoned threads: {abandoned}, more than the {self.abandoned_allowance} the pool "
-                       f"replaces: only {serving} of its {self.max_workers} thread(s) serve new calls")
+            outlook = (
+                f"Abandoned threads: {abandoned}, more than the {self.abandoned_allowance} the pool "
+                f"replaces: only {serving} of its {self.max_workers} thread(s) serve new calls"
+            )
             if serving == 0:
                 outlook += f"; they wait until an abandoned thread returns ({waiting} waiting now)"
-        log.warning("%s is still running in thread %s after it was %s; the %s pool gave up on that thread "
-                    "and will drop its result. %s", _described(job_id, label), thread.name, reason,
-                    self._name, outlook)
+        log.warning(
+            "%s is still running in thread %s after it was %s; the %s pool gave up on that thread "
+            "and will drop its result. %s",
+            _described(job_id, label),
+            thread.name,
+            reason,
+            self._name,
+            outlook,
+        )
 
     def _note_return(self, thread: threading.Thread, came_back: tuple[Hashable, str, float], retired: bool) -> None:
         job_id, label, since = came_back
         after = "ends, as the pool has replaced it" if retired else "serves the pool again"
-        log.info("abandoned thread %s returned from %s %.1f s after the pool gave up on it; it %s",
-                 thread.name, _described(job_id, label), time.monotonic() - since, after)
+        log.info(
+            "abandoned thread %s returned from %s %.1f s after the pool gave up on it; it %s",
+            thread.name,
+            _described(job_id, label),
+            time.monotonic() - since,
+            after,
+        )
 
 
 def _described(job_id: Hashable, label: str) -> str:

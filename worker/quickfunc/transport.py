@@ -2,13 +2,14 @@
 
 Knows protobuf and gRPC, nothing about functions.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
 from collections import deque
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import grpc
 
@@ -23,7 +24,7 @@ PROTOBUF_LIMIT = 2**31 - 1
 
 #: (message, its size or None if it could not be serialized, the limit, whether the host set the
 #: limit) → the message to send instead, or None to send nothing
-Oversize = Callable[[pb.StreamingMessage, Optional[int], int, bool], Optional[pb.StreamingMessage]]
+Oversize = Callable[[pb.StreamingMessage, int | None, int, bool], pb.StreamingMessage | None]
 
 
 class HostUnreachable(Exception):
@@ -160,15 +161,21 @@ class Transport:
         data = None  # a large message is not kept while its replacement is made
         kind = message.WhichOneof("content")
         try:
-            replacement = self.on_oversize(message, size, self._limit, self._limit_by_host) if self.on_oversize else None
+            replacement = (
+                self.on_oversize(message, size, self._limit, self._limit_by_host) if self.on_oversize else None
+            )
             if replacement is not None:
                 data = replacement.SerializeToString()
         except Exception:
             log.exception("cannot replace a %s message that is over the size limit", kind)
         if data is not None and len(data) <= self._limit:
             return data
-        log.error("a %s message of %s bytes is over the size limit of %d bytes; it was not sent",
-                  kind, size if size is not None else "too many", self._limit)
+        log.error(
+            "a %s message of %s bytes is over the size limit of %d bytes; it was not sent",
+            kind,
+            size if size is not None else "too many",
+            self._limit,
+        )
         return None
 
     async def read(self) -> pb.StreamingMessage | None:

@@ -1,4 +1,5 @@
 """Benchmark app, v2 programming model: the same four functions as bench_apps/v1, via decorators."""
+
 import asyncio
 
 import azure.functions as func

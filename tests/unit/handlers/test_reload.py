@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from quickfunc.handlers import metadata
+from quickfunc import app_index
 from quickfunc.protos import pb
 from tests.helpers import FAILURE, SUCCESS, app_path, http, write_v1_function
 
@@ -94,7 +94,7 @@ def test_a_failure_while_applying_puts_everything_back(worker, apps, monkeypatch
     def broken(state) -> None:  # type: ignore[no-untyped-def]
         raise OSError("disk on fire")
 
-    monkeypatch.setattr(metadata, "index_early", broken)  # fails after env, cwd, sys.path changed
+    monkeypatch.setattr(app_index, "index_early", broken)  # fails after env, cwd, sys.path changed
     environ, cwd, path = dict(os.environ), os.getcwd(), list(sys.path)
     settings, pool = worker.state.settings, worker.state.executor
     response = _reload(worker, {"SETTING": "new", "PYTHON_ENABLE_DEBUG_LOGGING": "1"}, apps[1])

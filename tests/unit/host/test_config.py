@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from quickfunc.host.config import (DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptions,
+from quickfunc.host.config import (DEFAULT_BODY_WAIT_TIMEOUT, DEFAULT_MAX_BODY_MEMORY,
+                                DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptions,
                                 SettingsFileError, load_config)
 from quickfunc.host.jsonfile import read_json_file
 from quickfunc.host.setting_values import level_number, parse_size, parse_timespan
@@ -194,6 +195,20 @@ def test_sizes_and_levels_from_the_command_line(tmp_path):
         _load(_app(tmp_path), max_body_size="lots")
     with pytest.raises(ConfigError, match="--log-level"):
         _load(_app(tmp_path), log_level="chatty")
+
+
+def test_the_room_for_bodies_in_flight_is_at_least_the_largest_body(tmp_path):
+    app = _app(tmp_path)
+    default = _load(app)
+    assert default.max_body_memory == DEFAULT_MAX_BODY_MEMORY >= DEFAULT_MAX_BODY_SIZE
+    assert default.body_wait_timeout == DEFAULT_BODY_WAIT_TIMEOUT
+    assert _load(app, max_body_size="1GB").max_body_memory == 1024 ** 3  # raised to fit one
+    config = _load(app, max_body_size="1MB", max_body_memory="3MB", body_wait_timeout=2.5)
+    assert (config.max_body_memory, config.body_wait_timeout) == (3 * 1024 ** 2, 2.5)
+    with pytest.raises(ConfigError, match="--max-body-memory .* must be at least --max-body-size"):
+        _load(app, max_body_memory="10MB")
+    with pytest.raises(ConfigError, match="--max-body-memory"):
+        _load(app, max_body_memory="plenty")
 
 
 @pytest.mark.parametrize("text, size", [("100", 100), ("1KB", 1024), ("10mb", 10485760),

@@ -6,7 +6,9 @@ import json
 import pytest
 
 from quickfunc.host.catalog import Binding, FunctionSpec
-from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
+from quickfunc.host.request_builders import build_invocation
+from quickfunc.host.invocations import IncomingHttp, InputError, Inputs, admin_inputs, http_inputs
+from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
 
@@ -24,9 +26,17 @@ def _incoming(body: bytes = b'{"a": 1}', content_type: str = "application/json")
 FULL = {"RawHttpBodyBytes": "true", "RpcHttpBodyOnly": "true"}
 
 
+def _sent(inputs: Inputs, name: str = "trig") -> pb.TypedData:
+    """The input binding as the worker receives it (the body is joined in when serialised)."""
+    wire = prepare_invocation(build_invocation("id", inputs.data, inputs.trigger_metadata),
+                              inputs.body).wire
+    request = pb.StreamingMessage.FromString(wire).invocation_request
+    return next(b.data for b in request.input_data if b.name == name)
+
+
 def test_http_input_for_a_worker_with_raw_body_bytes():
     inputs = http_inputs(_spec("httpTrigger", "req"), _incoming(), FULL)
-    http = inputs.data["req"].http
+    http = _sent(inputs, "req").http
     assert http.method == "POST"
     assert http.url == "http://127.0.0.1:7071/api/f/3?x=1&y="
     assert http.headers["x-a"] == "1,2"
@@ -39,17 +49,19 @@ def test_http_input_for_a_worker_with_raw_body_bytes():
 
 
 def test_http_body_for_an_older_worker_is_json_or_text_and_raw_body_is_kept():
-    json_body = http_inputs(_spec("httpTrigger"), _incoming(), {}).data["trig"].http
+    json_body = _sent(http_inputs(_spec("httpTrigger"), _incoming(), {})).http
     assert json_body.body.json == '{"a": 1}' and json_body.rawBody.json == '{"a": 1}'
-    text = http_inputs(_spec("httpTrigger"), _incoming(b"hi", "text/plain"), {}).data["trig"]
+    not_json = _sent(http_inputs(_spec("httpTrigger"), _incoming(b"{oops"), {})).http
+    assert not_json.body.string == "{oops" and not_json.rawBody.string == "{oops"
+    text = _sent(http_inputs(_spec("httpTrigger"), _incoming(b"hi", "text/plain"), {}))
     assert text.http.body.string == "hi"
-    binary = http_inputs(_spec("httpTrigger"), _incoming(b"\xff", "x/y"), {}).data["trig"]
+    binary = _sent(http_inputs(_spec("httpTrigger"), _incoming(b"\xff", "x/y"), {}))
     assert binary.http.body.bytes == b"\xff"
 
 
 def test_no_body_means_no_body_field():
-    http = http_inputs(_spec("httpTrigger"), _incoming(b""), FULL).data["trig"].http
-    assert not http.HasField("body")
+    http = _sent(http_inputs(_spec("httpTrigger"), _incoming(b""), FULL)).http
+    assert not http.HasField("body") and not http.HasField("rawBody")
 
 
 def test_admin_input_for_a_queue_trigger_is_a_string_with_queue_metadata():

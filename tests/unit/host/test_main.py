@@ -12,6 +12,8 @@ def test_options_map_onto_host_options():
     assert (options.app_dir, options.port, options.host) == ("app", 8080, "0.0.0.0")
     assert options.enable_auth and options.max_body_size == "1MB"
     assert options.worker_log_level == "Debug" and options.color is False
+    bodies = parse_options(["--max-body-memory", "1GB", "--body-wait-timeout", "2.5"])
+    assert (bodies.max_body_memory, bodies.body_wait_timeout) == ("1GB", 2.5)
 
 
 def test_defaults_are_left_to_the_configuration():

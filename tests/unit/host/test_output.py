@@ -44,6 +44,7 @@ def _everything(console: Console) -> None:
     console.banner("/app", "v2", "python", "3.11", [1],
                    [FunctionLine(f"fn{HOSTILE}", "http", f"[GET] /api/{HOSTILE}", HOSTILE)],
                    {}, "http://127.0.0.1:1")
+    assert console.close()  # lines are written by the console's thread: wait for all of them
 
 
 def test_no_untrusted_control_character_reaches_the_terminal():

@@ -4,9 +4,11 @@ HTTP, the hottest path, goes directly between RpcHttp and func.HttpRequest/HttpR
 the same results as the library's converters (a test checks they agree); every other binding
 goes through Datum and the library's converter as protocol §8.1 describes.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import azure.functions as func
 from azure.functions.http import HttpRequest, HttpRequestConverter
@@ -102,8 +104,13 @@ def _http_request_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> 
         else:
             body_type, value = kind, getattr(body, kind)
         return HttpRequest(
-            method=rpc.method, url=rpc.url, headers=headers, params=dict(rpc.query),
-            route_params=dict(rpc.params), body_type=body_type, body=value,
+            method=rpc.method,
+            url=rpc.url,
+            headers=headers,
+            params=dict(rpc.query),
+            route_params=dict(rpc.params),
+            body_type=body_type,
+            body=value,
         )
 
     return decode
@@ -148,7 +155,9 @@ def fill_http_response(response: func.HttpResponse, rpc: pb.RpcHttp) -> None:
         headers[name] = value
     if not has_content_type:
         mimetype = response.mimetype
-        headers["content-type"] = f"{mimetype}; charset={response.charset}" if mimetype.startswith("text/") else mimetype
+        headers["content-type"] = (
+            f"{mimetype}; charset={response.charset}" if mimetype.startswith("text/") else mimetype
+        )
     if set_cookies:
         for cookie in set_cookies:
             rpc.cookies.extend(_http.cookies_from_header(cookie))

@@ -2,11 +2,12 @@
 
 Classes subclass the library's abstract ones so ``isinstance(context, func.Context)`` holds.
 """
+
 from __future__ import annotations
 
 import threading
 import warnings
-from typing import Mapping
+from collections.abc import Mapping
 
 import azure.functions as func
 from azure.functions import _abc as azf_abc
@@ -43,8 +44,11 @@ class RpcException(azf_abc.RpcException):
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(f"TraceContext.{old} is deprecated; use TraceContext.{new}",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"TraceContext.{old} is deprecated; use TraceContext.{new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 class TraceContext(azf_abc.TraceContext):
@@ -93,8 +97,7 @@ class RetryContext(azf_abc.RetryContext):
 
     __slots__ = ("_retry_count", "_max_retry_count", "_exception")
 
-    def __init__(self, retry_count: int, max_retry_count: int,
-                 exception: RpcException | None) -> None:
+    def __init__(self, retry_count: int, max_retry_count: int, exception: RpcException | None) -> None:
         self._retry_count = retry_count
         self._max_retry_count = max_retry_count
         self._exception = exception
@@ -118,12 +121,24 @@ class RetryContext(azf_abc.RetryContext):
 class InvocationContext(func.Context):
     """What a function receives as its ``context`` argument."""
 
-    __slots__ = ("_invocation_id", "_function_name", "_function_directory",
-                 "_trace_context", "_retry_context", "_thread_local_storage")
+    __slots__ = (
+        "_invocation_id",
+        "_function_name",
+        "_function_directory",
+        "_trace_context",
+        "_retry_context",
+        "_thread_local_storage",
+    )
 
-    def __init__(self, invocation_id: str, function_name: str, function_directory: str,
-                 trace_context: TraceContext, retry_context: RetryContext,
-                 thread_local_storage: threading.local) -> None:
+    def __init__(
+        self,
+        invocation_id: str,
+        function_name: str,
+        function_directory: str,
+        trace_context: TraceContext,
+        retry_context: RetryContext,
+        thread_local_storage: threading.local,
+    ) -> None:
         self._invocation_id = invocation_id
         self._function_name = function_name
         self._function_directory = function_directory
@@ -163,12 +178,19 @@ _NO_TRACE = pb.RpcTraceContext()
 _NO_RETRY = pb.RetryContext()
 
 
-def build_context(invocation_id: str, function_name: str, function_directory: str,
-                  trace: pb.RpcTraceContext | None, retry: pb.RetryContext | None,
-                  thread_local_storage: threading.local) -> InvocationContext:
+def build_context(
+    invocation_id: str,
+    function_name: str,
+    function_directory: str,
+    trace: pb.RpcTraceContext | None,
+    retry: pb.RetryContext | None,
+    thread_local_storage: threading.local,
+) -> InvocationContext:
     """The context for one invocation; a missing trace or retry context reads as empty/zeros."""
     return InvocationContext(
-        invocation_id, function_name, function_directory,
+        invocation_id,
+        function_name,
+        function_directory,
         _trace_context(trace if trace is not None else _NO_TRACE),
         _retry_context(retry if retry is not None else _NO_RETRY),
         thread_local_storage,

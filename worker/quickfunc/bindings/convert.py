@@ -4,13 +4,15 @@ Implements protocol §7.2 rules 3, 7, 8 and §8.1 steps 3, 9, 10 (converter tabl
 Load-time choices (converter_for, choose_converter, check_annotation) are made once per function;
 decode_input / encode_output are the lean per-invocation calls.
 """
+
 from __future__ import annotations
 
 import inspect
 import json
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import azure.functions as func
 from azure.functions.meta import Datum
@@ -53,7 +55,7 @@ class BindingSpec:
     data_type: int = 0  # BindingInfo.DataType: 0 undefined, 1 string, 2 binary, 3 stream
 
     @classmethod
-    def from_binding_info(cls, name: str, info: pb.BindingInfo) -> "BindingSpec":
+    def from_binding_info(cls, name: str, info: pb.BindingInfo) -> BindingSpec:
         """Build from a protobuf BindingInfo (direction and data_type are enum numbers)."""
         return cls(name, info.type, _DIRECTIONS[info.direction], int(info.data_type))
 
@@ -98,8 +100,7 @@ class GenericConverter:
         return isinstance(pytype, type) and issubclass(pytype, (str, bytes, bytearray))
 
     @classmethod
-    def decode(cls, data: Datum | None, *,
-               trigger_metadata: Mapping[str, Datum] | None = None) -> Any:
+    def decode(cls, data: Datum | None, *, trigger_metadata: Mapping[str, Datum] | None = None) -> Any:
         """string/bytes/json (as text)/int/double -> value; collections -> list; unset -> None."""
         if data is None or data.type is None:
             return None
@@ -203,8 +204,13 @@ def _decode_takes_pytype(converter: Any) -> bool:
     return "pytype" in params
 
 
-def decode_input(binding: BindingSpec, converter: Any, datum: Datum | None,
-                 trigger_metadata: Mapping[str, Datum], pytype: Any) -> Any:
+def decode_input(
+    binding: BindingSpec,
+    converter: Any,
+    datum: Datum | None,
+    trigger_metadata: Mapping[str, Datum],
+    pytype: Any,
+) -> Any:
     """The Python value for an input binding (§8.1 step 3); raises BindingError."""
     trigger, takes_pytype = _traits(converter)
     metadata = trigger_metadata if trigger else _NO_METADATA
@@ -218,8 +224,7 @@ def decode_input(binding: BindingSpec, converter: Any, datum: Datum | None,
         if datum is None and isinstance(exc, (AttributeError, TypeError)):
             raise _unsupported_input(binding, datum) from exc
         raise BindingError(
-            f"cannot decode the input of binding '{binding.name}' ({binding.type}): "
-            f"{_describe(exc)}"
+            f"cannot decode the input of binding '{binding.name}' ({binding.type}): {_describe(exc)}"
         ) from exc
 
 
@@ -231,8 +236,7 @@ def _unsupported_input(binding: BindingSpec, datum: Datum | None) -> BindingErro
     )
 
 
-def encode_output(binding: BindingSpec, converter: Any, value: Any,
-                  pytype: Any) -> pb.TypedData | None:
+def encode_output(binding: BindingSpec, converter: Any, value: Any, pytype: Any) -> pb.TypedData | None:
     """The TypedData for an output/return value (§8.1 steps 9-10); None means no output."""
     if value is None:
         return None
@@ -261,9 +265,7 @@ def _encode_http(binding: BindingSpec, value: Any) -> Datum:
 def _encode_with(binding: BindingSpec, converter: Any, value: Any, pytype: Any) -> Datum | None:
     encode = getattr(converter, "encode", None)
     if encode is None:
-        raise BindingError(
-            f"{_encode_prefix(binding)}this binding type cannot be used for output"
-        )
+        raise BindingError(f"{_encode_prefix(binding)}this binding type cannot be used for output")
     try:
         return encode(value, expected_type=pytype)
     except (NotImplementedError, TypeError) as exc:

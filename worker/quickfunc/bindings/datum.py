@@ -2,9 +2,11 @@
 
 Runs on every invocation, so both directions dispatch through module-level tables.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from azure.functions.meta import Datum
 
@@ -16,6 +18,7 @@ __all__ = ["to_datum", "to_typed_data", "trigger_metadata_datums"]
 
 
 # ---------------------------------------------------------------- TypedData -> Datum
+
 
 def _string(td: pb.TypedData) -> Datum:
     return Datum(td.string, "string")
@@ -43,8 +46,10 @@ def _double(td: pb.TypedData) -> Datum:
 
 def _member(kind: str) -> Callable[[pb.TypedData], Datum]:
     """Decoder for members whose Datum value is the protobuf message itself."""
+
     def decode(td: pb.TypedData) -> Datum:
         return Datum(getattr(td, kind), kind)
+
     decode.__name__ = f"_{kind}"
     return decode
 
@@ -110,10 +115,9 @@ def trigger_metadata_datums(md: Mapping[str, pb.TypedData]) -> dict[str, Datum]:
 
 # ---------------------------------------------------------------- Datum -> TypedData
 
+
 def _wrong_value(kind: str, value: Any, wanted: str) -> TypeError:
-    return TypeError(
-        f"a {kind!r} output value must be {wanted}, got Python type {type(value).__name__}"
-    )
+    return TypeError(f"a {kind!r} output value must be {wanted}, got Python type {type(value).__name__}")
 
 
 def _enc_string(value: Any) -> pb.TypedData:
@@ -161,6 +165,7 @@ def _iterable(value: Any) -> bool:
 
 def _collection(kind: str, message: type, field: str) -> Callable[[Any], pb.TypedData]:
     """Encoder for a collection: the value is the collection message or a list of items."""
+
     def encode(value: Any) -> pb.TypedData:
         if not isinstance(value, message):
             if isinstance(value, (str, bytes, bytearray, Mapping)) or not _iterable(value):
@@ -168,10 +173,9 @@ def _collection(kind: str, message: type, field: str) -> Callable[[Any], pb.Type
             try:
                 value = message(**{field: list(value)})
             except (TypeError, ValueError) as exc:
-                raise TypeError(
-                    f"a {kind!r} output value has an item of the wrong type: {exc}"
-                ) from None
+                raise TypeError(f"a {kind!r} output value has an item of the wrong type: {exc}") from None
         return pb.TypedData(**{kind: value})
+
     encode.__name__ = f"_enc_{kind}"
     return encode
 
@@ -195,7 +199,8 @@ _ENCODERS: dict[str, Callable[[Any], pb.TypedData]] = {
     "collection_sint64": _collection("collection_sint64", pb.CollectionSInt64, "sint64"),
     "model_binding_data": _enc_model_binding_data,
     "collection_model_binding_data": _collection(
-        "collection_model_binding_data", pb.CollectionModelBindingData, "model_binding_data"),
+        "collection_model_binding_data", pb.CollectionModelBindingData, "model_binding_data"
+    ),
 }
 
 

@@ -2,13 +2,15 @@
 
 Follows protocol §3.5 and §8.4 (status as text, headers as given, Set-Cookie -> RpcHttpCookie).
 """
+
 from __future__ import annotations
 
 import datetime
 import email.utils
 import json
+from collections.abc import Iterable, Mapping
 from http.cookies import CookieError, Morsel, SimpleCookie
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import azure.functions as func
 from azure.functions import _abc as azf_abc
@@ -100,9 +102,7 @@ def _items(headers: Any) -> Iterable[tuple[str, Any]]:
 def _header_text(name: Any, header: Any) -> str:
     text = header.value if isinstance(header, Datum) else header
     if not isinstance(name, str) or not isinstance(text, str):
-        raise TypeError(
-            f"http response header {name!r} must be a str, got {type(text).__name__}"
-        )
+        raise TypeError(f"http response header {name!r} must be a str, got {type(text).__name__}")
     return text
 
 
@@ -137,9 +137,7 @@ def _cookies_of(cookie: Any) -> list[pb.RpcHttpCookie]:
         except CookieError as exc:
             raise ValueError(f"the Set-Cookie header {cookie!r} is not valid: {exc}") from None
     elif not isinstance(cookie, SimpleCookie):
-        raise TypeError(
-            f"http response cookies must be SimpleCookie objects, got {type(cookie).__name__}"
-        )
+        raise TypeError(f"http response cookies must be SimpleCookie objects, got {type(cookie).__name__}")
     return [_rpc_cookie(morsel) for morsel in cookie.values()]
 
 

@@ -4,6 +4,7 @@ The host names the folder at init (or at an environment reload); load and metada
 may only point inside it. Paths are compared after resolving `..` and symlinks, so a folder or
 file symlink that leads out of the app is refused like an absolute path elsewhere.
 """
+
 from __future__ import annotations
 
 import os
@@ -41,9 +42,14 @@ def check_function_folder(name: str, directory: str, script_file: str, folder: s
     script = script_file if os.path.isabs(script_file) else os.path.join(directory, script_file or "")
     for what, path in (("folder", directory), ("script", script)):
         if not is_inside(path, folder):
-            raise FunctionLoadError(name, "", (
-                f"its {what} {path!r} is outside the function app folder {folder}; the worker "
-                f"only loads code from inside the app folder"))
+            raise FunctionLoadError(
+                name,
+                "",
+                (
+                    f"its {what} {path!r} is outside the function app folder {folder}; the worker "
+                    f"only loads code from inside the app folder"
+                ),
+            )
 
 
 def same_folder(directory: str, folder: str) -> bool:
@@ -59,5 +65,7 @@ def check_indexed_folder(name: str, directory: str, folder: str) -> None:
 
 
 def not_the_app_folder(directory: str, folder: str) -> str:
-    return (f"the request names the folder {directory!r}, which is not the function app folder "
-            f"{folder}; the worker only indexes and loads the app in that folder")
+    return (
+        f"the request names the folder {directory!r}, which is not the function app folder "
+        f"{folder}; the worker only indexes and loads the app in that folder"
+    )

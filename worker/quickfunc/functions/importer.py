@@ -1,4 +1,5 @@
 """Import user modules and turn every way that can fail into one precise, readable message."""
+
 from __future__ import annotations
 
 import importlib
@@ -63,19 +64,13 @@ def _missing_module_message(exc: ModuleNotFoundError, script_path: str, app_root
         if "." not in missing or not missing.startswith("__app__")
         else "Check the folder name and that it sits inside the function app folder."
     )
-    return (
-        f"ModuleNotFoundError: No module named '{missing}'{by}. {hint} "
-        f"sys.path starts with: {sys.path[:4]}"
-    )
+    return f"ModuleNotFoundError: No module named '{missing}'{by}. {hint} sys.path starts with: {sys.path[:4]}"
 
 
 def _raised_at_import_message(exc: BaseException, script_path: str, app_root: str) -> str:
     frame = _last_user_frame(exc, app_root)
     at = f" at {relative(frame.filename, app_root)}:{frame.lineno}" if frame else ""
-    return (
-        f"{relative(script_path, app_root)} raised {type(exc).__name__} while being imported{at}: "
-        f"{_safe_str(exc)}"
-    )
+    return f"{relative(script_path, app_root)} raised {type(exc).__name__} while being imported{at}: {_safe_str(exc)}"
 
 
 def _safe_str(exc: BaseException) -> str:
@@ -90,7 +85,8 @@ def _user_summary(exc: BaseException, app_root: str) -> list[traceback.FrameSumm
     # "<frozen importlib._bootstrap>" and the like are no files: abspath() would put them
     # under the working directory, which is the app root
     return [
-        f for f in traceback.extract_tb(exc.__traceback__)
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
         if not f.filename.startswith("<") and os.path.abspath(f.filename).startswith(root)
     ]
 

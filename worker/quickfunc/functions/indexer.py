@@ -2,6 +2,7 @@
 
 One broken function is reported by name; the others still index and run.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -9,8 +10,9 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..bindings.convert import BindingSpec
 from .importer import UserImportError, import_user_module, relative
@@ -173,8 +175,13 @@ def _build_one(builder: Any, app: Any, app_dir: str, script_name: str) -> Indexe
         built = builder.build(getattr(app, "auth_level", None))
     except Exception as exc:
         where = _where(python_func, app_dir)
-        return IndexedFunction(function_id_for(name), name, _pyname(python_func), where,
-                               error=f"cannot index the {name} function ({where}): {exc}")
+        return IndexedFunction(
+            function_id_for(name),
+            name,
+            _pyname(python_func),
+            where,
+            error=f"cannot index the {name} function ({where}): {exc}",
+        )
     return _describe(built, app_dir, script_name)
 
 
@@ -186,8 +193,12 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
     try:
         entry.raw_bindings = function.get_raw_bindings()
         entry.bindings = {
-            b.name: BindingSpec(name=b.name, type=b.type, direction=_DIRECTIONS.get(b.direction, "in"),
-                                data_type=int(b.data_type or 0))
+            b.name: BindingSpec(
+                name=b.name,
+                type=b.type,
+                direction=_DIRECTIONS.get(b.direction, "in"),
+                data_type=int(b.data_type or 0),
+            )
             for b in function.get_bindings()
         }
         _check_binding_names(function.get_bindings())
@@ -237,7 +248,10 @@ class RetrySettingError(ValueError):
     """An `@app.retry(...)` value the host cannot use."""
 
 
-_STRATEGIES = {"fixed_delay": ("delay_interval",), "exponential_backoff": ("minimum_interval", "maximum_interval")}
+_STRATEGIES = {
+    "fixed_delay": ("delay_interval",),
+    "exponential_backoff": ("minimum_interval", "maximum_interval"),
+}
 _TIME_SPAN = re.compile(r"(?:(\d+)\.)?(\d+):(\d+):(\d+(?:\.\d+)?)")
 
 
@@ -301,11 +315,14 @@ def _flag_duplicates(found: list[IndexedFunction]) -> None:
             by_route.setdefault(entry.route[0], []).append(entry)
     for entries in by_route.values():
         for i, a in enumerate(entries):
-            for b in entries[i + 1:]:
+            for b in entries[i + 1 :]:
                 if a.name != b.name and _methods_overlap(a.route[1], b.route[1]):  # type: ignore[index]
                     route_a, route_b = a.route[2], b.route[2]  # type: ignore[index]
-                    routes = (f"the route '{route_a}' is served by" if route_a == route_b
-                              else f"the routes '{route_a}' and '{route_b}' match the same requests for")
+                    routes = (
+                        f"the route '{route_a}' is served by"
+                        if route_a == route_b
+                        else f"the routes '{route_a}' and '{route_b}' match the same requests for"
+                    )
                     message = (
                         f"{routes} two functions: {a.name} ({a.where}) and {b.name} ({b.where}); "
                         f"give them different routes or disjoint methods"

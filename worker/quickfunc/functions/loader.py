@@ -1,12 +1,14 @@
 """Load v1 functions: import `scriptFile` as a module of the `__app__` package, find `entryPoint`."""
+
 from __future__ import annotations
 
 import importlib.machinery
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .importer import UserImportError, import_user_module, relative
 from .registry import FunctionLoadError
@@ -58,18 +60,21 @@ def resolve_script(target: V1Target, app_root: str) -> str:
     real_root = os.path.realpath(app_root)
     if os.path.commonpath([os.path.realpath(script), real_root]) != real_root:
         raise FunctionLoadError(
-            target.name, "",
+            target.name,
+            "",
             f"scriptFile {target.script_file!r} is outside the function app folder {app_root}; "
             f"function code must live inside the app",
         )
     if not script.endswith(".py"):
         raise FunctionLoadError(
-            target.name, relative(script, app_root),
+            target.name,
+            relative(script, app_root),
             f"scriptFile must be a Python file ending in .py, got {os.path.basename(script)!r}",
         )
     if not os.path.isfile(script):
         raise FunctionLoadError(
-            target.name, relative(script, app_root),
+            target.name,
+            relative(script, app_root),
             f"the script file {relative(script, app_root)} does not exist",
         )
     return script
@@ -84,7 +89,8 @@ def module_name_for(script: str, app_root: str, function_name: str) -> str:
     bad = [p for p in parts if not p.isidentifier()]
     if bad:
         raise FunctionLoadError(
-            function_name, relative(script, app_root),
+            function_name,
+            relative(script, app_root),
             f"the path part {bad[0]!r} is not a valid Python identifier, so the script cannot be "
             f"imported as a module (rename the folder or file using letters, digits and _)",
         )
@@ -110,11 +116,12 @@ def _entry_point_message(module: Any, entry: str, found: Any) -> str:
     if found is not None:
         return f"{entry} in {module.__name__} is a {type(found).__name__}, not a function"
     candidates = sorted(
-        n for n, v in vars(module).items()
+        n
+        for n, v in vars(module).items()
         if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
     )
     listed = f"; it defines: {', '.join(candidates)}" if candidates else ""
     return (
         f"the entry point {entry}() is not defined in the script{listed}. "
-        f"Set \"entryPoint\" in function.json to the function to run"
+        f'Set "entryPoint" in function.json to the function to run'
     )

@@ -1,8 +1,10 @@
 """Loaded functions by id, with everything an invocation needs decided once at load time."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..bindings.convert import BindingSpec
 

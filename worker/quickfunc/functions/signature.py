@@ -1,9 +1,11 @@
 """Match a function's parameters to its bindings (protocol §7.2) and build its FunctionInfo."""
+
 from __future__ import annotations
 
 import inspect
 import typing
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..bindings import codecs, convert
 from ..bindings.convert import BindingSpec
@@ -58,9 +60,7 @@ def build_function_info(
         )
     missing = sorted(bound.keys() - param_names)
     if missing:
-        raise fail(
-            f"bindings declared but not parameters of {_callable_name(func_obj)}(): {', '.join(missing)}"
-        )
+        raise fail(f"bindings declared but not parameters of {_callable_name(func_obj)}(): {', '.join(missing)}")
 
     inputs: dict[str, ParamBinding] = {}
     outputs: list[ParamBinding] = []
@@ -86,8 +86,7 @@ def build_function_info(
         directory=directory,
         script_file=script_file,
         func=func_obj,
-        is_async=inspect.iscoroutinefunction(func_obj)
-        or inspect.iscoroutinefunction(getattr(func_obj, "__call__", None)),
+        is_async=_is_async_callable(func_obj),
         inputs=inputs,
         outputs=tuple(outputs),
         returns=returns,
@@ -112,8 +111,7 @@ def _type_hints(func_obj: Callable[..., Any], fail: Callable[[str], FunctionLoad
         return typing.get_type_hints(func_obj)
     except Exception as exc:  # NameError for unresolvable string annotations, and worse
         raise fail(
-            f"the type annotations of {_callable_name(func_obj)}() cannot be resolved: "
-            f"{type(exc).__name__}: {exc}"
+            f"the type annotations of {_callable_name(func_obj)}() cannot be resolved: {type(exc).__name__}: {exc}"
         ) from None
 
 
@@ -122,8 +120,7 @@ def _check_context_annotation(annotation: Any, fail: Callable[[str], FunctionLoa
         return
     if not (isinstance(annotation, type) and annotation.__name__ == "Context"):
         raise fail(
-            f"the context parameter is expected to be of type azure.functions.Context, "
-            f"got {_describe(annotation)}"
+            f"the context parameter is expected to be of type azure.functions.Context, got {_describe(annotation)}"
         )
 
 
@@ -161,7 +158,14 @@ def _bind_parameter(
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, is_output):
         raise fail(_mismatch(pname, binding, pytype))
     if is_output:
-        return ParamBinding(pname, binding, converter, pytype, False, codecs.output_encoder(binding, converter, pytype))
+        return ParamBinding(
+            pname,
+            binding,
+            converter,
+            pytype,
+            False,
+            codecs.output_encoder(binding, converter, pytype),
+        )
     decoder, wants_metadata = codecs.input_decoder(binding, converter, pytype)
     return ParamBinding(pname, binding, converter, pytype, wants_metadata, decoder)
 
@@ -172,9 +176,7 @@ def _implicit_return(trigger: ParamBinding) -> ParamBinding:
     return ParamBinding(trigger.name, trigger.binding, trigger.converter, trigger.pytype, False, encoder)
 
 
-def _return_binding(
-    binding: BindingSpec, annotation: Any, fail: Callable[[str], FunctionLoadError]
-) -> ParamBinding:
+def _return_binding(binding: BindingSpec, annotation: Any, fail: Callable[[str], FunctionLoadError]) -> ParamBinding:
     pytype = None
     if annotation is not _UNSET:
         if annotation is type(None):
@@ -187,8 +189,7 @@ def _return_binding(
     converter = convert.choose_converter(binding, None)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, True):
         raise fail(
-            f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding of type "
-            f"'{binding.type}'"
+            f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding of type '{binding.type}'"
         )
     return ParamBinding(RETURN, binding, converter, pytype, False, codecs.output_encoder(binding, converter, pytype))
 
@@ -196,9 +197,8 @@ def _return_binding(
 def _mismatch(pname: str, binding: BindingSpec, pytype: Any) -> str:
     data_type = _DATA_TYPE_NAMES.get(binding.data_type)
     kind = f"binding type '{binding.type}'" + (f" with dataType '{data_type}'" if data_type else "")
-    return (
-        f"parameter '{pname}' is annotated {_describe(pytype)}, which does not match its {kind}"
-        + _accepted_hint(binding)
+    return f"parameter '{pname}' is annotated {_describe(pytype)}, which does not match its {kind}" + _accepted_hint(
+        binding
     )
 
 
@@ -230,3 +230,12 @@ def _describe(annotation: Any) -> str:
 
 
 __all__ = ["build_function_info", "RETURN", "CONTEXT"]
+
+
+def _is_async_callable(obj: object) -> bool:
+    """An `async def` function, or an object whose class defines `async def __call__`."""
+    if inspect.iscoroutinefunction(obj):
+        return True
+    return not inspect.isroutine(obj) and inspect.iscoroutinefunction(
+        inspect.getattr_static(type(obj), "__call__", None)
+    )

@@ -3,6 +3,7 @@
 A plain `def` function's thread cannot be stopped: the sync pool gives up on it (and replaces
 it) so that a call that never returns does not take a pool thread for good.
 """
+
 from __future__ import annotations
 
 import logging

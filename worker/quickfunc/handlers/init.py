@@ -1,4 +1,5 @@
 """WorkerInitRequest: remember the host, advertise what this worker implements."""
+
 from __future__ import annotations
 
 import logging
@@ -44,11 +45,15 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
     add_app_dir(state, request.function_app_directory)
     log.info(
         "Received WorkerInitRequest: host %s, app %s, Python %s",
-        request.host_version or "?", request.function_app_directory or "?", sys.version.split()[0],
+        request.host_version or "?",
+        request.function_app_directory or "?",
+        sys.version.split()[0],
     )
-    from . import metadata
+    from .. import app_index
 
-    metadata.index_early(state)
+    app_index.index_early(state)
     return pb.WorkerInitResponse(
-        capabilities=CAPABILITIES, worker_metadata=messages.worker_metadata(), result=messages.success()
+        capabilities=CAPABILITIES,
+        worker_metadata=messages.worker_metadata(),
+        result=messages.success(),
     )

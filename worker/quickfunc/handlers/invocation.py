@@ -5,6 +5,7 @@
 the answer itself. Whoever removes the invocation from `state.in_flight` first (the finished
 run, a cancel or the shutdown) is the one that answers, so there is always exactly one response.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,7 +40,10 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     request = message.invocation_request
     refusal = _refusal(request, state)
     if refusal is not None:
-        _answer(state, invocation.failure(request.invocation_id, refusal, user_code=False, with_trace=False))
+        _answer(
+            state,
+            invocation.failure(request.invocation_id, refusal, user_code=False, with_trace=False),
+        )
         return
     info = state.registry.get(request.function_id)
     assert info is not None
@@ -57,7 +61,13 @@ def cancel(invocation_id: str, state: WorkerState) -> bool:
     if isinstance(entry, SyncCall):
         if state.in_flight.pop(invocation_id, None) is None:
             return False  # the thread finished first and answered
-        _answer(state, invocation.cancelled(invocation_id, "cancelled by the host; the function's thread runs on but its result is dropped"))
+        _answer(
+            state,
+            invocation.cancelled(
+                invocation_id,
+                "cancelled by the host; the function's thread runs on but its result is dropped",
+            ),
+        )
         return True
     entry.cancel(f"invocation {invocation_id} cancelled by the host")
     return True
@@ -77,9 +87,7 @@ def abandon(invocation_id: str, state: WorkerState, error: Exception) -> bool:
 
 def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | None:
     if state.shutdown is not None:
-        return RuntimeError(
-            f"the worker is shutting down ({state.shutdown.cause}) and takes no new invocations"
-        )
+        return RuntimeError(f"the worker is shutting down ({state.shutdown.cause}) and takes no new invocations")
     if request.invocation_id in state.in_flight:
         return RuntimeError(f"invocation {request.invocation_id} is already running in this worker")
     if request.function_id in state.registry:
@@ -93,11 +101,18 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
 
 # --- plain def: the whole invocation in a pool thread ------------------------------------------
 
+
 def _start_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     state.in_flight[handover.invocation_id] = _SYNC_CALL
     try:
-        state.executor.run(_run_sync, info, handover, state,  # type: ignore[union-attr]
-                           job_id=handover.invocation_id, label=info.name)
+        state.executor.run(
+            _run_sync,
+            info,
+            handover,
+            state,  # type: ignore[union-attr]
+            job_id=handover.invocation_id,
+            label=info.name,
+        )
     except BaseException:  # not started: the dispatcher answers
         state.in_flight.pop(handover.invocation_id, None)
         raise
@@ -119,6 +134,7 @@ def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerSt
 
 
 # --- async def: eager start on the loop ---------------------------------------------------------
+
 
 def _start_async(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     state.in_flight[handover.invocation_id] = _STARTING
@@ -146,6 +162,7 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
 
 
 # --- the answer -----------------------------------------------------------------------------------
+
 
 def _answer(state: WorkerState, message: pb.StreamingMessage) -> None:
     """Send the answer (from the loop or a pool thread); the transport checks its size."""

@@ -3,6 +3,7 @@
 All or nothing: the request is checked before anything changes, and a failure while applying
 it puts the previous environment, working directory, sys.path and app folder back.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,12 +12,12 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .. import logs, messages
+from .. import app_index, logs, messages
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..settings import Settings
 from ..state import WorkerState
-from . import init, metadata
+from . import init
 from .reload_checks import check_app_folder, check_variables, describe
 
 log = logging.getLogger(SYSTEM_LOGGER)
@@ -60,7 +61,8 @@ def _apply_or_restore(request: pb.FunctionEnvironmentReloadRequest, state: Worke
         return messages.failure(
             f"environment reload failed while being applied ({type(exc).__name__}: {exc}); the previous "
             f"environment variables, working directory, sys.path and app folder were restored",
-            exc_type=type(exc).__name__)
+            exc_type=type(exc).__name__,
+        )
     return messages.success()
 
 
@@ -75,11 +77,15 @@ def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> 
         init.add_app_dir(state, app_dir)
         if not settings.rollback_cwd:
             os.chdir(app_dir)
-    metadata.index_early(state)
+    app_index.index_early(state)
     state.replace_executor()  # last: the old pool cannot be brought back
     for problem in settings.warnings:
         log.warning("%s", problem)
-    log.info("Environment reloaded: %d variables, app %s", len(request.environment_variables), app_dir or "?")
+    log.info(
+        "Environment reloaded: %d variables, app %s",
+        len(request.environment_variables),
+        app_dir or "?",
+    )
 
 
 def _snapshot(state: WorkerState) -> _Before:
@@ -88,9 +94,14 @@ def _snapshot(state: WorkerState) -> _Before:
     except OSError:  # the working directory was removed under us
         cwd = None
     return _Before(
-        environ=dict(os.environ), cwd=cwd, sys_path=list(sys.path), app_dir=state.app_dir,
-        app_index=state.app_index, settings=state.settings,
-        root_level=logging.getLogger().level, system_level=log.level,
+        environ=dict(os.environ),
+        cwd=cwd,
+        sys_path=list(sys.path),
+        app_dir=state.app_dir,
+        app_index=state.app_index,
+        settings=state.settings,
+        root_level=logging.getLogger().level,
+        system_level=log.level,
     )
 
 
@@ -98,7 +109,11 @@ def _restore(before: _Before, state: WorkerState) -> None:
     os.environ.clear()
     os.environ.update(before.environ)
     sys.path[:] = before.sys_path
-    state.app_dir, state.app_index, state.settings = before.app_dir, before.app_index, before.settings
+    state.app_dir, state.app_index, state.settings = (
+        before.app_dir,
+        before.app_index,
+        before.settings,
+    )
     logging.getLogger().setLevel(before.root_level)
     log.setLevel(before.system_level)
     if before.cwd is not None:

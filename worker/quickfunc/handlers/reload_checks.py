@@ -1,10 +1,11 @@
 """What an environment reload must pass before anything is applied: usable variable names and
 values, and an app folder that exists and can be entered."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 #: how much of a name, value or path a message shows
 SHOWN_CHARS = 80
@@ -40,8 +41,12 @@ def check_variables(variables: Mapping[str, str]) -> list[Problem]:
         elif "\0" in value:
             problems.append(Problem("ValueError", f"the value of {shown(name)} contains a NUL byte"))
         elif not (_encodable(name) and _encodable(value)):
-            problems.append(Problem("UnicodeEncodeError",
-                                    f"the variable {shown(name)} cannot be encoded for the environment"))
+            problems.append(
+                Problem(
+                    "UnicodeEncodeError",
+                    f"the variable {shown(name)} cannot be encoded for the environment",
+                )
+            )
     return problems
 
 
@@ -54,8 +59,12 @@ def check_app_folder(path: str) -> list[Problem]:
     if not os.path.isdir(path):
         return [Problem("NotADirectoryError", f"the app folder {shown(path)} is not a folder")]
     if not os.access(path, os.R_OK | os.X_OK):
-        return [Problem("PermissionError",
-                        f"the app folder {shown(path)} cannot be read or entered by this worker")]
+        return [
+            Problem(
+                "PermissionError",
+                f"the app folder {shown(path)} cannot be read or entered by this worker",
+            )
+        ]
     return []
 
 
@@ -65,8 +74,10 @@ def describe(problems: list[Problem]) -> str:
     more = len(problems) - LISTED_PROBLEMS
     if more > 0:
         listed += f"; and {more} more problem(s)"
-    return (f"environment reload refused: {listed}. Nothing was changed: the worker keeps its previous "
-            f"environment variables, working directory, sys.path and app folder")
+    return (
+        f"environment reload refused: {listed}. Nothing was changed: the worker keeps its previous "
+        f"environment variables, working directory, sys.path and app folder"
+    )
 
 
 def _encodable(text: str) -> bool:

@@ -1,4 +1,5 @@
 """CloseSharedMemoryResourcesRequest: this worker never creates maps, so none can be closed."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """WorkerStatusRequest: answer at once, echoing the request id (the host measures latency)."""
+
 from __future__ import annotations
 
 from ..protos import pb

@@ -1,4 +1,5 @@
 """WorkerTerminate: stop taking work, let in-flight invocations finish within the grace period."""
+
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,9 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     grace = DEFAULT_GRACE
     if request.HasField("grace_period"):
         grace = max(0.0, request.grace_period.seconds + request.grace_period.nanos / 1e9)
-    log.info("Received WorkerTerminate: finishing %d in-flight invocation(s) within %s s",
-             len(state.in_flight), shutdown.seconds(grace))
+    log.info(
+        "Received WorkerTerminate: finishing %d in-flight invocation(s) within %s s",
+        len(state.in_flight),
+        shutdown.seconds(grace),
+    )
     shutdown.request(state, "WorkerTerminate", grace)

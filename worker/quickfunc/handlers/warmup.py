@@ -1,4 +1,5 @@
 """WorkerWarmupRequest: warm the paths the first invocation takes, then answer."""
+
 from __future__ import annotations
 
 from .. import messages

@@ -1,15 +1,26 @@
 """``python -m quickfunc.host APP_DIR [--port 7071] [--host 127.0.0.1] [--enable-auth] ...``:
 serve a function app locally (also installed as the ``quickfunc-host`` command)."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 
-from quickfunc.host.config import (DEFAULT_DRAIN_TIMEOUT, DEFAULT_HEADER_TIMEOUT,
-                                   DEFAULT_HTTP_HOST, DEFAULT_HTTP_PORT, DEFAULT_IDLE_TIMEOUT,
-                                   DEFAULT_RESTART_DELAY, DEFAULT_RESTART_MAX_DELAY,
-                                   DEFAULT_WORKER_LOG_LEVEL, ConfigError, HostOptions,
-                                   SettingsFileError, load_config)
+from quickfunc.host.config import (
+    DEFAULT_BODY_WAIT_TIMEOUT,
+    DEFAULT_DRAIN_TIMEOUT,
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_HTTP_HOST,
+    DEFAULT_HTTP_PORT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_RESTART_DELAY,
+    DEFAULT_RESTART_MAX_DELAY,
+    DEFAULT_WORKER_LOG_LEVEL,
+    ConfigError,
+    HostOptions,
+    SettingsFileError,
+    load_config,
+)
 
 __all__ = ["build_parser", "parse_options", "main"]
 
@@ -17,68 +28,137 @@ __all__ = ["build_parser", "parse_options", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m quickfunc.host",
-        description="Serve an Azure Functions Python app (v1 or v2) on this machine.")
-    parser.add_argument("app_dir", nargs="?", metavar="APP_DIR",
-                        help="the app folder (default: $AzureWebJobsScriptRoot, else the "
-                             "current folder)")
-    parser.add_argument("--host", help=f"address to listen on (default {DEFAULT_HTTP_HOST}; "
-                                       "env QUICKFUNC_HOST)")
-    parser.add_argument("--port", type=int, help=f"HTTP port (default {DEFAULT_HTTP_PORT}, or "
-                                                 "Host.LocalHttpPort; 0 = any free port; "
-                                                 "env QUICKFUNC_PORT)")
-    parser.add_argument("--enable-auth", action="store_true",
-                        help="enforce function/admin keys (x-functions-key header or ?code=)")
-    parser.add_argument("--max-body-size", metavar="SIZE",
-                        help="largest request body, e.g. 10MB (default 100MB); larger → 413")
-    parser.add_argument("--max-header-size", metavar="SIZE",
-                        help="largest request header line (default 16KB); larger → 431")
-    parser.add_argument("--log-level", metavar="LEVEL",
-                        help="lowest level of function logs to show (default: host.json "
-                             "logging.logLevel, else Information)")
-    parser.add_argument("--worker-log-level", metavar="LEVEL",
-                        help=f"lowest level of worker System logs to show "
-                             f"(default {DEFAULT_WORKER_LOG_LEVEL})")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show worker System logs from Debug up")
-    parser.add_argument("--drain-timeout", type=float, metavar="SECONDS",
-                        help=f"how long in-flight work may take at shutdown "
-                             f"(default {DEFAULT_DRAIN_TIMEOUT:g})")
-    parser.add_argument("--header-timeout", type=float, metavar="SECONDS",
-                        help=f"a request head (request line and headers) must arrive within "
-                             f"this (default {DEFAULT_HEADER_TIMEOUT:g}); slower → 408")
-    parser.add_argument("--idle-timeout", type=float, metavar="SECONDS",
-                        help=f"close a keep-alive connection idle this long "
-                             f"(default {DEFAULT_IDLE_TIMEOUT:g})")
-    parser.add_argument("--max-connections", type=int, metavar="N",
-                        help="open HTTP connections at most (default: what the open-file limit "
-                             "allows next to the workers)")
-    parser.add_argument("--restart-delay", type=float, metavar="SECONDS",
-                        help=f"first pause before retrying a worker that failed to start "
-                             f"(default {DEFAULT_RESTART_DELAY:g}; doubles each time)")
-    parser.add_argument("--restart-max-delay", type=float, metavar="SECONDS",
-                        help=f"longest pause between worker restart attempts "
-                             f"(default {DEFAULT_RESTART_MAX_DELAY:g}); they never stop")
-    parser.add_argument("--python", metavar="EXECUTABLE",
-                        help="Python that runs the workers (default: this one)")
+        description="Serve an Azure Functions Python app (v1 or v2) on this machine.",
+    )
+    parser.add_argument(
+        "app_dir",
+        nargs="?",
+        metavar="APP_DIR",
+        help="the app folder (default: $AzureWebJobsScriptRoot, else the current folder)",
+    )
+    parser.add_argument("--host", help=f"address to listen on (default {DEFAULT_HTTP_HOST}; env QUICKFUNC_HOST)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        help=f"HTTP port (default {DEFAULT_HTTP_PORT}, or Host.LocalHttpPort; 0 = any free port; env QUICKFUNC_PORT)",
+    )
+    parser.add_argument(
+        "--enable-auth",
+        action="store_true",
+        help="enforce function/admin keys (x-functions-key header or ?code=)",
+    )
+    parser.add_argument(
+        "--max-body-size",
+        metavar="SIZE",
+        help="largest request body, e.g. 10MB (default 100MB); larger → 413",
+    )
+    parser.add_argument(
+        "--max-body-memory",
+        metavar="SIZE",
+        help="most bytes of request bodies held at once (default 256MB, at "
+        "least --max-body-size); more bodies wait for room",
+    )
+    parser.add_argument(
+        "--body-wait-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"how long a body may wait for room before its 503 (default {DEFAULT_BODY_WAIT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-header-size",
+        metavar="SIZE",
+        help="largest request header line (default 16KB); larger → 431",
+    )
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        help="lowest level of function logs to show (default: host.json logging.logLevel, else Information)",
+    )
+    parser.add_argument(
+        "--worker-log-level",
+        metavar="LEVEL",
+        help=f"lowest level of worker System logs to show (default {DEFAULT_WORKER_LOG_LEVEL})",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show worker System logs from Debug up")
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"how long in-flight work may take at shutdown (default {DEFAULT_DRAIN_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"a request head (request line and headers) must arrive within "
+        f"this (default {DEFAULT_HEADER_TIMEOUT:g}); slower → 408",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help=f"close a keep-alive connection idle this long (default {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="open HTTP connections at most (default: what the open-file limit allows next to the workers)",
+    )
+    parser.add_argument(
+        "--restart-delay",
+        type=float,
+        metavar="SECONDS",
+        help=f"first pause before retrying a worker that failed to start "
+        f"(default {DEFAULT_RESTART_DELAY:g}; doubles each time)",
+    )
+    parser.add_argument(
+        "--restart-max-delay",
+        type=float,
+        metavar="SECONDS",
+        help=f"longest pause between worker restart attempts (default {DEFAULT_RESTART_MAX_DELAY:g}); they never stop",
+    )
+    parser.add_argument("--python", metavar="EXECUTABLE", help="Python that runs the workers (default: this one)")
     colour = parser.add_mutually_exclusive_group()
-    colour.add_argument("--color", dest="color", action="store_const", const=True,
-                        help="colour the output even when it is not a terminal")
-    colour.add_argument("--no-color", dest="color", action="store_const", const=False,
-                        help="never colour the output")
+    colour.add_argument(
+        "--color",
+        dest="color",
+        action="store_const",
+        const=True,
+        help="colour the output even when it is not a terminal",
+    )
+    colour.add_argument(
+        "--no-color",
+        dest="color",
+        action="store_const",
+        const=False,
+        help="never colour the output",
+    )
     return parser
 
 
 def parse_options(argv: list[str] | None = None) -> HostOptions:
     args = build_parser().parse_args(argv)
     return HostOptions(
-        app_dir=args.app_dir, host=args.host, port=args.port, enable_auth=args.enable_auth,
-        max_body_size=args.max_body_size, max_header_size=args.max_header_size,
+        app_dir=args.app_dir,
+        host=args.host,
+        port=args.port,
+        enable_auth=args.enable_auth,
+        max_body_size=args.max_body_size,
+        max_header_size=args.max_header_size,
+        max_body_memory=args.max_body_memory,
+        body_wait_timeout=args.body_wait_timeout,
         log_level=args.log_level,
         worker_log_level="Debug" if args.verbose else args.worker_log_level,
-        drain_timeout=args.drain_timeout, python=args.python, color=args.color,
-        header_timeout=args.header_timeout, idle_timeout=args.idle_timeout,
-        max_connections=args.max_connections, restart_delay=args.restart_delay,
-        restart_max_delay=args.restart_max_delay)
+        drain_timeout=args.drain_timeout,
+        python=args.python,
+        color=args.color,
+        header_timeout=args.header_timeout,
+        idle_timeout=args.idle_timeout,
+        max_connections=args.max_connections,
+        restart_delay=args.restart_delay,
+        restart_max_delay=args.restart_max_delay,
+    )
 
 
 #: what the local host imports beyond the worker's own dependencies (the ``host`` extra)
@@ -97,8 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
     missing = missing_host_extra()
     if missing:
-        print(f"error: the local host needs the 'host' extra ({', '.join(missing)} missing): "
-              f"{sys.executable} -m pip install 'quickfunc-worker[host]'", file=sys.stderr)
+        print(
+            f"error: the local host needs the 'host' extra ({', '.join(missing)} missing): "
+            f"{sys.executable} -m pip install 'quickfunc-worker[host]'",
+            file=sys.stderr,
+        )
         return 1
     try:
         config = load_config(options)

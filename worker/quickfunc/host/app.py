@@ -1,5 +1,6 @@
 """The local host's lifecycle: startup (workers, routes, timers, banner) → serve until Ctrl-C or
 SIGTERM → shutdown (drain in-flight work, WorkerTerminate, exit)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,9 +27,12 @@ class LocalHost:
         self.config = config
         self.console = console
         self.invoker: Invoker | None = None
-        self.pool = WorkerPool(config, on_log=lambda s, log: self._invoker().on_log(s, log),
-                               on_output=lambda s, line: self._invoker().on_output(s, line),
-                               on_event=lambda level, text: self._invoker().on_event(level, text))
+        self.pool = WorkerPool(
+            config,
+            on_log=lambda s, log: self._invoker().on_log(s, log),
+            on_output=lambda s, line: self._invoker().on_output(s, line),
+            on_event=lambda level, text: self._invoker().on_event(level, text),
+        )
         self.invoker = Invoker(self.pool, console, config)
         self.catalog: Catalog | None = None
         self.front: HttpFront | None = None
@@ -46,13 +50,11 @@ class LocalHost:
         config = self.config
         catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
         self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
-        self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool,
-                               self.console, self.keys)
+        self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool, self.console, self.keys)
         self.base_url = await self.front.start()
         if catalog is None:
             self.pool.on_started = self._app_started
-            self.console.error("The app is not running yet; requests get 503 until a worker "
-                               "starts it.")
+            self.console.error("The app is not running yet; requests get 503 until a worker starts it.")
             self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
             return
         self._serve(catalog)
@@ -76,8 +78,9 @@ class LocalHost:
             if not spec.is_timer or trigger is None or spec.disabled or not spec.runnable:
                 continue
             try:
-                schedule = parse_schedule(str(trigger.get("schedule") or ""),
-                                          self.config.settings, self.config.time_zone)
+                schedule = parse_schedule(
+                    str(trigger.get("schedule") or ""), self.config.settings, self.config.time_zone
+                )
             except ScheduleError as exc:
                 spec.error = str(exc)
                 continue
@@ -85,8 +88,12 @@ class LocalHost:
             timers.append((spec, schedule, run_on_startup))
         return timers
 
-    def _banner(self, catalog: Catalog, keys: KeyRing | None,
-                timers: list[tuple[FunctionSpec, Schedule, bool]]) -> None:
+    def _banner(
+        self,
+        catalog: Catalog,
+        keys: KeyRing | None,
+        timers: list[tuple[FunctionSpec, Schedule, bool]],
+    ) -> None:
         assert self.front is not None
         schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
         lines = []
@@ -99,7 +106,7 @@ class LocalHost:
                 schedule, startup = schedules[spec.name]
                 detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
             else:
-                detail = f"POST {self.base_url}/admin/functions/{spec.name} {{\"input\": ...}}"
+                detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
             lines.append(FunctionLine(spec.name, trigger, detail, spec.error))
         shown_keys = {}
@@ -108,8 +115,16 @@ class LocalHost:
             for name in keys.function_keys:
                 shown_keys[f"{name} key"] = "(from FUNCTIONS_KEY_" + name.upper() + ")"
         version = next((s.runtime_version for s in self.pool.slots if s.runtime_version), "?")
-        self.console.banner(self.config.app_dir, catalog.programming_model, self.config.python,
-                            version, self.pool.pids, lines, shown_keys, self.base_url)
+        self.console.banner(
+            self.config.app_dir,
+            catalog.programming_model,
+            self.config.python,
+            version,
+            self.pool.pids,
+            lines,
+            shown_keys,
+            self.base_url,
+        )
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
         try:
@@ -124,8 +139,9 @@ class LocalHost:
         deadline = time.monotonic() + self.config.drain_timeout
         busy = self._invoker().in_flight
         if busy:
-            self.console.info(f"Stopping: waiting for {busy} running invocation(s) "
-                              f"(up to {self.config.drain_timeout:g}s)")
+            self.console.info(
+                f"Stopping: waiting for {busy} running invocation(s) (up to {self.config.drain_timeout:g}s)"
+            )
         else:
             self.console.info("Stopping")
         if self.front is not None:
@@ -194,3 +210,5 @@ def run(config: HostConfig) -> int:
         return asyncio.run(run_host(config, console))
     except KeyboardInterrupt:
         return 130
+    finally:
+        console.close()

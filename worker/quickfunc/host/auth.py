@@ -2,12 +2,13 @@
 
 Keys come from the settings (see config.KeySettings) or are generated at start and printed.
 """
+
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from quickfunc.host.config import KeySettings
 
@@ -51,7 +52,7 @@ class KeyRing:
     generated: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_settings(cls, keys: KeySettings) -> "KeyRing":
+    def from_settings(cls, keys: KeySettings) -> KeyRing:
         generated = []
         master, host = keys.admin_key, keys.host_key
         if not master:

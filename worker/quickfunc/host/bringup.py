@@ -1,5 +1,6 @@
 """Bring one worker process up as the host does: launch, StartStream, init, index (first worker
 only) and load; a worker that dies on the way is described by what it was doing."""
+
 from __future__ import annotations
 
 import asyncio
@@ -39,8 +40,12 @@ class StartupError(Exception):
 class DiedStarting(Exception):
     """The worker process died while indexing or loading the app (its code did it)."""
 
-    def __init__(self, description: str, how: str, function: FunctionSpec | None = None,
-                 ) -> None:
+    def __init__(
+        self,
+        description: str,
+        how: str,
+        function: FunctionSpec | None = None,
+    ) -> None:
         super().__init__(description)
         self.description = description
         #: how the process ended ("exited with code 3")
@@ -52,10 +57,14 @@ class DiedStarting(Exception):
 class Launcher:
     """Starts worker processes for the slots of one pool and loads the app into them."""
 
-    def __init__(self, config: HostConfig, server: RpcServer,
-                 on_output: Callable[[WorkerSlot, OutputLine], None],
-                 on_log: Callable[[WorkerSlot, pb.RpcLog], None],
-                 on_event: Callable[[str, str], None]) -> None:
+    def __init__(
+        self,
+        config: HostConfig,
+        server: RpcServer,
+        on_output: Callable[[WorkerSlot, OutputLine], None],
+        on_log: Callable[[WorkerSlot, pb.RpcLog], None],
+        on_event: Callable[[str, str], None],
+    ) -> None:
         self.config = config
         self.server = server
         self.on_output = on_output
@@ -68,29 +77,40 @@ class Launcher:
     async def launch(self, slot: WorkerSlot) -> None:
         """Start a process for the slot, wait for its StartStream, send WorkerInitRequest."""
         config = self.config
-        process = WorkerProcess(WorkerCommand(executable=config.python),
-                                on_output=lambda line: self.on_output(slot, line))
+        process = WorkerProcess(
+            WorkerCommand(executable=config.python),
+            on_output=lambda line: self.on_output(slot, line),
+        )
         slot.process, slot.channel, slot.kill_reason = process, None, ""
         slot.death = asyncio.get_running_loop().create_future()
         self.server.expect(process.worker_id)
         try:
-            await process.start("127.0.0.1", self.port, config.app_dir, config.worker_env,
-                                inherit_env=False, own_process_group=True)
+            await process.start(
+                "127.0.0.1",
+                self.port,
+                config.app_dir,
+                config.worker_env,
+                inherit_env=False,
+                own_process_group=True,
+            )
         except OSError as exc:
-            raise StartupError(f"could not start the worker with {config.python}: "
-                               f"{exc.strerror or exc}") from None
+            raise StartupError(f"could not start the worker with {config.python}: {exc.strerror or exc}") from None
         try:
             channel = await self._connect(process, config.worker_start_timeout)
             channel.on_log = lambda log: self.on_log(slot, log)
-            init = await channel.init(config.app_dir, process.command.worker_directory(),
-                                      timeout=config.worker_start_timeout)
+            init = await channel.init(
+                config.app_dir,
+                process.command.worker_directory(),
+                timeout=config.worker_start_timeout,
+            )
         except BaseException:
             await discard(process)
             raise
         if init.result.status != _SUCCESS:
             await discard(process)
-            raise StartupError(f"{slot.label} rejected WorkerInitRequest: "
-                               f"{init.result.exception.message or 'no reason given'}")
+            raise StartupError(
+                f"{slot.label} rejected WorkerInitRequest: {init.result.exception.message or 'no reason given'}"
+            )
         slot.channel = channel
         slot.capabilities = dict(init.capabilities)
         slot.runtime_version = init.worker_metadata.runtime_version
@@ -102,8 +122,7 @@ class Launcher:
         except WorkerDidNotConnect as exc:
             raise StartupError(str(exc)) from None
 
-    async def died(self, slot: WorkerSlot, doing: str,
-                   function: FunctionSpec | None = None) -> DiedStarting:
+    async def died(self, slot: WorkerSlot, doing: str, function: FunctionSpec | None = None) -> DiedStarting:
         """The stream ended while the worker was ``doing`` something: how its process ended."""
         process = slot.process
         code = None
@@ -132,8 +151,7 @@ class Launcher:
         assert slot.channel is not None
         config = self.config
         try:
-            response = await slot.channel.functions_metadata(config.app_dir,
-                                                             timeout=_INDEX_TIMEOUT)
+            response = await slot.channel.functions_metadata(config.app_dir, timeout=_INDEX_TIMEOUT)
         except WorkerGone:
             raise await self.died(slot, f"indexing the app ({self.app_file()})") from None
         if response.result.status != _SUCCESS:
@@ -162,8 +180,10 @@ class Launcher:
                     raise
                 if died.function is None:  # find which function did it
                     one_by_one = True
-                    self.on_event("Warning", f"{died.description}; loading the functions one "
-                                             "at a time to find which one")
+                    self.on_event(
+                        "Warning",
+                        f"{died.description}; loading the functions one at a time to find which one",
+                    )
                 else:
                     self._leave_out(died)
             await self.launch(slot)
@@ -173,13 +193,13 @@ class Launcher:
         spec = died.function
         if spec is None or spec.error:
             return
-        spec.error = (f"the worker process {died.how} while loading it; it is left out so "
-                      "that the other functions run")
-        self.on_event("Error", f"{died.description}; {spec.name} is left out and the worker "
-                               "is started again without it")
+        spec.error = f"the worker process {died.how} while loading it; it is left out so that the other functions run"
+        self.on_event(
+            "Error",
+            f"{died.description}; {spec.name} is left out and the worker is started again without it",
+        )
 
-    async def _load_once(self, slot: WorkerSlot, catalog: Catalog, record: bool,
-                         one_by_one: bool) -> None:
+    async def _load_once(self, slot: WorkerSlot, catalog: Catalog, record: bool, one_by_one: bool) -> None:
         channel = slot.channel
         assert channel is not None
         specs = catalog.loadable()
@@ -191,15 +211,13 @@ class Launcher:
                 responses = []
                 for spec in specs:
                     current = spec
-                    responses.append(await channel.load(spec.function_id, spec.metadata,
-                                                        timeout=_INDEX_TIMEOUT))
+                    responses.append(await channel.load(spec.function_id, spec.metadata, timeout=_INDEX_TIMEOUT))
             elif slot.capabilities.get("SupportsLoadResponseCollection"):
-                responses = await channel.load_collection([load_request(s) for s in specs],
-                                                          timeout=_INDEX_TIMEOUT)
+                responses = await channel.load_collection([load_request(s) for s in specs], timeout=_INDEX_TIMEOUT)
             else:
-                responses = await asyncio.gather(*(
-                    channel.load(s.function_id, s.metadata, timeout=_INDEX_TIMEOUT)
-                    for s in specs))
+                responses = await asyncio.gather(
+                    *(channel.load(s.function_id, s.metadata, timeout=_INDEX_TIMEOUT) for s in specs)
+                )
         except WorkerGone:
             raise await self.died(slot, self._loading(catalog, current), current) from None
         for spec, response in zip(specs, responses, strict=False):

@@ -2,21 +2,29 @@
 
 v2 apps come from the worker's metadata response; v1 apps from their function.json folders.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from quickfunc.host.function_json import FunctionJsonError, v1_metadata_from_folder
 from quickfunc.host.jsonfile import SettingsFileError, get_ci, read_json_file
 from quickfunc.host.request_builders import indexed_load_metadata
 from quickfunc.protos import pb
 
-__all__ = ["Binding", "FunctionSpec", "Catalog", "catalog_from_metadata",
-           "catalog_from_folders", "load_request"]
+__all__ = [
+    "Binding",
+    "FunctionSpec",
+    "Catalog",
+    "catalog_from_metadata",
+    "catalog_from_folders",
+    "load_request",
+]
 
 _DIRECTION_NAMES = {0: "in", 1: "out", 2: "inout"}
 
@@ -40,8 +48,18 @@ class Binding:
 
     def target(self) -> str:
         """What an output writes to, for log lines: queue name, blob path, table, ..."""
-        for key in ("queueName", "path", "tableName", "topicName", "eventHubName",
-                    "containerName", "collectionName", "hubName", "topic", "name"):
+        for key in (
+            "queueName",
+            "path",
+            "tableName",
+            "topicName",
+            "eventHubName",
+            "containerName",
+            "collectionName",
+            "hubName",
+            "topic",
+            "name",
+        ):
             value = self.get(key)
             if isinstance(value, str) and value:
                 return value
@@ -79,14 +97,12 @@ class FunctionSpec:
 
     @property
     def http_output(self) -> Binding | None:
-        return next((b for b in self.bindings
-                     if b.direction == "out" and b.type.lower() == "http"), None)
+        return next((b for b in self.bindings if b.direction == "out" and b.type.lower() == "http"), None)
 
     @property
     def outputs(self) -> list[Binding]:
         """Output bindings other than the HTTP response (shown as log lines locally)."""
-        return [b for b in self.bindings if b.direction in ("out", "inout")
-                and b.type.lower() != "http"]
+        return [b for b in self.bindings if b.direction in ("out", "inout") and b.type.lower() != "http"]
 
     @property
     def runnable(self) -> bool:
@@ -117,8 +133,10 @@ def load_request(spec: FunctionSpec) -> pb.FunctionLoadRequest:
     return pb.FunctionLoadRequest(function_id=spec.function_id, metadata=spec.metadata)
 
 
-def _bindings_from_raw(raw_bindings: Iterable[str], metadata: pb.RpcFunctionMetadata,
-                       ) -> list[Binding]:
+def _bindings_from_raw(
+    raw_bindings: Iterable[str],
+    metadata: pb.RpcFunctionMetadata,
+) -> list[Binding]:
     bindings: list[Binding] = []
     for text in raw_bindings:
         try:
@@ -127,16 +145,21 @@ def _bindings_from_raw(raw_bindings: Iterable[str], metadata: pb.RpcFunctionMeta
             continue
         if not isinstance(raw, dict):
             continue
-        bindings.append(Binding(str(get_ci(raw, "name", "")), str(get_ci(raw, "type", "")),
-                                str(get_ci(raw, "direction", "in")).lower(), raw))
+        bindings.append(
+            Binding(
+                str(get_ci(raw, "name", "")),
+                str(get_ci(raw, "type", "")),
+                str(get_ci(raw, "direction", "in")).lower(),
+                raw,
+            )
+        )
     if not bindings:  # a worker that sent no raw bindings: use the typed ones
         for name, info in metadata.bindings.items():
             bindings.append(Binding(name, info.type, _DIRECTION_NAMES.get(info.direction, "in")))
     return bindings
 
 
-def catalog_from_metadata(response: pb.FunctionMetadataResponse,
-                          disabled: Iterable[str] = ()) -> Catalog:
+def catalog_from_metadata(response: pb.FunctionMetadataResponse, disabled: Iterable[str] = ()) -> Catalog:
     """A v2 (worker-indexed) app from the worker's FunctionMetadataResponse."""
     off = {name.lower() for name in disabled}
     functions = []
@@ -147,8 +170,7 @@ def catalog_from_metadata(response: pb.FunctionMetadataResponse,
         error = ""
         if md.HasField("status") and md.status.status != pb.StatusResult.Success:
             error = md.status.exception.message or "the worker could not index this function"
-        functions.append(FunctionSpec(md.name, function_id, metadata, bindings, error,
-                                      md.name.lower() in off))
+        functions.append(FunctionSpec(md.name, function_id, metadata, bindings, error, md.name.lower() in off))
     return Catalog("v2", functions)
 
 
@@ -162,9 +184,10 @@ def _v1_function(folder: str, off: set[str]) -> FunctionSpec:
     except (FunctionJsonError, SettingsFileError) as exc:
         return FunctionSpec(name, function_id, pb.RpcFunctionMetadata(name=name), [], str(exc))
     metadata.properties["FunctionId"] = function_id
-    bindings = [Binding(str(get_ci(b, "name")), str(get_ci(b, "type")),
-                        str(get_ci(b, "direction")).lower(), b)
-                for b in get_ci(raw, "bindings", [])]
+    bindings = [
+        Binding(str(get_ci(b, "name")), str(get_ci(b, "type")), str(get_ci(b, "direction")).lower(), b)
+        for b in get_ci(raw, "bindings", [])
+    ]
     disabled = get_ci(raw, "disabled") is True or name.lower() in off
     return FunctionSpec(name, function_id, metadata, bindings, "", disabled)
 
@@ -173,7 +196,9 @@ def catalog_from_folders(app_dir: str, disabled: Iterable[str] = ()) -> Catalog:
     """A v1 app: one function per subfolder holding a function.json (as the host indexes it)."""
     root = os.path.abspath(app_dir)
     off = {name.lower() for name in disabled}
-    functions = [_v1_function(os.path.join(root, entry), off)
-                 for entry in sorted(os.listdir(root))
-                 if os.path.isfile(os.path.join(root, entry, "function.json"))]
+    functions = [
+        _v1_function(os.path.join(root, entry), off)
+        for entry in sorted(os.listdir(root))
+        if os.path.isfile(os.path.join(root, entry, "function.json"))
+    ]
     return Catalog("v1", functions)

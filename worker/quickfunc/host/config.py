@@ -1,19 +1,29 @@
 """Every setting of the local host, read in one place: command line, environment, host.json
 and local.settings.json, with each default written once (below)."""
+
 from __future__ import annotations
 
 import os
 import re
 import sys
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from quickfunc.host.jsonfile import JsonFile, SettingsFileError, get_ci, read_json_file
+from quickfunc.host.host_json import read_host_json
+from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
-from quickfunc.host.setting_values import canonical_level, level_number, parse_size, parse_timespan
+from quickfunc.host.setting_values import canonical_level, level_number, parse_size
 
-__all__ = ["ConfigError", "SettingsFileError", "HostOptions", "KeySettings", "HostConfig", "load_config"]
+__all__ = [
+    "ConfigError",
+    "SettingsFileError",
+    "HostOptions",
+    "KeySettings",
+    "HostConfig",
+    "load_config",
+]
 
 # ---- defaults (the only place they are written) -------------------------------------------
 DEFAULT_HTTP_HOST = "127.0.0.1"
@@ -22,6 +32,10 @@ DEFAULT_ROUTE_PREFIX = "api"
 DEFAULT_PROCESS_COUNT = 1
 MAX_PROCESS_COUNT = 10  # the Functions host's limit
 DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024  # the Functions host's default request body limit
+#: request bodies the host holds at once (raised to --max-body-size if that is larger)
+DEFAULT_MAX_BODY_MEMORY = 256 * 1024 * 1024
+DEFAULT_BODY_WAIT_TIMEOUT = 30.0  # seconds a body may wait for room before its 503
+DEFAULT_CONSOLE_BACKLOG = 1024 * 1024  # characters waiting for the console before lines drop
 DEFAULT_MAX_HEADER_SIZE = 16 * 1024  # one header line (name + value)
 DEFAULT_MAX_URL_SIZE = 8 * 1024  # the request line
 DEFAULT_MAX_HEADERS = 100
@@ -70,6 +84,8 @@ class HostOptions:
     port: int | None = None
     enable_auth: bool = False
     max_body_size: str | None = None
+    max_body_memory: str | None = None
+    body_wait_timeout: float | None = None
     max_header_size: str | None = None
     worker_log_level: str | None = None
     log_level: str | None = None
@@ -109,6 +125,8 @@ class HostConfig:
     enable_auth: bool = False
     keys: KeySettings = field(default_factory=KeySettings)
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    max_body_memory: int = DEFAULT_MAX_BODY_MEMORY
+    body_wait_timeout: float = DEFAULT_BODY_WAIT_TIMEOUT
     max_header_size: int = DEFAULT_MAX_HEADER_SIZE
     max_url_size: int = DEFAULT_MAX_URL_SIZE
     max_headers: int = DEFAULT_MAX_HEADERS
@@ -130,8 +148,12 @@ class HostConfig:
     def function_log_level(self, function_name: str) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
         levels = self.log_levels
-        for category in (f"function.{function_name}.user", f"function.{function_name}",
-                         "function", "default"):
+        for category in (
+            f"function.{function_name}.user",
+            f"function.{function_name}",
+            "function",
+            "default",
+        ):
             name = levels.get(category.lower())
             if name:
                 return level_number(name)
@@ -141,81 +163,14 @@ class HostConfig:
         return function_name.lower() in self.disabled
 
 
-# ---- host.json --------------------------------------------------------------------------------
-
-
-@dataclass
-class _HostJson:
-    route_prefix: str = DEFAULT_ROUTE_PREFIX
-    log_levels: dict[str, str] = field(default_factory=dict)
-    function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT
-
-
-def _read_host_json(app_dir: str) -> _HostJson:
-    path = os.path.join(app_dir, "host.json")
-    result = _HostJson()
-    if not os.path.isfile(path):
-        return result
-    doc = read_json_file(path)
-    data = doc.data
-    version = get_ci(data, "version")
-    if version is not None and (not isinstance(version, str) or not version.startswith("2")):
-        raise doc.error("version", f"must be \"2.0\" (got {version!r})")
-    http = get_ci(_section(doc, data, "extensions"), "http")
-    if http is not None:
-        if not isinstance(http, dict):
-            raise doc.error("extensions.http", "must be a JSON object")
-        prefix = get_ci(http, "routePrefix")
-        if prefix is not None:
-            if not isinstance(prefix, str):
-                raise doc.error("extensions.http.routePrefix",
-                                f"must be a string (got {prefix!r}); use \"\" for no prefix")
-            result.route_prefix = prefix.strip("/")
-    log_level = get_ci(_section(doc, data, "logging"), "logLevel")
-    if log_level is not None:
-        if not isinstance(log_level, dict):
-            raise doc.error("logging.logLevel", "must be a JSON object of category: level")
-        for category, level in log_level.items():
-            key = f"logging.logLevel.{category}"
-            if not isinstance(level, str):
-                raise doc.error(key, f"must be a level name such as \"Information\" (got {level!r})")
-            try:
-                result.log_levels[category.lower()] = canonical_level(level)
-            except ValueError as exc:
-                raise doc.error(key, str(exc)) from None
-    timeout = get_ci(data, "functionTimeout")
-    if timeout is not None:
-        if not isinstance(timeout, str):
-            raise doc.error("functionTimeout", f"must be a string like \"00:05:00\" (got {timeout!r})")
-        if timeout.strip() in ("-1", "-00:00:01"):
-            result.function_timeout = None
-        else:
-            try:
-                result.function_timeout = parse_timespan(timeout)
-            except ValueError as exc:
-                raise doc.error("functionTimeout", str(exc)) from None
-    return result
-
-
-def _section(doc: JsonFile, data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = get_ci(data, key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise doc.error(key, "must be a JSON object")
-    return value
-
-
 # ---- putting it together ----------------------------------------------------------------------
 
 
-def _process_count(settings: Mapping[str, str], environ: Mapping[str, str],
-                   local: LocalSettings) -> int:
+def _process_count(settings: Mapping[str, str], environ: Mapping[str, str], local: LocalSettings) -> int:
     raw = settings.get(SETTING_PROCESS_COUNT)
     if raw is None or raw.strip() == "":
         return DEFAULT_PROCESS_COUNT
-    problem = (f"{SETTING_PROCESS_COUNT} must be a whole number from 1 to {MAX_PROCESS_COUNT} "
-               f"(got {raw!r})")
+    problem = f"{SETTING_PROCESS_COUNT} must be a whole number from 1 to {MAX_PROCESS_COUNT} (got {raw!r})"
     try:
         count = int(raw.strip())
     except ValueError:
@@ -228,11 +183,12 @@ def _process_count(settings: Mapping[str, str], environ: Mapping[str, str],
 
 
 def _keys(settings: Mapping[str, str]) -> KeySettings:
-    functions = {name[len(SETTING_FUNCTION_KEY_PREFIX):].lower(): value
-                 for name, value in settings.items()
-                 if name.upper().startswith(SETTING_FUNCTION_KEY_PREFIX) and value}
-    return KeySettings(settings.get(SETTING_HOST_KEY, ""), settings.get(SETTING_ADMIN_KEY, ""),
-                       functions)
+    functions = {
+        name[len(SETTING_FUNCTION_KEY_PREFIX) :].lower(): value
+        for name, value in settings.items()
+        if name.upper().startswith(SETTING_FUNCTION_KEY_PREFIX) and value
+    }
+    return KeySettings(settings.get(SETTING_HOST_KEY, ""), settings.get(SETTING_ADMIN_KEY, ""), functions)
 
 
 def _package_root() -> str:
@@ -264,6 +220,7 @@ def connection_limit(process_count: int) -> int:
     """The most HTTP connections the open-file limit allows, leaving room for the workers."""
     try:
         import resource
+
         soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     except (ImportError, OSError, ValueError):  # Windows: no such limit on sockets
         return 1000
@@ -275,25 +232,46 @@ def connection_limit(process_count: int) -> int:
 def _connection_options(options: HostOptions, process_count: int) -> dict[str, Any]:
     """--header-timeout, --idle-timeout, --max-connections, --restart-delay, --restart-max-delay."""
     values: dict[str, Any] = {}
-    for name, value, default in (("header_timeout", options.header_timeout, DEFAULT_HEADER_TIMEOUT),
-                                 ("idle_timeout", options.idle_timeout, DEFAULT_IDLE_TIMEOUT),
-                                 ("restart_delay", options.restart_delay, DEFAULT_RESTART_DELAY),
-                                 ("restart_max_delay", options.restart_max_delay,
-                                  DEFAULT_RESTART_MAX_DELAY)):
+    for name, value, default in (
+        ("header_timeout", options.header_timeout, DEFAULT_HEADER_TIMEOUT),
+        ("idle_timeout", options.idle_timeout, DEFAULT_IDLE_TIMEOUT),
+        ("restart_delay", options.restart_delay, DEFAULT_RESTART_DELAY),
+        ("restart_max_delay", options.restart_max_delay, DEFAULT_RESTART_MAX_DELAY),
+    ):
         if value is not None and not 0 < value < 1e6:
-            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0 "
-                              f"(got {value:g})")
+            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0 (got {value:g})")
         values[name] = default if value is None else float(value)
     if values["restart_max_delay"] < values["restart_delay"]:
-        raise ConfigError(f"--restart-max-delay ({values['restart_max_delay']:g}) must not be "
-                          f"less than --restart-delay ({values['restart_delay']:g})")
+        raise ConfigError(
+            f"--restart-max-delay ({values['restart_max_delay']:g}) must not be "
+            f"less than --restart-delay ({values['restart_delay']:g})"
+        )
     most = connection_limit(process_count)
     if options.max_connections is not None and not 1 <= options.max_connections <= most:
-        raise ConfigError(f"--max-connections must be from 1 to {most} (got "
-                          f"{options.max_connections}): the open-file limit (ulimit -n) leaves "
-                          "room for that many next to the workers")
+        raise ConfigError(
+            f"--max-connections must be from 1 to {most} (got "
+            f"{options.max_connections}): the open-file limit (ulimit -n) leaves "
+            "room for that many next to the workers"
+        )
     values["max_connections"] = most if options.max_connections is None else options.max_connections
     return values
+
+
+def _body_memory(text: str | None, max_body_size: int) -> int:
+    """--max-body-memory: at least --max-body-size (or the largest body could never be taken);
+    by default the larger of the two."""
+    if text is None:
+        return max(DEFAULT_MAX_BODY_MEMORY, max_body_size)
+    try:
+        size = parse_size(text)
+    except ValueError as exc:
+        raise ConfigError(f"--max-body-memory: {exc}") from None
+    if size < max_body_size:
+        raise ConfigError(
+            f"--max-body-memory ({size} bytes) must be at least --max-body-size "
+            f"({max_body_size} bytes): a body that large could never be taken"
+        )
+    return size
 
 
 def _choose(cli: Any, env_value: str | None, file_value: Any, default: Any) -> Any:
@@ -310,15 +288,17 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     app_dir = os.path.abspath(app_dir)
     if not os.path.isdir(app_dir):
         raise ConfigError(f"the app folder {app_dir} does not exist")
-    host_json = _read_host_json(app_dir)
+    host_json = read_host_json(app_dir, DEFAULT_ROUTE_PREFIX, DEFAULT_FUNCTION_TIMEOUT)
     local = read_local_settings(app_dir)
     settings = {**local.values, **environ}  # variables already in the environment win
 
     runtime = settings.get(SETTING_RUNTIME, "python")
     if runtime.strip().lower() not in ("python", ""):
-        where = ("local.settings.json Values" if SETTING_RUNTIME not in environ else "the environment")
-        raise ConfigError(f"{SETTING_RUNTIME} is {runtime!r} in {where}; this host runs Python "
-                          "function apps only (set it to \"python\")")
+        where = "local.settings.json Values" if SETTING_RUNTIME not in environ else "the environment"
+        raise ConfigError(
+            f"{SETTING_RUNTIME} is {runtime!r} in {where}; this host runs Python "
+            'function apps only (set it to "python")'
+        )
     settings[SETTING_RUNTIME] = "python"
 
     try:
@@ -328,17 +308,20 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     if not 0 <= port <= 65535:
         raise ConfigError(f"the HTTP port must be from 0 to 65535 (got {port})")
     sizes = {}
-    for name, text, default in (("--max-body-size", options.max_body_size, DEFAULT_MAX_BODY_SIZE),
-                                ("--max-header-size", options.max_header_size,
-                                 DEFAULT_MAX_HEADER_SIZE)):
+    for name, text, default in (
+        ("--max-body-size", options.max_body_size, DEFAULT_MAX_BODY_SIZE),
+        ("--max-header-size", options.max_header_size, DEFAULT_MAX_HEADER_SIZE),
+    ):
         try:
             sizes[name] = default if text is None else parse_size(text)
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
+    body_memory = _body_memory(options.max_body_memory, sizes["--max-body-size"])
     levels = {}
-    for name, text, default in (("--worker-log-level", options.worker_log_level,
-                                 DEFAULT_WORKER_LOG_LEVEL),
-                                ("--log-level", options.log_level, None)):
+    for name, text, default in (
+        ("--worker-log-level", options.worker_log_level, DEFAULT_WORKER_LOG_LEVEL),
+        ("--log-level", options.log_level, None),
+    ):
         try:
             levels[name] = default if text is None else canonical_level(text)
         except ValueError as exc:
@@ -354,20 +337,39 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{SETTING_TIME_ZONE} is {time_zone!r}, which is not a time zone this "
-                          "machine knows; use an IANA name such as \"Europe/London\"") from None
-    disabled = frozenset(m.group(1).lower() for name, value in settings.items()
-                         if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE)
+        raise ConfigError(
+            f"{SETTING_TIME_ZONE} is {time_zone!r}, which is not a time zone this "
+            'machine knows; use an IANA name such as "Europe/London"'
+        ) from None
+    disabled = frozenset(
+        m.group(1).lower()
+        for name, value in settings.items()
+        if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE
+    )
     process_count = _process_count(settings, environ, local)
     return HostConfig(
-        app_dir=app_dir, settings=settings, worker_env=_worker_env(settings, app_dir, python),
-        route_prefix=host_json.route_prefix, log_levels=log_levels,
+        app_dir=app_dir,
+        settings=settings,
+        worker_env=_worker_env(settings, app_dir, python),
+        route_prefix=host_json.route_prefix,
+        log_levels=log_levels,
         function_timeout=host_json.function_timeout,
-        process_count=process_count, **_connection_options(options, process_count),
+        process_count=process_count,
+        **_connection_options(options, process_count),
         http_host=_choose(options.host, environ.get(ENV_HOST), None, DEFAULT_HTTP_HOST),
-        http_port=port, enable_auth=options.enable_auth, keys=_keys(settings),
-        max_body_size=sizes["--max-body-size"], max_header_size=sizes["--max-header-size"],
-        drain_timeout=(DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None
-                       else max(0.0, options.drain_timeout)),
-        worker_log_level=levels["--worker-log-level"], python=python, color=color,
-        time_zone=time_zone, disabled=disabled)
+        http_port=port,
+        enable_auth=options.enable_auth,
+        keys=_keys(settings),
+        max_body_size=sizes["--max-body-size"],
+        max_header_size=sizes["--max-header-size"],
+        max_body_memory=body_memory,
+        body_wait_timeout=(
+            DEFAULT_BODY_WAIT_TIMEOUT if options.body_wait_timeout is None else max(0.0, options.body_wait_timeout)
+        ),
+        drain_timeout=(DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None else max(0.0, options.drain_timeout)),
+        worker_log_level=levels["--worker-log-level"],
+        python=python,
+        color=color,
+        time_zone=time_zone,
+        disabled=disabled,
+    )

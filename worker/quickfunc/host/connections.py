@@ -1,5 +1,6 @@
 """Connection limits of the HTTP front that aiohttp lacks: a deadline for each request head, and a
 bound on open connections (at the bound an idle one makes room, else the new one is refused)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,10 +14,14 @@ __all__ = ["ConnectionGuard", "GuardedConnection"]
 
 #: repeated notices of one kind within this many seconds are counted, not printed
 _QUIET_SECONDS = 2.0
-_REFUSED = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
-            b"Connection: close\r\nRetry-After: 1\r\nContent-Length: %d\r\n\r\n%s")
-_TIMED_OUT = (b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
-              b"Connection: close\r\nContent-Length: %d\r\n\r\n%s")
+_REFUSED = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\nRetry-After: 1\r\nContent-Length: %d\r\n\r\n%s"
+)
+_TIMED_OUT = (
+    b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
+)
 
 #: (status or None, text) -> shown on the console
 Reporter = Callable[["int | None", str], None]
@@ -44,14 +49,21 @@ class ConnectionGuard:
         if len(self.open) >= self.max_connections:
             victim = next((c for c in self.open if c.waiting), None)
             if victim is None:
-                self.note("refused", 503, f"(connection refused: all {self.max_connections} "
-                                          "connections are busy; --max-connections)")
+                self.note(
+                    "refused",
+                    503,
+                    f"(connection refused: all {self.max_connections} connections are busy; --max-connections)",
+                )
                 return False
             self.forget(victim)
             victim.force_close()
-            self.note("evicted", None, f"{self.max_connections} connections open "
-                                       "(--max-connections): closed the longest-waiting one "
-                                       "that had no request running, to make room")
+            self.note(
+                "evicted",
+                None,
+                f"{self.max_connections} connections open "
+                "(--max-connections): closed the longest-waiting one "
+                "that had no request running, to make room",
+            )
         self.open[connection] = None
         return True
 
@@ -105,8 +117,7 @@ class GuardedConnection(web_protocol.RequestHandler):
         guard = getattr(getattr(self, "_manager", None), "guard", None)
         if isinstance(guard, ConnectionGuard) and not guard.admit(self):
             try:
-                transport.write(_response(_REFUSED, "The local host has too many open "
-                                          "connections; try again."))
+                transport.write(_response(_REFUSED, "The local host has too many open connections; try again."))
             finally:
                 transport.close()
             self._manager = None  # connection_lost then has nothing to undo
@@ -140,13 +151,19 @@ class GuardedConnection(web_protocol.RequestHandler):
     def _head_too_slow(self) -> None:
         self._head_timer = None
         guard = self._guard
-        if (guard is None or not self.waiting or self.transport is None
-                or self._heads != self._heads_seen):
+        if guard is None or not self.waiting or self.transport is None or self._heads != self._heads_seen:
             return
         seconds = guard.header_timeout
-        self.transport.write(_response(_TIMED_OUT, f"The request head (request line and "
-                                       f"headers) did not arrive within {seconds:g}s."))
+        self.transport.write(
+            _response(
+                _TIMED_OUT,
+                f"The request head (request line and headers) did not arrive within {seconds:g}s.",
+            )
+        )
         guard.forget(self)
         self.force_close()
-        guard.note("head-timeout", 408, f"(request head not received within {seconds:g}s; "
-                                        "--header-timeout)")
+        guard.note(
+            "head-timeout",
+            408,
+            f"(request head not received within {seconds:g}s; --header-timeout)",
+        )

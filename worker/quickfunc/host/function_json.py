@@ -1,10 +1,12 @@
 """Read a v1 app's function.json folders into load-request metadata, as the host does."""
+
 from __future__ import annotations
 
 import json
 import os
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from quickfunc.protos import pb
 
@@ -21,13 +23,16 @@ class FunctionJsonError(ValueError):
         super().__init__(f"{path}{where}: {problem}")
 
 
-
-_DIRECTIONS = {"in": pb.BindingInfo.Direction.Value("in"),
-               "out": pb.BindingInfo.Direction.Value("out"),
-               "inout": pb.BindingInfo.Direction.Value("inout")}
-_DATA_TYPES = {"string": pb.BindingInfo.DataType.Value("string"),
-               "binary": pb.BindingInfo.DataType.Value("binary"),
-               "stream": pb.BindingInfo.DataType.Value("stream")}
+_DIRECTIONS = {
+    "in": pb.BindingInfo.Direction.Value("in"),
+    "out": pb.BindingInfo.Direction.Value("out"),
+    "inout": pb.BindingInfo.Direction.Value("inout"),
+}
+_DATA_TYPES = {
+    "string": pb.BindingInfo.DataType.Value("string"),
+    "binary": pb.BindingInfo.DataType.Value("binary"),
+    "stream": pb.BindingInfo.DataType.Value("stream"),
+}
 
 
 def _read_function_json(path: str) -> dict:
@@ -37,13 +42,11 @@ def _read_function_json(path: str) -> dict:
     except OSError as exc:
         raise FunctionJsonError(path, "", f"cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise FunctionJsonError(
-            path, "", f"not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from exc
+        raise FunctionJsonError(path, "", f"not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from exc
     try:
         config = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FunctionJsonError(
-            path, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+        raise FunctionJsonError(path, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     if not isinstance(config, dict):
         raise FunctionJsonError(path, "", "the top level must be a JSON object")
     return config
@@ -58,8 +61,7 @@ def _optional_str(config: Mapping[str, Any], path: str, key: str) -> str:
     return value
 
 
-def _binding_field(binding: Mapping[str, Any], path: str, where: str, key: str,
-                   required: bool = True) -> str:
+def _binding_field(binding: Mapping[str, Any], path: str, where: str, key: str, required: bool = True) -> str:
     """Binding keys are matched case-insensitively, as the host does."""
     for k, v in binding.items():
         if k.lower() == key.lower():
@@ -80,13 +82,15 @@ def _binding_info(binding: Any, path: str, index: int) -> tuple[str, pb.BindingI
     direction = _binding_field(binding, path, where, "direction")
     data_type = _binding_field(binding, path, where, "dataType", required=False)
     if direction.lower() not in _DIRECTIONS:
-        raise FunctionJsonError(path, f"{where}.direction",
-                                f"invalid value {direction!r} (expected in, out or inout)")
+        raise FunctionJsonError(path, f"{where}.direction", f"invalid value {direction!r} (expected in, out or inout)")
     info = pb.BindingInfo(type=type_, direction=_DIRECTIONS[direction.lower()])
     if data_type:
         if data_type.lower() not in _DATA_TYPES:
-            raise FunctionJsonError(path, f"{where}.dataType", f"invalid value {data_type!r} "
-                                    "(expected string, binary or stream)")
+            raise FunctionJsonError(
+                path,
+                f"{where}.dataType",
+                f"invalid value {data_type!r} (expected string, binary or stream)",
+            )
         info.data_type = _DATA_TYPES[data_type.lower()]
     return name, info
 
@@ -98,10 +102,13 @@ def v1_metadata_from_folder(function_dir: str) -> pb.RpcFunctionMetadata:
     config = _read_function_json(path)
     script = _optional_str(config, path, "scriptFile") or "__init__.py"
     metadata = pb.RpcFunctionMetadata(
-        name=os.path.basename(folder), directory=folder,
+        name=os.path.basename(folder),
+        directory=folder,
         script_file=os.path.normpath(os.path.join(folder, script)),
         entry_point=_optional_str(config, path, "entryPoint"),
-        is_proxy=False, language="python")
+        is_proxy=False,
+        language="python",
+    )
     if "bindings" not in config:
         raise FunctionJsonError(path, "bindings", "missing")
     bindings = config["bindings"]

@@ -1,5 +1,6 @@
 """The HTTP side: requests to ``/{routePrefix}/{route}`` become invocations, their outputs become
 responses; also the admin endpoints. Built on aiohttp's low-level server with bounded limits."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,6 +15,7 @@ from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from multidict import CIMultiDict
 
 from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
+from quickfunc.host.bodies import BodyBudget, BodyTooLarge, NoRoomForBody, read_body
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
@@ -29,35 +31,15 @@ from quickfunc.host.status import host_status
 __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
 _ADMIN_INVOKE = re.compile(r"^/admin/functions/([^/]+)/?$", re.IGNORECASE)
-_READ_CHUNK = 64 * 1024
 #: after the drain timeout, how long cut requests have to send their 503 before connections close
 _CUT_GRACE = 5.0
+#: seconds a client is asked to wait after a 503 for lack of room for its body
+_RETRY_AFTER = "5"
 
 # aiohttp's own error logging would print tracebacks for every malformed request
 _quiet = logging.getLogger("quickfunc.host.http")
 _quiet.addHandler(logging.NullHandler())
 _quiet.propagate = False
-
-
-class BodyTooLarge(Exception):
-    """The request body is larger than --max-body-size."""
-
-
-async def read_body(request: web.BaseRequest, limit: int) -> bytes:
-    """The whole body, refusing (before or while reading) anything over ``limit`` bytes."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise BodyTooLarge()
-    if (request.headers.get("Expect", "").lower() == "100-continue"
-            and request.version >= (1, 1)):
-        # the client waits for this before sending the body (curl does for large bodies)
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    body = bytearray()
-    async for chunk in request.content.iter_chunked(_READ_CHUNK):
-        body += chunk
-        if len(body) > limit:
-            raise BodyTooLarge()
-    return bytes(body)
 
 
 def _text(status: int, text: str, **headers: str) -> web.Response:
@@ -77,14 +59,26 @@ def _not_running(reason: str) -> web.Response:
     return _text(503, f"Function host is not running: {reason}")
 
 
+def _no_room(exc: NoRoomForBody) -> web.Response:
+    """503 for a body that found no room (its bytes were not read: the connection closes)."""
+    response = _text(503, str(exc), **{"Retry-After": _RETRY_AFTER})
+    response.force_close()
+    return response
+
+
 class _Connection(GuardedConnection):
     """aiohttp's connection handler (with the connection limits), answering oversized request
     heads with 431 / 414 instead of a plain 400."""
 
-    front: "HttpFront | None" = None
+    front: HttpFront | None = None
 
-    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None,
-                     message: str | None = None) -> web.StreamResponse:
+    def handle_error(
+        self,
+        request: Any,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
         front = self.front
         if front is not None and status == 400 and isinstance(exc, BadHttpMessage):
             new_status = front.status_for_parse_error(exc)
@@ -95,7 +89,7 @@ class _Connection(GuardedConnection):
 
 
 class _Server(web_server.Server):
-    front: "HttpFront | None" = None
+    front: HttpFront | None = None
     guard: ConnectionGuard | None = None
 
     def __call__(self) -> web_protocol.RequestHandler:
@@ -110,14 +104,23 @@ class _Server(web_server.Server):
 class HttpFront:
     """Routes, authorises and runs HTTP requests; serves the admin endpoints."""
 
-    def __init__(self, config: HostConfig, catalog: Catalog, invoker: Invoker, pool: WorkerPool,
-                 console: Console, keys: KeyRing | None) -> None:
+    def __init__(
+        self,
+        config: HostConfig,
+        catalog: Catalog,
+        invoker: Invoker,
+        pool: WorkerPool,
+        console: Console,
+        keys: KeyRing | None,
+    ) -> None:
         self.config = config
         self.catalog = catalog
         self.invoker = invoker
         self.pool = pool
         self.console = console
         self.keys = keys
+        #: the bytes of request bodies held at once (--max-body-memory)
+        self.bodies = BodyBudget(config.max_body_memory, config.body_wait_timeout)
         self.routes: RouteTable[FunctionSpec] = RouteTable()
         self.base_url = ""
         self._runner: web.ServerRunner | None = None
@@ -162,8 +165,7 @@ class HttpFront:
         """431 for headers too large or too many, 414 for a request line too long."""
         if isinstance(exc, LineTooLong):
             limit = str(exc.args[1]) if len(exc.args) > 1 else ""
-            if (limit == str(self.config.max_url_size)
-                    and self.config.max_url_size != self.config.max_header_size):
+            if limit == str(self.config.max_url_size) and self.config.max_url_size != self.config.max_header_size:
                 return 414
             return 431
         if "too many headers" in str(exc).lower():
@@ -175,12 +177,17 @@ class HttpFront:
     async def start(self) -> str:
         """Listen on the configured host and port; return the base URL."""
         config = self.config
-        server = _Server(self._handle, max_line_size=config.max_url_size,
-                         max_field_size=config.max_header_size, max_headers=config.max_headers,
-                         logger=_quiet, access_log=None, keepalive_timeout=config.idle_timeout)
+        server = _Server(
+            self._handle,
+            max_line_size=config.max_url_size,
+            max_field_size=config.max_header_size,
+            max_headers=config.max_headers,
+            logger=_quiet,
+            access_log=None,
+            keepalive_timeout=config.idle_timeout,
+        )
         server.front = self
-        server.guard = ConnectionGuard(config.max_connections, config.header_timeout,
-                                       self._connection_note)
+        server.guard = ConnectionGuard(config.max_connections, config.header_timeout, self._connection_note)
         self._cut = asyncio.get_running_loop().create_future()
         runner = web.ServerRunner(server, shutdown_timeout=config.drain_timeout + _CUT_GRACE)
         await runner.setup()
@@ -189,8 +196,10 @@ class HttpFront:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            raise OSError(f"cannot listen on {config.http_host}:{config.http_port}: "
-                          f"{exc.strerror or exc} (use --port to pick another port)") from None
+            raise OSError(
+                f"cannot listen on {config.http_host}:{config.http_port}: "
+                f"{exc.strerror or exc} (use --port to pick another port)"
+            ) from None
         self._runner = runner
         port = runner.addresses[0][1]
         shown = config.http_host if config.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
@@ -209,8 +218,7 @@ class HttpFront:
         """Stop listening, let in-flight requests finish (drain timeout), answer those still
         running with 503, close connections."""
         if self._runner is not None:
-            timer = asyncio.get_running_loop().call_later(self.config.drain_timeout,
-                                                          self._cut_running)
+            timer = asyncio.get_running_loop().call_later(self.config.drain_timeout, self._cut_running)
             try:
                 await self._runner.cleanup()
             finally:
@@ -243,17 +251,19 @@ class HttpFront:
             except Exception as exc:  # a bug here must still produce an answer
                 response = _text(500, f"the local host failed to handle this request: {exc!r}")
                 note = repr(exc)
-        self.console.request(request.method, _path(request), response.status,
-                             time.perf_counter() - start, note)
+        self.console.request(request.method, _path(request), response.status, time.perf_counter() - start, note)
         return response
 
     def _cut_off(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
         """The 503 for a request still running when the drain timeout ends."""
         match = self.routes.match(_path(request), request.method)
         name = match.target.name if isinstance(match, RouteMatch) else ""
-        response = _text(503, "The local host is stopping and this request did not finish "
-                              f"within the drain timeout ({self.config.drain_timeout:g}s, "
-                              "--drain-timeout).")
+        response = _text(
+            503,
+            "The local host is stopping and this request did not finish "
+            f"within the drain timeout ({self.config.drain_timeout:g}s, "
+            "--drain-timeout).",
+        )
         response.force_close()
         running = f"function {name} " if name else ""
         return response, f"{running}still running at the end of the drain timeout; cut off"
@@ -264,8 +274,7 @@ class HttpFront:
         except PathError as exc:
             return _text(400, f"Bad request path: {exc}."), ""
         if path.lower().rstrip("/") == "/admin/host/status":
-            return web.json_response(host_status(self.config, self.pool,
-                                                 len(self.catalog.functions))), ""
+            return web.json_response(host_status(self.config, self.pool, len(self.catalog.functions))), ""
         if not self.pool.app_ready:
             return _not_running(self.pool.problem()), "not running"
         if path.lower().startswith("/admin/"):
@@ -274,56 +283,81 @@ class HttpFront:
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):
                 return _text(200, "The quickfunc local host is running."), ""
-            return _text(404, f"No function answers {printable(path, newlines=False)}. "
-                              f"Function URLs start with /{self.config.route_prefix}."), ""
+            return _text(
+                404,
+                f"No function answers {printable(path, newlines=False)}. "
+                f"Function URLs start with /{self.config.route_prefix}.",
+            ), ""
         if isinstance(match, MethodNotAllowed):
-            return _text(405, f"{request.method} is not allowed here; use "
-                              f"{', '.join(match.allowed)}.", Allow=", ".join(match.allowed)), ""
+            return _text(
+                405,
+                f"{request.method} is not allowed here; use {', '.join(match.allowed)}.",
+                Allow=", ".join(match.allowed),
+            ), ""
         spec = match.target
         if self.keys is not None:
             trigger = spec.trigger
             level = trigger.get("authLevel") if trigger else None
-            if not self.keys.allows(str(level or "function"), spec.name,
-                                    key_from_request(request.headers, request.query)):
-                return _text(401, f"{spec.name} needs a key: send it in the x-functions-key "
-                                  "header or as ?code=."), ""
+            if not self.keys.allows(
+                str(level or "function"),
+                spec.name,
+                key_from_request(request.headers, request.query),
+            ):
+                return _text(
+                    401,
+                    f"{spec.name} needs a key: send it in the x-functions-key header or as ?code=.",
+                ), ""
         if spec.error:
             return _text(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
-        try:
-            body = await read_body(request, self.config.max_body_size)
-        except BodyTooLarge:
-            response = _text(413, f"The request body is larger than the limit of "
-                                  f"{self.config.max_body_size} bytes (--max-body-size).")
-            response.force_close()
-            return response, ""
-        incoming = IncomingHttp(request.method, str(request.url), list(request.headers.items()),
-                                list(request.query.items()), match.values, body,
-                                request.headers.get("Content-Type", ""))
-        outcome = await self.invoker.invoke(spec, http_inputs(spec, incoming,
-                                                              self.pool.capabilities))
+        with self.bodies.hold() as hold:  # room for the body until the function has answered
+            try:
+                body = await read_body(request, self.config.max_body_size, hold)
+            except BodyTooLarge:
+                response = _text(
+                    413,
+                    f"The request body is larger than the limit of "
+                    f"{self.config.max_body_size} bytes (--max-body-size).",
+                )
+                response.force_close()
+                return response, ""
+            except NoRoomForBody as exc:
+                return _no_room(exc), "no room for the body (--max-body-memory)"
+            incoming = IncomingHttp(
+                request.method,
+                str(request.url),
+                list(request.headers.items()),
+                list(request.query.items()),
+                match.values,
+                body,
+                request.headers.get("Content-Type", ""),
+            )
+            del body  # the invoker lets go of it once it is serialised for the worker
+            inputs = http_inputs(spec, incoming, self.pool.capabilities)
+            del incoming
+            outcome = await self.invoker.invoke(spec, inputs)
         if outcome.unavailable:
             return _not_running(outcome.error), "no worker running"
         if not outcome.ok:
-            return _text(500, f"Function {spec.name} failed (invocation {outcome.invocation_id})"
-                              f": {outcome.error}"), outcome.error.splitlines()[0][:120]
+            return _text(
+                500,
+                f"Function {spec.name} failed (invocation {outcome.invocation_id}): {outcome.error}",
+            ), outcome.error.splitlines()[0][:120]
         output = spec.http_output
         reply = reply_from_value(outcome.output(output.name) if output else None)
         if reply.dropped:
-            self.console.warning(f"{spec.name}: response headers that cannot be sent were "
-                                 f"dropped: {', '.join(reply.dropped)}")
-        return web.Response(status=reply.status, body=reply.body,
-                            headers=CIMultiDict(reply.headers)), ""
+            self.console.warning(
+                f"{spec.name}: response headers that cannot be sent were dropped: {', '.join(reply.dropped)}"
+            )
+        return web.Response(status=reply.status, body=reply.body, headers=CIMultiDict(reply.headers)), ""
 
     async def _admin(self, request: web.BaseRequest, path: str) -> web.Response:
         m = _ADMIN_INVOKE.match(path)
         if m is None:
             return _text(404, f"No admin endpoint at {path}.")
         if request.method != "POST":
-            return _text(405, "Use POST with a JSON body like {\"input\": \"...\"}.", Allow="POST")
-        if self.keys is not None and not self.keys.allows(
-                ADMIN, "", key_from_request(request.headers, request.query)):
-            return _text(401, "Admin endpoints need the master key: send it in the "
-                              "x-functions-key header.")
+            return _text(405, 'Use POST with a JSON body like {"input": "..."}.', Allow="POST")
+        if self.keys is not None and not self.keys.allows(ADMIN, "", key_from_request(request.headers, request.query)):
+            return _text(401, "Admin endpoints need the master key: send it in the x-functions-key header.")
         name = m.group(1)
         spec = self.catalog.get(name)
         if spec is None:
@@ -333,17 +367,20 @@ class HttpFront:
         if spec.is_http:
             return _text(400, f"{spec.name} is an HTTP function; call it at {self.url_for(spec)}.")
         try:
-            raw = await read_body(request, self.config.max_body_size)
+            with self.bodies.hold() as hold:
+                raw = await read_body(request, self.config.max_body_size, hold)
         except BodyTooLarge:
             response = _text(413, "The request body is larger than the limit (--max-body-size).")
             response.force_close()
             return response
+        except NoRoomForBody as exc:
+            return _no_room(exc)
         try:
             payload = json.loads(raw.decode("utf-8")) if raw.strip() else {}
         except (UnicodeDecodeError, json.JSONDecodeError):
             payload = None
         if not isinstance(payload, dict):
-            return _text(400, "The body must be a JSON object like {\"input\": \"...\"}.")
+            return _text(400, 'The body must be a JSON object like {"input": "..."}.')
         value = next((v for k, v in payload.items() if k.lower() == "input"), None)
         try:
             inputs = admin_inputs(spec, value)

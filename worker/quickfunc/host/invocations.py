@@ -1,16 +1,19 @@
 """Trigger inputs as the host sends them: an HTTP request (shaped by the worker's capabilities),
 a timer's TimerInfo, or an admin-invoke ``input`` value."""
+
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
 
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.request_builders import http_request
 from quickfunc.host.timers import timer_payload
+from quickfunc.host.wire import HttpBody
 from quickfunc.protos import pb
 
 __all__ = ["IncomingHttp", "InputError", "Inputs", "http_inputs", "timer_inputs", "admin_inputs"]
@@ -29,6 +32,8 @@ class Inputs:
 
     data: dict[str, pb.TypedData] = field(default_factory=dict)
     trigger_metadata: dict[str, pb.TypedData] = field(default_factory=dict)
+    #: an HTTP request's body: not in ``data``, joined into the serialised request (wire.py)
+    body: HttpBody | None = None
 
 
 @dataclass
@@ -40,7 +45,7 @@ class IncomingHttp:
     headers: list[tuple[str, str]]
     query: list[tuple[str, str]]
     route_values: dict[str, str]
-    body: bytes
+    body: bytes | bytearray
     content_type: str = ""
 
 
@@ -51,31 +56,32 @@ def _trigger_name(spec: FunctionSpec) -> str:
     return trigger.name
 
 
-def _text_body(body: bytes, content_type: str) -> pb.TypedData:
-    """The body as the host sends it to a worker without RawHttpBodyBytes."""
+def _text_kind(body: bytes | bytearray, content_type: str) -> str:
+    """The TypedData field a worker without RawHttpBodyBytes gets the body in: json or string
+    when it is UTF-8 text (json only if it parses), bytes otherwise."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return pb.TypedData(bytes=body)
+        return "bytes"
     if "json" in content_type.lower():
         try:
             json.loads(text)
-            return pb.TypedData(json=text)
+            return "json"
         except json.JSONDecodeError:
             pass
-    return pb.TypedData(string=text)
+    return "string"
 
 
-def http_inputs(spec: FunctionSpec, incoming: IncomingHttp,
-                capabilities: Mapping[str, str]) -> Inputs:
-    """The HTTP trigger input, plus route values, Query and Headers as trigger metadata."""
-    data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query,
-                        incoming.route_values, incoming.body)
-    if incoming.body and not capabilities.get("RawHttpBodyBytes"):
-        data.http.body.CopyFrom(_text_body(incoming.body, incoming.content_type))
-    if incoming.body and not capabilities.get("RpcHttpBodyOnly"):
-        data.http.rawBody.CopyFrom(data.http.body)
-    inputs = Inputs({_trigger_name(spec): data})
+def http_inputs(spec: FunctionSpec, incoming: IncomingHttp, capabilities: Mapping[str, str]) -> Inputs:
+    """The HTTP trigger input, plus route values, Query and Headers as trigger metadata.
+
+    The body is not copied into the RpcHttp: it rides in ``Inputs.body`` until serialised."""
+    name = _trigger_name(spec)
+    data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query, incoming.route_values)
+    inputs = Inputs({name: data})
+    if incoming.body:
+        kind = "bytes" if capabilities.get("RawHttpBodyBytes") else _text_kind(incoming.body, incoming.content_type)
+        inputs.body = HttpBody(name, incoming.body, kind, raw_too=not capabilities.get("RpcHttpBodyOnly"))
     for name, value in incoming.route_values.items():
         inputs.trigger_metadata[name] = pb.TypedData(string=value)
     inputs.trigger_metadata["Query"] = pb.TypedData(json=json.dumps(dict(data.http.query)))
@@ -90,9 +96,14 @@ def timer_inputs(spec: FunctionSpec, payload: str) -> Inputs:
 def _queue_metadata() -> dict[str, pb.TypedData]:
     now = datetime.now(timezone.utc)
     stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # noqa: E731
-    values = {"Id": str(uuid.uuid4()), "DequeueCount": "1", "PopReceipt": str(uuid.uuid4()),
-              "InsertionTime": stamp(now), "NextVisibleTime": stamp(now + timedelta(minutes=10)),
-              "ExpirationTime": stamp(now + timedelta(days=7))}
+    values = {
+        "Id": str(uuid.uuid4()),
+        "DequeueCount": "1",
+        "PopReceipt": str(uuid.uuid4()),
+        "InsertionTime": stamp(now),
+        "NextVisibleTime": stamp(now + timedelta(minutes=10)),
+        "ExpirationTime": stamp(now + timedelta(days=7)),
+    }
     return {k: pb.TypedData(string=v) for k, v in values.items()}
 
 
@@ -118,6 +129,8 @@ def _json_input(spec: FunctionSpec, text: str) -> pb.TypedData:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"function {spec.name} has a {spec.trigger_type}, whose input must be "
-                         f"JSON; the input given is not ({exc.msg})") from None
+        raise InputError(
+            f"function {spec.name} has a {spec.trigger_type}, whose input must be "
+            f"JSON; the input given is not ({exc.msg})"
+        ) from None
     return pb.TypedData(json=text)

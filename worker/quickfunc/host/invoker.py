@@ -1,5 +1,6 @@
 """Run one invocation on the pool and report it: function logs with the function's name, output
 bindings as log lines, failures with their stack; also tracks in-flight work for draining."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,12 +11,18 @@ from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
-from quickfunc.host.pool import (InvocationTimedOut, NoWorkerAvailable, WorkerCrashed, WorkerPool,
-                              WorkerSlot)
+from quickfunc.host.pool import (
+    InvocationTimedOut,
+    NoWorkerAvailable,
+    WorkerCrashed,
+    WorkerPool,
+    WorkerSlot,
+)
 from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
+from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
 __all__ = ["Outcome", "Invoker"]
@@ -68,12 +75,17 @@ class Invoker:
         self._idle.set()
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
+        self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
 
     # ---- running -------------------------------------------------------------------------------
 
     async def invoke(self, spec: FunctionSpec, inputs: Inputs) -> Outcome:
-        """Run the function once; never raises for worker or function problems."""
-        request = build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata)
+        """Run the function once; never raises for worker or function problems.
+
+        An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
+        request = prepare_invocation(
+            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata), inputs.body
+        )
         iid = request.invocation_id
         self._running[iid] = spec
         self._idle.clear()
@@ -81,8 +93,15 @@ class Invoker:
         try:
             response, slot = await self.pool.invoke(request, self.config.function_timeout)
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
-            outcome = Outcome(spec, iid, None, str(exc), time.perf_counter() - start,
-                              host_error=True, unavailable=isinstance(exc, NoWorkerAvailable))
+            outcome = Outcome(
+                spec,
+                iid,
+                None,
+                str(exc),
+                time.perf_counter() - start,
+                host_error=True,
+                unavailable=isinstance(exc, NoWorkerAvailable),
+            )
             self.console.failure(spec.name, iid, str(exc), "")
             return outcome
         finally:
@@ -114,17 +133,20 @@ class Invoker:
     async def run_reported(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> Outcome:
         """Invoke and print the 'Executed ...' line (timer and admin invocations)."""
         outcome = await self.invoke(spec, inputs)
-        self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds,
-                              reason)
+        self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds, reason)
         return outcome
 
     def _show_outputs(self, outcome: Outcome) -> None:
         for binding in outcome.function.outputs:
             value = outcome.output(binding.name)
             if value is not None and value.WhichOneof("data") is not None:
-                self.console.output_binding(outcome.function.name, outcome.invocation_id,
-                                            binding.type, binding.target(),
-                                            describe_value(value))
+                self.console.output_binding(
+                    outcome.function.name,
+                    outcome.invocation_id,
+                    binding.type,
+                    binding.target(),
+                    describe_value(value),
+                )
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait until no invocation is running (True) or ``timeout`` passes (False)."""
@@ -146,7 +168,10 @@ class Invoker:
         """An RpcLog from a worker: a function log (named) or a worker System log."""
         spec = self._running.get(log.invocation_id) if log.invocation_id else None
         if spec is not None and log.log_category == _USER:
-            if log.level >= self.config.function_log_level(spec.name) and log.level < 6:
+            lowest = self._function_levels.get(spec.name)
+            if lowest is None:
+                lowest = self._function_levels[spec.name] = self.config.function_log_level(spec.name)
+            if lowest <= log.level < 6:
                 self.console.function_log(spec.name, log.invocation_id, log.level, log.message)
             return
         if self._worker_level <= log.level < 6:
@@ -169,5 +194,4 @@ class Invoker:
 
     def on_event(self, level: str, message: str) -> None:
         """Pool events (restarts, load problems)."""
-        {"Error": self.console.error, "Warning": self.console.warning}.get(
-            level, self.console.info)(message)
+        {"Error": self.console.error, "Warning": self.console.warning}.get(level, self.console.info)(message)

@@ -2,11 +2,13 @@
 
 Comments and trailing commas are tolerated; every error names the file, the line and the key.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["SettingsFileError", "JsonFile", "read_json_file", "get_ci"]
 
@@ -73,8 +75,7 @@ def read_json_file(path: str) -> JsonFile:
         data = json.loads(scan.cleaned())
     except json.JSONDecodeError as exc:
         key = scan.key_before(exc.pos)
-        raise SettingsFileError(path, f"is not valid JSON: {exc.msg} (column {exc.colno})",
-                                exc.lineno, key) from None
+        raise SettingsFileError(path, f"is not valid JSON: {exc.msg} (column {exc.colno})", exc.lineno, key) from None
     if not isinstance(data, dict):
         raise SettingsFileError(path, "must contain a JSON object ({ ... }) at the top level", 1)
     return JsonFile(path, data, scan.key_lines)
@@ -165,7 +166,7 @@ class _Scanner:
             try:
                 name = json.loads(text[start:end])
             except json.JSONDecodeError:
-                name = text[start + 1:end - 1]
+                name = text[start + 1 : end - 1]
             self._stack[-1][1] = name
             path = self._path()
             self.keys.append((start, path))

@@ -1,5 +1,6 @@
 """Read local.settings.json: its Values (app settings, as text) and Host.LocalHttpPort; errors
 name the file, line and key."""
+
 from __future__ import annotations
 
 import os
@@ -32,12 +33,15 @@ def read_local_settings(app_dir: str) -> LocalSettings:
     if not isinstance(encrypted, bool):
         raise doc.error("IsEncrypted", f"must be true or false (got {encrypted!r})")
     if encrypted:
-        raise doc.error("IsEncrypted", "the settings are encrypted (IsEncrypted: true), and the "
-                        "local host cannot decrypt them. Run `func settings decrypt`, or set "
-                        "\"IsEncrypted\": false and write the values in plain text")
+        raise doc.error(
+            "IsEncrypted",
+            "the settings are encrypted (IsEncrypted: true), and the "
+            "local host cannot decrypt them. Run `func settings decrypt`, or set "
+            '"IsEncrypted": false and write the values in plain text',
+        )
     values = get_ci(data, "Values", {})
     if not isinstance(values, dict):
-        raise doc.error("Values", "must be a JSON object of \"NAME\": \"value\" pairs")
+        raise doc.error("Values", 'must be a JSON object of "NAME": "value" pairs')
     for name, value in values.items():
         key = f"Values.{name}"
         if not name:
@@ -51,8 +55,11 @@ def read_local_settings(app_dir: str) -> LocalSettings:
         elif isinstance(value, str):
             result.values[name] = value
         else:
-            raise doc.error(key, f"must be a string (got a JSON {type(value).__name__}); "
-                            "settings become environment variables, so write it as text")
+            raise doc.error(
+                key,
+                f"must be a string (got a JSON {type(value).__name__}); "
+                "settings become environment variables, so write it as text",
+            )
     host = get_ci(data, "Host", {})
     if not isinstance(host, dict):
         raise doc.error("Host", "must be a JSON object")

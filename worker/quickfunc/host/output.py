@@ -1,6 +1,7 @@
 """What a person sees in the terminal: the start banner, one line per request, function logs
 (coloured by level on a terminal) and worker system lines. Untrusted text (paths, logs, names)
 is made printable first: no control character from a request or a function reaches the terminal."""
+
 from __future__ import annotations
 
 import re
@@ -9,13 +10,21 @@ import time
 from dataclasses import dataclass
 from typing import TextIO
 
+from quickfunc.host.config import DEFAULT_CONSOLE_BACKLOG
+from quickfunc.host.console_writer import LineWriter
 from quickfunc.host.setting_values import LEVELS
 
 __all__ = ["Console", "FunctionLine", "printable"]
 
 _RESET = "\033[0m"
-_COLOURS = {"Trace": "\033[2m", "Debug": "\033[2m", "Information": "", "Warning": "\033[33m",
-            "Error": "\033[31m", "Critical": "\033[1;31m"}
+_COLOURS = {
+    "Trace": "\033[2m",
+    "Debug": "\033[2m",
+    "Information": "",
+    "Warning": "\033[33m",
+    "Error": "\033[31m",
+    "Critical": "\033[1;31m",
+}
 _GREEN, _CYAN, _BOLD, _DIM = "\033[32m", "\033[36m", "\033[1m", "\033[2m"
 #: C0 controls but tab and newline, DEL, C1 controls, and lone surrogates (undecodable bytes)
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -50,14 +59,24 @@ class FunctionLine:
 
 
 class Console:
-    """Writes whole lines to one stream; colours only when it is a terminal (and allowed)."""
+    """Writes whole lines to one stream; colours only when it is a terminal (and allowed).
 
-    def __init__(self, stream: TextIO | None = None, color: bool | None = None) -> None:
+    Lines are written by a background thread (see console_writer), so a slow terminal never
+    stalls requests; call ``close`` before exiting to write what is still queued."""
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        color: bool | None = None,
+        backlog: int = DEFAULT_CONSOLE_BACKLOG,
+    ) -> None:
         self.stream = stream or sys.stdout
         if color is None:
             isatty = getattr(self.stream, "isatty", None)
             color = bool(isatty and isatty())
         self.color = color
+        self._writer = LineWriter(self.stream, backlog, self._dropped_note)
+        self._stamp_cache = (0, "")
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -65,27 +84,44 @@ class Console:
         return f"{code}{text}{_RESET}" if self.color and code else text
 
     def _write(self, text: str) -> None:
-        """Write text that is already printable (and perhaps coloured)."""
-        try:
-            self.stream.write(text + "\n")
-            self.stream.flush()
-        except (OSError, ValueError):  # a closed terminal must not break the host
-            pass
+        """Queue text that is already printable (and perhaps coloured) for the writer thread."""
+        self._writer.write(text)
 
     def line(self, text: str = "", colour: str = "") -> None:
         """Write ``text`` as whole lines, each made printable and then coloured."""
-        self._write("\n".join(self._paint(part, colour)
-                              for part in printable(text).split("\n")))
+        self._write("\n".join(self._paint(part, colour) for part in printable(text).split("\n")))
 
-    @staticmethod
-    def _stamp() -> str:
-        return time.strftime("%H:%M:%S")
+    def close(self, timeout: float = 5.0) -> bool:
+        """Write what is still queued (bounded) and stop the writer thread."""
+        return self._writer.close(timeout)
+
+    def _dropped_note(self, count: int) -> str:
+        return self._paint(
+            f"[{self._stamp()}] {count} console line(s) were not shown: the console could not keep up with them",
+            _COLOURS["Warning"],
+        )
+
+    def _stamp(self) -> str:
+        now = int(time.time())
+        second, text = self._stamp_cache
+        if second != now:
+            text = time.strftime("%H:%M:%S", time.localtime(now))
+            self._stamp_cache = (now, text)
+        return text
 
     # ---- start and stop -----------------------------------------------------------------------
 
-    def banner(self, app_dir: str, model: str, python: str, python_version: str,
-               pids: list[int], functions: list[FunctionLine], keys: dict[str, str],
-               listening: str) -> None:
+    def banner(
+        self,
+        app_dir: str,
+        model: str,
+        python: str,
+        python_version: str,
+        pids: list[int],
+        functions: list[FunctionLine],
+        keys: dict[str, str],
+        listening: str,
+    ) -> None:
         self.line(f"quickfunc local host: {app_dir} ({model} app)", _BOLD)
         self.line(f"Python: {python} ({python_version})")
         self.line(f"Workers: {len(pids)} (pid {', '.join(map(str, pids))})")
@@ -119,23 +155,23 @@ class Console:
 
     # ---- traffic ------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, status: int, seconds: float,
-                note: str = "") -> None:
+    def request(self, method: str, path: str, status: int, seconds: float, note: str = "") -> None:
         """One line per request; method, path and note come from the client or the function,
         so each is printable and on this one line."""
-        code = _GREEN if status < 400 else (_COLOURS["Warning"] if status < 500
-                                            else _COLOURS["Error"])
+        code = _GREEN if status < 400 else (_COLOURS["Warning"] if status < 500 else _COLOURS["Error"])
         status_text = self._paint(str(status), code)
         extra = f"  {printable(note, newlines=False)}" if note else ""
-        self._write(f"[{self._stamp()}] {printable(method, newlines=False)} "
-                    f"{printable(path, newlines=False)} {status_text} "
-                    f"{seconds * 1000:.1f}ms{extra}")
+        self._write(
+            f"[{self._stamp()}] {printable(method, newlines=False)} "
+            f"{printable(path, newlines=False)} {status_text} "
+            f"{seconds * 1000:.1f}ms{extra}"
+        )
 
-    def executed(self, function: str, invocation_id: str, ok: bool, seconds: float,
-                 reason: str) -> None:
+    def executed(self, function: str, invocation_id: str, ok: bool, seconds: float, reason: str) -> None:
         result = "Succeeded" if ok else "Failed"
-        text = (f"Executed '{function}' ({result}, Id={invocation_id}, "
-                f"Duration={seconds * 1000:.0f}ms) {reason}").rstrip()
+        text = (
+            f"Executed '{function}' ({result}, Id={invocation_id}, Duration={seconds * 1000:.0f}ms) {reason}"
+        ).rstrip()
         self.line(f"[{self._stamp()}] {text}", "" if ok else _COLOURS["Error"])
 
     def function_log(self, function: str, invocation_id: str, level: int, message: str) -> None:
@@ -145,14 +181,17 @@ class Console:
             prefix = tag if i == 0 else " " * len(tag)
             self.line(f"{prefix} {part}", _COLOURS.get(name, ""))
 
-    def output_binding(self, function: str, invocation_id: str, binding_type: str,
-                       target: str, value: str) -> None:
-        self.line(f"[{self._stamp()}] {function} ({invocation_id[:8]}) "
-                  f"output {binding_type} '{target}': {printable(value, newlines=False)}")
+    def output_binding(self, function: str, invocation_id: str, binding_type: str, target: str, value: str) -> None:
+        self.line(
+            f"[{self._stamp()}] {function} ({invocation_id[:8]}) "
+            f"output {binding_type} '{target}': {printable(value, newlines=False)}"
+        )
 
     def failure(self, function: str, invocation_id: str, message: str, stack: str) -> None:
-        self.line(f"[{self._stamp()}] {function} ({invocation_id[:8]}) failed: {message}",
-                  _COLOURS["Error"])
+        self.line(
+            f"[{self._stamp()}] {function} ({invocation_id[:8]}) failed: {message}",
+            _COLOURS["Error"],
+        )
         for part in stack.rstrip().splitlines():
             self.line(f"    {part}", _DIM)
 

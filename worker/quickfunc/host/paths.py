@@ -1,5 +1,6 @@
 """Request paths as the Functions host (Kestrel) hands them to routing: percent-decoded except
 ``%2F``, then dot segments removed (RFC 3986 §5.2.4), so ``..`` can never climb out of a route."""
+
 from __future__ import annotations
 
 import re
@@ -32,13 +33,13 @@ def _decode_run(match: re.Match[str]) -> str:
     out: list[str] = []
     pending = bytearray()
     for i in range(0, len(escaped), 3):
-        value = int(escaped[i + 1:i + 3], 16)
+        value = int(escaped[i + 1 : i + 3], 16)
         if value == 0:
             raise PathError("the path contains an encoded NUL character (%00)")
         if value == 0x2F:
             out.append(_utf8(pending))
             pending.clear()
-            out.append(escaped[i:i + 3])
+            out.append(escaped[i : i + 3])
         else:
             pending.append(value)
     out.append(_utf8(pending))

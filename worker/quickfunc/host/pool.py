@@ -1,57 +1,44 @@
 """FUNCTIONS_WORKER_PROCESS_COUNT worker processes: start, index and load them as the host does,
 pick the least busy one per invocation, restart any that dies (backing off, never giving up for
 good), terminate them at the end."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from quickfunc.host.bringup import DiedStarting, Launcher, StartupError, discard
 from quickfunc.host.catalog import Catalog
 from quickfunc.host.config import HostConfig
+from quickfunc.host.pool_errors import InvocationTimedOut, NoWorkerAvailable, WorkerCrashed, gather_or_cancel
 from quickfunc.host.process import OutputLine
 from quickfunc.host.rpc_server import RpcServer
-from quickfunc.host.slots import (RESTARTING, RUNNING, STARTING, STOPPED, WAITING, WorkerSlot,
-                                  restart_delay)
+from quickfunc.host.slots import (
+    RESTARTING,
+    RUNNING,
+    STARTING,
+    STOPPED,
+    WAITING,
+    WorkerSlot,
+    restart_delay,
+)
 from quickfunc.host.startup import describe_exit
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import pb
 
-__all__ = ["StartupError", "WorkerCrashed", "InvocationTimedOut", "NoWorkerAvailable",
-           "WorkerSlot", "WorkerPool"]
+__all__ = [
+    "StartupError",
+    "WorkerCrashed",
+    "InvocationTimedOut",
+    "NoWorkerAvailable",
+    "WorkerSlot",
+    "WorkerPool",
+]
 
 #: what a failed (re)start attempt can raise; anything else is a bug and is not retried
 _START_FAILURES = (StartupError, DiedStarting, WorkerGone, asyncio.TimeoutError, OSError)
-
-
-class WorkerCrashed(Exception):
-    """The worker running an invocation died before answering."""
-
-
-class InvocationTimedOut(Exception):
-    """No answer within functionTimeout; the worker was restarted, as the host does."""
-
-
-class NoWorkerAvailable(Exception):
-    """No worker process is running: every one is waiting to be restarted."""
-
-
-async def _all(coroutines: list) -> None:
-    """Run together; on the first failure cancel the rest (no half-started workers), re-raise."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            raise task.exception()  # type: ignore[misc]
 
 
 LogCallback = Callable[[WorkerSlot, pb.RpcLog], None]
@@ -62,8 +49,13 @@ EventCallback = Callable[[str, str], None]  # (level name, message)
 class WorkerPool:
     """The worker processes of one app and the gRPC server they connect to."""
 
-    def __init__(self, config: HostConfig, on_log: LogCallback, on_output: OutputCallback,
-                 on_event: EventCallback) -> None:
+    def __init__(
+        self,
+        config: HostConfig,
+        on_log: LogCallback,
+        on_output: OutputCallback,
+        on_event: EventCallback,
+    ) -> None:
         self.config = config
         self.on_log = on_log
         self.on_output = on_output
@@ -71,9 +63,13 @@ class WorkerPool:
         #: called with the catalog when the app starts after start() returned None
         self.on_started: Callable[[Catalog], Any] | None = None
         self.server = RpcServer()
-        self.launcher = Launcher(config, self.server, lambda s, line: self.on_output(s, line),
-                                 lambda s, log: self.on_log(s, log),
-                                 lambda level, text: self.on_event(level, text))
+        self.launcher = Launcher(
+            config,
+            self.server,
+            lambda s, line: self.on_output(s, line),
+            lambda s, log: self.on_log(s, log),
+            lambda level, text: self.on_event(level, text),
+        )
         self.slots = [WorkerSlot(i) for i in range(config.process_count)]
         self.catalog: Catalog | None = None
         #: the app is indexed and loaded (its functions can run once a worker is ready)
@@ -120,8 +116,7 @@ class WorkerPool:
         parts = []
         for slot in self.slots:
             if slot.state == WAITING:
-                parts.append(f"{slot.last_error}; next attempt in "
-                             f"{max(0.0, slot.next_attempt - now):.1f}s")
+                parts.append(f"{slot.last_error}; next attempt in {max(0.0, slot.next_attempt - now):.1f}s")
             elif not slot.ready and slot.last_error:
                 parts.append(slot.last_error)
         return "; ".join(dict.fromkeys(parts)) or "no worker process is running"
@@ -158,10 +153,9 @@ class WorkerPool:
         for slot in self.slots:
             self._set(slot, STARTING)
         try:
-            await _all([launcher.launch(slot) for slot in self.slots])
+            await gather_or_cancel([launcher.launch(slot) for slot in self.slots])
             self.catalog = catalog = await launcher.index(self.slots[0])
-            await _all([launcher.load(slot, catalog, record=slot.index == 0)
-                        for slot in self.slots])
+            await gather_or_cancel([launcher.load(slot, catalog, record=slot.index == 0) for slot in self.slots])
         except BaseException:
             for slot in self.slots:
                 if slot.process is not None:
@@ -180,8 +174,10 @@ class WorkerPool:
             for slot in self.slots:
                 slot.last_error = error
                 self._set(slot, WAITING, delay)
-            self.on_event("Error", f"{error}. The app is not running; the host tries again in "
-                                   f"{delay:g}s (attempt {attempts + 1}).")
+            self.on_event(
+                "Error",
+                f"{error}. The app is not running; the host tries again in {delay:g}s (attempt {attempts + 1}).",
+            )
             await asyncio.sleep(delay)
             for slot in self.slots:
                 slot.restarts += 1
@@ -262,8 +258,10 @@ class WorkerPool:
                     await discard(slot.process)
                 slot.last_error = str(exc)
                 delay = self._delay(slot.attempts_in_a_row)
-                self.on_event("Error", f"restarting {label} failed (attempt {slot.restarts}): "
-                                       f"{exc}; next attempt in {delay:g}s")
+                self.on_event(
+                    "Error",
+                    f"restarting {label} failed (attempt {slot.restarts}): {exc}; next attempt in {delay:g}s",
+                )
                 continue
             if self._stopping:
                 await discard(slot.process)  # type: ignore[arg-type]
@@ -281,7 +279,7 @@ class WorkerPool:
         if not ready:
             return None
         self._turn = (self._turn + 1) % len(ready)
-        ordered = ready[self._turn:] + ready[:self._turn]
+        ordered = ready[self._turn :] + ready[: self._turn]
         return min(ordered, key=lambda s: s.outstanding)
 
     async def _available(self) -> WorkerSlot:
@@ -304,8 +302,9 @@ class WorkerPool:
             except asyncio.TimeoutError:
                 pass
 
-    async def invoke(self, request: pb.InvocationRequest, timeout: float | None,
-                     ) -> tuple[pb.InvocationResponse, WorkerSlot]:
+    async def invoke(
+        self, request: pb.InvocationRequest | PreparedInvocation, timeout: float | None
+    ) -> tuple[pb.InvocationResponse, WorkerSlot]:
         """Run one invocation on the least busy worker; raise WorkerCrashed, InvocationTimedOut
         or NoWorkerAvailable instead of hanging."""
         slot = await self._available()
@@ -321,12 +320,16 @@ class WorkerPool:
                 description = str(exc)
             raise WorkerCrashed(f"{description} while running this invocation") from None
         except asyncio.TimeoutError:
-            reason = (f"was restarted because invocation {request.invocation_id} did not finish "
-                      f"within {timeout:g}s (functionTimeout)")
+            reason = (
+                f"was restarted because invocation {request.invocation_id} did not finish "
+                f"within {timeout:g}s (functionTimeout)"
+            )
             await self._recycle(slot, reason)
-            raise InvocationTimedOut(f"the function did not finish within {timeout:g}s "
-                                     f"(host.json functionTimeout); {slot.label} "
-                                     "was restarted") from None
+            raise InvocationTimedOut(
+                f"the function did not finish within {timeout:g}s "
+                f"(host.json functionTimeout); {slot.label} "
+                "was restarted"
+            ) from None
         finally:
             slot.outstanding -= 1
 
@@ -355,13 +358,11 @@ class WorkerPool:
         for task in list(self._restarts):
             task.cancel()
         await asyncio.gather(*self._restarts, return_exceptions=True)
-        await asyncio.gather(*(self._stop_slot(slot, grace) for slot in self.slots),
-                             return_exceptions=True)
+        await asyncio.gather(*(self._stop_slot(slot, grace) for slot in self.slots), return_exceptions=True)
         for slot in self.slots:
             if slot.watcher is not None:
                 slot.watcher.cancel()
-        await asyncio.gather(*(s.watcher for s in self.slots if s.watcher),
-                             return_exceptions=True)
+        await asyncio.gather(*(s.watcher for s in self.slots if s.watcher), return_exceptions=True)
         await self.server.stop(0)
 
     async def _stop_slot(self, slot: WorkerSlot, grace: float) -> None:

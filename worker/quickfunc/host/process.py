@@ -2,6 +2,7 @@
 
 Output is read line by line; ``LanguageWorkerConsoleLog`` lines are the worker's system lines.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -10,11 +11,18 @@ import importlib.util
 import os
 import sys
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
-__all__ = ["MAX_MESSAGE_LENGTH", "CONSOLE_LOG_PREFIX", "WorkerCommand", "OutputLine",
-           "WorkerProcess", "worker_environment", "module_argv"]
+__all__ = [
+    "MAX_MESSAGE_LENGTH",
+    "CONSOLE_LOG_PREFIX",
+    "WorkerCommand",
+    "OutputLine",
+    "WorkerProcess",
+    "worker_environment",
+    "module_argv",
+]
 
 MAX_MESSAGE_LENGTH = 2147483647
 CONSOLE_LOG_PREFIX = "LanguageWorkerConsoleLog"
@@ -25,8 +33,10 @@ def module_argv(module: str) -> list[str]:
     """Interpreter arguments that run ``module`` like ``-m`` does, without searching the working
     directory (the user's app) first: an app with its own ``worker.py`` or ``worker/`` folder must
     not be started in our place. The worker puts the app folder on ``sys.path`` itself."""
-    code = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
-            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+    code = (
+        "import runpy, sys; sys.path[:] = [p for p in sys.path if p not in ('', '.')]; "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
     return ["-c", code]
 
 
@@ -42,8 +52,14 @@ class WorkerCommand:
     #: worker arguments, placed before the host's flags (like ``workerArguments``)
     extra_args: list[str] = field(default_factory=list)
 
-    def build_argv(self, host: str, port: int, worker_id: str, request_id: str,
-                   max_len: int = MAX_MESSAGE_LENGTH) -> list[str]:
+    def build_argv(
+        self,
+        host: str,
+        port: int,
+        worker_id: str,
+        request_id: str,
+        max_len: int = MAX_MESSAGE_LENGTH,
+    ) -> list[str]:
         """The full command line, with both flag styles exactly as the host passes them."""
         if self.script:
             target = [self.script]
@@ -51,14 +67,30 @@ class WorkerCommand:
             target = module_argv(self.module)
         else:
             raise ValueError("WorkerCommand needs a module or a script")
-        return [self.executable, *self.interpreter_args, *target, *self.extra_args,
-                "--host", host, "--port", str(port),
-                "--workerId", worker_id, "--requestId", request_id,
-                "--grpcMaxMessageLength", str(max_len),
-                "--functions-uri", f"http://{host}:{port}/",
-                "--functions-worker-id", worker_id,
-                "--functions-request-id", request_id,
-                "--functions-grpc-max-message-length", str(max_len)]
+        return [
+            self.executable,
+            *self.interpreter_args,
+            *target,
+            *self.extra_args,
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workerId",
+            worker_id,
+            "--requestId",
+            request_id,
+            "--grpcMaxMessageLength",
+            str(max_len),
+            "--functions-uri",
+            f"http://{host}:{port}/",
+            "--functions-worker-id",
+            worker_id,
+            "--functions-request-id",
+            request_id,
+            "--functions-grpc-max-message-length",
+            str(max_len),
+        ]
 
     def worker_directory(self) -> str:
         """Directory of the worker (script folder, or the module's package folder)."""
@@ -90,6 +122,7 @@ def _group_options(own_group: bool) -> dict[str, object]:
         return {}
     if sys.platform == "win32":
         import subprocess
+
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
     return {"start_new_session": True}
 
@@ -104,21 +137,27 @@ class OutputLine:
     @property
     def system(self) -> bool:
         """A worker system line (``LanguageWorkerConsoleLog`` prefix, any case)."""
-        return self.text[:len(CONSOLE_LOG_PREFIX)].lower() == CONSOLE_LOG_PREFIX.lower()
+        return self.text[: len(CONSOLE_LOG_PREFIX)].lower() == CONSOLE_LOG_PREFIX.lower()
 
     @property
     def message(self) -> str:
         """The text without the system-line prefix (as the host logs it)."""
-        return self.text[len(CONSOLE_LOG_PREFIX):].lstrip() if self.system else self.text
+        return self.text[len(CONSOLE_LOG_PREFIX) :].lstrip() if self.system else self.text
 
 
 class WorkerProcess:
     """One worker process: launched with the host's argv and environment, output kept."""
 
-    def __init__(self, command: WorkerCommand | None = None, *, worker_id: str | None = None,
-                 request_id: str | None = None,
-                 on_output: Callable[[OutputLine], object] | None = None,
-                 keep_lines: int = 200, max_message_length: int = MAX_MESSAGE_LENGTH) -> None:
+    def __init__(
+        self,
+        command: WorkerCommand | None = None,
+        *,
+        worker_id: str | None = None,
+        request_id: str | None = None,
+        on_output: Callable[[OutputLine], object] | None = None,
+        keep_lines: int = 200,
+        max_message_length: int = MAX_MESSAGE_LENGTH,
+    ) -> None:
         self.command = command or WorkerCommand()
         self.worker_id = worker_id or str(uuid.uuid4())
         self.request_id = request_id or str(uuid.uuid4())
@@ -140,9 +179,16 @@ class WorkerProcess:
     def returncode(self) -> int | None:
         return self._proc.returncode if self._proc else None
 
-    async def start(self, server_host: str, server_port: int, app_dir: str,
-                    env: Mapping[str, str] | None = None, *, inherit_env: bool = True,
-                    own_process_group: bool = False) -> None:
+    async def start(
+        self,
+        server_host: str,
+        server_port: int,
+        app_dir: str,
+        env: Mapping[str, str] | None = None,
+        *,
+        inherit_env: bool = True,
+        own_process_group: bool = False,
+    ) -> None:
         """Launch the worker in ``app_dir``, pointed at the gRPC server.
 
         ``own_process_group``: keep the terminal's Ctrl-C (sent to the whole foreground group)
@@ -153,15 +199,23 @@ class WorkerProcess:
         app_dir = os.path.abspath(app_dir)
         base = dict(os.environ) if inherit_env else {}
         base.update(env or {})
-        self.argv = self.command.build_argv(server_host, server_port, self.worker_id,
-                                            self.request_id, self.max_message_length)
+        self.argv = self.command.build_argv(
+            server_host, server_port, self.worker_id, self.request_id, self.max_message_length
+        )
         self._proc = await asyncio.create_subprocess_exec(
-            *self.argv, cwd=app_dir, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *self.argv,
+            cwd=app_dir,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
             env=worker_environment(base, app_dir, self.command.worker_directory()),
-            limit=_LINE_LIMIT, **_group_options(own_process_group))
-        self._pumps = [asyncio.create_task(self._pump(self._proc.stdout, "stdout")),
-                       asyncio.create_task(self._pump(self._proc.stderr, "stderr"))]
+            limit=_LINE_LIMIT,
+            **_group_options(own_process_group),
+        )
+        self._pumps = [
+            asyncio.create_task(self._pump(self._proc.stdout, "stdout")),
+            asyncio.create_task(self._pump(self._proc.stderr, "stderr")),
+        ]
 
     async def _pump(self, stream: asyncio.StreamReader, name: str) -> None:
         while True:
@@ -183,7 +237,7 @@ class WorkerProcess:
 
     def tail(self, n: int = 20, stream: str | None = None) -> str:
         """The last n kept lines (of one stream, or both), for error messages."""
-        lines = [l.text for l in self.output if stream is None or l.stream == stream]
+        lines = [line.text for line in self.output if stream is None or line.stream == stream]
         return "\n".join(lines[-n:])
 
     async def wait(self, timeout: float | None = None) -> int:

@@ -1,10 +1,11 @@
 """Build requests the way the Functions host does: load metadata for indexed functions,
 HTTP trigger input, InvocationRequests."""
+
 from __future__ import annotations
 
 import urllib.parse
 import uuid
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from quickfunc.protos import pb
 
@@ -40,11 +41,14 @@ def _joined(pairs: list[tuple[str, str]], lower: bool) -> dict[str, str]:
     return out
 
 
-def http_request(method: str, url: str,
-                 headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-                 query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-                 params: Mapping[str, str] | None = None,
-                 body: bytes | None = None) -> pb.TypedData:
+def http_request(
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    query: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    params: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+) -> pb.TypedData:
     """An HTTP trigger input as the host sends it to a worker with RawHttpBodyBytes/RpcHttpBodyOnly.
 
     ``query`` defaults to the URL's query string; empty query values are dropped.
@@ -52,27 +56,33 @@ def http_request(method: str, url: str,
     if query is None:
         query = urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query, keep_blank_values=True)
     http = pb.RpcHttp(
-        method=method.upper(), url=url,
+        method=method.upper(),
+        url=url,
         headers=_joined(_pairs(headers), lower=True),
         query={k: v for k, v in _joined(_pairs(query), lower=False).items() if v},
-        params=dict(params or {}))
+        params=dict(params or {}),
+    )
     if body:
         http.body.bytes = bytes(body)
     return pb.TypedData(http=http)
 
 
-def build_invocation(function_id: str, inputs: Mapping[str, pb.TypedData] | None = None,
-                     trigger_metadata: Mapping[str, pb.TypedData] | None = None,
-                     invocation_id: str | None = None,
-                     trace_parent: str | None = None) -> pb.InvocationRequest:
+def build_invocation(
+    function_id: str,
+    inputs: Mapping[str, pb.TypedData] | None = None,
+    trigger_metadata: Mapping[str, pb.TypedData] | None = None,
+    invocation_id: str | None = None,
+    trace_parent: str | None = None,
+) -> pb.InvocationRequest:
     """An InvocationRequest with one ParameterBinding per input (fresh uuid id unless given)."""
     iid = invocation_id or str(uuid.uuid4())
     request = pb.InvocationRequest(
-        invocation_id=iid, function_id=function_id,
-        input_data=[pb.ParameterBinding(name=n, data=d) for n, d in (inputs or {}).items()])
+        invocation_id=iid,
+        function_id=function_id,
+        input_data=[pb.ParameterBinding(name=n, data=d) for n, d in (inputs or {}).items()],
+    )
     for name, value in (trigger_metadata or {}).items():
         request.trigger_metadata[name].CopyFrom(value)
     # the host always sends the current activity as a W3C traceparent
-    request.trace_context.trace_parent = trace_parent or (
-        f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00")
+    request.trace_context.trace_parent = trace_parent or (f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00")
     return request

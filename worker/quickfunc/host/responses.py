@@ -1,5 +1,6 @@
 """Turn a function's HTTP output into a response the way the host does (protocol §8.4), and any
 output value into a short text for log lines."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,14 @@ from typing import Any
 from quickfunc.host.jsonfile import get_ci
 from quickfunc.protos import pb
 
-__all__ = ["HttpReply", "reply_from_value", "reply_from_http", "cookie_header", "describe_value",
-           "typed_value"]
+__all__ = [
+    "HttpReply",
+    "reply_from_value",
+    "reply_from_http",
+    "cookie_header",
+    "describe_value",
+    "typed_value",
+]
 
 TEXT = "text/plain; charset=utf-8"
 JSON = "application/json; charset=utf-8"
@@ -127,8 +134,13 @@ def reply_from_http(http: pb.RpcHttp) -> HttpReply:
 
 def _json_cookie(cookie: dict[str, Any]) -> str:
     parts = [f"{get_ci(cookie, 'name', '')}={get_ci(cookie, 'value', '')}"]
-    for key, label in (("domain", "Domain"), ("path", "Path"), ("expires", "Expires"),
-                       ("maxAge", "Max-Age"), ("sameSite", "SameSite")):
+    for key, label in (
+        ("domain", "Domain"),
+        ("path", "Path"),
+        ("expires", "Expires"),
+        ("maxAge", "Max-Age"),
+        ("sameSite", "SameSite"),
+    ):
         value = get_ci(cookie, key)
         if value not in (None, ""):
             parts.append(f"{label}={value}")

@@ -1,5 +1,6 @@
 """Inline route constraints of ASP.NET Core templates (``{id:int}``, ``{n:range(1,9)}``,
 ``{s:regex(...)}``): each becomes a check on the route value's text."""
+
 from __future__ import annotations
 
 import math
@@ -23,13 +24,13 @@ def _int_range(low: int, high: int) -> Check:
         if not re.fullmatch(r"[+-]?\d+", value):
             return False
         return low <= int(value) <= high
+
     return check
 
 
 def _is_double(value: str) -> bool:
     try:
-        return math.isfinite(float(value)) and bool(re.fullmatch(r"[+-]?[\d.]+(e[+-]?\d+)?",
-                                                                   value, re.IGNORECASE))
+        return math.isfinite(float(value)) and bool(re.fullmatch(r"[+-]?[\d.]+(e[+-]?\d+)?", value, re.IGNORECASE))
     except ValueError:
         return False
 
@@ -74,10 +75,12 @@ def build_constraint(name: str, args: list[str] | None) -> Check:
     """One ``name`` or ``name(args)`` constraint; RouteError if unknown or malformed."""
     key = name.lower()
     simple: dict[str, Check] = {
-        "int": _int_range(-2 ** 31, 2 ** 31 - 1),
-        "long": _int_range(-2 ** 63, 2 ** 63 - 1),
+        "int": _int_range(-(2**31), 2**31 - 1),
+        "long": _int_range(-(2**63), 2**63 - 1),
         "bool": lambda v: v.lower() in ("true", "false"),
-        "double": _is_double, "float": _is_double, "decimal": _is_double,
+        "double": _is_double,
+        "float": _is_double,
+        "decimal": _is_double,
         "datetime": _is_datetime,
         "guid": _is_guid,
         "alpha": lambda v: bool(re.fullmatch(r"[a-zA-Z]+", v)),
@@ -90,10 +93,12 @@ def build_constraint(name: str, args: list[str] | None) -> Check:
             raise RouteError(f"constraint {name} takes no arguments")
         return simple[key]
     if args is None:
-        raise RouteError(f"unknown constraint {name!r} (known: int, long, bool, double, float, "
-                         "decimal, datetime, guid, alpha, required, file, nonfile, min(n), "
-                         "max(n), range(a,b), minlength(n), maxlength(n), length(n|a,b), "
-                         "regex(expr))")
+        raise RouteError(
+            f"unknown constraint {name!r} (known: int, long, bool, double, float, "
+            "decimal, datetime, guid, alpha, required, file, nonfile, min(n), "
+            "max(n), range(a,b), minlength(n), maxlength(n), length(n|a,b), "
+            "regex(expr))"
+        )
     if key == "regex":
         expr = ",".join(args)
         try:

@@ -1,5 +1,6 @@
 """Parsing ASP.NET Core route templates: the parameters of ``{name:constraint=default?}``, the
 parts of one segment, and the rules a segment's parts must follow."""
+
 from __future__ import annotations
 
 import re
@@ -68,15 +69,15 @@ def _parse_param(inner: str) -> Param:
     if optional and default is not None:
         raise RouteError(f"parameter {name} cannot be both optional ('?') and have a default")
     if optional and catch_all:
-        raise RouteError(f"catch-all parameter {name} cannot be optional ('?'); a catch-all "
-                         "may always be left out")
+        raise RouteError(f"catch-all parameter {name} cannot be optional ('?'); a catch-all may always be left out")
     param = Param(name, optional, catch_all, default)
     for item in constraints:
         m = re.fullmatch(r"\s*([A-Za-z]+)\s*(?:\((.*)\))?\s*", item, re.DOTALL)
         if not m:
             raise RouteError(f"invalid constraint {item!r} on parameter {name}")
-        args = None if m.group(2) is None else (
-            [m.group(2)] if m.group(1).lower() == "regex" else m.group(2).split(","))
+        args = (
+            None if m.group(2) is None else ([m.group(2)] if m.group(1).lower() == "regex" else m.group(2).split(","))
+        )
         param.constraints.append(build_constraint(m.group(1), args))
         param.constraint_text.append(item.strip())
     return param
@@ -149,8 +150,6 @@ def split_segments(template: str) -> list[str]:
     return segments
 
 
-
-
 def check_segment(parts: list[str | Param], is_last: bool) -> None:
     """ASP.NET Core's rules for the parts of one segment."""
     for i, part in enumerate(parts):
@@ -164,8 +163,9 @@ def check_segment(parts: list[str | Param], is_last: bool) -> None:
             raise RouteError(f"catch-all parameter {{*{part.name}}} must be the last segment")
         if part.optional and len(parts) > 1:
             if i != len(parts) - 1:
-                raise RouteError(f"optional parameter {part.name} must be the last part of "
-                                 "its segment")
+                raise RouteError(f"optional parameter {part.name} must be the last part of its segment")
             if parts[i - 1] != ".":
-                raise RouteError(f"optional parameter {part.name} shares a segment, so it must "
-                                 f"follow a period (.), not {parts[i - 1]!r}")
+                raise RouteError(
+                    f"optional parameter {part.name} shares a segment, so it must "
+                    f"follow a period (.), not {parts[i - 1]!r}"
+                )

@@ -1,5 +1,6 @@
 """Route templates in ASP.NET Core syntax (``{id:int}``, ``{name?}``, ``{*rest}``, ``{file}.{ext}``)
 and their matching: segment by segment, complex segments right to left, linear in the path."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -82,8 +83,7 @@ def _match_complex(segment: _Segment, text: str) -> dict[str, str] | None:
     return _complex_core(segment, folded, text, len(parts) - 1)
 
 
-def _complex_core(segment: _Segment, folded: str, text: str,
-                  index: int) -> dict[str, str] | None:
+def _complex_core(segment: _Segment, folded: str, text: str, index: int) -> dict[str, str] | None:
     parts, literals = segment.parts, segment.folded
     right = len(text)  # everything from here on is taken
     pending: Param | None = None  # a parameter waiting for the literal on its left
@@ -172,8 +172,7 @@ class RouteTemplate:
             index += 1
         for segment in segments[index:]:
             first = segment.parts[0]
-            if segment.kind in ("literal", "complex") or not (
-                    isinstance(first, Param) and first.may_be_absent):
+            if segment.kind in ("literal", "complex") or not (isinstance(first, Param) and first.may_be_absent):
                 return None
         return self._checked(found)
 
@@ -214,13 +213,15 @@ def _compile(text: str) -> RouteTemplate:
         segment = _Segment.of(parts)
         segments.append(segment)
         first = parts[0]
-        precedence.append({"literal": 1, "complex": 2, "catchall": 5}.get(
-            segment.kind, 3 if isinstance(first, Param) and first.constraints else 4))
+        precedence.append(
+            {"literal": 1, "complex": 2, "catchall": 5}.get(
+                segment.kind, 3 if isinstance(first, Param) and first.constraints else 4
+            )
+        )
     absent_seen = False
     for segment in segments:
         first = segment.parts[0]
-        may_be_absent = isinstance(first, Param) and len(segment.parts) == 1 and \
-            first.may_be_absent
+        may_be_absent = isinstance(first, Param) and len(segment.parts) == 1 and first.may_be_absent
         if absent_seen and not may_be_absent:
             raise RouteError("an optional parameter must be followed only by optional ones")
         absent_seen = absent_seen or may_be_absent

@@ -1,5 +1,6 @@
 """The route table of the local host: picks the most specific route for a request path, or tells
 404 from 405. Templates and their matching live in route_template.py."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Parse the forms settings are written in: .NET log level names, byte sizes, .NET TimeSpans."""
+
 from __future__ import annotations
 
 import re
@@ -31,7 +32,7 @@ def parse_size(text: str) -> int:
     if not m:
         raise ValueError(f"{text!r} is not a size (examples: 1048576, 512KB, 10MB)")
     unit = (m.group(2) or "b").lower()[0]
-    return int(m.group(1)) * {"b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit]
+    return int(m.group(1)) * {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[unit]
 
 
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d+))?)?$")
@@ -44,8 +45,9 @@ def parse_timespan(text: str) -> float:
         raise ValueError(f"{text!r} is not a time span like 00:05:00 (hh:mm:ss)")
     days, hours, minutes, seconds, fraction = m.groups()
     if int(hours) > 23 or int(minutes) > 59 or int(seconds or 0) > 59:
-        raise ValueError(f"{text!r} is not a time span: hours go up to 23, minutes and "
-                         "seconds up to 59 (write days as d.hh:mm:ss)")
+        raise ValueError(
+            f"{text!r} is not a time span: hours go up to 23, minutes and seconds up to 59 (write days as d.hh:mm:ss)"
+        )
     total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
     if fraction:
         total += float(f"0.{fraction}")

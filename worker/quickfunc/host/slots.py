@@ -1,5 +1,6 @@
 """One place in the worker pool: its current process and stream, its state (running, restarting,
 waiting to restart), and the back-off between restart attempts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,7 @@ from typing import Any
 from quickfunc.host.process import WorkerProcess
 from quickfunc.host.worker_channel import WorkerChannel
 
-__all__ = ["STARTING", "RUNNING", "RESTARTING", "WAITING", "STOPPED", "WorkerSlot",
-           "restart_delay"]
+__all__ = ["STARTING", "RUNNING", "RESTARTING", "WAITING", "STOPPED", "WorkerSlot", "restart_delay"]
 
 STARTING = "Starting"
 RUNNING = "Running"
@@ -60,8 +60,7 @@ class WorkerSlot:
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.pid is not None \
-            and self.process.returncode is None
+        return self.process is not None and self.process.pid is not None and self.process.returncode is None
 
     @property
     def label(self) -> str:
@@ -69,9 +68,12 @@ class WorkerSlot:
 
     def report(self, now: float) -> dict[str, Any]:
         """This slot in /admin/host/status: a dead process's pid is not shown as running."""
-        record: dict[str, Any] = {"worker": self.index + 1, "state": self.state,
-                                  "pid": self.pid if self.alive else None,
-                                  "restarts": self.restarts}
+        record: dict[str, Any] = {
+            "worker": self.index + 1,
+            "state": self.state,
+            "pid": self.pid if self.alive else None,
+            "restarts": self.restarts,
+        }
         if self.last_error:
             record["lastError"] = self.last_error
         if self.state == WAITING:

@@ -1,4 +1,5 @@
 """Wait until a launched worker process has connected its stream, or say why it did not."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,25 +26,26 @@ def describe_exit(code: int | None) -> str:
     return f"exited with code {code}"
 
 
-async def wait_connected(server: RpcServer, process: WorkerProcess, timeout: float,
-                         tail_lines: int = 15) -> WorkerChannel:
+async def wait_connected(
+    server: RpcServer, process: WorkerProcess, timeout: float, tail_lines: int = 15
+) -> WorkerChannel:
     """The process's channel once its StartStream arrived; WorkerDidNotConnect with its last
     output if it exits first or nothing arrives within `timeout` seconds."""
     connected = asyncio.ensure_future(server.wait_for_worker(process.worker_id, timeout))
     exited = asyncio.ensure_future(process.wait())
     try:
-        await asyncio.wait({connected, exited}, timeout=timeout + 1,
-                           return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({connected, exited}, timeout=timeout + 1, return_when=asyncio.FIRST_COMPLETED)
         if connected.done() and not connected.exception():
             return connected.result()
         tail = process.tail(tail_lines)
         if exited.done():
             raise WorkerDidNotConnect(
                 f"the worker process (pid {process.pid}) {describe_exit(exited.result())} before "
-                f"connecting. Its last output:\n{tail}")
+                f"connecting. Its last output:\n{tail}"
+            )
         raise WorkerDidNotConnect(
-            f"the worker process (pid {process.pid}) did not connect within {timeout:g}s. "
-            f"Its last output:\n{tail}")
+            f"the worker process (pid {process.pid}) did not connect within {timeout:g}s. Its last output:\n{tail}"
+        )
     finally:
         for task in (connected, exited):
             task.cancel()

@@ -1,5 +1,6 @@
 """``GET /admin/host/status``: the Functions host's fields (id, state, version, processUptime,
 errors) plus ours: the function count and each worker process with its own state."""
+
 from __future__ import annotations
 
 import re

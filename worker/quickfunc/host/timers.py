@@ -2,23 +2,33 @@
 
 Each firing sends the TimerRequest JSON the host sends: Schedule, ScheduleStatus, IsPastDue.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import re
 import zoneinfo
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Awaitable, Callable, Mapping, Protocol
+from typing import Protocol
 
 from croniter import croniter
 
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.setting_values import parse_timespan
 
-__all__ = ["ScheduleError", "Schedule", "CronSchedule", "IntervalSchedule", "parse_schedule",
-           "timer_payload", "TimerService", "PAST_DUE_TOLERANCE"]
+__all__ = [
+    "ScheduleError",
+    "Schedule",
+    "CronSchedule",
+    "IntervalSchedule",
+    "parse_schedule",
+    "timer_payload",
+    "TimerService",
+    "PAST_DUE_TOLERANCE",
+]
 
 #: a firing this late (seconds) after its scheduled time is reported with IsPastDue = true
 PAST_DUE_TOLERANCE = 1.0
@@ -68,8 +78,10 @@ def parse_schedule(text: str, settings: Mapping[str, str], zone_name: str = "UTC
     if m:
         name = m.group(1)
         if name not in settings:
-            raise ScheduleError(f"schedule {original!r} refers to the app setting {name}, "
-                                "which is not set (add it to local.settings.json Values)")
+            raise ScheduleError(
+                f"schedule {original!r} refers to the app setting {name}, "
+                "which is not set (add it to local.settings.json Values)"
+            )
         text = settings[name]
     text = text.strip()
     fields = text.split()
@@ -77,16 +89,18 @@ def parse_schedule(text: str, settings: Mapping[str, str], zone_name: str = "UTC
         # NCRONTAB puts seconds first; croniter's six-field form puts them last
         expression = " ".join(fields[1:] + fields[:1]) if len(fields) == 6 else text
         if not croniter.is_valid(expression):
-            raise ScheduleError(f"schedule {text!r} is not a valid NCRONTAB expression "
-                                "(six fields: second minute hour day month day-of-week, "
-                                "e.g. \"0 */5 * * * *\")")
-        return CronSchedule(text, expression, zoneinfo.ZoneInfo(zone_name)
-                            if zone_name != "UTC" else timezone.utc)
+            raise ScheduleError(
+                f"schedule {text!r} is not a valid NCRONTAB expression "
+                "(six fields: second minute hour day month day-of-week, "
+                'e.g. "0 */5 * * * *")'
+            )
+        return CronSchedule(text, expression, zoneinfo.ZoneInfo(zone_name) if zone_name != "UTC" else timezone.utc)
     try:
         seconds = parse_timespan(text)
     except ValueError:
-        raise ScheduleError(f"schedule {text!r} is neither an NCRONTAB expression "
-                            "(\"0 */5 * * * *\") nor a time span (\"00:05:00\")") from None
+        raise ScheduleError(
+            f'schedule {text!r} is neither an NCRONTAB expression ("0 */5 * * * *") nor a time span ("00:05:00")'
+        ) from None
     if seconds <= 0:
         raise ScheduleError(f"schedule {text!r}: the interval must be longer than zero")
     return IntervalSchedule(text, timedelta(seconds=seconds))
@@ -98,11 +112,13 @@ def _iso(moment: datetime | None) -> str:
 
 def timer_payload(last: datetime | None, next_: datetime, now: datetime, past_due: bool) -> str:
     """The TimerInfo JSON the host sends as the timer trigger's input."""
-    return json.dumps({
-        "Schedule": {"AdjustForDST": True},
-        "ScheduleStatus": {"Last": _iso(last), "Next": _iso(next_), "LastUpdated": _iso(now)},
-        "IsPastDue": past_due,
-    })
+    return json.dumps(
+        {
+            "Schedule": {"AdjustForDST": True},
+            "ScheduleStatus": {"Last": _iso(last), "Next": _iso(next_), "LastUpdated": _iso(now)},
+            "IsPastDue": past_due,
+        }
+    )
 
 
 Fire = Callable[[FunctionSpec, str, str], Awaitable[object]]
@@ -124,8 +140,9 @@ class TimerService:
     def start(self, timers: list[tuple[FunctionSpec, Schedule, bool]]) -> None:
         """Start (function, schedule, runOnStartup) timers."""
         for spec, schedule, run_on_startup in timers:
-            self._tasks.append(asyncio.create_task(
-                self._run(spec, schedule, run_on_startup), name=f"timer-{spec.name}"))
+            self._tasks.append(
+                asyncio.create_task(self._run(spec, schedule, run_on_startup), name=f"timer-{spec.name}")
+            )
 
     async def stop(self, timeout: float) -> None:
         """No new firings; wait up to ``timeout`` for running ones, then cancel them."""
@@ -151,8 +168,7 @@ class TimerService:
         last: datetime | None = None
         if run_on_startup and not self._stopping.is_set():
             now = _now()
-            await self._fire(spec, timer_payload(None, schedule.next_after(now), now, False),
-                             "runOnStartup")
+            await self._fire(spec, timer_payload(None, schedule.next_after(now), now, False), "runOnStartup")
             last = now
         scheduled = schedule.next_after(_now())
         catch_up = False
@@ -160,9 +176,11 @@ class TimerService:
             now = _now()
             past_due = catch_up or (now - scheduled).total_seconds() > PAST_DUE_TOLERANCE
             following = schedule.next_after(scheduled)
-            await self._fire(spec, timer_payload(last, following, now, past_due),
-                             f"Timer fired at {now.isoformat(timespec='seconds')}"
-                             + (" (past due)" if past_due else ""))
+            await self._fire(
+                spec,
+                timer_payload(last, following, now, past_due),
+                f"Timer fired at {now.isoformat(timespec='seconds')}" + (" (past due)" if past_due else ""),
+            )
             last = scheduled
             finished = _now()
             # the run outlasted the interval: one catch-up firing (past due), then back on time

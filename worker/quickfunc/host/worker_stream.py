@@ -1,12 +1,15 @@
 """One worker's EventStream as the host sees it: the outgoing queue, responses routed to the
 requests awaiting them by id, and the worker's logs collected."""
+
 from __future__ import annotations
 
 import asyncio
 import collections
 import logging
-from typing import Any, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
 
+from quickfunc.host.wire import PreparedInvocation
 from quickfunc.protos import pb
 
 __all__ = ["WorkerGone", "WorkerStream"]
@@ -30,12 +33,19 @@ class WorkerGone(Exception):
 class WorkerStream:
     """One connected worker stream: outgoing queue, incoming router, futures keyed by id."""
 
-    def __init__(self, worker_id: str, start_request_id: str = "",
-                 on_log: Callable[[pb.RpcLog], Any] | None = None) -> None:
+    def __init__(
+        self,
+        worker_id: str,
+        start_request_id: str = "",
+        on_log: Callable[[pb.RpcLog], Any] | None = None,
+        keep_logs: bool = False,
+    ) -> None:
         self.worker_id = worker_id
         #: ``request_id`` of the worker's StartStream envelope
         self.start_request_id = start_request_id
         self.on_log = on_log
+        #: keep every RpcLog in ``logs`` / ``logs_for`` (tests); off, logs only go to ``on_log``
+        self.keep_logs = keep_logs
         self.logs: list[pb.RpcLog] = []
         self.unexpected: list[pb.StreamingMessage] = []
         #: capabilities from the last successful init / environment reload
@@ -44,12 +54,11 @@ class WorkerStream:
         self.closed = asyncio.Event()
         self.close_reason = ""
         self._loop = asyncio.get_running_loop()
-        self._out: asyncio.Queue[pb.StreamingMessage | bytes | None] = asyncio.Queue()
+        self._out: asyncio.Queue[pb.StreamingMessage | PreparedInvocation | bytes | None] = asyncio.Queue()
         self._invocations: dict[str, asyncio.Future] = {}
         self._loads: dict[str, asyncio.Future] = {}
         self._statuses: dict[str, asyncio.Future] = {}
-        self._fifo: dict[str, collections.deque[asyncio.Future]] = {
-            kind: collections.deque() for kind in _FIFO_KINDS}
+        self._fifo: dict[str, collections.deque[asyncio.Future]] = {kind: collections.deque() for kind in _FIFO_KINDS}
         self._invocation_logs: dict[str, list[pb.RpcLog]] = {}
         self._reader: asyncio.Task | None = None
         self._routes: dict[str, Callable[[pb.StreamingMessage], None]] = {
@@ -69,10 +78,9 @@ class WorkerStream:
 
     def attach(self, incoming: AsyncIterator[pb.StreamingMessage]) -> None:
         """Start routing the worker's messages from ``incoming``."""
-        self._reader = self._loop.create_task(self._read(incoming),
-                                              name=f"worker-{self.worker_id}-reader")
+        self._reader = self._loop.create_task(self._read(incoming), name=f"worker-{self.worker_id}-reader")
 
-    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | bytes]:
+    async def outgoing(self) -> AsyncIterator[pb.StreamingMessage | PreparedInvocation | bytes]:
         """Yield queued messages for the worker until the channel is closed."""
         get = self._out.get
         while True:
@@ -101,9 +109,9 @@ class WorkerStream:
         self._out.put_nowait(None)
         pending = [f for f in self._pending_futures() if not f.done()]
         for fut in pending:
-            fut.set_exception(WorkerGone(
-                f"worker {self.worker_id} is gone ({reason}); "
-                f"{len(pending)} request(s) were pending"))
+            fut.set_exception(
+                WorkerGone(f"worker {self.worker_id} is gone ({reason}); {len(pending)} request(s) were pending")
+            )
         self._invocations.clear()
         self._loads.clear()
         self._statuses.clear()
@@ -142,8 +150,7 @@ class WorkerStream:
         else:
             handler(msg)
 
-    def _resolve(self, table: dict[str, asyncio.Future], key: str, value: Any,
-                 msg: pb.StreamingMessage) -> None:
+    def _resolve(self, table: dict[str, asyncio.Future], key: str, value: Any, msg: pb.StreamingMessage) -> None:
         fut = table.pop(key, None)
         if fut is not None and not fut.done():
             fut.set_result(value)
@@ -173,9 +180,10 @@ class WorkerStream:
 
     def _on_log(self, msg: pb.StreamingMessage) -> None:
         log = msg.rpc_log
-        self.logs.append(log)
-        if log.invocation_id:
-            self._invocation_logs.setdefault(log.invocation_id, []).append(log)
+        if self.keep_logs:
+            self.logs.append(log)
+            if log.invocation_id:
+                self._invocation_logs.setdefault(log.invocation_id, []).append(log)
         if self.on_log is not None:
             try:
                 self.on_log(log)
@@ -183,7 +191,7 @@ class WorkerStream:
                 _log.exception("on_log callback failed for worker %s", self.worker_id)
 
     def logs_for(self, invocation_id: str) -> list[pb.RpcLog]:
-        """The RpcLogs the worker sent with this invocation id (so far)."""
+        """The RpcLogs the worker sent with this invocation id (so far; needs ``keep_logs``)."""
         return self._invocation_logs.get(invocation_id, [])
 
     def clear_logs(self) -> None:
@@ -197,22 +205,32 @@ class WorkerStream:
         self._check_open()
         self._out.put_nowait(msg)
 
-    async def _await(self, fut: asyncio.Future, timeout: float | None, what: str,
-                     forget: Callable[[], Any] | None = None) -> Any:
+    async def _await(
+        self,
+        fut: asyncio.Future,
+        timeout: float | None,
+        what: str,
+        forget: Callable[[], Any] | None = None,
+    ) -> Any:
         try:
             return await asyncio.wait_for(fut, timeout)
         except asyncio.TimeoutError:
             if forget is not None:
                 forget()
-            raise asyncio.TimeoutError(
-                f"worker {self.worker_id}: no {what} within {timeout}s") from None
+            raise asyncio.TimeoutError(f"worker {self.worker_id}: no {what} within {timeout}s") from None
         except asyncio.CancelledError:
             if forget is not None:
                 forget()
             raise
 
-    async def _keyed(self, table: dict[str, asyncio.Future], key: str,
-                     msg: pb.StreamingMessage, what: str, timeout: float | None) -> Any:
+    async def _keyed(
+        self,
+        table: dict[str, asyncio.Future],
+        key: str,
+        msg: pb.StreamingMessage,
+        what: str,
+        timeout: float | None,
+    ) -> Any:
         self._check_open()
         if key in table:
             raise ValueError(f"worker {self.worker_id}: a {what} is already pending")
@@ -221,8 +239,7 @@ class WorkerStream:
         self._put(msg)
         return await self._await(fut, timeout, what, lambda: table.pop(key, None))
 
-    async def _fifo_request(self, kind: str, msg: pb.StreamingMessage, what: str,
-                            timeout: float | None) -> Any:
+    async def _fifo_request(self, kind: str, msg: pb.StreamingMessage, what: str, timeout: float | None) -> Any:
         self._check_open()
         fut = self._loop.create_future()
         self._fifo[kind].append(fut)
@@ -246,6 +263,5 @@ class WorkerStream:
         try:
             await asyncio.wait_for(self.closed.wait(), timeout)
         except asyncio.TimeoutError:
-            raise asyncio.TimeoutError(
-                f"worker {self.worker_id}: stream still open after {timeout}s") from None
+            raise asyncio.TimeoutError(f"worker {self.worker_id}: stream still open after {timeout}s") from None
         return self.close_reason

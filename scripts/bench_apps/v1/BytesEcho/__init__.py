@@ -1,4 +1,5 @@
 """Benchmark: echo a large HTTP body (1 MiB, 16 MiB) from an async def; measures copies, not code."""
+
 import azure.functions as func
 
 

@@ -1,4 +1,5 @@
 """Benchmark: echo the HTTP body from an async def (runs on the worker's event loop)."""
+
 import azure.functions as func
 
 

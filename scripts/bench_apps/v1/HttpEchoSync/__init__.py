@@ -1,4 +1,5 @@
 """Benchmark: echo the HTTP body from a plain def (runs in the worker's thread pool)."""
+
 import azure.functions as func
 
 

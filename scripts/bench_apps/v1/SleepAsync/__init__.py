@@ -1,4 +1,5 @@
 """Benchmark: an async function that waits 50 ms (I/O-bound work), then echoes the HTTP body."""
+
 import asyncio
 
 import azure.functions as func

@@ -1,6 +1,7 @@
 """Launcher the Functions host runs (``defaultWorkerPath`` in worker.config.json): puts the app's
 ``.python_packages`` on the path and runs the ``quickfunc`` package, in this same process, with the
 same arguments."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -24,10 +25,12 @@ def main() -> int:
     paths = _app_packages() + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     sys.path[:0] = paths
     if importlib.util.find_spec("quickfunc") is None:
-        sys.stderr.write(f"{PREFIX} ERROR: the quickfunc worker is not installed for "
-                         f"{sys.executable}; run `{sys.executable} -m pip install "
-                         "quickfunc-worker` (or set defaultExecutablePath to a Python that has "
-                         "it)\n")
+        sys.stderr.write(
+            f"{PREFIX} ERROR: the quickfunc worker is not installed for "
+            f"{sys.executable}; run `{sys.executable} -m pip install "
+            "quickfunc-worker` (or set defaultExecutablePath to a Python that has "
+            "it)\n"
+        )
         return 1
     os.environ["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))  # for the app's own children
     # like `-m quickfunc`; a script's folder, not the working directory (the user's app), heads
