@@ -19,17 +19,8 @@ from collections.abc import Callable
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
-from tests.integration.conftest import (
-    FAILURE,
-    LEVEL,
-    SUCCESS,
-    SYSTEM,
-    app_path,
-    failure_text,
-    http,
-    run,
-    wait_logs,
-)
+from tests.driver import wait_logs
+from tests.helpers import FAILURE, LEVEL, SUCCESS, SYSTEM, app_path, failure_text, http, run
 from tests.integration.fakehost import FakeHost, start_worker
 
 FAULTS = app_path("faults")

@@ -13,14 +13,11 @@ import time
 import psutil
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, Reply, app_path, request
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess, Reply, request
 
 MB = 1000 * 1000
 MIB = 1024 * 1024
-
-
-def _port(host: LocalHostProcess) -> int:
-    return int(host.url.rsplit(":", 1)[1])
 
 
 class _PeakRss:
@@ -88,7 +85,7 @@ def _hold_the_room(host: LocalHostProcess, seconds: float) -> concurrent.futures
 
 def test_a_body_that_finds_no_room_in_time_gets_503_with_retry_after_before_it_is_sent(tight):
     holder = _hold_the_room(tight, 1.5)
-    with socket.create_connection(("127.0.0.1", _port(tight)), timeout=20) as sock:
+    with socket.create_connection(("127.0.0.1", tight.port), timeout=20) as sock:
         # the client waits for 100 Continue before sending: it never comes, the 503 does
         sock.sendall(b"POST /api/measure HTTP/1.1\r\nHost: x\r\nContent-Length: 1500000\r\n"
                      b"Expect: 100-continue\r\n\r\n")
@@ -122,7 +119,7 @@ def _response_head(sock: socket.socket) -> str:
 
 def test_a_chunked_body_is_counted_as_it_grows_and_room_comes_back(tight):
     holder = _hold_the_room(tight, 1.5)
-    with socket.create_connection(("127.0.0.1", _port(tight)), timeout=20) as sock:
+    with socket.create_connection(("127.0.0.1", tight.port), timeout=20) as sock:
         sock.sendall(b"POST /api/measure HTTP/1.1\r\nHost: x\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         for _ in range(3):  # 192 KiB so far, and no room for more than 64 KiB
@@ -132,7 +129,7 @@ def test_a_chunked_body_is_counted_as_it_grows_and_room_comes_back(tight):
     assert holder.result(30).status == 200
     # the room is free again: the same kind of body, larger, goes through
     body = b"c" * (3 * MB // 2)
-    conn = http.client.HTTPConnection("127.0.0.1", _port(tight), timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", tight.port, timeout=30)
     try:
         chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
         conn.request("POST", "/api/measure", body=chunks, encode_chunked=True,

@@ -10,7 +10,8 @@ import time
 import psutil
 import pytest
 
-from tests.integration.hostproc import LocalHostProcess, app_path, request
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess, request
 
 _NOTE = re.compile(r"(\d+) console line\(s\) were not shown")
 

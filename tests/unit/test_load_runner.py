@@ -10,10 +10,7 @@ import pytest
 
 from quickfunc import load_runner
 from quickfunc.load_runner import LoadJob, LoadRunner
-
-
-def run(coro, timeout: float = 10.0):
-    return asyncio.run(asyncio.wait_for(coro, timeout))
+from tests.helpers import run
 
 
 @pytest.fixture(autouse=True)

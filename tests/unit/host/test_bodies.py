@@ -7,10 +7,7 @@ import asyncio
 import pytest
 
 from quickfunc.host.bodies import BodyBudget, NoRoomForBody
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 10))
+from tests.helpers import run
 
 
 def test_shares_that_fit_are_granted_at_once_and_released():
