@@ -1,5 +1,6 @@
 """Fixtures for every test: in-process workers (tests/harness.py), closed after their test or
 module."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator

@@ -1,5 +1,6 @@
 """What the fake host's LiveWorker (a worker process) and the in-process WorkerHarness share: the
 requests tests make by function name, the logs they wait for, and a fixture's bookkeeping."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,8 +14,9 @@ from tests.helpers import SUCCESS
 T = TypeVar("T")
 
 
-async def wait_logs(channel: Any, predicate: Callable[[list[pb.RpcLog]], bool],
-                    invocation_id: str | None = None, timeout: float = 5.0) -> list[pb.RpcLog]:
+async def wait_logs(
+    channel: Any, predicate: Callable[[list[pb.RpcLog]], bool], invocation_id: str | None = None, timeout: float = 5.0
+) -> list[pb.RpcLog]:
     """Poll the channel's logs (all, or one invocation's) until ``predicate`` holds or time is
     up; the logs either way."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -53,18 +55,21 @@ class FunctionCalls:
 
     def function_id(self, name: str) -> str:
         function_id, response = self.loads[name]
-        assert response.result.status == SUCCESS, (
-            f"{name} did not load: {response.result.exception.message}")
+        assert response.result.status == SUCCESS, f"{name} did not load: {response.result.exception.message}"
         return function_id
 
-    def invoke(self, name: str, inputs: Mapping[str, pb.TypedData] | None = None,
-               trigger_metadata: Mapping[str, pb.TypedData] | None = None,
-               timeout: float | None = None, **kw: Any) -> pb.InvocationResponse:
+    def invoke(
+        self,
+        name: str,
+        inputs: Mapping[str, pb.TypedData] | None = None,
+        trigger_metadata: Mapping[str, pb.TypedData] | None = None,
+        timeout: float | None = None,
+        **kw: Any,
+    ) -> pb.InvocationResponse:
         request = build_invocation(self.function_id(name), inputs, trigger_metadata, **kw)
         return self.invoke_request(request, timeout)
 
-    def invoke_request(self, request: pb.InvocationRequest,
-                       timeout: float | None = None) -> pb.InvocationResponse:
+    def invoke_request(self, request: pb.InvocationRequest, timeout: float | None = None) -> pb.InvocationResponse:
         timeout = self.answer_timeout if timeout is None else timeout
         return self.run(self.channel.invoke(request, timeout=timeout), timeout + 5)
 
@@ -72,8 +77,9 @@ class FunctionCalls:
         """The logs of one invocation so far."""
         return self.run(_copy_logs(self.channel, invocation_id))
 
-    def wait_for_logs(self, predicate: Callable[[list[pb.RpcLog]], bool],
-                      invocation_id: str | None = None, timeout: float = 5.0) -> list[pb.RpcLog]:
+    def wait_for_logs(
+        self, predicate: Callable[[list[pb.RpcLog]], bool], invocation_id: str | None = None, timeout: float = 5.0
+    ) -> list[pb.RpcLog]:
         """Poll the collected logs until ``predicate(logs)`` holds; return them either way."""
         return self.run(wait_logs(self.channel, predicate, invocation_id, timeout), timeout + 5)
 

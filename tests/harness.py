@@ -6,6 +6,7 @@ only inside `run()` (and the helpers that call it), so tests can look at `state`
 The API mirrors the fake host's (`tests/integration/conftest.py` LiveWorker): `init`, `load_v1_app`,
 `invoke(name, inputs)`, `logs_for`, ...; `send(message)` and `next_reply(kind)` speak raw messages.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,6 +22,7 @@ from quickfunc.console import SYSTEM_LOGGER
 from quickfunc.dispatcher import Dispatcher, Handler
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import indexed_load_metadata
+from quickfunc.host.rpc_server import serialize_outgoing
 from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.protos import pb
 from quickfunc.settings import Settings
@@ -55,8 +57,11 @@ class _ProcessState:
 
         def of_an_app(name: str, module: Any) -> bool:
             file = getattr(module, "__file__", None) or ""
-            return name == "__app__" or name.startswith("__app__.") or bool(
-                file and os.path.realpath(file).startswith(roots))
+            return (
+                name == "__app__"
+                or name.startswith("__app__.")
+                or bool(file and os.path.realpath(file).startswith(roots))
+            )
 
         # the apps' modules go, so the next app is imported afresh; those an enclosing harness's
         # app had (a v2 app's `function_app`, say) come back
@@ -80,10 +85,17 @@ class WorkerHarness(FunctionCalls):
 
     answer_timeout = TIMEOUT
 
-    def __init__(self, app_dir: str | None = None, env: Mapping[str, str] | None = None, *,
-                 init: bool = True, handlers: dict[str, Handler] | None = None,
-                 capabilities: Mapping[str, str] | None = None,
-                 request_id: str = "harness-worker", worker_id: str = "harness") -> None:
+    def __init__(
+        self,
+        app_dir: str | None = None,
+        env: Mapping[str, str] | None = None,
+        *,
+        init: bool = True,
+        handlers: dict[str, Handler] | None = None,
+        capabilities: Mapping[str, str] | None = None,
+        request_id: str = "harness-worker",
+        worker_id: str = "harness",
+    ) -> None:
         self.app_dir = os.path.abspath(app_dir) if app_dir else None
         self._before = _ProcessState()
         os.environ.update(env or {})
@@ -92,12 +104,13 @@ class WorkerHarness(FunctionCalls):
         #: every message the worker sent, in order, as the host received it
         self.sent: list[pb.StreamingMessage] = []
         self._taken: set[int] = set()  # indexes in `sent` handed out by next_reply
-        self.state = WorkerState(send=self._worker_send, request_id=request_id,
-                                 settings=Settings.from_env())
+        self.state = WorkerState(send=self._worker_send, request_id=request_id, settings=Settings.from_env())
         self.dispatcher = Dispatcher(self.state, handlers)
         self.log_handler = logs.RpcLogHandler(self._worker_send, request_id)
         #: set when the worker's side of the stream has ended (after a terminate's drain, say)
         self.abandoned: list[str] | None = None
+        #: why the worker could not parse a message the host sent (it ends the stream then)
+        self.undecodable: Exception | None = None
         self.init_response: pb.WorkerInitResponse | None = None
         self.loads: dict[str, tuple[str, pb.FunctionLoadResponse]] = {}
         self._closed = False
@@ -146,9 +159,13 @@ class WorkerHarness(FunctionCalls):
     async def _serve(self, channel: WorkerChannel) -> None:
         """The worker's read loop: each message the host queues is parsed and dispatched."""
         async for message in channel.outgoing():
-            data = message if isinstance(message, bytes) else message.SerializeToString()
-            self.dispatcher.dispatch(pb.StreamingMessage.FromString(data))
-        self._end_stream()  # the host closed the stream: the worker's side ends too
+            try:
+                parsed = pb.StreamingMessage.FromString(serialize_outgoing(message))
+            except Exception as exc:  # the worker cannot tell what was asked: it stops (lifecycle)
+                self.undecodable = exc
+                break
+            self.dispatcher.dispatch(parsed)
+        self._end_stream()  # the host closed the stream (or sent garbage): the worker's side ends
 
     async def _stop_when_asked(self) -> None:
         """A stop request (WorkerTerminate): the drain, then the worker ends the stream."""
@@ -197,17 +214,23 @@ class WorkerHarness(FunctionCalls):
         """`wait_until`, from a test."""
         return self.run(self.wait_until(predicate, timeout), timeout + 5)
 
-    def next_reply(self, kind: str, predicate: Callable[[pb.StreamingMessage], bool] | None = None,
-                   timeout: float = TIMEOUT) -> pb.StreamingMessage:
+    def next_reply(
+        self, kind: str, predicate: Callable[[pb.StreamingMessage], bool] | None = None, timeout: float = TIMEOUT
+    ) -> pb.StreamingMessage:
         """The first message of `kind` (that satisfies `predicate`) the worker sent and no earlier
         next_reply returned; waits for it."""
+
         def find() -> pb.StreamingMessage | None:
             for i, message in enumerate(self.sent):
-                if i not in self._taken and message.WhichOneof("content") == kind and (
-                        predicate is None or predicate(message)):
+                if (
+                    i not in self._taken
+                    and message.WhichOneof("content") == kind
+                    and (predicate is None or predicate(message))
+                ):
                     self._taken.add(i)
                     return message
             return None
+
         return self.settle(find, timeout)
 
     def replies(self, kind: str) -> list[Any]:
@@ -216,7 +239,7 @@ class WorkerHarness(FunctionCalls):
 
     def kinds(self) -> list[str]:
         """The kinds of the messages the worker sent so far, logs left out."""
-        return [kind for m in self.sent if (kind := m.WhichOneof("content")) != "rpc_log"]
+        return [str(kind) for m in self.sent if (kind := m.WhichOneof("content")) != "rpc_log"]
 
     def forget(self) -> None:
         """Drop the messages and logs collected so far (long fuzz runs)."""
@@ -226,26 +249,27 @@ class WorkerHarness(FunctionCalls):
 
     # ---- the host's requests, as the fake host makes them --------------------------------------
 
-    def init(self, app_dir: str | None = None, capabilities: Mapping[str, str] | None = None,
-             timeout: float = TIMEOUT) -> pb.WorkerInitResponse:
+    def init(
+        self, app_dir: str | None = None, capabilities: Mapping[str, str] | None = None, timeout: float = TIMEOUT
+    ) -> pb.WorkerInitResponse:
         app_dir = app_dir or self.app_dir or ""
-        self.init_response = self.run(self.channel.init(app_dir, capabilities=capabilities,
-                                                        timeout=timeout), timeout + 5)
+        self.init_response = self.run(
+            self.channel.init(app_dir, capabilities=capabilities, timeout=timeout), timeout + 5
+        )
         return self.init_response
 
-    def metadata(self, app_dir: str | None = None,
-                 timeout: float = TIMEOUT) -> pb.FunctionMetadataResponse:
+    def metadata(self, app_dir: str | None = None, timeout: float = TIMEOUT) -> pb.FunctionMetadataResponse:
         app_dir = app_dir or self.app_dir or ""
         return self.run(self.channel.functions_metadata(app_dir, timeout=timeout), timeout + 5)
 
-    def load(self, function_id: str, metadata: pb.RpcFunctionMetadata,
-             timeout: float = TIMEOUT) -> pb.FunctionLoadResponse:
+    def load(
+        self, function_id: str, metadata: pb.RpcFunctionMetadata, timeout: float = TIMEOUT
+    ) -> pb.FunctionLoadResponse:
         response = self.run(self.channel.load(function_id, metadata, timeout=timeout), timeout + 5)
         self.loads[metadata.name or function_id] = (function_id, response)
         return response
 
-    def load_v1_app(self, app_dir: str | None = None,
-                    timeout: float = TIMEOUT) -> dict[str, tuple[str, LoadResponse]]:
+    def load_v1_app(self, app_dir: str | None = None, timeout: float = TIMEOUT) -> dict[str, tuple[str, LoadResponse]]:
         """Load every function.json folder of the app: {name: (function_id, response)}."""
         app_dir = app_dir or self.app_dir
         assert app_dir is not None
@@ -268,11 +292,14 @@ class WorkerHarness(FunctionCalls):
         self.settle(lambda: request.invocation_id in self.state.in_flight or task.done(), timeout)
         return task
 
-    def invoke_many(self, requests: list[pb.InvocationRequest],
-                    timeout: float = TIMEOUT) -> list[pb.InvocationResponse]:
+    def invoke_many(
+        self, requests: list[pb.InvocationRequest], timeout: float = TIMEOUT
+    ) -> list[pb.InvocationResponse]:
         """Send all the requests at once; their responses in request order."""
+
         async def every() -> list[pb.InvocationResponse]:
             return list(await asyncio.gather(*(self.channel.invoke(r, timeout) for r in requests)))
+
         return self.run(every(), timeout + 5)
 
     def answers_for(self, invocation_id: str) -> list[pb.InvocationResponse]:
@@ -282,8 +309,11 @@ class WorkerHarness(FunctionCalls):
     def system_errors(self) -> list[str]:
         """Error logs of the worker's own ("internal error while handling ...")."""
         errors = (pb.RpcLog.Level.Value("Error"), pb.RpcLog.Level.Value("Critical"))
-        return [log.message for log in self.channel.logs
-                if log.level in errors and log.category.split(".")[0] == SYSTEM_LOGGER]
+        return [
+            log.message
+            for log in self.channel.logs
+            if log.level in errors and log.category.split(".")[0] == SYSTEM_LOGGER
+        ]
 
     # ---- the end -------------------------------------------------------------------------------
 

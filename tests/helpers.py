@@ -1,4 +1,5 @@
 """What many tests share, defined once: paths, protocol constants, input builders, small checks."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,12 +46,15 @@ def run(coro: Awaitable[Any], timeout: float = 60.0) -> Any:
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-def worker_state(sent: list[pb.StreamingMessage] | None = None, request_id: str = "r",
-                 **fields: Any) -> WorkerState:
+def worker_state(sent: list[pb.StreamingMessage] | None = None, request_id: str = "r", **fields: Any) -> WorkerState:
     """A WorkerState with default settings whose `send` appends to `sent` (or drops);
     shut its `executor` down when done."""
-    return WorkerState(send=sent.append if sent is not None else (lambda message: None),
-                       request_id=request_id, settings=Settings(), **fields)
+    return WorkerState(
+        send=sent.append if sent is not None else (lambda message: None),
+        request_id=request_id,
+        settings=Settings(),
+        **fields,
+    )
 
 
 # ---- building inputs --------------------------------------------------------------------------
@@ -68,21 +72,25 @@ def json_data(text: str) -> pb.TypedData:
     return pb.TypedData(json=text)
 
 
-def seconds_request(function_id: str, seconds: float,
-                    invocation_id: str | None = None) -> pb.InvocationRequest:
+def seconds_request(function_id: str, seconds: float, invocation_id: str | None = None) -> pb.InvocationRequest:
     """An HTTP invocation with `?seconds=` (the test apps' sleeping functions read it)."""
     url = f"http://x/api/f?seconds={seconds}"
     return build_invocation(function_id, {"req": http("GET", url)}, invocation_id=invocation_id)
 
 
 #: function.json of an HTTP function that returns its answer
-HTTP_FUNCTION = {"scriptFile": "__init__.py", "bindings": [
-    {"type": "httpTrigger", "direction": "in", "name": "req", "authLevel": "anonymous"},
-    {"type": "http", "direction": "out", "name": "$return"}]}
+HTTP_FUNCTION = {
+    "scriptFile": "__init__.py",
+    "bindings": [
+        {"type": "httpTrigger", "direction": "in", "name": "req", "authLevel": "anonymous"},
+        {"type": "http", "direction": "out", "name": "$return"},
+    ],
+}
 
 
-def write_v1_function(app_dir: Any, name: str, code: str = "def main(req):\n    return 'ok'\n",
-                      config: dict | str = HTTP_FUNCTION) -> str:
+def write_v1_function(
+    app_dir: Any, name: str, code: str = "def main(req):\n    return 'ok'\n", config: dict | str = HTTP_FUNCTION
+) -> str:
     """A v1 function folder `app_dir/name` (function.json and __init__.py); its path."""
     folder = os.path.join(str(app_dir), name)
     os.makedirs(folder)

@@ -1,4 +1,5 @@
 """The in-process worker harness (tests/harness.py) leaves the test process as it found it."""
+
 from __future__ import annotations
 
 import os
@@ -59,3 +60,10 @@ def test_a_pool_thread_that_answers_after_close_finds_nowhere_to_send_and_no_err
     thread.join(5)
     assert errors == [] and worker.kinds() == ["worker_init_response"]
     worker.close()  # closing twice is fine
+
+
+def test_bytes_the_worker_cannot_parse_end_the_stream_and_say_why():
+    with WorkerHarness() as worker:
+        worker.send_raw(b"\xff\xff\xff\xff")
+        assert "ended its stream" in worker.run(worker.channel.wait_closed(10))
+        assert worker.undecodable is not None

@@ -1,6 +1,7 @@
 """User and worker logging as RpcLog: the invocation id follows the invocation into tasks, pool
 threads, user threads and executors; Python levels map to RpcLog levels; categories tell the
 user's logs from the worker's; texts protobuf cannot carry or the host cannot take are made fit."""
+
 from __future__ import annotations
 
 import logging
@@ -54,6 +55,7 @@ def worker(module_worker_harness, tmp_path_factory):
 def _user_logs(worker, name: str, expected: int) -> tuple[str, list[pb.RpcLog]]:
     response = worker.invoke(name, {"req": http()})
     assert response.result.status == SUCCESS, response.result.exception.message
+
     def user(found: list[pb.RpcLog]) -> list[pb.RpcLog]:
         return [log for log in found if log.log_category == USER]
 
@@ -64,9 +66,14 @@ def _user_logs(worker, name: str, expected: int) -> tuple[str, list[pb.RpcLog]]:
 def test_python_levels_become_rpclog_levels(worker):
     _, found = _user_logs(worker, "LogLevels", 6)
     levels = {log.message.splitlines()[0]: log.level for log in found}
-    assert levels == {"debug message": LEVEL("Debug"), "info message": LEVEL("Information"),
-                      "warning message": LEVEL("Warning"), "error message": LEVEL("Error"),
-                      "critical message": LEVEL("Critical"), "exception message": LEVEL("Error")}
+    assert levels == {
+        "debug message": LEVEL("Debug"),
+        "info message": LEVEL("Information"),
+        "warning message": LEVEL("Warning"),
+        "error message": LEVEL("Error"),
+        "critical message": LEVEL("Critical"),
+        "exception message": LEVEL("Error"),
+    }
 
 
 def test_logging_exception_sends_the_traceback(worker):
@@ -78,8 +85,7 @@ def test_logging_exception_sends_the_traceback(worker):
 
 def test_user_logs_carry_the_invocation_id_and_the_logger_name(worker):
     invocation_id, found = _user_logs(worker, "NamedLogger", 2)
-    assert {(log.category, log.invocation_id) for log in found} == {
-        ("contoso.orders", invocation_id)}
+    assert {(log.category, log.invocation_id) for log in found} == {("contoso.orders", invocation_id)}
 
 
 def test_logs_of_threads_a_def_function_starts_carry_its_id(worker):
@@ -90,16 +96,21 @@ def test_logs_of_threads_a_def_function_starts_carry_its_id(worker):
 
 def test_logs_of_executor_jobs_carry_the_invocation_id(worker):
     invocation_id, found = _user_logs(worker, "Executor", 1)
-    assert [(log.message, log.invocation_id) for log in found] == [
-        ("log from an executor job", invocation_id)]
+    assert [(log.message, log.invocation_id) for log in found] == [("log from an executor job", invocation_id)]
 
 
 def test_concurrent_async_invocations_keep_their_own_ids_in_tasks_and_threads(worker):
     function_id = worker.function_id("AsyncTasks")
     requests = [build_invocation(function_id, {"req": http()}) for _ in range(4)]
     assert [r.result.status for r in worker.invoke_many(requests)] == [SUCCESS] * 4
-    expected = sorted(["log from the async function", "log from asyncio task 1",
-                       "log from asyncio task 2", "log from a thread started by an async function"])
+    expected = sorted(
+        [
+            "log from the async function",
+            "log from asyncio task 1",
+            "log from asyncio task 2",
+            "log from a thread started by an async function",
+        ]
+    )
     for request in requests:
         found = worker.wait_for_logs(lambda ls: len(ls) >= 4, request.invocation_id)
         assert sorted(log.message for log in found if log.log_category == USER) == expected
@@ -136,8 +147,7 @@ def test_without_debug_logging_debug_records_are_not_sent(worker_harness):
 # ---- the handler itself ---------------------------------------------------------------------
 
 
-def _emit(handler: logs.RpcLogHandler, text: str, level: int = logging.INFO,
-          name: str = "user") -> None:
+def _emit(handler: logs.RpcLogHandler, text: str, level: int = logging.INFO, name: str = "user") -> None:
     handler.handle(logging.LogRecord(name, level, __file__, 1, text, None, None))
 
 
@@ -167,7 +177,8 @@ def test_a_thread_may_name_its_invocation_in_thread_local_storage():
     assert [m.rpc_log.invocation_id for m in sent] == ["inv-tls"]
 
 
-@pytest.mark.parametrize("levelno, level", [(logging.CRITICAL + 5, "Critical"), (25, "Information"),
-                                            (15, "Debug"), (5, "None")])
+@pytest.mark.parametrize(
+    "levelno, level", [(logging.CRITICAL + 5, "Critical"), (25, "Information"), (15, "Debug"), (5, "None")]
+)
 def test_levels_between_pythons_named_ones_round_down(levelno, level):
     assert logs.rpc_level(levelno) == LEVEL(level)

@@ -1,6 +1,7 @@
 """The worker's gRPC stream, against the host's real server on a loopback port in this process:
 messages leave in the order they were sent (from any thread), what the host sends is read and
 parsed, a message over the limit is replaced, and closing flushes what is queued."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,9 @@ def _log(text: str) -> pb.StreamingMessage:
 
 
 @contextlib.asynccontextmanager
-async def _connected(max_message_length: int = -1,
-                     ) -> AsyncIterator[tuple[Transport, WorkerChannel]]:
+async def _connected(
+    max_message_length: int = -1,
+) -> AsyncIterator[tuple[Transport, WorkerChannel]]:
     """A Transport connected to an RpcServer on 127.0.0.1, StartStream sent and accepted."""
     server = RpcServer(keep_logs=True)
     port = await server.start("127.0.0.1", 0)
@@ -43,7 +45,7 @@ async def _connected(max_message_length: int = -1,
         await server.stop(0)
 
 
-async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+async def _until(predicate, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
@@ -53,9 +55,11 @@ async def _until(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-u
 def test_messages_from_the_loop_and_from_a_thread_arrive_whole_and_in_send_order():
     async def go() -> list[str]:
         async with _connected() as (transport, channel):
+
             def from_thread() -> None:
                 for i in range(200):
                     transport.send(_log(f"thread {i}"))
+
             thread = threading.Thread(target=from_thread)
             thread.start()
             for i in range(200):
@@ -75,8 +79,7 @@ def test_messages_from_the_loop_and_from_a_thread_arrive_whole_and_in_send_order
 def test_what_the_host_sends_is_read_parsed_and_the_hosts_close_reads_as_none():
     async def go() -> list:
         async with _connected() as (transport, channel):
-            await channel.send(pb.StreamingMessage(
-                request_id="r1", worker_status_request=pb.WorkerStatusRequest()))
+            await channel.send(pb.StreamingMessage(request_id="r1", worker_status_request=pb.WorkerStatusRequest()))
             first = await asyncio.wait_for(transport.read(), 10)
             await channel.close(timeout=5)
             end = await asyncio.wait_for(transport.read(), 10)
@@ -123,8 +126,11 @@ def test_a_reply_over_the_hosts_limit_arrives_as_a_failure_of_its_kind_with_its_
     async def go() -> list:
         async with _connected(max_message_length=4096) as (transport, channel):
             transport.on_oversize = replies.oversize
-            big = pb.StreamingMessage(invocation_response=pb.InvocationResponse(
-                invocation_id="inv-big", return_value=pb.TypedData(string="x" * 10_000)))
+            big = pb.StreamingMessage(
+                invocation_response=pb.InvocationResponse(
+                    invocation_id="inv-big", return_value=pb.TypedData(string="x" * 10_000)
+                )
+            )
             transport.send(big)
             transport.send(_log("after"))
             await _until(lambda: channel.unexpected and channel.logs)

@@ -1,5 +1,6 @@
 """Indexing a v2 app: every function the FunctionApp (and its Blueprints) registers is found and
 checked on its own; a broken one is reported by name and place, the others still index."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,12 +35,16 @@ def test_function_ids_are_the_same_in_every_worker():
 
 def test_good_functions_index_next_to_broken_ones(bad):
     assert {name for name, status in bad.items() if status.status == SUCCESS} == {
-        "good", "split_get", "split_post", "typed_int", "typed_any"}
+        "good",
+        "split_get",
+        "split_post",
+        "typed_int",
+        "typed_any",
+    }
 
 
 def test_a_signature_that_does_not_fit_the_bindings_names_function_and_line(bad):
-    assert _error(bad, "extra_param").startswith(
-        "cannot load the extra_param function (function_app.py:17)")
+    assert _error(bad, "extra_param").startswith("cannot load the extra_param function (function_app.py:17)")
     assert "count" in _error(bad, "extra_param")
     assert "NoSuchType" in _error(bad, "unresolvable")
 
@@ -56,11 +61,14 @@ def test_routes_that_match_the_same_requests_are_flagged_on_both_functions(bad):
     assert "'shared/{id}' and '/Shared/{key}/'" in _error(bad, "shared_a")
 
 
-@pytest.mark.parametrize("name, text", [
-    ("bad_retry_interval", "delay_interval='10s') is not a time span"),
-    ("bad_retry_strategy", "strategy='linear') is not a retry strategy"),
-    ("bad_retry_count", "max_retry_count='many') must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("bad_retry_interval", "delay_interval='10s') is not a time span"),
+        ("bad_retry_strategy", "strategy='linear') is not a retry strategy"),
+        ("bad_retry_count", "max_retry_count='many') must be a whole number"),
+    ],
+)
 def test_a_retry_setting_the_host_cannot_use_is_named(bad, name, text):
     assert text in _error(bad, name)
 
@@ -83,22 +91,28 @@ def test_blueprint_functions_are_indexed_with_the_apps(worker_harness):
 
 
 def test_a_blueprint_that_is_not_registered_is_warned_about(worker_harness, tmp_path):
-    (tmp_path / "function_app.py").write_text(APP_HEAD + (
-        "app = func.FunctionApp()\nbp = func.Blueprint()\n"
-        "@bp.route(route='lost')\ndef lost(req: func.HttpRequest) -> str:\n    return 'x'\n"
-        "@app.route(route='kept')\ndef kept(req: func.HttpRequest) -> str:\n    return 'x'\n"))
+    (tmp_path / "function_app.py").write_text(
+        APP_HEAD
+        + (
+            "app = func.FunctionApp()\nbp = func.Blueprint()\n"
+            "@bp.route(route='lost')\ndef lost(req: func.HttpRequest) -> str:\n    return 'x'\n"
+            "@app.route(route='kept')\ndef kept(req: func.HttpRequest) -> str:\n    return 'x'\n"
+        )
+    )
     worker = worker_harness(str(tmp_path))
     assert [f.name for f in worker.metadata().function_metadata_results] == ["kept"]
     warnings = [log.message for log in worker.channel.logs if "Blueprint 'bp'" in log.message]
     assert len(warnings) == 1 and "lost" in warnings[0] and "register_functions(bp)" in warnings[0]
 
 
-@pytest.mark.parametrize("script, text", [
-    ("x = 1\n", "defines no function app"),
-    ("a = func.FunctionApp()\nb = func.FunctionApp()\n", "more than one function app (a, b)"),
-])
-def test_a_script_without_exactly_one_function_app_fails_the_index(
-        worker_harness, tmp_path, script, text):
+@pytest.mark.parametrize(
+    "script, text",
+    [
+        ("x = 1\n", "defines no function app"),
+        ("a = func.FunctionApp()\nb = func.FunctionApp()\n", "more than one function app (a, b)"),
+    ],
+)
+def test_a_script_without_exactly_one_function_app_fails_the_index(worker_harness, tmp_path, script, text):
     (tmp_path / "function_app.py").write_text(APP_HEAD + script)
     response = worker_harness(str(tmp_path)).metadata()
     assert response.result.status == FAILURE

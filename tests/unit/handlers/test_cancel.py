@@ -1,5 +1,6 @@
 """InvocationCancel: the invocation's one answer says Cancelled, whether it runs on the loop, in a
 pool thread or waits in the pool's queue; a cancel for nothing running is ignored."""
+
 from __future__ import annotations
 
 import time
@@ -83,7 +84,6 @@ def test_giving_up_on_a_def_functions_thread_is_logged_naming_the_function(sleep
     invocation_id, answer = _running(sleepers, "SleepSync", 0.3)
     _cancel(sleepers, invocation_id)
     sleepers.run(answer)
-    warnings = [log.message for log in sleepers.channel.logs
-                if "gave up on that thread" in log.message]
+    warnings = [log.message for log in sleepers.channel.logs if "gave up on that thread" in log.message]
     assert len(warnings) == 1
     assert "SleepSync" in warnings[0] and invocation_id in warnings[0]

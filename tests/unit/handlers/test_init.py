@@ -1,5 +1,6 @@
 """WorkerInitRequest: the answer (capabilities, metadata, ids), the app folder made importable,
 and indexing at init when PYTHON_ENABLE_INIT_INDEXING asks for it."""
+
 from __future__ import annotations
 
 import os
@@ -12,17 +13,27 @@ from tests.helpers import FAILURE, SUCCESS, app_path
 
 #: what the worker implements and so advertises (protocol §6.1); nothing else
 CAPABILITIES = {
-    "RawHttpBodyBytes", "TypedDataCollection", "RpcHttpBodyOnly", "RpcHttpTriggerMetadataRemoved",
-    "IncludeEmptyEntriesInMessagePayload", "WorkerStatus", "HandlesInvocationCancelMessage",
-    "HandlesWorkerTerminateMessage", "HandlesWorkerWarmupMessage", "SupportsLoadResponseCollection",
+    "RawHttpBodyBytes",
+    "TypedDataCollection",
+    "RpcHttpBodyOnly",
+    "RpcHttpTriggerMetadataRemoved",
+    "IncludeEmptyEntriesInMessagePayload",
+    "WorkerStatus",
+    "HandlesInvocationCancelMessage",
+    "HandlesWorkerTerminateMessage",
+    "HandlesWorkerWarmupMessage",
+    "SupportsLoadResponseCollection",
     "EnableUserCodeException",
 }
 
 
 def _init_request(app_dir: str, request_id: str = "host-init") -> pb.StreamingMessage:
-    return pb.StreamingMessage(request_id=request_id, worker_init_request=pb.WorkerInitRequest(
-        host_version="4.1037.0", function_app_directory=app_dir,
-        capabilities={"MultiStream": "10"}))
+    return pb.StreamingMessage(
+        request_id=request_id,
+        worker_init_request=pb.WorkerInitRequest(
+            host_version="4.1037.0", function_app_directory=app_dir, capabilities={"MultiStream": "10"}
+        ),
+    )
 
 
 def test_init_succeeds_and_advertises_only_what_the_worker_implements(worker_harness):
@@ -70,16 +81,16 @@ def test_each_init_request_gets_its_own_answer(worker_harness):
 
 def test_init_indexing_imports_the_app_once_for_init_and_metadata(worker_harness, tmp_path):
     imports = tmp_path / "imports.log"
-    worker = worker_harness(app_path("v2_counted"), env={
-        "PYTHON_ENABLE_INIT_INDEXING": "1", "V2_IMPORT_LOG": str(imports)})
+    worker = worker_harness(
+        app_path("v2_counted"), env={"PYTHON_ENABLE_INIT_INDEXING": "1", "V2_IMPORT_LOG": str(imports)}
+    )
     assert imports.read_text().split() == [str(os.getpid())]  # indexed during init
     response = worker.metadata()
     assert [f.name for f in response.function_metadata_results] == ["ping", "tick"]
     assert imports.read_text().split() == [str(os.getpid())]  # and not again
 
 
-def test_without_init_indexing_the_app_is_imported_at_the_metadata_request(
-        worker_harness, tmp_path):
+def test_without_init_indexing_the_app_is_imported_at_the_metadata_request(worker_harness, tmp_path):
     imports = tmp_path / "imports.log"
     worker = worker_harness(app_path("v2_counted"), env={"V2_IMPORT_LOG": str(imports)})
     assert not imports.exists()

@@ -1,5 +1,6 @@
 """InvocationRequest: `def` and `async def` functions run and answer once, with their ids; user
 errors, unknown functions and a second request for a running invocation are answered as failures."""
+
 from __future__ import annotations
 
 import asyncio
@@ -58,13 +59,13 @@ def test_def_and_async_def_functions_answer_with_their_return_value(worker, name
 def test_the_answer_carries_the_invocation_id_and_the_workers_request_id(worker):
     request = build_invocation(worker.function_id("Echo"), {"req": http()}, invocation_id="inv-ids")
     worker.send(pb.StreamingMessage(request_id="host-req", invocation_request=request))
-    reply = worker.next_reply("invocation_response",
-                              lambda m: m.invocation_response.invocation_id == "inv-ids")
+    reply = worker.next_reply("invocation_response", lambda m: m.invocation_response.invocation_id == "inv-ids")
     assert reply.request_id == "worker-inv"
 
 
-@pytest.mark.parametrize("name, error", [("Raises", "ValueError: bad input 42"),
-                                         ("RaisesAsync", "LookupError: nothing under that key")])
+@pytest.mark.parametrize(
+    "name, error", [("Raises", "ValueError: bad input 42"), ("RaisesAsync", "LookupError: nothing under that key")]
+)
 def test_a_function_that_raises_is_answered_as_failed_with_its_exception(worker, name, error):
     response = worker.invoke(name, {"req": http()})
     assert response.result.status == FAILURE

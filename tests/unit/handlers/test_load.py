@@ -1,5 +1,6 @@
 """FunctionLoadRequest and its collection form: one answer per function, a failure that names the
 function, file and fault, remembered for its invocations; the other functions load regardless."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,8 +48,7 @@ def test_a_missing_module_is_named_with_the_line_that_imports_it(broken):
 
 def test_an_exception_at_import_names_its_type_place_and_text(broken):
     exception = _failure(broken, "ImportTimeError")
-    assert ("raised KeyError while being imported at ImportTimeError/__init__.py:5"
-            in exception.message)
+    assert "raised KeyError while being imported at ImportTimeError/__init__.py:5" in exception.message
     assert "QUICKFUNC_MISSING_CONNECTION_SETTING" in exception.message
     assert "ImportTimeError/__init__.py" in exception.stack_trace
 
@@ -75,7 +75,7 @@ def test_invoking_a_function_that_failed_to_load_repeats_why(broken):
 def test_loading_a_loaded_function_again_succeeds_without_loading_it_twice(worker_harness):
     app = app_path("v1_lifecycle")
     worker = worker_harness(app)
-    (function_id, metadata), = [(f, m) for f, m in discover_v1_functions(app) if m.name == "Hello"]
+    ((function_id, metadata),) = [(f, m) for f, m in discover_v1_functions(app) if m.name == "Hello"]
     assert worker.load(function_id, metadata).result.status == SUCCESS
     assert worker.load(function_id, metadata).result.status == SUCCESS
     loaded = [log for log in worker.channel.logs if log.message.startswith("Loaded function Hello")]
@@ -86,13 +86,15 @@ def test_a_collection_is_answered_with_one_response_per_function_in_order(worker
     worker = worker_harness(BROKEN)
     found = {md.name: (fid, md) for fid, md in discover_v1_functions(BROKEN)}
     names = ["Good", "BrokenSyntax", "TimerJson"]
-    requests = [pb.FunctionLoadRequest(function_id=found[n][0], metadata=found[n][1])
-                for n in names]
+    requests = [pb.FunctionLoadRequest(function_id=found[n][0], metadata=found[n][1]) for n in names]
     responses = worker.run(worker.channel.load_collection(requests))
     assert [r.function_id for r in responses] == [found[n][0] for n in names]
     assert [r.result.status for r in responses] == [SUCCESS, FAILURE, SUCCESS]
-    answered = [r.function_id for collection in worker.replies("function_load_response_collection")
-                for r in collection.function_load_responses]
+    answered = [
+        r.function_id
+        for collection in worker.replies("function_load_response_collection")
+        for r in collection.function_load_responses
+    ]
     assert sorted(answered) == sorted(r.function_id for r in responses)  # each once
 
 
@@ -101,15 +103,13 @@ def test_a_script_outside_the_app_folder_is_refused(worker_harness, tmp_path):
     (app / "Fn").mkdir(parents=True)
     (tmp_path / "outside.py").write_text("def main(req):\n    return 'escaped'\n")
     worker = worker_harness(str(app))
-    metadata = pb.RpcFunctionMetadata(name="Fn", directory=str(app / "Fn"),
-                                      script_file=str(tmp_path / "outside.py"))
+    metadata = pb.RpcFunctionMetadata(name="Fn", directory=str(app / "Fn"), script_file=str(tmp_path / "outside.py"))
     response = worker.load("fn-1", metadata)
     assert response.result.status == FAILURE
     assert "outside the function app folder" in response.result.exception.message
 
 
-def test_an_indexed_function_the_index_does_not_know_is_refused_naming_the_known_ones(
-        worker_harness):
+def test_an_indexed_function_the_index_does_not_know_is_refused_naming_the_known_ones(worker_harness):
     worker = worker_harness(app_path("v2_counted"))
     (ping,) = [f for f in worker.metadata().function_metadata_results if f.name == "ping"]
     metadata = indexed_load_metadata(ping, "not-an-indexed-id")
@@ -123,8 +123,12 @@ def test_an_indexed_function_the_index_does_not_know_is_refused_naming_the_known
 def test_a_load_answer_carries_the_function_id_and_the_workers_request_id(worker_harness):
     worker = worker_harness(BROKEN, request_id="worker-9")
     (function_id, metadata), *_ = discover_v1_functions(BROKEN)
-    worker.send(pb.StreamingMessage(request_id="host-1", function_load_request=(
-        pb.FunctionLoadRequest(function_id=function_id, metadata=metadata))))
+    worker.send(
+        pb.StreamingMessage(
+            request_id="host-1",
+            function_load_request=(pb.FunctionLoadRequest(function_id=function_id, metadata=metadata)),
+        )
+    )
     reply = worker.next_reply("function_load_response")
     assert reply.request_id == "worker-9"
     assert reply.function_load_response.function_id == function_id

@@ -1,5 +1,6 @@
 """FunctionsMetadataRequest: how the worker describes a v2 app to the host, falls back to
 function.json folders, and refuses to index what is not the app."""
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,12 @@ def test_each_function_is_described_with_its_id_place_and_bindings(worker_harnes
 
 def test_the_answer_echoes_the_hosts_request_id(worker_harness):
     worker = worker_harness(app_path("v2_counted"))
-    worker.send(pb.StreamingMessage(request_id="host-md-1", functions_metadata_request=(
-        pb.FunctionsMetadataRequest(function_app_directory=app_path("v2_counted")))))
+    worker.send(
+        pb.StreamingMessage(
+            request_id="host-md-1",
+            functions_metadata_request=(pb.FunctionsMetadataRequest(function_app_directory=app_path("v2_counted"))),
+        )
+    )
     assert worker.next_reply("function_metadata_response").request_id == "host-md-1"
 
 
@@ -48,8 +53,7 @@ def test_an_app_with_no_functions_falls_back_too_with_a_warning(worker_harness, 
     assert any("no functions" in log.message for log in worker.channel.logs)
 
 
-def test_a_script_that_fails_to_import_fails_the_request_naming_file_and_line(
-        worker_harness, tmp_path):
+def test_a_script_that_fails_to_import_fails_the_request_naming_file_and_line(worker_harness, tmp_path):
     app = _write(tmp_path, "import azure.functions as func\n\nx = 1 / 0\n")
     response = worker_harness(app).metadata()
     assert response.result.status == FAILURE
@@ -92,9 +96,13 @@ def test_retry_policies_reach_the_host_as_retry_options(worker_harness):
 
 
 def test_the_script_comes_from_python_script_file_name(worker_harness, tmp_path):
-    app = _write(tmp_path, "import azure.functions as func\napp = func.FunctionApp()\n"
-                           "@app.route(route='x')\ndef main_fn(req: func.HttpRequest) -> str:\n"
-                           "    return 'x'\n", name="main.py")
+    app = _write(
+        tmp_path,
+        "import azure.functions as func\napp = func.FunctionApp()\n"
+        "@app.route(route='x')\ndef main_fn(req: func.HttpRequest) -> str:\n"
+        "    return 'x'\n",
+        name="main.py",
+    )
     worker = worker_harness(app, env={"PYTHON_SCRIPT_FILE_NAME": "main.py"})
     response = worker.metadata()
     assert response.result.status == SUCCESS, response.result.exception.message

@@ -1,5 +1,6 @@
 """FunctionEnvironmentReloadRequest (a placeholder worker specialized for an app): the new
 environment, app folder and settings apply all together, or not at all."""
+
 from __future__ import annotations
 
 import json
@@ -61,8 +62,7 @@ def test_functions_of_the_new_app_see_only_the_new_environment_and_run_in_its_fo
     assert "PATH" not in os.environ  # the environment is replaced, not merged
 
 
-@pytest.mark.parametrize("env, name", [({"BAD=NAME": "x"}, "'BAD=NAME'"),
-                                       ({"NUL_VALUE": "a\0b"}, "'NUL_VALUE'")])
+@pytest.mark.parametrize("env, name", [({"BAD=NAME": "x"}, "'BAD=NAME'"), ({"NUL_VALUE": "a\0b"}, "'NUL_VALUE'")])
 def test_a_bad_variable_is_named_and_nothing_changes(worker, apps, env, name):
     worker.load_v1_app()
     before, pool = dict(os.environ), worker.state.executor
@@ -91,7 +91,7 @@ def test_every_problem_is_named_in_the_one_answer(worker, tmp_path):
 
 
 def test_a_failure_while_applying_puts_everything_back(worker, apps, monkeypatch):
-    def broken(state) -> None:  # type: ignore[no-untyped-def]
+    def broken(state) -> None:
         raise OSError("disk on fire")
 
     monkeypatch.setattr(app_index, "index_early", broken)  # fails after env, cwd, sys.path changed
@@ -134,7 +134,12 @@ def test_with_init_indexing_the_new_v2_app_is_indexed_during_the_reload(worker, 
 
 def test_the_answer_carries_the_workers_request_id(worker_harness, apps):
     worker = worker_harness(apps[0], request_id="worker-r")
-    worker.send(pb.StreamingMessage(request_id="host-r", function_environment_reload_request=(
-        pb.FunctionEnvironmentReloadRequest(environment_variables={"A": "1"},
-                                            function_app_directory=apps[1]))))
+    worker.send(
+        pb.StreamingMessage(
+            request_id="host-r",
+            function_environment_reload_request=(
+                pb.FunctionEnvironmentReloadRequest(environment_variables={"A": "1"}, function_app_directory=apps[1])
+            ),
+        )
+    )
     assert worker.next_reply("function_environment_reload_response").request_id == "worker-r"

@@ -1,5 +1,6 @@
 """What an environment reload must pass before anything changes: variable names and values
 the environment can take, an app folder that exists; one message lists the problems."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,13 +8,16 @@ import pytest
 from quickfunc.handlers.reload_checks import check_app_folder, check_variables, describe, shown
 
 
-@pytest.mark.parametrize("variables, found", [
-    ({"A=B": "x"}, "the variable name 'A=B' contains '='"),
-    ({"A\0B": "x"}, r"the variable name 'A\x00B' contains a NUL byte"),
-    ({"A": "line\0"}, "the value of 'A' contains a NUL byte"),
-    ({"": "x"}, "a variable has an empty name"),
-    ({"A": "ok", "B_\n": "ok"}, None),
-])
+@pytest.mark.parametrize(
+    "variables, found",
+    [
+        ({"A=B": "x"}, "the variable name 'A=B' contains '='"),
+        ({"A\0B": "x"}, r"the variable name 'A\x00B' contains a NUL byte"),
+        ({"A": "line\0"}, "the value of 'A' contains a NUL byte"),
+        ({"": "x"}, "a variable has an empty name"),
+        ({"A": "ok", "B_\n": "ok"}, None),
+    ],
+)
 def test_variable_checks(variables, found):
     problems = check_variables(variables)
     assert [p.text for p in problems] == ([found] if found else [])

@@ -1,5 +1,6 @@
 """CloseSharedMemoryResourcesRequest: this worker creates no maps, so each named map is answered
 "not closed", and the host is warned about names it never got from this worker."""
+
 from __future__ import annotations
 
 from tests.helpers import LEVEL

@@ -1,5 +1,6 @@
 """WorkerStatusRequest: answered at once with the host's request id, whatever the worker is busy
 with (the host measures the worker's latency with it)."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,8 +11,7 @@ from tests.helpers import SUCCESS, http, write_v1_function
 
 
 def _status(request_id: str) -> pb.StreamingMessage:
-    return pb.StreamingMessage(request_id=request_id,
-                               worker_status_request=pb.WorkerStatusRequest())
+    return pb.StreamingMessage(request_id=request_id, worker_status_request=pb.WorkerStatusRequest())
 
 
 def test_the_answer_echoes_the_request_id_and_is_empty(worker_harness):
@@ -34,14 +34,17 @@ def test_each_request_gets_one_answer_in_order(worker_harness):
     for i in range(5):
         worker.send(_status(f"s{i}"))
     worker.settle(lambda: len(worker.replies("worker_status_response")) == 5)
-    assert [worker.next_reply("worker_status_response").request_id for _ in range(5)] == [
-        f"s{i}" for i in range(5)]
+    assert [worker.next_reply("worker_status_response").request_id for _ in range(5)] == [f"s{i}" for i in range(5)]
 
 
-@pytest.mark.parametrize("name, code", [
-    ("BusyAsync", "import asyncio\nasync def main(req):\n    await asyncio.sleep(1)\n"),
-    ("BusySync", "import time\ndef main(req):\n    time.sleep(1)\n    return 'done'\n"),
-], ids=["async", "def"])
+@pytest.mark.parametrize(
+    "name, code",
+    [
+        ("BusyAsync", "import asyncio\nasync def main(req):\n    await asyncio.sleep(1)\n"),
+        ("BusySync", "import time\ndef main(req):\n    time.sleep(1)\n    return 'done'\n"),
+    ],
+    ids=["async", "def"],
+)
 def test_it_is_answered_while_an_invocation_runs(worker_harness, tmp_path, name, code):
     write_v1_function(tmp_path, name, code)
     worker = worker_harness(str(tmp_path), env={"PYTHON_THREADPOOL_THREAD_COUNT": "1"})

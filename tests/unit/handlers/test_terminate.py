@@ -1,5 +1,6 @@
 """WorkerTerminate: no new invocations; those in flight get the grace period, and the ones that
 outlive it (running or still queued) are answered as failed; then the sleepers ends the stream."""
+
 from __future__ import annotations
 
 import pytest
