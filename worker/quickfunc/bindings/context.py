@@ -110,8 +110,10 @@ class RetryContext(azf_abc.RetryContext):
     def max_retry_count(self) -> int:
         return self._max_retry_count
 
+    # The library declares a non-optional RpcException; this context has None on a first attempt,
+    # when the host sent no exception (tests/unit/test_bindings_context.py).
     @property
-    def exception(self) -> RpcException | None:
+    def exception(self) -> RpcException | None:  # type: ignore[override]
         return self._exception
 
     def __repr__(self) -> str:
@@ -166,8 +168,9 @@ class InvocationContext(func.Context):
     def retry_context(self) -> RetryContext:
         return self._retry_context
 
+    # The library declares type[threading.local]; the context holds an instance, as the official worker's does.
     @property
-    def thread_local_storage(self) -> threading.local:
+    def thread_local_storage(self) -> threading.local:  # type: ignore[override]
         return self._thread_local_storage
 
     def __repr__(self) -> str:
