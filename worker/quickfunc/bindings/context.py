@@ -97,7 +97,7 @@ class RetryContext(azf_abc.RetryContext):
 
     __slots__ = ("_retry_count", "_max_retry_count", "_exception")
 
-    def __init__(self, retry_count: int, max_retry_count: int, exception: RpcException | None) -> None:
+    def __init__(self, retry_count: int, max_retry_count: int, exception: RpcException) -> None:
         self._retry_count = retry_count
         self._max_retry_count = max_retry_count
         self._exception = exception
@@ -110,10 +110,9 @@ class RetryContext(azf_abc.RetryContext):
     def max_retry_count(self) -> int:
         return self._max_retry_count
 
-    # The library declares a non-optional RpcException; this context has None on a first attempt,
-    # when the host sent no exception (tests/unit/test_bindings_context.py).
     @property
-    def exception(self) -> RpcException | None:  # type: ignore[override]
+    def exception(self) -> RpcException:
+        """The failure that caused this retry; empty (no message) on a first attempt."""
         return self._exception
 
     def __repr__(self) -> str:
@@ -205,8 +204,7 @@ def _trace_context(trace: pb.RpcTraceContext) -> TraceContext:
 
 
 def _retry_context(retry: pb.RetryContext) -> RetryContext:
-    exception = None
-    if retry.HasField("exception"):
-        e = retry.exception
-        exception = RpcException(e.source, e.stack_trace, e.message)
-    return RetryContext(retry.retry_count, retry.max_retry_count, exception)
+    # always an exception, empty on a first attempt, as the official worker gives it (it hands
+    # over the protobuf field, which is never None): `retry_context.exception.message` is ""
+    e = retry.exception
+    return RetryContext(retry.retry_count, retry.max_retry_count, RpcException(e.source, e.stack_trace, e.message))
