@@ -10,6 +10,7 @@ import asyncio
 import os
 import sys
 import urllib.parse
+from typing import cast
 
 import grpc
 
@@ -118,7 +119,7 @@ async def run(args: argparse.Namespace) -> int:
                 msg = await read()
                 if msg is eof:
                     break
-                reply = answer(msg, args.request_id)
+                reply = answer(cast(Msg, msg), args.request_id)  # the stubs type read() as `object`
                 if reply is not None:
                     await write(reply)
             await call.done_writing()

@@ -54,6 +54,8 @@ async def shutdown_app(state: WorkerState, timeout: float = 2.0) -> None:
     so the framework's shutdown handlers (closing pools, flushing) run on the worker's loop."""
     app = getattr(state.app_index, "app", None)
     middleware = getattr(app, "middleware", None)
+    if app is None or middleware is None:
+        return
     if not getattr(app, "startup_task_done", False) or not hasattr(middleware, "notify_shutdown"):
         return
     app.startup_task_done = False  # the library's __del__ would otherwise try again with asyncio.run

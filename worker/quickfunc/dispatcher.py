@@ -62,8 +62,8 @@ class Dispatcher:
 
     def dispatch(self, message: pb.StreamingMessage) -> None:
         kind = message.WhichOneof("content")
-        handler = self._handlers.get(kind)  # type: ignore[arg-type]
-        if handler is None:
+        handler = None if kind is None else self._handlers.get(kind)
+        if kind is None or handler is None:
             log.warning(
                 "ignoring a message of kind %s, which this worker does not handle",
                 kind or "<empty>",
@@ -71,7 +71,7 @@ class Dispatcher:
             return
         try:
             content = handler(message, self.state)
-            reply = replies.REPLIES.get(kind)  # type: ignore[arg-type]
+            reply = replies.REPLIES.get(kind)
             if reply is None or reply.later:
                 return
             if content is None:
@@ -84,8 +84,8 @@ class Dispatcher:
             raise
         except BaseException as exc:  # a bug of ours, or of the environment: still one answer
             log.error("internal error while handling %s", kind, exc_info=exc)
-            answer = replies.failure(kind, replies.ids_of(message), exc, self.state.request_id)  # type: ignore[arg-type]
-            if answer is not None:
-                self.state.send(answer)
+            failed = replies.failure(kind, replies.ids_of(message), exc, self.state.request_id)
+            if failed is not None:
+                self.state.send(failed)
             return
         self.state.send(answer)

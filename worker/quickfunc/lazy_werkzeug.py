@@ -95,7 +95,7 @@ class _DeferredInit(importlib.abc.Loader):
         if module.__spec__ is not None:
             module.__spec__.loader = self.real
         try:
-            self.real.exec_module(module)  # type: ignore[attr-defined]
+            self.real.exec_module(module)
         finally:
             if module.__dict__.get("__getattr__") is self.hook:
                 del module.__dict__["__getattr__"]

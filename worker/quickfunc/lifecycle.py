@@ -130,7 +130,7 @@ async def _main(config: LaunchConfig) -> int:
         watchdog.stop()
         logs.uninstall(handler)
         console.reattach()
-        state.executor.shutdown(wait=False, drop_queued=True)  # type: ignore[union-attr]
+        state.executor.shutdown(wait=False, drop_queued=True)
 
 
 async def _serve(transport: Transport, state: WorkerState, handler: logs.RpcLogHandler) -> int:

@@ -67,7 +67,7 @@ def current_invocation_id() -> str | None:
     return invocation_id
 
 
-def rpc_level(levelno: int) -> int:
+def rpc_level(levelno: int) -> pb.RpcLog.Level.ValueType:
     """Python logging level → RpcLog.Level (protocol §9)."""
     if levelno >= logging.CRITICAL:
         return _CRITICAL

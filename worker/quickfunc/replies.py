@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from google.protobuf.message import Message
+
 from . import messages
 from .console import SYSTEM_LOGGER
 from .describe import wire_text
@@ -206,8 +208,8 @@ def oversize(message: pb.StreamingMessage, size: int | None, limit: int, by_host
     over = f"is {size_text(size) if size is not None else 'too large to serialize'}, over {limit_text(limit, by_host)}"
     if kind == "rpc_log":
         return _log_replacement(message, over)
-    reply = BY_RESPONSE.get(kind)  # type: ignore[arg-type]
-    if reply is None or kind == "worker_status_response":
+    reply = None if kind is None else BY_RESPONSE.get(kind)
+    if kind is None or reply is None or kind == "worker_status_response":
         log.error("a %s message %s; it was not sent", kind, over)
         return None
     content = getattr(message, kind)
@@ -248,7 +250,7 @@ def _quote(content: Any) -> str:
 
 
 def _invocation_parts(response: pb.InvocationResponse) -> str:
-    parts = [(f"output '{binding.name}'", binding) for binding in response.output_data]
+    parts: list[tuple[str, Message]] = [(f"output '{binding.name}'", binding) for binding in response.output_data]
     if response.HasField("return_value"):
         parts.insert(0, ("the return value", response.return_value))
     advice = "return less, or write large data to storage through an output binding (a blob, say)"

@@ -69,7 +69,7 @@ async def drain(state: WorkerState) -> list[str]:
             break
         await asyncio.sleep(min(POLL, left))
     # queued `def` invocations must not start once they have been answered
-    state.executor.shutdown(wait=False, drop_queued=True)  # type: ignore[union-attr]
+    state.executor.shutdown(wait=False, drop_queued=True)
     if not state.in_flight:
         return []
     error = RuntimeError(

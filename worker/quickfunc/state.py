@@ -31,7 +31,8 @@ class WorkerState:
     settings: Settings
     max_message_length: int = -1
     registry: FunctionRegistry = field(default_factory=FunctionRegistry)
-    executor: SyncPool | None = None
+    #: the pool for plain `def` functions
+    executor: SyncPool = field(init=False)
     app_dir: str | None = None
     host_capabilities: dict[str, str] = field(default_factory=dict)
     #: invocation id → the Task (async def) or SyncCall (def) of an unanswered invocation;
@@ -49,10 +50,8 @@ class WorkerState:
     loader: Any = None
 
     def __post_init__(self) -> None:
-        if self.executor is None:
-            self.executor = make_executor(self.settings)
+        self.executor = make_executor(self.settings)
 
     def replace_executor(self) -> None:
         old, self.executor = self.executor, make_executor(self.settings)
-        if old is not None:
-            old.shutdown(wait=False)
+        old.shutdown(wait=False)

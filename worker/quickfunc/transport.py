@@ -10,6 +10,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import cast
 
 import grpc
 
@@ -60,7 +61,7 @@ class Transport:
         self._limit = max_message_length if by_host else PROTOBUF_LIMIT
         self._limit_by_host = by_host
         self._channel: grpc.aio.Channel | None = None
-        self._call = None
+        self._call: grpc.aio.StreamStreamCall | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._pending: deque[pb.StreamingMessage | None] = deque()
@@ -125,8 +126,9 @@ class Transport:
 
     async def _write_loop(self) -> None:
         """Write queued messages in order; `None` in the queue ends our side of the stream."""
-        pending, wakeup, write = self._pending, self._wakeup, self._call.write
-        assert wakeup is not None
+        pending, wakeup, call = self._pending, self._wakeup, self._call
+        assert wakeup is not None and call is not None  # made by connect(), which starts this loop
+        write = call.write
         while True:
             if not pending:
                 wakeup.clear()
@@ -134,7 +136,7 @@ class Transport:
             while pending:
                 message = pending.popleft()
                 if message is None:
-                    await self._call.done_writing()
+                    await call.done_writing()
                     return
                 data = self._encode(message)
                 message = None
@@ -158,18 +160,19 @@ class Transport:
             if len(data) <= self._limit:
                 return data
             size = len(data)
-        data = None  # a large message is not kept while its replacement is made
+            del data  # a large message is not kept while its replacement is made
         kind = message.WhichOneof("content")
+        replaced = None
         try:
             replacement = (
                 self.on_oversize(message, size, self._limit, self._limit_by_host) if self.on_oversize else None
             )
             if replacement is not None:
-                data = replacement.SerializeToString()
+                replaced = replacement.SerializeToString()
         except Exception:
             log.exception("cannot replace a %s message that is over the size limit", kind)
-        if data is not None and len(data) <= self._limit:
-            return data
+        if replaced is not None and len(replaced) <= self._limit:
+            return replaced
         log.error(
             "a %s message of %s bytes is over the size limit of %d bytes; it was not sent",
             kind,
@@ -187,13 +190,14 @@ class Transport:
         """
         assert self._call is not None, "connect() first"
         try:
-            data = await self._call.read()
+            received = await self._call.read()
         except grpc.aio.AioRpcError as exc:
             if self._closing and exc.code() == grpc.StatusCode.CANCELLED:
                 return None
             raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
-        if data is grpc.aio.EOF:
+        if received is grpc.aio.EOF:
             return None
+        data = cast(bytes, received)  # the stubs type read() as `object`; with no deserializer it is bytes
         try:
             return _parse(data)
         except Exception as exc:  # DecodeError; whatever else a parser may raise means the same
@@ -206,11 +210,11 @@ class Transport:
         self._closing = True
         if self._call is not None:
             self._enqueue(None)
-            await self._flush(flush_timeout)
+            await self._flush(self._call, flush_timeout)
         if self._channel is not None:
             await self._channel.close(grace=None)
 
-    async def _flush(self, timeout: float) -> None:
+    async def _flush(self, call: grpc.aio.StreamStreamCall, timeout: float) -> None:
         """Wait until the writer has written everything and the host has ended the call.
 
         Closing the channel earlier cancels the RPC, and messages still in gRPC's buffers
@@ -220,7 +224,7 @@ class Transport:
         deadline = loop.time() + timeout
         try:
             await asyncio.wait_for(asyncio.shield(self._writer), timeout)
-            await asyncio.wait_for(self._call.code(), max(0.0, deadline - loop.time()))
+            await asyncio.wait_for(call.code(), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
             pass
         except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):

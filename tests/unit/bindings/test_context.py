@@ -63,17 +63,19 @@ def test_retry_context_with_exception():
         ("Host", "at x", "boom")
 
 
-def test_retry_context_without_exception_or_without_retry_policy():
+def test_retry_context_without_exception_or_without_retry_policy_has_an_empty_exception():
+    """As the official worker gives it: the exception is there, empty, so `.message` is ""."""
     rc = make(retry=pb.RetryContext(retry_count=1, max_retry_count=3)).retry_context
-    assert rc.exception is None and rc.retry_count == 1
+    assert rc.retry_count == 1
+    assert (rc.exception.source, rc.exception.stack_trace, rc.exception.message) == ("", "", "")
     rc = make().retry_context
-    assert (rc.retry_count, rc.max_retry_count, rc.exception) == (0, 0, None)
+    assert (rc.retry_count, rc.max_retry_count, rc.exception.message) == (0, 0, "")
 
 
 def test_unset_proto_fields_of_a_request_read_as_empty():
     req = pb.InvocationRequest(invocation_id="i")
     ctx = build_context(req.invocation_id, "f", "/d", req.trace_context, req.retry_context, TLS)
-    assert ctx.trace_context.trace_parent == "" and ctx.retry_context.exception is None
+    assert ctx.trace_context.trace_parent == "" and ctx.retry_context.exception.message == ""
 
 
 def test_context_is_read_only():

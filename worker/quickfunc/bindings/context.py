@@ -97,7 +97,7 @@ class RetryContext(azf_abc.RetryContext):
 
     __slots__ = ("_retry_count", "_max_retry_count", "_exception")
 
-    def __init__(self, retry_count: int, max_retry_count: int, exception: RpcException | None) -> None:
+    def __init__(self, retry_count: int, max_retry_count: int, exception: RpcException) -> None:
         self._retry_count = retry_count
         self._max_retry_count = max_retry_count
         self._exception = exception
@@ -111,7 +111,8 @@ class RetryContext(azf_abc.RetryContext):
         return self._max_retry_count
 
     @property
-    def exception(self) -> RpcException | None:
+    def exception(self) -> RpcException:
+        """The failure that caused this retry; empty (no message) on a first attempt."""
         return self._exception
 
     def __repr__(self) -> str:
@@ -166,8 +167,9 @@ class InvocationContext(func.Context):
     def retry_context(self) -> RetryContext:
         return self._retry_context
 
+    # The library declares type[threading.local]; the context holds an instance, as the official worker's does.
     @property
-    def thread_local_storage(self) -> threading.local:
+    def thread_local_storage(self) -> threading.local:  # type: ignore[override]
         return self._thread_local_storage
 
     def __repr__(self) -> str:
@@ -202,8 +204,7 @@ def _trace_context(trace: pb.RpcTraceContext) -> TraceContext:
 
 
 def _retry_context(retry: pb.RetryContext) -> RetryContext:
-    exception = None
-    if retry.HasField("exception"):
-        e = retry.exception
-        exception = RpcException(e.source, e.stack_trace, e.message)
-    return RetryContext(retry.retry_count, retry.max_retry_count, exception)
+    # always an exception, empty on a first attempt, as the official worker gives it (it hands
+    # over the protobuf field, which is never None): `retry_context.exception.message` is ""
+    e = retry.exception
+    return RetryContext(retry.retry_count, retry.max_retry_count, RpcException(e.source, e.stack_trace, e.message))

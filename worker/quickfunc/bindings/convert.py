@@ -240,6 +240,7 @@ def encode_output(binding: BindingSpec, converter: Any, value: Any, pytype: Any)
     """The TypedData for an output/return value (§8.1 steps 9-10); None means no output."""
     if value is None:
         return None
+    datum: Datum | None
     if binding.type == "http":
         datum = _encode_http(binding, value)
     else:

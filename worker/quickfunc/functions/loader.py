@@ -105,7 +105,7 @@ def ensure_app_package(app_root: str) -> None:
         spec.submodule_search_locations = []
         package = importlib.util.module_from_spec(spec)
         sys.modules[APP_PACKAGE] = package
-    path = package.__path__  # type: ignore[attr-defined]
+    path = package.__path__
     if app_root not in path:
         path.append(app_root)
     if app_root not in sys.path:

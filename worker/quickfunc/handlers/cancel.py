@@ -23,4 +23,4 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
         log.debug("cancel for invocation %s, which is not running (already answered?)", invocation_id)
     elif sync:
         # still running (not merely queued, which never starts now)? then its thread is lost to the pool
-        state.executor.abandon(invocation_id, "cancelled by the host")  # type: ignore[union-attr]
+        state.executor.abandon(invocation_id, "cancelled by the host")

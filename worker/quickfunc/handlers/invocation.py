@@ -19,7 +19,6 @@ from ..protos import pb
 from ..state import WorkerState
 
 log = logging.getLogger(SYSTEM_LOGGER)
-_EAGER_TASKS = sys.version_info >= (3, 12)
 
 
 class SyncCall:
@@ -105,14 +104,7 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
 def _start_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     state.in_flight[handover.invocation_id] = _SYNC_CALL
     try:
-        state.executor.run(
-            _run_sync,
-            info,
-            handover,
-            state,  # type: ignore[union-attr]
-            job_id=handover.invocation_id,
-            label=info.name,
-        )
+        state.executor.run(_run_sync, info, handover, state, job_id=handover.invocation_id, label=info.name)
     except BaseException:  # not started: the dispatcher answers
         state.in_flight.pop(handover.invocation_id, None)
         raise
@@ -139,7 +131,7 @@ def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerSt
 def _start_async(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
     state.in_flight[handover.invocation_id] = _STARTING
     coro = _run_async(info, handover, state)
-    if _EAGER_TASKS:  # the first step runs now, inside its own Task (so current_task() is right)
+    if sys.version_info >= (3, 12):  # the first step runs now, inside its own Task (so current_task() is right)
         task = asyncio.Task(coro, loop=asyncio.get_running_loop(), eager_start=True)
         if task.done():
             return  # finished without suspending; it has answered

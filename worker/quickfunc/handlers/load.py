@@ -8,7 +8,7 @@ stuck at import holds up neither the loop nor the other functions, and fails at 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from .. import app_index, gc_pause, messages
 from ..bindings.convert import BindingSpec
@@ -140,7 +140,7 @@ def commit(
     return pb.FunctionLoadResponse(function_id=function_id, result=messages.success())
 
 
-def binding_specs(bindings: dict[str, pb.BindingInfo]) -> dict[str, BindingSpec]:
+def binding_specs(bindings: Mapping[str, pb.BindingInfo]) -> dict[str, BindingSpec]:
     return {
         name: BindingSpec(
             name=name,
@@ -157,7 +157,7 @@ def _is_worker_indexed(metadata: pb.RpcFunctionMetadata) -> bool:
     return value.strip().lower() in ("true", "1", "yes")
 
 
-def _load_v1(function_id: str, metadata: pb.RpcFunctionMetadata):  # -> FunctionInfo
+def _load_v1(function_id: str, metadata: pb.RpcFunctionMetadata) -> FunctionInfo:
     target = V1Target(metadata.name, metadata.directory, metadata.script_file, metadata.entry_point)
     func_obj, script = load_entry_point(target)
     return build_function_info(

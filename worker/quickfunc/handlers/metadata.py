@@ -22,7 +22,7 @@ from ..stacks import Where
 from ..state import WorkerState
 
 log = logging.getLogger(SYSTEM_LOGGER)
-_DIRECTIONS = {"in": 0, "out": 1, "inout": 2}
+_DIRECTIONS = {name: pb.BindingInfo.Direction.Value(name) for name in ("in", "out", "inout")}
 _FIXED_DELAY = pb.RpcRetryOptions.RetryStrategy.Value("fixed_delay")
 _EXPONENTIAL = pb.RpcRetryOptions.RetryStrategy.Value("exponential_backoff")
 
@@ -113,7 +113,11 @@ def describe(function: IndexedFunction, app_dir: str) -> pb.RpcFunctionMetadata:
     )
     for name, spec in function.bindings.items():
         metadata.bindings[name].CopyFrom(
-            pb.BindingInfo(type=spec.type, direction=_DIRECTIONS[spec.direction], data_type=spec.data_type)
+            pb.BindingInfo(
+                type=spec.type,
+                direction=_DIRECTIONS[spec.direction],
+                data_type=pb.BindingInfo.DataType.ValueType(spec.data_type),
+            )
         )
     if function.retry:
         metadata.retry_options.CopyFrom(retry_options(function.retry))

@@ -274,6 +274,14 @@ def _body_memory(text: str | None, max_body_size: int) -> int:
     return size
 
 
+def _level(flag: str, text: str | None) -> str | None:
+    """A log level option in its canonical spelling; None when not given."""
+    try:
+        return None if text is None else canonical_level(text)
+    except ValueError as exc:
+        raise ConfigError(f"{flag}: {exc}") from None
+
+
 def _choose(cli: Any, env_value: str | None, file_value: Any, default: Any) -> Any:
     for value in (cli, env_value, file_value):
         if value is not None and value != "":
@@ -317,18 +325,11 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         except ValueError as exc:
             raise ConfigError(f"{name}: {exc}") from None
     body_memory = _body_memory(options.max_body_memory, sizes["--max-body-size"])
-    levels = {}
-    for name, text, default in (
-        ("--worker-log-level", options.worker_log_level, DEFAULT_WORKER_LOG_LEVEL),
-        ("--log-level", options.log_level, None),
-    ):
-        try:
-            levels[name] = default if text is None else canonical_level(text)
-        except ValueError as exc:
-            raise ConfigError(f"{name}: {exc}") from None
+    worker_log_level = _level("--worker-log-level", options.worker_log_level) or DEFAULT_WORKER_LOG_LEVEL
+    log_level = _level("--log-level", options.log_level)
     log_levels = dict(host_json.log_levels)
-    if levels["--log-level"]:
-        log_levels = {"default": levels["--log-level"]}
+    if log_level:
+        log_levels = {"default": log_level}
     python = options.python or environ.get(ENV_PYTHON) or sys.executable
     color = options.color
     if color is None and environ.get("NO_COLOR"):
@@ -367,7 +368,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
             DEFAULT_BODY_WAIT_TIMEOUT if options.body_wait_timeout is None else max(0.0, options.body_wait_timeout)
         ),
         drain_timeout=(DEFAULT_DRAIN_TIMEOUT if options.drain_timeout is None else max(0.0, options.drain_timeout)),
-        worker_log_level=levels["--worker-log-level"],
+        worker_log_level=worker_log_level,
         python=python,
         color=color,
         time_zone=time_zone,

@@ -110,10 +110,10 @@ class Invoker:
                 self._idle.set()
         outcome = Outcome(spec, iid, response, "", time.perf_counter() - start, slot.pid)
         if response.result.status != _SUCCESS:
-            exc = response.result.exception
+            error = response.result.exception
             status = pb.StatusResult.Status.Name(response.result.status)
-            outcome.error = exc.message or f"the invocation ended with status {status}"
-            self.console.failure(spec.name, iid, outcome.error, exc.stack_trace)
+            outcome.error = error.message or f"the invocation ended with status {status}"
+            self.console.failure(spec.name, iid, outcome.error, error.stack_trace)
         else:
             self._show_outputs(outcome)
         return outcome

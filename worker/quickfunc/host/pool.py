@@ -264,7 +264,7 @@ class WorkerPool:
                 )
                 continue
             if self._stopping:
-                await discard(slot.process)  # type: ignore[arg-type]
+                await discard(slot.process)
                 return
             slot.last_error = ""
             self._ready(slot)

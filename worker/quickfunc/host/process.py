@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 __all__ = [
     "MAX_MESSAGE_LENGTH",
@@ -116,7 +117,12 @@ def worker_environment(base: Mapping[str, str], app_dir: str, worker_dir: str) -
     return env
 
 
-def _group_options(own_group: bool) -> dict[str, object]:
+class _GroupOptions(TypedDict, total=False):
+    creationflags: int
+    start_new_session: bool
+
+
+def _group_options(own_group: bool) -> _GroupOptions:
     """subprocess options that start the child in a process group of its own."""
     if not own_group:
         return {}
@@ -202,7 +208,7 @@ class WorkerProcess:
         self.argv = self.command.build_argv(
             server_host, server_port, self.worker_id, self.request_id, self.max_message_length
         )
-        self._proc = await asyncio.create_subprocess_exec(
+        self._proc = proc = await asyncio.create_subprocess_exec(
             *self.argv,
             cwd=app_dir,
             stdin=asyncio.subprocess.DEVNULL,
@@ -212,9 +218,10 @@ class WorkerProcess:
             limit=_LINE_LIMIT,
             **_group_options(own_process_group),
         )
+        assert proc.stdout is not None and proc.stderr is not None  # both are pipes
         self._pumps = [
-            asyncio.create_task(self._pump(self._proc.stdout, "stdout")),
-            asyncio.create_task(self._pump(self._proc.stderr, "stderr")),
+            asyncio.create_task(self._pump(proc.stdout, "stdout")),
+            asyncio.create_task(self._pump(proc.stderr, "stderr")),
         ]
 
     async def _pump(self, stream: asyncio.StreamReader, name: str) -> None:

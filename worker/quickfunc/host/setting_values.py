@@ -48,7 +48,7 @@ def parse_timespan(text: str) -> float:
         raise ValueError(
             f"{text!r} is not a time span: hours go up to 23, minutes and seconds up to 59 (write days as d.hh:mm:ss)"
         )
-    total = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
+    total: float = int(days or 0) * 86400 + int(hours) * 3600 + int(minutes) * 60 + int(seconds or 0)
     if fraction:
         total += float(f"0.{fraction}")
     return float(total)

@@ -136,6 +136,9 @@ class WorkerStream:
 
     def _route(self, msg: pb.StreamingMessage) -> None:
         kind = msg.WhichOneof("content")
+        if kind is None:  # an empty message answers nothing
+            self.unexpected.append(msg)
+            return
         if kind == "invocation_response":
             resp = msg.invocation_response
             fut = self._invocations.pop(resp.invocation_id, None)
@@ -170,6 +173,7 @@ class WorkerStream:
 
     def _on_fifo(self, msg: pb.StreamingMessage) -> None:
         kind = msg.WhichOneof("content")
+        assert kind is not None  # routed here by its kind
         waiters = self._fifo[kind]
         fut = waiters.popleft() if waiters else None
         # a waiter that timed out still takes its (late) answer, so pairs stay in order
