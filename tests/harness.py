@@ -5,6 +5,8 @@ Every message crosses the stream serialized, as on the wire. The loop runs in th
 only inside `run()` (and the helpers that call it), so tests can look at `state` in between.
 The API mirrors the fake host's (`tests/integration/conftest.py` LiveWorker): `init`, `load_v1_app`,
 `invoke(name, inputs)`, `logs_for`, ...; `send(message)` and `next_reply(kind)` speak raw messages.
+Harnesses open at the same time share this process: its environment, cwd, sys.path and root
+logger; each puts back what it changed when it closes.
 """
 
 from __future__ import annotations

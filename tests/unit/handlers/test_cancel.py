@@ -25,11 +25,11 @@ def _cancel(sleepers, invocation_id: str) -> None:
 
 @pytest.mark.parametrize("name", ["SleepAsync", "SleepSync"])
 def test_a_running_invocation_is_answered_cancelled_at_once(sleepers, name):
-    invocation_id, answer = _running(sleepers, name, 1.0)
+    invocation_id, answer = _running(sleepers, name, 3.0)
     began = time.monotonic()
     _cancel(sleepers, invocation_id)
     response = sleepers.run(answer)
-    assert time.monotonic() - began < 0.8  # not after the function's 1 s
+    assert time.monotonic() - began < 2.0  # not after the function's 3 s
     assert response.result.status == CANCELLED
     assert "cancelled" in response.result.result
 
@@ -55,13 +55,13 @@ def test_a_queued_def_invocation_is_answered_cancelled_and_never_runs(sleepers):
 
 
 def test_the_pool_serves_on_while_a_cancelled_def_function_still_runs(sleepers):
-    invocation_id, answer = _running(sleepers, "SleepSync", 1.0)
+    invocation_id, answer = _running(sleepers, "SleepSync", 3.0)
     _cancel(sleepers, invocation_id)
     sleepers.run(answer)
     began = time.monotonic()
     response = sleepers.invoke("BodySize", {"req": http()})
     assert response.return_value.string == "0 bytes"
-    assert time.monotonic() - began < 0.8  # the only thread still sleeps; a new one served
+    assert time.monotonic() - began < 2.0  # the only thread still sleeps; a new one served
 
 
 @pytest.mark.parametrize("invocation_id", ["never-heard-of", ""])

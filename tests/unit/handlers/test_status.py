@@ -52,6 +52,6 @@ def test_it_is_answered_while_an_invocation_runs(worker_harness, tmp_path, name,
     request = build_invocation(worker.function_id(name), {"req": http()})
     answer = worker.spawn(worker.channel.invoke(request))
     worker.settle(lambda: request.invocation_id in worker.state.in_flight)
-    latency = worker.run(worker.channel.status(timeout=0.5))
-    assert latency < 0.5 and not answer.done()
+    worker.run(worker.channel.status(timeout=5))
+    assert not answer.done()  # answered while the 1 s invocation still runs, not after it
     assert worker.run(answer).result.status == SUCCESS
