@@ -4,6 +4,7 @@
 (started, initialised and with its v1 app loaded once) serves every test of a module; each test
 drives it with ``worker.run(coroutine)``, which is bounded by a timeout.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,21 +27,24 @@ class LimitedCommand(WorkerCommand):
         super().__init__()
         self.max_message_length = max_message_length
 
-    def build_argv(self, host: str, port: int, worker_id: str, request_id: str,
-                   max_len: int = 0) -> list[str]:
+    def build_argv(self, host: str, port: int, worker_id: str, request_id: str, max_len: int = 0) -> list[str]:
         return super().build_argv(host, port, worker_id, request_id, self.max_message_length)
 
 
 class LiveWorker(FunctionCalls):
     """One worker process + fake host on a background loop, shared by the tests of a module."""
 
-    def __init__(self, app_dir: str, env: Mapping[str, str] | None = None,
-                 command: WorkerCommand | None = None, load: bool = True,
-                 start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        app_dir: str,
+        env: Mapping[str, str] | None = None,
+        command: WorkerCommand | None = None,
+        load: bool = True,
+        start_timeout: float = 60.0,
+    ) -> None:
         self.app_dir = app_dir
         self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="fake-host-loop",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.loop.run_forever, name="fake-host-loop", daemon=True)
         self._thread.start()
         self._cm = start_worker(app_dir, env=env, command=command)
         try:

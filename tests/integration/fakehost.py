@@ -2,13 +2,14 @@
 
 Built on ``quickfunc.host`` only, so it drives any worker that speaks the protocol.
 """
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import AsyncIterator, Callable, Mapping
 
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
@@ -32,18 +33,25 @@ class FakeHost:
     app_dir: str
     init_response: pb.WorkerInitResponse | None = None
 
-    async def load_v1_app(self, timeout: float = 30.0,
-                          ) -> dict[str, tuple[str, pb.FunctionLoadResponse]]:
+    async def load_v1_app(
+        self,
+        timeout: float = 30.0,
+    ) -> dict[str, tuple[str, pb.FunctionLoadResponse]]:
         """Load every function.json folder of the app: {name: (function_id, response)}."""
         found = discover_v1_functions(self.app_dir)
-        responses = await asyncio.wait_for(asyncio.gather(
-            *(self.channel.load(fid, md, timeout=None) for fid, md in found)), timeout)
+        responses = await asyncio.wait_for(
+            asyncio.gather(*(self.channel.load(fid, md, timeout=None) for fid, md in found)), timeout
+        )
         return {md.name: (fid, resp) for (fid, md), resp in zip(found, responses)}
 
-    async def invoke(self, function_id: str, inputs: Mapping[str, pb.TypedData] | None = None,
-                     trigger_metadata: Mapping[str, pb.TypedData] | None = None,
-                     invocation_id: str | None = None,
-                     timeout: float = 30.0) -> pb.InvocationResponse:
+    async def invoke(
+        self,
+        function_id: str,
+        inputs: Mapping[str, pb.TypedData] | None = None,
+        trigger_metadata: Mapping[str, pb.TypedData] | None = None,
+        invocation_id: str | None = None,
+        timeout: float = 30.0,
+    ) -> pb.InvocationResponse:
         """Invoke a loaded function with the given input bindings."""
         request = build_invocation(function_id, inputs, trigger_metadata, invocation_id)
         return await self.channel.invoke(request, timeout=timeout)
@@ -69,8 +77,9 @@ def _environment(env: Mapping[str, str] | None) -> dict[str, str]:
     return merged
 
 
-async def _shutdown(host_channel: WorkerChannel | None, process: WorkerProcess,
-                    server: RpcServer, exit_timeout: float) -> None:
+async def _shutdown(
+    host_channel: WorkerChannel | None, process: WorkerProcess, server: RpcServer, exit_timeout: float
+) -> None:
     if host_channel is not None:
         await host_channel.close(timeout=exit_timeout)
     if process.pid is not None:
@@ -83,13 +92,19 @@ async def _shutdown(host_channel: WorkerChannel | None, process: WorkerProcess,
 
 
 @contextlib.asynccontextmanager
-async def start_worker(app_dir: str, env: Mapping[str, str] | None = None,
-                       argv_module: str = "quickfunc", init: bool = True, *,
-                       command: WorkerCommand | None = None,
-                       capabilities: Mapping[str, str] | None = None,
-                       on_output: Callable[[OutputLine], object] | None = None,
-                       connect_timeout: float = 30.0, init_timeout: float = 30.0,
-                       exit_timeout: float = 10.0) -> AsyncIterator[FakeHost]:
+async def start_worker(
+    app_dir: str,
+    env: Mapping[str, str] | None = None,
+    argv_module: str = "quickfunc",
+    init: bool = True,
+    *,
+    command: WorkerCommand | None = None,
+    capabilities: Mapping[str, str] | None = None,
+    on_output: Callable[[OutputLine], object] | None = None,
+    connect_timeout: float = 30.0,
+    init_timeout: float = 30.0,
+    exit_timeout: float = 10.0,
+) -> AsyncIterator[FakeHost]:
     """Serve on 127.0.0.1:0, launch the worker, wait for StartStream, optionally init.
 
     ``argv_module`` is a module (``python -m``) or a script path. On exit: close the stream,
@@ -107,8 +122,8 @@ async def start_worker(app_dir: str, env: Mapping[str, str] | None = None,
         host = FakeHost(channel, process, server, app_dir)
         if init:
             host.init_response = await channel.init(
-                app_dir, process.command.worker_directory(), capabilities=capabilities,
-                timeout=init_timeout)
+                app_dir, process.command.worker_directory(), capabilities=capabilities, timeout=init_timeout
+            )
         yield host
     finally:
         await _shutdown(channel, process, server, exit_timeout)

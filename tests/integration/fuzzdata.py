@@ -4,6 +4,7 @@ The values are what a host could put on the wire (protobuf accepts them), not wh
 does: every TypedData member, invalid UTF-8 and JSON, odd URLs and header names, nullable maps,
 and JSON shaped like what the converters look for, with the wrong types inside.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,7 @@ from hypothesis import strategies as st
 
 from quickfunc.protos import pb
 
-FUZZ_APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps",
-                        "fuzz_bindings")
+FUZZ_APP = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps", "fuzz_bindings")
 
 #: text protobuf can carry (no lone surrogates)
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
@@ -23,99 +23,231 @@ TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 #: names the converters read from trigger metadata and JSON payloads
 KNOWN_KEYS = (
     # queue
-    "Id", "DequeueCount", "ExpirationTime", "InsertionTime", "NextVisibleTime", "PopReceipt",
+    "Id",
+    "DequeueCount",
+    "ExpirationTime",
+    "InsertionTime",
+    "NextVisibleTime",
+    "PopReceipt",
     # blob
-    "BlobTrigger", "Uri", "Properties", "Metadata", "ContentLength", "Length", "Name",
+    "BlobTrigger",
+    "Uri",
+    "Properties",
+    "Metadata",
+    "ContentLength",
+    "Length",
+    "Name",
     # event hub / iot hub
-    "SystemProperties", "SystemPropertiesArray", "EnqueuedTimeUtc", "SequenceNumber", "Offset",
-    "PartitionKey", "iothub-device-id", "iothub-enqueuedtime", "PartitionContext",
-    "EnqueuedTimeUtcArray", "SequenceNumberArray", "OffsetArray", "PartitionKeyArray",
+    "SystemProperties",
+    "SystemPropertiesArray",
+    "EnqueuedTimeUtc",
+    "SequenceNumber",
+    "Offset",
+    "PartitionKey",
+    "iothub-device-id",
+    "iothub-enqueuedtime",
+    "PartitionContext",
+    "EnqueuedTimeUtcArray",
+    "SequenceNumberArray",
+    "OffsetArray",
+    "PartitionKeyArray",
     # service bus
-    "UserProperties", "UserPropertiesArray", "MessageId", "ContentType", "CorrelationId",
-    "DeliveryCount", "ExpiresAtUtc", "LockedUntil", "LockToken", "SessionId", "ReplyTo", "To",
-    "Label", "Subject", "TimeToLive", "ApplicationProperties", "MessageIdArray",
-    "DeadLetterSource", "ScheduledEnqueueTimeUtc", "State", "TransactionPartitionKey",
+    "UserProperties",
+    "UserPropertiesArray",
+    "MessageId",
+    "ContentType",
+    "CorrelationId",
+    "DeliveryCount",
+    "ExpiresAtUtc",
+    "LockedUntil",
+    "LockToken",
+    "SessionId",
+    "ReplyTo",
+    "To",
+    "Label",
+    "Subject",
+    "TimeToLive",
+    "ApplicationProperties",
+    "MessageIdArray",
+    "DeadLetterSource",
+    "ScheduledEnqueueTimeUtc",
+    "State",
+    "TransactionPartitionKey",
     # kafka
-    "Timestamp", "Key", "Partition", "Topic", "Headers", "KeyArray", "PartitionArray",
-    "TopicArray", "TimestampArray", "HeadersArray",
+    "Timestamp",
+    "Key",
+    "Partition",
+    "Topic",
+    "Headers",
+    "KeyArray",
+    "PartitionArray",
+    "TopicArray",
+    "TimestampArray",
+    "HeadersArray",
     # timer
-    "IsPastDue", "ScheduleStatus", "Schedule", "Last", "Next", "LastUpdated", "AdjustForDST",
+    "IsPastDue",
+    "ScheduleStatus",
+    "Schedule",
+    "Last",
+    "Next",
+    "LastUpdated",
+    "AdjustForDST",
     # event grid / cloud events
-    "id", "topic", "subject", "eventType", "eventTime", "data", "dataVersion", "specversion",
-    "source", "type", "time", "datacontenttype",
+    "id",
+    "topic",
+    "subject",
+    "eventType",
+    "eventTime",
+    "data",
+    "dataVersion",
+    "specversion",
+    "source",
+    "type",
+    "time",
+    "datacontenttype",
     # durable, mcp, sql
-    "input", "instanceId", "name", "arguments", "sessionId", "transport", "toolName",
+    "input",
+    "instanceId",
+    "name",
+    "arguments",
+    "sessionId",
+    "transport",
+    "toolName",
     # http and the rest
-    "req", "$request", "sys", "Query", "Headers", "body",
+    "req",
+    "$request",
+    "sys",
+    "Query",
+    "Headers",
+    "body",
 )
 KEYS = st.one_of(st.sampled_from(KNOWN_KEYS), TEXT)
 
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-(2 ** 70), 2 ** 70),
-                     st.floats(allow_nan=False), TEXT,
-                     st.sampled_from(["2024-01-02T03:04:05.1234567Z", "01/02/2024 03:04:05",
-                                      "9999-99-99T99:99:99", "", "-1", "1e400"]))
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False),
+    TEXT,
+    st.sampled_from(["2024-01-02T03:04:05.1234567Z", "01/02/2024 03:04:05", "9999-99-99T99:99:99", "", "-1", "1e400"]),
+)
 JSON_VALUES = st.recursive(
     _SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(KEYS, inner, max_size=5)),
-    max_leaves=12)
-BAD_JSON = st.sampled_from(["", "{", "[1,", "nul", '"unterminated', "NaN", "1e999999",
-                            '{"a": 1}x', "{'single': 'quotes'}", "\ufeff{}", "[" * 2000])
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)),
+    max_leaves=12,
+)
+BAD_JSON = st.sampled_from(
+    [
+        "",
+        "{",
+        "[1,",
+        "nul",
+        '"unterminated',
+        "NaN",
+        "1e999999",
+        '{"a": 1}x',
+        "{'single': 'quotes'}",
+        "\ufeff{}",
+        "[" * 2000,
+    ]
+)
 JSON_TEXT = st.one_of(JSON_VALUES.map(json.dumps), BAD_JSON, TEXT)
 
 #: bytes, often not UTF-8 (or UTF-8 with a byte-order mark, or JSON-looking)
-BYTES = st.one_of(st.binary(max_size=64),
-                  st.sampled_from([b"\xff\xfe\xfd", b"\xc3\x28", b"\xef\xbb\xbf{}", b"\x00" * 8,
-                                   b'{"IsPastDue": "maybe"}', b"[1, 2",
-                                   b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--x--"]),
-                  JSON_TEXT.map(lambda t: t.encode("utf-8")))
+BYTES = st.one_of(
+    st.binary(max_size=64),
+    st.sampled_from(
+        [
+            b"\xff\xfe\xfd",
+            b"\xc3\x28",
+            b"\xef\xbb\xbf{}",
+            b"\x00" * 8,
+            b'{"IsPastDue": "maybe"}',
+            b"[1, 2",
+            b"--x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--x--",
+        ]
+    ),
+    JSON_TEXT.map(lambda t: t.encode("utf-8")),
+)
 
-_HEADER_NAMES = st.one_of(st.sampled_from(["content-type", "Content-Type", "content-length",
-                                           "cookie", "accept", "authorization", "x-forwarded-for",
-                                           "host", "", " "]), TEXT)
-_CONTENT_TYPES = st.sampled_from([
-    "application/json", "application/json; charset=utf-16", "text/plain; charset=latin-1",
-    "text/plain; charset=no-such-charset", "multipart/form-data; boundary=x",
-    "multipart/form-data", "application/x-www-form-urlencoded", "", ";;;=", "text/*"])
-_URLS = st.one_of(st.sampled_from([
-    "http://localhost/api/f?x=1&x=2", "", "not a url", "http://[::1", "https://h/%zz?%%=%",
-    "http://h:99999/", "//no-scheme", "http://h/" + "a" * 3000]), TEXT)
+_HEADER_NAMES = st.one_of(
+    st.sampled_from(
+        [
+            "content-type",
+            "Content-Type",
+            "content-length",
+            "cookie",
+            "accept",
+            "authorization",
+            "x-forwarded-for",
+            "host",
+            "",
+            " ",
+        ]
+    ),
+    TEXT,
+)
+_CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/json; charset=utf-16",
+        "text/plain; charset=latin-1",
+        "text/plain; charset=no-such-charset",
+        "multipart/form-data; boundary=x",
+        "multipart/form-data",
+        "application/x-www-form-urlencoded",
+        "",
+        ";;;=",
+        "text/*",
+    ]
+)
+_URLS = st.one_of(
+    st.sampled_from(
+        [
+            "http://localhost/api/f?x=1&x=2",
+            "",
+            "not a url",
+            "http://[::1",
+            "https://h/%zz?%%=%",
+            "http://h:99999/",
+            "//no-scheme",
+            "http://h/" + "a" * 3000,
+        ]
+    ),
+    TEXT,
+)
 _METHODS = st.one_of(st.sampled_from(["GET", "POST", "put", "", "OPTIONS", "X-WEIRD"]), TEXT)
 
 
 def _nullable_map(values: dict[str, str | None], target) -> None:  # type: ignore[no-untyped-def]
     for key, value in values.items():
         if value is None:
-            target[key].SetInParent()   # present but null
+            target[key].SetInParent()  # present but null
         else:
             target[key].value = value
 
 
 def scalar_typed_data() -> st.SearchStrategy[pb.TypedData]:
     """Every TypedData member except http."""
-    def collection(kind: str, message: type, field: str, items: st.SearchStrategy):  # type: ignore[no-untyped-def]
-        return st.lists(items, max_size=4).map(
-            lambda values: pb.TypedData(**{kind: message(**{field: values})}))
 
-    model = st.builds(pb.ModelBindingData, version=TEXT, source=TEXT, content_type=TEXT,
-                      content=BYTES)
+    def collection(kind: str, message: type, field: str, items: st.SearchStrategy):  # type: ignore[no-untyped-def]
+        return st.lists(items, max_size=4).map(lambda values: pb.TypedData(**{kind: message(**{field: values})}))
+
+    model = st.builds(pb.ModelBindingData, version=TEXT, source=TEXT, content_type=TEXT, content=BYTES)
     return st.one_of(
         st.just(pb.TypedData()),
         TEXT.map(lambda v: pb.TypedData(string=v)),
         JSON_TEXT.map(lambda v: pb.TypedData(json=v)),
         BYTES.map(lambda v: pb.TypedData(bytes=v)),
         BYTES.map(lambda v: pb.TypedData(stream=v)),
-        st.integers(-(2 ** 63), 2 ** 63 - 1).map(lambda v: pb.TypedData(int=v)),
+        st.integers(-(2**63), 2**63 - 1).map(lambda v: pb.TypedData(int=v)),
         st.floats().map(lambda v: pb.TypedData(double=v)),
         collection("collection_bytes", pb.CollectionBytes, "bytes", BYTES),
-        collection("collection_string", pb.CollectionString, "string",
-                   st.one_of(TEXT, JSON_TEXT)),
+        collection("collection_string", pb.CollectionString, "string", st.one_of(TEXT, JSON_TEXT)),
         collection("collection_double", pb.CollectionDouble, "double", st.floats()),
-        collection("collection_sint64", pb.CollectionSInt64, "sint64",
-                   st.integers(-(2 ** 63), 2 ** 63 - 1)),
+        collection("collection_sint64", pb.CollectionSInt64, "sint64", st.integers(-(2**63), 2**63 - 1)),
         model.map(lambda v: pb.TypedData(model_binding_data=v)),
-        collection("collection_model_binding_data", pb.CollectionModelBindingData,
-                   "model_binding_data", model),
+        collection("collection_model_binding_data", pb.CollectionModelBindingData, "model_binding_data", model),
     )
 
 
@@ -128,8 +260,9 @@ def rpc_http(draw) -> pb.RpcHttp:  # type: ignore[no-untyped-def]
     http.query.update(draw(st.dictionaries(KEYS, TEXT, max_size=4)))
     http.params.update(draw(st.dictionaries(KEYS, TEXT, max_size=3)))
     if draw(st.booleans()):
-        _nullable_map(draw(st.dictionaries(_HEADER_NAMES, st.none() | _CONTENT_TYPES, max_size=3)),
-                      http.nullable_headers)
+        _nullable_map(
+            draw(st.dictionaries(_HEADER_NAMES, st.none() | _CONTENT_TYPES, max_size=3)), http.nullable_headers
+        )
         _nullable_map(draw(st.dictionaries(KEYS, st.none() | TEXT, max_size=3)), http.nullable_query)
         _nullable_map(draw(st.dictionaries(KEYS, st.none() | TEXT, max_size=3)), http.nullable_params)
     body = draw(st.none() | scalar_typed_data())
@@ -155,8 +288,8 @@ def typed_data() -> st.SearchStrategy[pb.TypedData]:
 
 #: trigger metadata: the keys converters read, with values of any kind
 TRIGGER_METADATA = st.dictionaries(
-    KEYS, st.one_of(scalar_typed_data(), JSON_VALUES.map(lambda v: pb.TypedData(json=json.dumps(v)))),
-    max_size=5)
+    KEYS, st.one_of(scalar_typed_data(), JSON_VALUES.map(lambda v: pb.TypedData(json=json.dumps(v)))), max_size=5
+)
 
 
 @dataclass(frozen=True)

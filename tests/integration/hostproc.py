@@ -1,5 +1,6 @@
 """Test helpers: run ``python -m quickfunc.host`` as a subprocess on a free port and talk real HTTP
 to it (127.0.0.1 only). Every wait is bounded."""
+
 from __future__ import annotations
 
 import http.client
@@ -12,8 +13,9 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import psutil
 
@@ -24,8 +26,7 @@ _LISTENING = re.compile(r"Listening on (http://127\.0\.0\.1:(\d+))")
 
 def host_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """This checkout importable, no colours, no inherited worker settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FUNCTIONS_", "QUICKFUNC_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNCTIONS_", "QUICKFUNC_"))}
     env["PYTHONPATH"] = checkout_first(env.get("PYTHONPATH", ""))
     env["NO_COLOR"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
@@ -47,8 +48,13 @@ class Reply:
         return self.body.decode("utf-8", "replace")
 
 
-def request(url: str, method: str = "GET", body: bytes | None = None,
-            headers: Mapping[str, str] | None = None, timeout: float = 20.0) -> Reply:
+def request(
+    url: str,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 20.0,
+) -> Reply:
     """One HTTP request on a fresh connection."""
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
@@ -80,12 +86,18 @@ class LocalHostProcess:
         self._lock = threading.Lock()
         self._new_line = threading.Condition(self._lock)
 
-    def start(self) -> "LocalHostProcess":
+    def start(self) -> LocalHostProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "quickfunc.host", self.app, "--port", "0", *self.args],
-            cwd=REPO_ROOT, env=host_env(self.env), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-            start_new_session=True)  # its own process group, like a shell job
+            cwd=REPO_ROOT,
+            env=host_env(self.env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            start_new_session=True,
+        )  # its own process group, like a shell job
         threading.Thread(target=self._pump, daemon=True).start()
         line = self.wait_for_line(_LISTENING, self.start_timeout)
         match = _LISTENING.search(line or "")
@@ -122,8 +134,7 @@ class LocalHostProcess:
         with self._lock:
             return "\n".join(self.lines)
 
-    def wait_for_line(self, pattern: str | re.Pattern[str], timeout: float = 10.0,
-                      start: int = 0) -> str | None:
+    def wait_for_line(self, pattern: str | re.Pattern[str], timeout: float = 10.0, start: int = 0) -> str | None:
         """The first console line from index ``start`` matching ``pattern`` (None on timeout)."""
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
         deadline = time.monotonic() + timeout
@@ -188,16 +199,23 @@ class LocalHostProcess:
             except psutil.Error:
                 pass
 
-    def __enter__(self) -> "LocalHostProcess":
+    def __enter__(self) -> LocalHostProcess:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
 
-def run_host_command(app: str, *args: str, env: Mapping[str, str] | None = None,
-                     timeout: float = 30.0) -> subprocess.CompletedProcess:
+def run_host_command(
+    app: str, *args: str, env: Mapping[str, str] | None = None, timeout: float = 30.0
+) -> subprocess.CompletedProcess:
     """Run the host to completion (for configuration errors, which stop it at once)."""
-    return subprocess.run([sys.executable, "-m", "quickfunc.host", app, "--port", "0", *args],
-                          cwd=REPO_ROOT, env=host_env(env), capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "quickfunc.host", app, "--port", "0", *args],
+        cwd=REPO_ROOT,
+        env=host_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )

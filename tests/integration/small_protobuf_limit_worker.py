@@ -3,6 +3,7 @@
 Lets a test show what a reply over that limit gets without allocating 2 GiB. Run as a script
 with the host's arguments; everything else is `python -m quickfunc`.
 """
+
 import runpy
 
 from quickfunc import transport

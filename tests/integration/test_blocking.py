@@ -68,9 +68,7 @@ def test_async_function_blocking_the_loop_is_reported_on_stderr_while_it_lasts_a
     async def go():
         async with start_worker(FAULTS, env=env) as host:
             loads = await host.load_v1_app()
-            request = build_invocation(
-                loads["BlockLoop"][0], {"req": http("GET", "http://x/api/block?seconds=4")}
-            )
+            request = build_invocation(loads["BlockLoop"][0], {"req": http("GET", "http://x/api/block?seconds=4")})
             pending = asyncio.ensure_future(host.channel.invoke(request, timeout=20))
             lines = await _until(
                 lambda: _stderr(host, "blocked the event loop"),
@@ -102,9 +100,7 @@ def test_async_function_blocking_the_loop_is_reported_on_stderr_while_it_lasts_a
     warning = warnings[0]
     assert warning.level == LEVEL("Warning") and warning.log_category == SYSTEM
     assert warning.invocation_id == invocation_id
-    assert (
-        "function 'BlockLoop'" in warning.message and "BlockLoop/__init__.py:8" in warning.message
-    )
+    assert "function 'BlockLoop'" in warning.message and "BlockLoop/__init__.py:8" in warning.message
     assert 3.0 <= _seconds(warning.message) < 10, warning.message
     assert "responsive again" in warning.message
 
@@ -113,10 +109,7 @@ def test_async_function_blocking_the_loop_is_reported_on_stderr_while_it_lasts_a
 
 
 def _v1_requests() -> dict[str, pb.FunctionLoadRequest]:
-    return {
-        md.name: pb.FunctionLoadRequest(function_id=fid, metadata=md)
-        for fid, md in discover_v1_functions(STUCK)
-    }
+    return {md.name: pb.FunctionLoadRequest(function_id=fid, metadata=md) for fid, md in discover_v1_functions(STUCK)}
 
 
 def test_module_stuck_at_import_is_named_while_the_other_functions_load_and_run(tmp_path):
@@ -132,17 +125,13 @@ def test_module_stuck_at_import_is_named_while_the_other_functions_load_and_run(
     async def go():
         async with start_worker(STUCK, env=env) as host:
             try:
-                pending = asyncio.ensure_future(
-                    host.channel.load(stuck.function_id, stuck.metadata, timeout=30)
-                )
+                pending = asyncio.ensure_future(host.channel.load(stuck.function_id, stuck.metadata, timeout=30))
                 loaded = await host.channel.load(hello.function_id, hello.metadata, timeout=4)
                 invoked = await host.invoke(hello.function_id, {"req": http()}, timeout=4)
                 still_importing = not pending.done()
                 reports = await wait_logs(
                     host.channel,
-                    lambda ls: any(
-                        "importing StuckAtImport/__init__.py" in rec.message for rec in ls
-                    ),
+                    lambda ls: any("importing StuckAtImport/__init__.py" in rec.message for rec in ls),
                     None,
                     5,
                 )
@@ -222,9 +211,7 @@ def test_v2_app_stuck_at_import_is_reported_while_the_metadata_request_waits(tmp
     async def go():
         async with start_worker(V2_STUCK, env=env) as host:
             try:
-                pending = asyncio.ensure_future(
-                    host.channel.functions_metadata(V2_STUCK, timeout=30)
-                )
+                pending = asyncio.ensure_future(host.channel.functions_metadata(V2_STUCK, timeout=30))
                 logs = await wait_logs(host.channel, lambda ls: len(reports(ls)) >= 2, None, 10)
                 waiting = not pending.done()
                 await host.channel.status(timeout=2)  # the loop is free meanwhile

@@ -3,22 +3,26 @@ with PYTHON_THREADPOOL_THREAD_COUNT=1 the pool replaces the thread and says so i
 
 App ``tests/apps/v1_lifecycle`` (SpinSync keeps its thread busy for ``?seconds``).
 """
+
 from __future__ import annotations
 
 import asyncio
 import time
 
+from quickfunc.host.request_builders import build_invocation
 from tests.driver import wait_logs
 from tests.helpers import CANCELLED, LEVEL, SUCCESS, SYSTEM, app_path, failure_text, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.request_builders import build_invocation
 
 APP = app_path("v1_lifecycle")
 
 
 def _abandoned(logs, invocation_id: str) -> list:
-    return [l for l in logs if l.log_category == SYSTEM and invocation_id in l.message
-            and "gave up on that thread" in l.message]
+    return [
+        l
+        for l in logs
+        if l.log_category == SYSTEM and invocation_id in l.message and "gave up on that thread" in l.message
+    ]
 
 
 def test_a_cancelled_spinning_def_does_not_block_a_pool_of_one():
@@ -28,8 +32,9 @@ def test_a_cancelled_spinning_def_does_not_block_a_pool_of_one():
             spin = build_invocation(loads["SpinSync"][0], {"req": http("GET", "http://x/api/spin?seconds=30")})
             hello_id = loads["Hello"][0]
             spinning = asyncio.ensure_future(host.channel.invoke(spin, timeout=20))
-            started = await wait_logs(host.channel, lambda ls: any(l.message.startswith("started") for l in ls),
-                                      spin.invocation_id, 10)
+            started = await wait_logs(
+                host.channel, lambda ls: any(l.message.startswith("started") for l in ls), spin.invocation_id, 10
+            )
             assert any(l.message.startswith("started") for l in started), "SpinSync never started"
             # this one queues behind the spinning thread, the pool's only one
             queued = asyncio.ensure_future(host.invoke(hello_id, {"req": http()}, timeout=20))
@@ -61,11 +66,13 @@ def test_a_def_invocation_cancelled_while_it_waits_for_a_thread_never_runs():
         async with start_worker(APP, env={"PYTHON_THREADPOOL_THREAD_COUNT": "1"}) as host:
             loads = await host.load_v1_app()
             spin_id, hello_id = loads["SpinSync"][0], loads["Hello"][0]
-            first, waiting = (build_invocation(spin_id, {"req": http("GET", "http://x/api/spin?seconds=30")})
-                              for _ in range(2))
+            first, waiting = (
+                build_invocation(spin_id, {"req": http("GET", "http://x/api/spin?seconds=30")}) for _ in range(2)
+            )
             running = asyncio.ensure_future(host.channel.invoke(first, timeout=20))
-            await wait_logs(host.channel, lambda ls: any(l.message.startswith("started") for l in ls),
-                            first.invocation_id, 10)
+            await wait_logs(
+                host.channel, lambda ls: any(l.message.startswith("started") for l in ls), first.invocation_id, 10
+            )
             queued = asyncio.ensure_future(host.channel.invoke(waiting, timeout=20))
             await asyncio.sleep(0.2)
             await host.channel.cancel(waiting.invocation_id)  # cancelled before any thread took it

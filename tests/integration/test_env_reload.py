@@ -3,14 +3,15 @@ directory and the app folder as they were, and says which variable or folder is 
 
 App ``tests/apps/v1_lifecycle`` (EnvInfo reports NEW_SETTING, OLD_SETTING and the cwd).
 """
+
 from __future__ import annotations
 
 import json
 import os
 
+from quickfunc.host.function_json import discover_v1_functions
 from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.function_json import discover_v1_functions
 
 APP = app_path("v1_lifecycle")
 NOTHING_CHANGED = "Nothing was changed"
@@ -62,8 +63,10 @@ def test_a_reload_to_a_missing_app_folder_keeps_the_app_folder(tmp_path):
 
     async def go():
         async with start_worker(APP, env={"OLD_SETTING": "placeholder"}) as host:
-            refused = [await host.channel.reload_environment(env, folder, timeout=10)
-                       for folder in (missing, str(not_a_folder))]
+            refused = [
+                await host.channel.reload_environment(env, folder, timeout=10)
+                for folder in (missing, str(not_a_folder))
+            ]
             # the app folder is still APP: its functions load (a load from elsewhere is refused)
             found = discover_v1_functions(APP)
             loads = [await host.channel.load(fid, md, timeout=10) for fid, md in found]

@@ -4,6 +4,7 @@ os._exit in user code, a function that blocks the loop, messages over the size l
 App ``tests/apps/faults``. Tests that end the worker start their own process; the others share
 one (and one more started with a small message size limit on its command line).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,13 +12,24 @@ import time
 
 import pytest
 
-from tests.driver import wait_logs, wait_started
-from tests.helpers import (FAILURE, LEVEL, SUCCESS, SYSTEM, USER, app_path, failure_text, http, run,
-                           seconds_request, stderr_of)
-from tests.integration.conftest import LimitedCommand
-from tests.integration.fakehost import start_worker
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.worker_stream import WorkerGone
+from tests.driver import wait_logs, wait_started
+from tests.helpers import (
+    FAILURE,
+    LEVEL,
+    SUCCESS,
+    SYSTEM,
+    USER,
+    app_path,
+    failure_text,
+    http,
+    run,
+    seconds_request,
+    stderr_of,
+)
+from tests.integration.conftest import LimitedCommand
+from tests.integration.fakehost import start_worker
 
 APP = app_path("faults")
 LIMIT = 64 * 1024
@@ -75,8 +87,7 @@ def test_terminate_lets_in_flight_invocations_finish_answers_them_and_exits_0_wi
     async def go():
         async with start_worker(APP) as host:
             loads = await host.load_v1_app()
-            requests = [seconds_request(loads[name][0], seconds)
-                        for name, seconds in zip(SLEEPERS, (1.5, 1.0, 0.5))]
+            requests = [seconds_request(loads[name][0], seconds) for name, seconds in zip(SLEEPERS, (1.5, 1.0, 0.5))]
             pending = [asyncio.ensure_future(host.channel.invoke(r, timeout=20)) for r in requests]
             for request in requests:
                 await wait_started(host.channel, request.invocation_id)
@@ -116,7 +127,8 @@ def test_terminate_answers_what_outlasts_the_grace_as_failed_and_the_worker_stil
     assert response.result.status == FAILURE
     assert response.result.exception.message == (
         "RuntimeError: the worker is shutting down (WorkerTerminate), this invocation did not "
-        "finish within the grace period of 1 s")
+        "finish within the grace period of 1 s"
+    )
     assert code == 0
     assert elapsed < 1 + 1.0
     abandoned = [l for l in logs if "did not finish and were answered as failed" in l.message]
@@ -127,8 +139,7 @@ def test_terminate_answers_what_outlasts_the_grace_as_failed_and_the_worker_stil
 # ---- user code that tries to end the process -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("function, text", [("SysExit", "SystemExit: 3"),
-                                            ("SysExitAsync", "SystemExit: giving up")])
+@pytest.mark.parametrize("function, text", [("SysExit", "SystemExit: 3"), ("SysExitAsync", "SystemExit: giving up")])
 def test_sys_exit_in_a_function_fails_that_invocation_and_the_worker_keeps_serving(worker, function, text):
     response = worker.invoke(function, {"req": http()})
     assert response.result.status == FAILURE
@@ -158,8 +169,7 @@ def test_os_exit_in_a_function_ends_the_process_and_the_host_notices_at_once():
 
 
 def test_function_blocking_the_loop_for_2_s_is_named_in_a_warning_and_the_worker_recovers(worker):
-    blocker = build_invocation(worker.function_id("BlockLoop"),
-                               {"req": http("GET", "http://x/api/block?seconds=2")})
+    blocker = build_invocation(worker.function_id("BlockLoop"), {"req": http("GET", "http://x/api/block?seconds=2")})
     hello = build_invocation(worker.function_id("Hello"), {"req": http()})
 
     async def go():
@@ -171,8 +181,7 @@ def test_function_blocking_the_loop_for_2_s_is_named_in_a_warning_and_the_worker
         waiting = asyncio.ensure_future(channel.invoke(hello, timeout=15))
         results = await asyncio.gather(blocked, waiting)
         elapsed = time.monotonic() - start
-        logs = await wait_logs(channel, lambda ls: any("responsive again" in l.message
-                                                       for l in ls[before:]), None, 5)
+        logs = await wait_logs(channel, lambda ls: any("responsive again" in l.message for l in ls[before:]), None, 5)
         return results, elapsed, logs[before:]
 
     (blocked, waiting), elapsed, logs = worker.run(go())
@@ -186,7 +195,7 @@ def test_function_blocking_the_loop_for_2_s_is_named_in_a_warning_and_the_worker
     assert warning.level == LEVEL("Warning") and warning.log_category == SYSTEM
     assert "function 'BlockLoop'" in warning.message
     assert "BlockLoop/__init__.py:8" in warning.message  # the line holding the loop
-    assert "asyncio.to_thread" in warning.message        # and what to do instead
+    assert "asyncio.to_thread" in warning.message  # and what to do instead
     assert warning.invocation_id == blocker.invocation_id
     assert any("responsive again" in l.message for l in logs)
     again = worker.invoke("Hello", {"req": http()})
@@ -230,8 +239,7 @@ def test_log_text_with_a_lone_surrogate_arrives_escaped(worker):
 
 
 def test_flood_of_10000_log_records_from_one_invocation_all_arrive_in_order_before_the_answer(worker):
-    request = build_invocation(worker.function_id("LogFlood"),
-                               {"req": http("GET", "http://x/api/flood?count=10000")})
+    request = build_invocation(worker.function_id("LogFlood"), {"req": http("GET", "http://x/api/flood?count=10000")})
 
     async def go():
         channel = worker.channel

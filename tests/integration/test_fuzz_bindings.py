@@ -9,6 +9,7 @@ Most examples run in this process through the worker's own dispatcher and handle
 subprocess over gRPC, to show that the process survives them too. ``FUZZ_EXAMPLES=1000 python -m pytest tests/integration/test_fuzz_bindings.py``
 runs a deeper search in process (default 60 examples per binding).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,22 +23,33 @@ from hypothesis import strategies as st
 
 from quickfunc.protos import pb
 from tests.helpers import SUCCESS
-from tests.integration.fuzzdata import (FUZZ_APP, TRIGGER_METADATA, Target, fuzz_targets,
-                                        invocation_problem, rpc_http, typed_data)
+from tests.integration.fuzzdata import (
+    FUZZ_APP,
+    TRIGGER_METADATA,
+    Target,
+    fuzz_targets,
+    invocation_problem,
+    rpc_http,
+    typed_data,
+)
 
 TARGETS = fuzz_targets()
 HTTP_TARGETS = [t for t in TARGETS if t.type == "httpTrigger"]
 ANSWER_TIMEOUT = 10.0
-FUZZ = settings(deadline=None, database=None, derandomize=False,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
-                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    deadline=None,
+    database=None,
+    derandomize=False,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
 
 
 @pytest.fixture(scope="module")
 def in_process(module_worker_harness):
     worker = module_worker_harness(FUZZ_APP)
-    failed = {name: r.result.exception.message for name, (_, r) in worker.load_v1_app().items()
-              if r.result.status != SUCCESS}
+    failed = {
+        name: r.result.exception.message for name, (_, r) in worker.load_v1_app().items() if r.result.status != SUCCESS
+    }
     assert worker.loads and not failed, failed
     return worker
 
@@ -51,8 +63,9 @@ def _invoke(worker, request: pb.InvocationRequest) -> list[pb.InvocationResponse
     return worker.answers_for(request.invocation_id)
 
 
-def _request(function_id: str, target: Target, data: pb.TypedData,
-             metadata: dict[str, pb.TypedData]) -> pb.InvocationRequest:
+def _request(
+    function_id: str, target: Target, data: pb.TypedData, metadata: dict[str, pb.TypedData]
+) -> pb.InvocationRequest:
     request = pb.InvocationRequest(invocation_id=str(uuid.uuid4()), function_id=function_id)
     request.input_data.add(name=target.binding, data=data)
     for key, value in metadata.items():
@@ -60,8 +73,7 @@ def _request(function_id: str, target: Target, data: pb.TypedData,
     return request
 
 
-def _check(answers: list[pb.InvocationResponse], request: pb.InvocationRequest,
-           target: Target) -> None:
+def _check(answers: list[pb.InvocationResponse], request: pb.InvocationRequest, target: Target) -> None:
     assert len(answers) == 1, f"{len(answers)} answers to {target.function}"
     answer = answers[0]
     assert answer.invocation_id == request.invocation_id
@@ -96,24 +108,24 @@ def _huge_and_empty() -> list[tuple[str, pb.TypedData]]:
     many_headers = pb.RpcHttp(method="GET", url="http://h/")
     many_headers.headers.update({f"x-h{i}": "v" * 10 for i in range(10_000)})
     big_header = pb.RpcHttp(method="GET", url="http://h/", headers={"x-big": "h" * (1 << 20)})
-    big_query = pb.RpcHttp(method="GET", url="http://h/?" + "q=" + "a" * (1 << 20),
-                           query={"q": "a" * (1 << 20)})
+    big_query = pb.RpcHttp(method="GET", url="http://h/?" + "q=" + "a" * (1 << 20), query={"q": "a" * (1 << 20)})
     big_body = pb.RpcHttp(method="POST", url="http://h/", headers={"content-type": "application/json"})
     big_body.body.bytes = b"\xff" * (16 << 20)
     empty = pb.RpcHttp()
     empty_body = pb.RpcHttp(method="POST", url="http://h/")
     empty_body.body.SetInParent()
-    return [("10,000 headers", pb.TypedData(http=many_headers)),
-            ("a 1 MiB header", pb.TypedData(http=big_header)),
-            ("a 1 MiB query value", pb.TypedData(http=big_query)),
-            ("a 16 MiB invalid UTF-8 body", pb.TypedData(http=big_body)),
-            ("an empty RpcHttp", pb.TypedData(http=empty)),
-            ("an empty body", pb.TypedData(http=empty_body)),
-            ("no value at all", pb.TypedData()),
-            ("16 MiB of bytes", pb.TypedData(bytes=b"\x00" * (16 << 20))),
-            ("a 4 MiB string", pb.TypedData(string="s" * (4 << 20))),
-            ("100,000 collection items", pb.TypedData(
-                collection_string=pb.CollectionString(string=["x"] * 100_000)))]
+    return [
+        ("10,000 headers", pb.TypedData(http=many_headers)),
+        ("a 1 MiB header", pb.TypedData(http=big_header)),
+        ("a 1 MiB query value", pb.TypedData(http=big_query)),
+        ("a 16 MiB invalid UTF-8 body", pb.TypedData(http=big_body)),
+        ("an empty RpcHttp", pb.TypedData(http=empty)),
+        ("an empty body", pb.TypedData(http=empty_body)),
+        ("no value at all", pb.TypedData()),
+        ("16 MiB of bytes", pb.TypedData(bytes=b"\x00" * (16 << 20))),
+        ("a 4 MiB string", pb.TypedData(string="s" * (4 << 20))),
+        ("100,000 collection items", pb.TypedData(collection_string=pb.CollectionString(string=["x"] * 100_000))),
+    ]
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.function)
@@ -159,8 +171,9 @@ def test_the_worker_process_answers_huge_and_empty_values(live, function):
 
 
 def test_after_fuzzing_the_process_is_alive_and_nothing_was_answered_twice(live):
-    request = _request(live.function_id("FzQueueStr"), Target("FzQueueStr", "msg", "queueTrigger"),
-                       pb.TypedData(string="fine"), {})
+    request = _request(
+        live.function_id("FzQueueStr"), Target("FzQueueStr", "msg", "queueTrigger"), pb.TypedData(string="fine"), {}
+    )
     answer = live.invoke_request(request)
     assert answer.result.status == SUCCESS, answer.result.exception.message
     live.run(live.channel.status(timeout=5))

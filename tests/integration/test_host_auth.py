@@ -1,5 +1,6 @@
 """--enable-auth: function and admin keys from the environment, header or ?code=, 401 without
 invoking the function."""
+
 from __future__ import annotations
 
 import re
@@ -16,15 +17,17 @@ SECURE_KEY = "secure-only-789"
 
 @pytest.fixture(scope="module")
 def host():
-    env = {"FUNCTIONS_HOST_KEY": HOST_KEY, "FUNCTIONS_ADMIN_KEY": ADMIN_KEY,
-           "FUNCTIONS_KEY_SECURE": SECURE_KEY}
+    env = {"FUNCTIONS_HOST_KEY": HOST_KEY, "FUNCTIONS_ADMIN_KEY": ADMIN_KEY, "FUNCTIONS_KEY_SECURE": SECURE_KEY}
     with LocalHostProcess(app_path("host_v2"), ["--enable-auth"], env=env) as running:
         yield running
 
 
 def test_function_level_needs_a_key_and_is_not_invoked_without_one(host):
-    for headers, path in (({}, "/api/secure"), ({"x-functions-key": "wrong"}, "/api/secure"),
-                          ({}, "/api/secure?code=wrong")):
+    for headers, path in (
+        ({}, "/api/secure"),
+        ({"x-functions-key": "wrong"}, "/api/secure"),
+        ({}, "/api/secure?code=wrong"),
+    ):
         reply = host.get(path, headers=headers)
         assert reply.status == 401
         assert "x-functions-key" in reply.text
@@ -54,10 +57,8 @@ def test_anonymous_functions_need_no_key(host):
 
 def test_admin_endpoints_need_the_master_key(host):
     assert host.post("/admin/functions/forward", '{"input": "x"}').status == 401
-    assert host.post("/admin/functions/forward", '{"input": "x"}',
-                     headers={"x-functions-key": HOST_KEY}).status == 401
-    assert host.post("/admin/functions/forward", '{"input": "x"}',
-                     headers={"x-functions-key": ADMIN_KEY}).status == 202
+    assert host.post("/admin/functions/forward", '{"input": "x"}', headers={"x-functions-key": HOST_KEY}).status == 401
+    assert host.post("/admin/functions/forward", '{"input": "x"}', headers={"x-functions-key": ADMIN_KEY}).status == 202
 
 
 def test_missing_keys_are_generated_and_printed_at_start():

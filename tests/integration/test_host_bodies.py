@@ -1,6 +1,7 @@
 """Request bodies in flight: the local host holds at most --max-body-memory bytes of them (more
 wait for room, then get 503 with Retry-After), and a body is not copied over and over on its way
 to the worker."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -54,9 +55,7 @@ def test_concurrent_large_bodies_stay_within_the_bound_and_all_arrive_intact():
         assert host.proc is not None
         rss = _PeakRss(host.proc.pid)
         with concurrent.futures.ThreadPoolExecutor(5) as pool:
-            replies = list(pool.map(
-                lambda _: request(host.url + "/api/measure", "POST", body, timeout=120),
-                range(5)))
+            replies = list(pool.map(lambda _: request(host.url + "/api/measure", "POST", body, timeout=120), range(5)))
         grown = rss.stop()
     assert [r.status for r in replies] == [200] * 5, [r.text for r in replies]
     assert all(r.json() == {"length": len(body), "sha256": digest} for r in replies)
@@ -76,8 +75,7 @@ def _hold_the_room(host: LocalHostProcess, seconds: float) -> concurrent.futures
     """A request whose 2 MB body fills the room while its function sleeps."""
     start = len(host.lines)
     pool = concurrent.futures.ThreadPoolExecutor(1)
-    pending = pool.submit(request, host.url + f"/api/measure?sleep={seconds}", "POST",
-                          b"h" * (2 * MB), None, 60)
+    pending = pool.submit(request, host.url + f"/api/measure?sleep={seconds}", "POST", b"h" * (2 * MB), None, 60)
     pool.shutdown(wait=False)
     assert host.wait_for_line(r"measure sleeps", 20, start), host.output()
     return pending
@@ -87,8 +85,9 @@ def test_a_body_that_finds_no_room_in_time_gets_503_with_retry_after_before_it_i
     holder = _hold_the_room(tight, 1.5)
     with socket.create_connection(("127.0.0.1", tight.port), timeout=20) as sock:
         # the client waits for 100 Continue before sending: it never comes, the 503 does
-        sock.sendall(b"POST /api/measure HTTP/1.1\r\nHost: x\r\nContent-Length: 1500000\r\n"
-                     b"Expect: 100-continue\r\n\r\n")
+        sock.sendall(
+            b"POST /api/measure HTTP/1.1\r\nHost: x\r\nContent-Length: 1500000\r\nExpect: 100-continue\r\n\r\n"
+        )
         began = time.monotonic()
         text = _response_head(sock)
         waited = time.monotonic() - began
@@ -120,8 +119,7 @@ def _response_head(sock: socket.socket) -> str:
 def test_a_chunked_body_is_counted_as_it_grows_and_room_comes_back(tight):
     holder = _hold_the_room(tight, 1.5)
     with socket.create_connection(("127.0.0.1", tight.port), timeout=20) as sock:
-        sock.sendall(b"POST /api/measure HTTP/1.1\r\nHost: x\r\n"
-                     b"Transfer-Encoding: chunked\r\n\r\n")
+        sock.sendall(b"POST /api/measure HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
         for _ in range(3):  # 192 KiB so far, and no room for more than 64 KiB
             sock.sendall(b"10000\r\n" + b"c" * 65536 + b"\r\n")
         head = _response_head(sock)
@@ -131,9 +129,8 @@ def test_a_chunked_body_is_counted_as_it_grows_and_room_comes_back(tight):
     body = b"c" * (3 * MB // 2)
     conn = http.client.HTTPConnection("127.0.0.1", tight.port, timeout=30)
     try:
-        chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))
-        conn.request("POST", "/api/measure", body=chunks, encode_chunked=True,
-                     headers={"Transfer-Encoding": "chunked"})
+        chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+        conn.request("POST", "/api/measure", body=chunks, encode_chunked=True, headers={"Transfer-Encoding": "chunked"})
         reply = conn.getresponse()
         data = reply.read()
     finally:

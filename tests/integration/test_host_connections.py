@@ -2,6 +2,7 @@
 --header-timeout (408), an idle connection is closed after --idle-timeout, and open connections
 are bounded by --max-connections, so that the host never runs out of file descriptors and keeps
 serving normal requests during and after."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -24,12 +25,19 @@ def _open_connections(host: LocalHostProcess) -> int:
     """TCP connections the host process holds open on its HTTP port."""
     port = host.port
     assert host.proc is not None
-    return len([c for c in psutil.Process(host.proc.pid).net_connections("tcp")
-                if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED])
+    return len(
+        [
+            c
+            for c in psutil.Process(host.proc.pid).net_connections("tcp")
+            if c.laddr and c.laddr.port == port and c.status == psutil.CONN_ESTABLISHED
+        ]
+    )
 
 
-def _drip_until_closed(socks: list[socket.socket], seconds: float,
-                       ) -> dict[int, tuple[float, bytes]]:
+def _drip_until_closed(
+    socks: list[socket.socket],
+    seconds: float,
+) -> dict[int, tuple[float, bytes]]:
     """Send one byte per socket every 0.25 s until the host closes each one (or ``seconds``
     pass); for each closed socket: when, and what the host said first (b"" if nothing)."""
     start = time.monotonic()
@@ -61,8 +69,7 @@ def test_dripping_request_heads_are_cut_and_normal_requests_are_still_served():
     args = ["--header-timeout", str(HEAD_TIMEOUT), "--max-connections", str(BOUND)]
     with LocalHostProcess(app_path("host_v2"), args) as host:
         port = host.port
-        socks = [socket.create_connection(("127.0.0.1", port), timeout=10)
-                 for _ in range(DRIPPERS)]
+        socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(DRIPPERS)]
         try:
             for sock in socks:
                 sock.sendall(b"GET /api/hello HTTP/1.1\r\nHost: dripping\r\n")
@@ -78,8 +85,11 @@ def test_dripping_request_heads_are_cut_and_normal_requests_are_still_served():
         assert timed_out and max(timed_out) >= HEAD_TIMEOUT - 0.2
         assert max(t for t, _ in closed.values()) <= HEAD_TIMEOUT + SLACK
         assert host.get("/api/hello/after").status == 200
-        assert host.wait_for_line(r"\(request head not received within 1.5s; --header-timeout\) "
-                                  r"408", 2), host.output()
+        assert host.wait_for_line(
+            r"\(request head not received within 1.5s; --header-timeout\) "
+            r"408",
+            2,
+        ), host.output()
         assert host.wait_for_line(r"20 connections open \(--max-connections\)", 2), host.output()
 
 

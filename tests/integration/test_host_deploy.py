@@ -1,6 +1,7 @@
 """What ships for running the worker under the official Functions host: worker.config.json as
 the host reads it (protocol §4.1), and the worker.py launcher, which starts a real worker that
 answers a host (the fake host here) exactly like ``python -m quickfunc``."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,11 +13,10 @@ import sys
 import psutil
 
 import quickfunc
-
-from tests.helpers import REPO_ROOT, app_path
-from tests.integration.fakehost import start_worker
 from quickfunc.host.process import WorkerCommand
 from quickfunc.protos import pb
+from tests.helpers import REPO_ROOT, app_path
+from tests.integration.fakehost import start_worker
 
 DEPLOY_DIR = os.path.join(REPO_ROOT, "worker", "quickfunc", "deploy", "python")
 LAUNCHER = os.path.join(DEPLOY_DIR, "worker.py")
@@ -60,9 +60,13 @@ def test_the_launcher_runs_a_real_worker_that_indexes_and_runs_a_v2_app():
 
 def test_the_launcher_explains_a_missing_worker_package(tmp_path):
     # -S: no site-packages, so the installed worker cannot be found
-    result = subprocess.run([sys.executable, "-S", LAUNCHER, "--host", "127.0.0.1"],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=30,
-                            env={"PATH": os.environ.get("PATH", "")})
+    result = subprocess.run(
+        [sys.executable, "-S", LAUNCHER, "--host", "127.0.0.1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ.get("PATH", "")},
+    )
     assert result.returncode == 1
-    assert result.stderr.startswith("LanguageWorkerConsoleLog ERROR: the quickfunc worker is "
-                                    "not installed")
+    assert result.stderr.startswith("LanguageWorkerConsoleLog ERROR: the quickfunc worker is not installed")

@@ -1,6 +1,7 @@
 """The example apps the README points at: served by the local host, each shows HTTP with
 parameters and JSON, an async function, logging, a queue output shown as a log line, a queue
 trigger run through admin invoke, and a timer."""
+
 from __future__ import annotations
 
 import json

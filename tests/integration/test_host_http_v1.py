@@ -1,5 +1,6 @@
 """The local host serving a v1 (function.json) app: host.json routePrefix, app settings,
 named and missing http outputs, output bindings, admin invoke."""
+
 from __future__ import annotations
 
 import json
@@ -40,8 +41,7 @@ def test_a_response_never_set_is_a_200_with_an_empty_body(host):
 
 
 def test_a_named_http_output_binding_is_the_response(host):
-    reply = host.post("/v1/Respond", json.dumps({"a": 1}),
-                      headers={"Content-Type": "application/json"})
+    reply = host.post("/v1/Respond", json.dumps({"a": 1}), headers={"Content-Type": "application/json"})
     assert reply.status == 202
     assert reply.headers["X-Out"] == "named"
     assert reply.json() == {"seen": {"a": 1}}

@@ -1,5 +1,6 @@
 """The local host serving a v2 app over real HTTP: routes, methods, bodies, responses, logs,
 outputs and admin invoke (one host process, one worker, shared by the module)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,7 @@ def host():
 
 def test_banner_lists_each_function_with_trigger_and_url_and_the_worker_pid(host):
     out = host.output()
-    assert re.search(rf"hello\s+http: \[GET,POST\] {re.escape(host.url)}/api/hello/\{{name\?\}}",
-                     out), out
+    assert re.search(rf"hello\s+http: \[GET,POST\] {re.escape(host.url)}/api/hello/\{{name\?\}}", out), out
     assert re.search(r"forward\s+queue: POST .*/admin/functions/forward", out)
     assert re.search(r"yearly\s+timer: schedule 0 0 0 1 1 \*", out)
     pids = host.worker_pids()
@@ -36,8 +36,7 @@ def test_route_parameter_query_and_json_body(host):
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("application/json")
     body = reply.json()
-    assert body == {"greeting": "Hello, Ada!", "method": "GET", "query": {"lang": "en"},
-                    "route": {"name": "Ada"}}
+    assert body == {"greeting": "Hello, Ada!", "method": "GET", "query": {"lang": "en"}, "route": {"name": "Ada"}}
 
 
 def test_optional_route_parameter_may_be_left_out(host):
@@ -87,16 +86,24 @@ def test_a_body_of_several_megabytes_arrives_whole(host):
     data = os.urandom(6 * 1024 * 1024)
     reply = host.post("/api/echo", data, headers={"Content-Type": "application/octet-stream"})
     assert reply.status == 200
-    assert reply.json() == {"length": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                            "content_type": "application/octet-stream"}
+    assert reply.json() == {
+        "length": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "content_type": "application/octet-stream",
+    }
 
 
 def test_a_chunked_body_without_content_length_arrives_whole(host):
     chunks = [b"x" * 1000, b"y" * 5000, b"z"]
     conn = http.client.HTTPConnection("127.0.0.1", int(host.url.rsplit(":", 1)[1]), timeout=20)
     try:
-        conn.request("PUT", "/api/echo", body=iter(chunks), encode_chunked=True,
-                     headers={"Transfer-Encoding": "chunked", "Content-Type": "text/plain"})
+        conn.request(
+            "PUT",
+            "/api/echo",
+            body=iter(chunks),
+            encode_chunked=True,
+            headers={"Transfer-Encoding": "chunked", "Content-Type": "text/plain"},
+        )
         body = json.loads(conn.getresponse().read())
     finally:
         conn.close()
@@ -114,8 +121,7 @@ def test_function_logs_carry_function_name_and_invocation_id(host):
     start = len(host.lines)
     assert host.get("/api/log").status == 200
     for text in ("info from log", "warning from log", "error from log"):
-        assert host.wait_for_line(rf"^\[[\d:]+\] log \([0-9a-f]{{8}}\) {text}$", start=start), \
-            host.output()
+        assert host.wait_for_line(rf"^\[[\d:]+\] log \([0-9a-f]{{8}}\) {text}$", start=start), host.output()
 
 
 def test_host_json_log_level_hides_a_functions_lower_levels(host):
@@ -151,11 +157,14 @@ def test_auth_levels_are_not_enforced_by_default(host):
 
 
 def test_admin_invoke_runs_a_queue_function_with_the_input_as_its_message(host):
-    reply = host.post("/admin/functions/forward", json.dumps({"input": "hello queue"}),
-                      headers={"Content-Type": "application/json"})
+    reply = host.post(
+        "/admin/functions/forward", json.dumps({"input": "hello queue"}), headers={"Content-Type": "application/json"}
+    )
     assert reply.status == 202
-    assert host.wait_for_line(r"forward \([0-9a-f]{8}\) forward got hello queue "
-                              r"\(dequeue count 1\)")
+    assert host.wait_for_line(
+        r"forward \([0-9a-f]{8}\) forward got hello queue "
+        r"\(dequeue count 1\)"
+    )
     assert host.wait_for_line(r"output queue 'outqueue': HELLO QUEUE")
     assert host.wait_for_line(r"Executed 'forward' \(Succeeded, Id=[0-9a-f-]+, Duration=\d+ms\)")
 

@@ -1,5 +1,6 @@
 """Request limits of the local host: bodies over --max-body-size get 413 (declared or chunked),
 header lines over --max-header-size get 431, and the host keeps serving."""
+
 from __future__ import annotations
 
 import http.client
@@ -38,8 +39,7 @@ def test_a_chunked_body_over_the_limit_is_413(host):
     conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=20)
     try:
         chunks = (b"z" * 16384 for _ in range(8))  # 128 KB, no Content-Length
-        conn.request("POST", "/api/echo", body=chunks, encode_chunked=True,
-                     headers={"Transfer-Encoding": "chunked"})
+        conn.request("POST", "/api/echo", body=chunks, encode_chunked=True, headers={"Transfer-Encoding": "chunked"})
         status = conn.getresponse().status
     except (ConnectionResetError, BrokenPipeError):
         pytest.fail("the host closed the connection without answering 413")
@@ -60,8 +60,7 @@ def test_the_host_still_serves_after_refusing(host):
 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(host):
     with socket.create_connection(("127.0.0.1", host.port), timeout=10) as sock:
-        sock.sendall(b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                     b"Expect: 100-continue\r\n\r\n")
+        sock.sendall(b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
         interim = sock.recv(4096)
         assert interim.startswith(b"HTTP/1.1 100 Continue")
         sock.sendall(b"hello")

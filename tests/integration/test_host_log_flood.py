@@ -1,6 +1,7 @@
 """A function that logs a flood of lines: the local host prints them without keeping them, and a
 console that cannot keep up stalls nothing; the lines it could not show are counted, not lost
 silently."""
+
 from __future__ import annotations
 
 import re
@@ -49,8 +50,7 @@ def test_a_stuck_console_stalls_no_request_and_dropped_lines_are_counted(host):
 
     def run_flood() -> None:
         try:
-            flood["reply"] = request(host.url + f"/api/flood?lines={lines}&width=100",
-                                     timeout=120)
+            flood["reply"] = request(host.url + f"/api/flood?lines={lines}&width=100", timeout=120)
         except Exception as exc:  # reported by the assertions below
             flood["error"] = exc
 

@@ -1,6 +1,7 @@
 """Worker restarts of the local host: a dead worker is restarted with back-off for as long as it
 takes (503 meanwhile, then service again), /admin/host/status tells the truth about it, and app
 code that kills its worker at import (os._exit, KeyboardInterrupt) never takes the host down."""
+
 from __future__ import annotations
 
 import os
@@ -43,17 +44,19 @@ def test_a_worker_that_cannot_restart_is_retried_until_it_can_and_503_meanwhile(
         marker.write_text("exit")
         os.kill(old_pid, signal.SIGKILL)
         # more failed attempts than the old policy's five, each one said on the console
-        assert host.wait_for_line(r"restarting worker 1 failed \(attempt 6\): worker process 1 "
-                                  r"\(pid \d+\) exited with code 3 while loading the app's "
-                                  r"functions \(importing function_app.py\); next attempt in "
-                                  r"0.4s", 30), host.output()
+        assert host.wait_for_line(
+            r"restarting worker 1 failed \(attempt 6\): worker process 1 "
+            r"\(pid \d+\) exited with code 3 while loading the app's "
+            r"functions \(importing function_app.py\); next attempt in "
+            r"0.4s",
+            30,
+        ), host.output()
         reply = host.get("/api/ping")
         assert reply.status == 503, reply.text
         assert reply.text.startswith("Function host is not running: worker process 1 ")
         assert "exited with code 3" in reply.text and "next attempt in" in reply.text
 
-        status = _wait_status(host, lambda s: s["workerProcesses"][0]["state"]
-                              == "WaitingToRestart")
+        status = _wait_status(host, lambda s: s["workerProcesses"][0]["state"] == "WaitingToRestart")
         assert status["state"] == "Error" and status["workers"] == [], status
         (worker,) = status["workerProcesses"]
         assert worker["state"] == "WaitingToRestart" and worker["pid"] is None
@@ -75,34 +78,36 @@ def test_a_worker_that_cannot_restart_is_retried_until_it_can_and_503_meanwhile(
 def test_status_does_not_call_a_dead_worker_running(tmp_path):
     marker = tmp_path / "crash"
     args = ["--restart-delay", "30", "--restart-max-delay", "30"]
-    with LocalHostProcess(app_path("host_crashy"), args,
-                          env={"CRASH_MARKER": str(marker)}) as host:
+    with LocalHostProcess(app_path("host_crashy"), args, env={"CRASH_MARKER": str(marker)}) as host:
         pid = host.get("/api/ping").json()["pid"]
         marker.write_text("exit")
         os.kill(pid, signal.SIGKILL)
         # the first restart is at once and fails; the next one is 30 s away
-        status = _wait_status(host, lambda s: s["workerProcesses"][0]["state"]
-                              == "WaitingToRestart")
+        status = _wait_status(host, lambda s: s["workerProcesses"][0]["state"] == "WaitingToRestart")
         assert status["state"] == "Error", status
         assert pid not in status["workers"] and status["workerProcesses"][0]["pid"] is None
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
         reply = host.get("/api/ping")
-        assert reply.status == 503 and re.search(r"next attempt in (29|30)\.\ds", reply.text), \
-            reply.text
+        assert reply.status == 503 and re.search(r"next attempt in (29|30)\.\ds", reply.text), reply.text
 
 
-@pytest.mark.parametrize("how, said", [
-    ("exit", "exited with code 3"),
-    ("interrupt", "was killed by SIGINT (what an unhandled KeyboardInterrupt does)"),
-])
+@pytest.mark.parametrize(
+    "how, said",
+    [
+        ("exit", "exited with code 3"),
+        ("interrupt", "was killed by SIGINT (what an unhandled KeyboardInterrupt does)"),
+    ],
+)
 def test_a_v2_app_that_kills_its_worker_at_import_leaves_the_host_running(tmp_path, how, said):
     marker = tmp_path / "crash"
     marker.write_text(how)
-    with LocalHostProcess(app_path("host_crashy"), FAST_RESTARTS,
-                          env={"CRASH_MARKER": str(marker)}) as host:
-        assert host.wait_for_line(rf"worker process 1 \(pid \d+\) {re.escape(said)} while "
-                                  r"indexing the app \(importing function_app.py\). The app "
-                                  r"is not running; the host tries again in", 5), host.output()
+    with LocalHostProcess(app_path("host_crashy"), FAST_RESTARTS, env={"CRASH_MARKER": str(marker)}) as host:
+        assert host.wait_for_line(
+            rf"worker process 1 \(pid \d+\) {re.escape(said)} while "
+            r"indexing the app \(importing function_app.py\). The app "
+            r"is not running; the host tries again in",
+            5,
+        ), host.output()
         assert host.wait_for_line(r"\(attempt 3\)", 20), host.output()
         reply = host.get("/api/ping")
         assert reply.status == 503 and "function_app.py" in reply.text, reply.text
@@ -122,12 +127,13 @@ def test_a_v2_app_that_kills_its_worker_at_import_leaves_the_host_running(tmp_pa
 def test_v1_functions_that_kill_the_worker_at_import_are_left_out_and_the_rest_serve():
     with LocalHostProcess(app_path("host_v1_killers"), FAST_RESTARTS) as host:
         assert host.get("/api/Good").text.startswith("good from ")
-        for name, said in (("ExitsAtImport", "exited with code 3"),
-                           ("InterruptsAtImport", "was killed by SIGINT")):
+        for name, said in (("ExitsAtImport", "exited with code 3"), ("InterruptsAtImport", "was killed by SIGINT")):
             assert host.wait_for_line(
                 f"worker process 1 \\(pid \\d+\\) {said}.* while loading function {name} "
                 f"\\({name}/__init__.py\\); {name} is left out and the worker is started again "
-                "without it", 1), host.output()
+                "without it",
+                1,
+            ), host.output()
             reply = host.get(f"/api/{name}")
             assert reply.status == 500, reply.text
             assert f"Function {name} cannot run: the worker process {said}" in reply.text

@@ -2,6 +2,7 @@
 parameters is answered at once while the host keeps serving; dot segments and %2F are treated as
 the Functions host treats them; no control character from a request or a function reaches the
 console; a request cut by the drain timeout at shutdown gets a 503 and a console line."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,7 @@ def _send(url: str, target: str) -> socket.socket:
     left to read the answer from."""
     parts = urllib.parse.urlsplit(url)
     sock = socket.create_connection((parts.hostname, int(parts.port or 80)), timeout=10)
-    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                 .encode("ascii"))
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode("ascii"))
     return sock
 
 
@@ -66,17 +66,19 @@ def test_a_url_crafted_against_four_parameters_in_one_segment_does_not_freeze_th
     assert json.loads(body) == {"a": "1-2", "b": "3", "c": "4", "d": "5"}
 
 
-@pytest.mark.parametrize("target, status, rest", [
-    ("/api/files/..%2F..%2Fetc%2Fpasswd", 200, "..%2F..%2Fetc%2Fpasswd"),  # one segment
-    ("/api/files/a%2Fb/c/", 200, "a%2Fb/c/"),  # %2F stays encoded in the route value
-    ("/api/files/a/%2e%2e/b", 200, "b"),  # decoded, then removed
-    ("/api/files/doc%20one.txt", 200, "doc one.txt"),
-    ("/api/files/%2E%2E/%2E%2E/etc/passwd", 404, None),  # /etc/passwd: no function there
-    ("/api/files/../../etc/passwd", 404, None),
-    ("/api/files/a%00b", 400, None),
-])
-def test_paths_are_normalised_before_routing_as_the_functions_host_does(host, target, status,
-                                                                       rest):
+@pytest.mark.parametrize(
+    "target, status, rest",
+    [
+        ("/api/files/..%2F..%2Fetc%2Fpasswd", 200, "..%2F..%2Fetc%2Fpasswd"),  # one segment
+        ("/api/files/a%2Fb/c/", 200, "a%2Fb/c/"),  # %2F stays encoded in the route value
+        ("/api/files/a/%2e%2e/b", 200, "b"),  # decoded, then removed
+        ("/api/files/doc%20one.txt", 200, "doc one.txt"),
+        ("/api/files/%2E%2E/%2E%2E/etc/passwd", 404, None),  # /etc/passwd: no function there
+        ("/api/files/../../etc/passwd", 404, None),
+        ("/api/files/a%00b", 400, None),
+    ],
+)
+def test_paths_are_normalised_before_routing_as_the_functions_host_does(host, target, status, rest):
     got, body = _get(host.url, target)
     assert got == status, body
     if rest is not None:
@@ -89,8 +91,7 @@ def test_no_control_character_from_a_request_or_a_function_reaches_the_console(h
     assert _get(host.url, f"/api/noisy?text={hostile}")[0] == 200
     status, body = _get(host.url, f"/api/x{hostile}y%0A%5B00:00:00%5D%20GET%20/api/forged%20200")
     assert status == 404 and b"\x1b" not in body and b"\\x1b[31mred" in body
-    assert host.wait_for_line(r"GET /api/x.*y\\n\[00:00:00\] GET /api/forged 200 404", 10,
-                              start), host.output()
+    assert host.wait_for_line(r"GET /api/x.*y\\n\[00:00:00\] GET /api/forged 200 404", 10, start), host.output()
     for tag in ("noisy log", "noisy stdout", "noisy stderr"):
         line = host.wait_for_line(tag, 10, start)
         assert line is not None, host.output()

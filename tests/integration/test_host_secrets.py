@@ -1,5 +1,6 @@
 """Secrets from local.settings.json never reach the local host's console, even at full verbosity,
 when functions fail, and when an app refuses to start."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,9 @@ import shutil
 
 import pytest
 
+from quickfunc.host.jsonfile import SettingsFileError, read_json_file
 from tests.helpers import app_path
 from tests.integration.hostproc import LocalHostProcess, run_host_command
-from quickfunc.host.jsonfile import SettingsFileError, read_json_file
 
 PASSWORD = "pw-7f3kq-SECRET-VALUE"
 ACCOUNT_KEY = "KEY-SECRET-abc123=="

@@ -1,5 +1,6 @@
 """The local host refuses to start on bad configuration or a broken app, with a message that
 says which file, line and key (or which setting) is wrong, and exit code 1."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,8 @@ def app(tmp_path):
 
 def test_malformed_local_settings_names_file_line_and_key(app):
     (app / "local.settings.json").write_text(
-        '{\n  "IsEncrypted": false,\n  "Values": {\n    "A": "1",\n    "B": oops\n  }\n}\n')
+        '{\n  "IsEncrypted": false,\n  "Values": {\n    "A": "1",\n    "B": oops\n  }\n}\n'
+    )
     result = run_host_command(str(app))
     assert result.returncode == 1
     path = os.path.join(str(app), "local.settings.json")
@@ -47,28 +49,30 @@ def test_encrypted_local_settings_is_a_clear_error(app):
 @pytest.mark.parametrize("count", ["0", "11", "four"])
 def test_an_invalid_process_count_in_local_settings_is_refused(app, count):
     (app / "local.settings.json").write_text(
-        '{\n  "Values": {\n    "FUNCTIONS_WORKER_PROCESS_COUNT": "%s"\n  }\n}\n' % count)
+        '{\n  "Values": {\n    "FUNCTIONS_WORKER_PROCESS_COUNT": "%s"\n  }\n}\n' % count
+    )
     result = run_host_command(str(app))
     assert result.returncode == 1
-    assert ("local.settings.json, line 3, key 'Values.FUNCTIONS_WORKER_PROCESS_COUNT': "
-            f"FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10 (got '{count}')"
-            in result.stderr)
+    assert (
+        "local.settings.json, line 3, key 'Values.FUNCTIONS_WORKER_PROCESS_COUNT': "
+        f"FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10 (got '{count}')" in result.stderr
+    )
 
 
 def test_an_invalid_process_count_in_the_environment_is_refused(app):
     result = run_host_command(str(app), env={"FUNCTIONS_WORKER_PROCESS_COUNT": "12"})
     assert result.returncode == 1
-    assert "FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10 (got '12'); " \
-           "it is set in the environment" in result.stderr
+    assert (
+        "FUNCTIONS_WORKER_PROCESS_COUNT must be a whole number from 1 to 10 (got '12'); "
+        "it is set in the environment" in result.stderr
+    )
 
 
 def test_malformed_host_json_names_file_line_and_key(app):
-    (app / "host.json").write_text(
-        '{\n  "version": "2.0",\n  "extensions": {"http": {"routePrefix": 5}}\n}\n')
+    (app / "host.json").write_text('{\n  "version": "2.0",\n  "extensions": {"http": {"routePrefix": 5}}\n}\n')
     result = run_host_command(str(app))
     assert result.returncode == 1
-    assert "host.json, line 3, key 'extensions.http.routePrefix': must be a string" \
-           in result.stderr
+    assert "host.json, line 3, key 'extensions.http.routePrefix': must be a string" in result.stderr
 
 
 def test_an_app_that_fails_to_index_stops_the_host_with_the_error(app):
@@ -77,8 +81,11 @@ def test_an_app_that_fails_to_index_stops_the_host_with_the_error(app):
     assert result.returncode == 1
     assert "could not index the app" in result.stdout
     assert "not_a_module_anywhere" in result.stdout
-    leftovers = [p for p in psutil.process_iter(["cmdline", "cwd"])
-                 if p.info["cwd"] == str(app) and "--functions-worker-id" in (p.info["cmdline"] or [])]
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline", "cwd"])
+        if p.info["cwd"] == str(app) and "--functions-worker-id" in (p.info["cmdline"] or [])
+    ]
     assert leftovers == []
 
 
@@ -92,8 +99,7 @@ def test_a_worker_that_exits_at_once_is_reported_with_its_output(app, tmp_path):
     fake = tmp_path / "fake_python"
     fake.write_text("#!/bin/sh\necho 'this is not a worker' >&2\nexit 3\n")
     fake.chmod(0o755)
-    result = run_host_command(str(app), "--python", str(fake),
-                              env={"FUNCTIONS_WORKER_PROCESS_COUNT": "3"})
+    result = run_host_command(str(app), "--python", str(fake), env={"FUNCTIONS_WORKER_PROCESS_COUNT": "3"})
     assert result.returncode == 1
     assert "exited with code 3 before connecting" in result.stdout
     assert "this is not a worker" in result.stdout

@@ -1,5 +1,6 @@
 """Worker processes behind the local host: FUNCTIONS_WORKER_PROCESS_COUNT, spreading work,
 a worker killed mid-request, and a graceful stop on SIGINT/SIGTERM."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -26,8 +27,7 @@ def _parallel(host: LocalHostProcess, path: str, count: int) -> tuple[list[Reply
 
 @pytest.fixture(scope="module")
 def four_workers():
-    with LocalHostProcess(app_path("host_v2"),
-                          env={"FUNCTIONS_WORKER_PROCESS_COUNT": "4"}) as running:
+    with LocalHostProcess(app_path("host_v2"), env={"FUNCTIONS_WORKER_PROCESS_COUNT": "4"}) as running:
         yield running
 
 
@@ -47,8 +47,9 @@ def test_cpu_bound_requests_run_at_the_same_time_in_different_workers(four_worke
     assert all(r.status == 200 for r in replies)
     runs = [r.json() for r in replies]
     assert len({run["pid"] for run in runs}) >= 2, runs
-    overlapping = [(a, b) for a in runs for b in runs
-                   if a["pid"] != b["pid"] and a["start"] < b["end"] and b["start"] < a["end"]]
+    overlapping = [
+        (a, b) for a in runs for b in runs if a["pid"] != b["pid"] and a["start"] < b["end"] and b["start"] < a["end"]
+    ]
     assert overlapping, runs
 
 
@@ -64,8 +65,10 @@ def test_a_worker_killed_mid_request_gives_500_then_it_is_restarted():
         assert reply.status == 500
         assert time.perf_counter() - started < 10
         assert f"pid {pid}" in reply.text and "SIGKILL" in reply.text, reply.text
-        assert host.wait_for_line(r"worker process 1 \(pid \d+\) was killed by SIGKILL; "
-                                  r"restarting it")
+        assert host.wait_for_line(
+            r"worker process 1 \(pid \d+\) was killed by SIGKILL; "
+            r"restarting it"
+        )
         assert host.wait_for_line(r"worker 1, pid \d+ started \(restart\)", 30), host.output()
         new_pids = host.worker_pids()
         assert len(new_pids) == 1 and new_pids[0] != pid
@@ -78,8 +81,7 @@ def test_a_signal_drains_in_flight_requests_then_terminates_the_workers(how):
     with host:
         pids = host.worker_pids()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            pending = [pool.submit(host.get, f"/api/work?sleep={s}", timeout=30)
-                       for s in (1.0, 1.5)]
+            pending = [pool.submit(host.get, f"/api/work?sleep={s}", timeout=30) for s in (1.0, 1.5)]
             time.sleep(0.4)
             if how == "ctrl-c":
                 host.press_ctrl_c()  # the workers must not get it: they run in their own group

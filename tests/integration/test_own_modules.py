@@ -1,10 +1,11 @@
 """Apps whose own modules are named worker, host, app and functions import their own modules, not
 the language worker's (its import package is `quickfunc`)."""
+
 from __future__ import annotations
 
+from quickfunc.host.request_builders import http_request, indexed_load_metadata
 from tests.helpers import SUCCESS, app_path, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.request_builders import http_request, indexed_load_metadata
 
 EXPECTED = b"worked:x|app-host|app-app|Y"
 
@@ -25,8 +26,7 @@ def test_v2_app_imports_its_own_worker_host_app_and_functions_modules():
             assert function.status.status == SUCCESS, function.status.exception.message
             loaded = await host.channel.load(function.function_id, indexed_load_metadata(function))
             assert loaded.result.status == SUCCESS, loaded.result.exception.message
-            return await host.invoke(function.function_id,
-                                     {"req": http_request("GET", "http://x/api/own")})
+            return await host.invoke(function.function_id, {"req": http_request("GET", "http://x/api/own")})
 
     response = run(go(), 60)
     assert response.result.status == SUCCESS, response.result.exception.message

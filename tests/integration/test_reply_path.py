@@ -6,6 +6,7 @@ host's message size limit or for protobuf each still get a Failure of the right 
 worker keeps serving. App ``tests/apps/reply_path`` (one sync and one async function that raise
 or answer as the request asks).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,12 +15,12 @@ import textwrap
 
 import pytest
 
-from tests.helpers import FAILURE, REPO_ROOT, SUCCESS, app_path, failure_text, http, run
-from tests.integration.conftest import LimitedCommand
-from tests.integration.fakehost import start_worker
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.process import WorkerCommand
 from quickfunc.protos import pb
+from tests.helpers import FAILURE, REPO_ROOT, SUCCESS, app_path, failure_text, http, run
+from tests.integration.conftest import LimitedCommand
+from tests.integration.fakehost import start_worker
 
 APP = app_path("reply_path")
 FUNCTIONS = ("Sync", "Async")
@@ -148,8 +149,10 @@ def test_load_response_over_the_hosts_size_limit_is_replaced_by_a_failure_naming
 
 def test_load_collection_over_the_limit_replaces_only_the_responses_that_do_not_fit(limited):
     metadata = {md.name: md for _, md in discover_v1_functions(APP)}
-    requests = [_load_request("big-load-error-again", metadata["BigLoadError"]),
-                _load_request(limited.function_id("Sync"), metadata["Sync"])]
+    requests = [
+        _load_request("big-load-error-again", metadata["BigLoadError"]),
+        _load_request(limited.function_id("Sync"), metadata["Sync"]),
+    ]
     responses = limited.run(limited.channel.load_collection(requests, timeout=20), 25)
     big, sync = responses
     assert big.function_id == "big-load-error-again" and sync.function_id == limited.function_id("Sync")
@@ -165,9 +168,11 @@ def test_load_collection_over_the_limit_replaces_only_the_responses_that_do_not_
 def test_metadata_response_over_the_limit_is_replaced_by_a_failure_naming_the_limit(tmp_path):
     app = tmp_path / "v2app"
     app.mkdir()
-    (app / "function_app.py").write_text(textwrap.dedent("""\
+    (app / "function_app.py").write_text(
+        textwrap.dedent("""\
         raise ImportError("this app cannot be indexed: " + "x" * 20000)
-    """))
+    """)
+    )
 
     async def go():
         async with start_worker(str(app), command=LimitedCommand(LIMIT)) as host:

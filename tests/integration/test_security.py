@@ -4,9 +4,9 @@ request says: `..`, absolute paths elsewhere and symlinks that lead out are refu
 Each test builds an app folder and, next to it, code that must never run: importing it writes a
 marker file. Crafted requests go to a real worker process over gRPC.
 """
+
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import textwrap
@@ -14,15 +14,17 @@ import uuid
 
 import pytest
 
+from quickfunc.host.function_json import v1_metadata_from_folder
+from quickfunc.protos import pb
 from tests.helpers import FAILURE, SUCCESS, http, run
 from tests.integration.fakehost import start_worker
-from quickfunc.host.function_json import v1_metadata_from_folder
-from quickfunc.host.request_builders import build_invocation
-from quickfunc.protos import pb
 
-HTTP_BINDINGS = {"bindings": [
-    {"type": "httpTrigger", "direction": "in", "name": "req"},
-    {"type": "http", "direction": "out", "name": "$return"}]}
+HTTP_BINDINGS = {
+    "bindings": [
+        {"type": "httpTrigger", "direction": "in", "name": "req"},
+        {"type": "http", "direction": "out", "name": "$return"},
+    ]
+}
 GOOD_CODE = "def main(req) -> str:\n    return 'good'\n"
 EVIL_CODE = textwrap.dedent("""\
     import os
@@ -57,8 +59,7 @@ class Layout:
         # a folder symlink and a file symlink that lead out of the app
         os.symlink(os.path.join(self.outside, "Evil"), os.path.join(self.app, "LinkDir"))
         os.makedirs(os.path.join(self.app, "LinkFile"))
-        os.symlink(os.path.join(self.outside, "Evil", "__init__.py"),
-                   os.path.join(self.app, "LinkFile", "__init__.py"))
+        os.symlink(os.path.join(self.outside, "Evil", "__init__.py"), os.path.join(self.app, "LinkFile", "__init__.py"))
         # a symlink that stays inside the app is fine
         os.symlink(os.path.join(self.app, "Good"), os.path.join(self.app, "Alias"))
 
@@ -90,26 +91,39 @@ def _escapes(layout: Layout) -> list[tuple[str, pb.RpcFunctionMetadata]]:
     good_dir = os.path.join(layout.app, "Good")
     return [
         ("absolute path elsewhere", layout.metadata("Abs", evil_dir, evil_script)),
-        ("dot-dot in the script path",
-         layout.metadata("DotDotScript", good_dir, os.path.join(good_dir, "..", "..", "outside",
-                                                                "Evil", "__init__.py"))),
-        ("relative script path with dot-dot",
-         layout.metadata("RelScript", good_dir, "../../outside/Evil/__init__.py")),
-        ("dot-dot in the folder",
-         layout.metadata("DotDotDir", os.path.join(layout.app, "..", "outside", "Evil"),
-                         os.path.join(layout.app, "..", "outside", "Evil", "__init__.py"))),
-        ("folder symlink out of the app",
-         layout.metadata("LinkDir", os.path.join(layout.app, "LinkDir"),
-                         os.path.join(layout.app, "LinkDir", "__init__.py"))),
-        ("file symlink out of the app",
-         layout.metadata("LinkFile", os.path.join(layout.app, "LinkFile"),
-                         os.path.join(layout.app, "LinkFile", "__init__.py"))),
+        (
+            "dot-dot in the script path",
+            layout.metadata(
+                "DotDotScript", good_dir, os.path.join(good_dir, "..", "..", "outside", "Evil", "__init__.py")
+            ),
+        ),
+        ("relative script path with dot-dot", layout.metadata("RelScript", good_dir, "../../outside/Evil/__init__.py")),
+        (
+            "dot-dot in the folder",
+            layout.metadata(
+                "DotDotDir",
+                os.path.join(layout.app, "..", "outside", "Evil"),
+                os.path.join(layout.app, "..", "outside", "Evil", "__init__.py"),
+            ),
+        ),
+        (
+            "folder symlink out of the app",
+            layout.metadata(
+                "LinkDir", os.path.join(layout.app, "LinkDir"), os.path.join(layout.app, "LinkDir", "__init__.py")
+            ),
+        ),
+        (
+            "file symlink out of the app",
+            layout.metadata(
+                "LinkFile", os.path.join(layout.app, "LinkFile"), os.path.join(layout.app, "LinkFile", "__init__.py")
+            ),
+        ),
         ("no folder and a script elsewhere", layout.metadata("NoDir", "", evil_script)),
-        ("the app's parent as the folder",
-         layout.metadata("Parent", layout.root, os.path.join(layout.root, "outside", "Evil",
-                                                             "__init__.py"))),
-        ("a NUL byte in the path",
-         layout.metadata("Nul", good_dir + "\x00/../../outside/Evil", evil_script)),
+        (
+            "the app's parent as the folder",
+            layout.metadata("Parent", layout.root, os.path.join(layout.root, "outside", "Evil", "__init__.py")),
+        ),
+        ("a NUL byte in the path", layout.metadata("Nul", good_dir + "\x00/../../outside/Evil", evil_script)),
     ]
 
 
@@ -123,8 +137,9 @@ def test_load_requests_for_code_outside_the_app_folder_are_refused(layout):
             for what, metadata in cases:
                 answers[what] = await host.channel.load(str(uuid.uuid4()), metadata, timeout=10)
             good_id = str(uuid.uuid4())
-            good = await host.channel.load(good_id, v1_metadata_from_folder(
-                os.path.join(layout.app, "Good")), timeout=10)
+            good = await host.channel.load(
+                good_id, v1_metadata_from_folder(os.path.join(layout.app, "Good")), timeout=10
+            )
             invoked = await host.invoke(good_id, {"req": http()})
             return answers, good, invoked
 
@@ -145,8 +160,9 @@ def test_a_symlink_that_stays_inside_the_app_folder_loads(layout):
         async with start_worker(layout.app) as host:
             function_id = str(uuid.uuid4())
             alias = os.path.join(layout.app, "Alias")
-            loaded = await host.channel.load(function_id, layout.metadata(
-                "Alias", alias, os.path.join(alias, "__init__.py")), timeout=10)
+            loaded = await host.channel.load(
+                function_id, layout.metadata("Alias", alias, os.path.join(alias, "__init__.py")), timeout=10
+            )
             return loaded, await host.invoke(function_id, {"req": http()})
 
     loaded, invoked = run(go())
@@ -157,15 +173,20 @@ def test_a_symlink_that_stays_inside_the_app_folder_loads(layout):
 def test_worker_indexed_load_and_metadata_requests_for_another_folder_are_refused(layout):
     env = {"QUICKFUNC_MARKER": layout.marker}
     function_id = str(uuid.uuid5(uuid.NAMESPACE_OID, "evil"))
-    indexed = pb.RpcFunctionMetadata(name="evil", function_id=function_id, directory=layout.outside,
-                                     script_file="function_app.py",
-                                     properties={"worker_indexed": "True"})
+    indexed = pb.RpcFunctionMetadata(
+        name="evil",
+        function_id=function_id,
+        directory=layout.outside,
+        script_file="function_app.py",
+        properties={"worker_indexed": "True"},
+    )
 
     async def go():
         async with start_worker(layout.app, env=env) as host:
             loaded = await host.channel.load(function_id, indexed, timeout=10)
             collection = await host.channel.load_collection(
-                [pb.FunctionLoadRequest(function_id=function_id + "-2", metadata=indexed)], timeout=10)
+                [pb.FunctionLoadRequest(function_id=function_id + "-2", metadata=indexed)], timeout=10
+            )
             metadata = await host.channel.functions_metadata(layout.outside, timeout=10)
             invoked = await host.invoke(function_id, {"req": http()})
             return loaded, collection[0], metadata, invoked

@@ -3,6 +3,7 @@ queued ones too), a message it cannot decode, and a host that never sends Worker
 
 App ``tests/apps/faults``. Every test starts its own worker process, since each one ends it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,7 @@ import pytest
 
 from quickfunc.protos import pb
 from tests.driver import wait_logs
-from tests.helpers import (FAILURE, SUCCESS, app_path, failure_text, http, run, seconds_request,
-                           stderr_of)
+from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, run, seconds_request, stderr_of
 from tests.integration.fakehost import start_worker
 
 APP = app_path("faults")
@@ -48,8 +48,10 @@ async def _outcome(host, pending, exit_timeout: float):
 def _check_every_one_answered(plan, requests, results, cause: str, grace: str) -> None:
     unanswered = [r for r in results if isinstance(r, BaseException)]
     assert unanswered == [], f"{len(unanswered)} of {len(results)} got no answer: {unanswered[:3]}"
-    shutdown_text = (f"RuntimeError: the worker is shutting down ({cause}), this invocation did "
-                     f"not finish within the grace period of {grace}")
+    shutdown_text = (
+        f"RuntimeError: the worker is shutting down ({cause}), this invocation did "
+        f"not finish within the grace period of {grace}"
+    )
     for (name, seconds), request, response in zip(plan, requests, results, strict=True):
         assert response.invocation_id == request.invocation_id
         if response.result.status == SUCCESS:
@@ -62,8 +64,9 @@ def _check_every_one_answered(plan, requests, results, cause: str, grace: str) -
     statuses = [r.result.status for r in results]
     assert SUCCESS in statuses and FAILURE in statuses
     # the queued `def` jobs: 2 threads cannot run 50 half-second sleeps in the grace period
-    sync_failures = [r for (name, _), r in zip(plan, results, strict=True)
-                     if name == "SleepSync" and r.result.status == FAILURE]
+    sync_failures = [
+        r for (name, _), r in zip(plan, results, strict=True) if name == "SleepSync" and r.result.status == FAILURE
+    ]
     assert len(sync_failures) >= 30
     slow = [r for (_, seconds), r in zip(plan, results, strict=True) if seconds == 30]
     assert all(r.result.status == FAILURE for r in slow)
@@ -110,8 +113,7 @@ def test_sigterm_with_100_in_flight_drains_the_same_way_and_turns_down_new_work(
     assert elapsed < 1.5 + 1.0
     assert notes and "within 1.5 s" in notes[0]
     assert late.result.status == FAILURE
-    assert "the worker is shutting down (SIGTERM) and takes no new invocations" in \
-        late.result.exception.message
+    assert "the worker is shutting down (SIGTERM) and takes no new invocations" in late.result.exception.message
 
 
 def test_a_second_sigterm_ends_the_grace_period_at_once():
@@ -130,8 +132,7 @@ def test_a_second_sigterm_ends_the_grace_period_at_once():
     slow = [r for (_, seconds), r in zip(plan, results, strict=True) if seconds == 30]
     assert len(slow) == 1 and not isinstance(slow[0], BaseException)
     assert slow[0].result.status == FAILURE
-    assert "(SIGTERM), this invocation did not finish within the grace period" in \
-        slow[0].result.exception.message
+    assert "(SIGTERM), this invocation did not finish within the grace period" in slow[0].result.exception.message
     assert duplicates == []
     assert code == 0
     assert elapsed < 3
@@ -142,6 +143,7 @@ def test_a_second_sigterm_ends_the_grace_period_at_once():
 
 def _nested_too_deep(levels: int = 200) -> bytes:
     """An InvocationRequest whose http body nests TypedData → RpcHttp past the parser's limit."""
+
     def length(n: int) -> bytes:
         out = b""
         while True:
@@ -202,7 +204,8 @@ def test_undecodable_message_mid_invocation_answers_it_before_exiting():
     assert slow.result.status == FAILURE
     assert slow.result.exception.message == (
         "RuntimeError: the worker is shutting down (the host sent a message it cannot decode), "
-        "this invocation did not finish within the grace period of 0.5 s")
+        "this invocation did not finish within the grace period of 0.5 s"
+    )
     assert duplicates == []
     assert code == 3
     assert elapsed < 2.5
@@ -213,8 +216,7 @@ def test_undecodable_message_mid_invocation_answers_it_before_exiting():
 
 def test_worker_gives_up_when_no_init_request_comes_and_says_what_it_waited_for():
     async def go():
-        async with start_worker(APP, env={"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": "1"},
-                                init=False) as host:
+        async with start_worker(APP, env={"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": "1"}, init=False) as host:
             start = time.monotonic()
             code = await host.process.wait(15)
             return code, time.monotonic() - start, stderr_of(host)

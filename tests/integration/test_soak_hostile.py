@@ -4,6 +4,7 @@ two workers, one worker SIGKILLed, three slow clients, spins and log bursts.
 The full run (100,000 requests) is ``python scripts/soak_hostile.py``; this one runs the same
 script once as a subprocess and checks its report from several sides.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,39 @@ pytestmark = pytest.mark.timeout(300)
 @pytest.fixture(scope="module")
 def soak(tmp_path_factory) -> tuple[int, dict, str]:
     out = tmp_path_factory.mktemp("hostile") / "report.json"
-    args = ["--requests", str(REQUESTS), "--concurrency", "16", "--max-seconds", "150",
-            "--kill-every", "3", "--kills", "1",
-            "--slow-clients", "3", "--slow-wave", "3", "--header-timeout", "3",
-            "--slow-limit", "15",
-            "--spin-every", "1500", "--burst-every", "300", "--burst-lines", "2000",
-            "--worker-warmup", "300", "--worker-min-span", "600"]
-    proc = subprocess.run([sys.executable, SOAK, "--json", str(out), *args], capture_output=True,
-                          text=True, timeout=280, cwd=REPO_ROOT)
+    args = [
+        "--requests",
+        str(REQUESTS),
+        "--concurrency",
+        "16",
+        "--max-seconds",
+        "150",
+        "--kill-every",
+        "3",
+        "--kills",
+        "1",
+        "--slow-clients",
+        "3",
+        "--slow-wave",
+        "3",
+        "--header-timeout",
+        "3",
+        "--slow-limit",
+        "15",
+        "--spin-every",
+        "1500",
+        "--burst-every",
+        "300",
+        "--burst-lines",
+        "2000",
+        "--worker-warmup",
+        "300",
+        "--worker-min-span",
+        "600",
+    ]
+    proc = subprocess.run(
+        [sys.executable, SOAK, "--json", str(out), *args], capture_output=True, text=True, timeout=280, cwd=REPO_ROOT
+    )
     text = proc.stdout + proc.stderr
     report = json.loads(out.read_text()) if out.exists() else {}
     assert report, text
@@ -86,11 +112,37 @@ def test_the_soak_sees_a_function_that_ran_twice_for_one_request(tmp_path):
     (app / "function_app.py").write_text(source.replace(once, once + "\n            " + once))
     out = tmp_path / "report.json"
     proc = subprocess.run(
-        [sys.executable, SOAK, "--app", str(app), "--json", str(out), "--requests", "200",
-         "--concurrency", "8", "--max-seconds", "60", "--kill-every", "0", "--slow-clients", "0",
-         "--spin-every", "0", "--burst-every", "50", "--burst-lines", "10",
-         "--leave-out", "surrogate"],
-        capture_output=True, text=True, timeout=150, cwd=REPO_ROOT)
+        [
+            sys.executable,
+            SOAK,
+            "--app",
+            str(app),
+            "--json",
+            str(out),
+            "--requests",
+            "200",
+            "--concurrency",
+            "8",
+            "--max-seconds",
+            "60",
+            "--kill-every",
+            "0",
+            "--slow-clients",
+            "0",
+            "--spin-every",
+            "0",
+            "--burst-every",
+            "50",
+            "--burst-lines",
+            "10",
+            "--leave-out",
+            "surrogate",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        cwd=REPO_ROOT,
+    )
     report = json.loads(out.read_text())
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert report["answered"] == 200 and report["lost"] == 0

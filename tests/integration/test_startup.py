@@ -1,20 +1,26 @@
 """Start-up work the worker does for speed, seen from the function it runs: the collector held
 off until the functions are loaded and then back with the usual thresholds, and werkzeug's
 package __init__ not run until user code asks for a name from it."""
+
 from __future__ import annotations
 
 import asyncio
 import json
 
+from quickfunc.host.request_builders import http_request
 from tests.helpers import SUCCESS
 from tests.integration.fakehost import start_worker
-from quickfunc.host.request_builders import http_request
 
-FUNCTION_JSON = json.dumps({"bindings": [
-    {"authLevel": "anonymous", "type": "httpTrigger", "direction": "in", "name": "req"},
-    {"type": "http", "direction": "out", "name": "$return"}]})
+FUNCTION_JSON = json.dumps(
+    {
+        "bindings": [
+            {"authLevel": "anonymous", "type": "httpTrigger", "direction": "in", "name": "req"},
+            {"type": "http", "direction": "out", "name": "$return"},
+        ]
+    }
+)
 
-REPORT = '''
+REPORT = """
 import gc
 import json
 import sys
@@ -32,7 +38,7 @@ def main(req: func.HttpRequest) -> func.HttpResponse:
         "enabled": gc.isenabled(), "serving_before": before,
         "names": [Request.__name__, run_simple.__module__],
     }))
-'''
+"""
 
 
 def test_collector_is_back_after_loading_and_werkzeug_names_work_in_user_code(tmp_path):

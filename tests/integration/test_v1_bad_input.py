@@ -3,6 +3,7 @@ app keeps loading and running; bad invocations fail alone.
 
 App ``tests/apps/v1_broken`` (one worker for the module; a second one with a small message limit).
 """
+
 from __future__ import annotations
 
 import os
@@ -10,10 +11,10 @@ import uuid
 
 import pytest
 
-from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, json_data, string
-from tests.integration.conftest import LimitedCommand
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
+from tests.helpers import FAILURE, SUCCESS, app_path, failure_text, http, json_data, string
+from tests.integration.conftest import LimitedCommand
 
 APP = app_path("v1_broken")
 LIMIT = 64 * 1024
@@ -34,7 +35,7 @@ def _load_failure(worker, name: str) -> str:
     _, resp = worker.loads[name]
     assert resp.result.status == FAILURE, f"{name} loaded although it is broken"
     message = resp.result.exception.message
-    assert f"{name} function" in message, message   # names the function ...
+    assert f"{name} function" in message, message  # names the function ...
     assert f"{name}/__init__.py" in message, message  # ... and the file
     _good_still_runs(worker)
     return message
@@ -68,8 +69,9 @@ def test_exception_at_import_names_the_line_and_error(worker):
     assert "KeyError" in message and "QUICKFUNC_MISSING_CONNECTION_SETTING" in message
     assert "ImportTimeError/__init__.py:5" in message
     _, resp = worker.loads["ImportTimeError"]
-    files = [line.split('"')[1] for line in resp.result.exception.stack_trace.splitlines()
-             if line.startswith('  File "')]
+    files = [
+        line.split('"')[1] for line in resp.result.exception.stack_trace.splitlines() if line.startswith('  File "')
+    ]
     assert files == [os.path.join(APP, "ImportTimeError", "__init__.py")]
 
 
@@ -93,8 +95,7 @@ def test_annotation_that_does_not_fit_the_binding_type(worker):
 
 
 def test_unknown_binding_types_load_and_run_through_the_generic_converter(worker):
-    resp = worker.invoke("CustomBinding", {"item": string("order-9"),
-                                           "extra": pb.TypedData(bytes=b"\x00\x01\x02")})
+    resp = worker.invoke("CustomBinding", {"item": string("order-9"), "extra": pb.TypedData(bytes=b"\x00\x01\x02")})
     assert resp.result.status == SUCCESS, failure_text(resp)
     # a binding type without a converter has an implicit output: the return value is sent
     assert resp.return_value.string == "order-9 with 3 extra bytes"
@@ -132,8 +133,7 @@ def test_invalid_json_for_a_json_binding_fails_naming_the_binding(worker):
     assert ok.result.status == SUCCESS, failure_text(ok)
 
 
-def test_output_over_the_message_size_limit_fails_naming_the_limit_and_worker_keeps_serving(
-        live_worker_factory):
+def test_output_over_the_message_size_limit_fails_naming_the_limit_and_worker_keeps_serving(live_worker_factory):
     limited = live_worker_factory(APP, command=LimitedCommand(LIMIT))
     big = limited.invoke("BigOutput", {"req": http("GET", f"http://x/api/big?size={LIMIT * 2}")})
     assert big.result.status == FAILURE

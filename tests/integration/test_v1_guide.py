@@ -2,6 +2,7 @@
 
 One worker process (real gRPC, fake host) serves the whole module: app ``tests/apps/v1_guide``.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,13 +22,13 @@ SETTING = "value from local.settings"
 
 @pytest.fixture(scope="module")
 def worker(live_worker_factory):
-    return live_worker_factory(APP, env={"myAppSetting": SETTING,
-                                         "PYTHON_THREADPOOL_THREAD_COUNT": "16"})
+    return live_worker_factory(APP, env={"myAppSetting": SETTING, "PYTHON_THREADPOOL_THREAD_COUNT": "16"})
 
 
 def test_every_guide_function_loads(worker):
-    failed = {name: resp.result.exception.message for name, (_, resp) in worker.loads.items()
-              if resp.result.status != SUCCESS}
+    failed = {
+        name: resp.result.exception.message for name, (_, resp) in worker.loads.items() if resp.result.status != SUCCESS
+    }
     assert failed == {}
     assert "SharedCode" not in worker.loads  # no function.json: not a function
     assert len(worker.loads) == 16
@@ -42,20 +43,39 @@ def test_http_trigger_returning_fstring_becomes_string_return_value(worker):
 
 
 def test_http_trigger_reads_name_from_json_body_when_no_query(worker):
-    resp = worker.invoke("HttpTrigger", {"req": http(
-        "POST", "http://localhost/api/HttpTrigger", headers={"Content-Type": "application/json"},
-        body=b'{"name": "Grace"}')})
+    resp = worker.invoke(
+        "HttpTrigger",
+        {
+            "req": http(
+                "POST",
+                "http://localhost/api/HttpTrigger",
+                headers={"Content-Type": "application/json"},
+                body=b'{"name": "Grace"}',
+            )
+        },
+    )
     assert resp.result.status == SUCCESS, failure_text(resp)
     assert resp.return_value.string == "Hello, Grace!"
 
 
 def test_http_request_params_json_route_params_headers_and_response_status_headers_mimetype(worker):
     order = {"qty": 3, "notes": "fragile"}
-    resp = worker.invoke("HttpDetails", {"req": http(
-        "post", "http://localhost/api/products/books/42?code=abc&lang=en",
-        headers={"User-Agent": "pytest/1.0", "X-Custom-Header": "custom-value",
-                 "Content-Type": "application/json"},
-        params={"category": "books", "id": "42"}, body=json.dumps(order).encode())})
+    resp = worker.invoke(
+        "HttpDetails",
+        {
+            "req": http(
+                "post",
+                "http://localhost/api/products/books/42?code=abc&lang=en",
+                headers={
+                    "User-Agent": "pytest/1.0",
+                    "X-Custom-Header": "custom-value",
+                    "Content-Type": "application/json",
+                },
+                params={"category": "books", "id": "42"},
+                body=json.dumps(order).encode(),
+            )
+        },
+    )
     assert resp.result.status == SUCCESS, failure_text(resp)
     out = resp.return_value.http
     assert out.status_code == "201"
@@ -65,23 +85,33 @@ def test_http_request_params_json_route_params_headers_and_response_status_heade
     assert headers["content-type"] == "application/json"
     result = json.loads(out.body.bytes)
     assert result == {
-        "method": "POST", "url": "http://localhost/api/products/books/42?code=abc&lang=en",
-        "category": "books", "id": "42", "query": {"code": "abc", "lang": "en"},
-        "agent": "pytest/1.0", "custom": "custom-value", "order": order}
+        "method": "POST",
+        "url": "http://localhost/api/products/books/42?code=abc&lang=en",
+        "category": "books",
+        "id": "42",
+        "query": {"code": "abc", "lang": "en"},
+        "agent": "pytest/1.0",
+        "custom": "custom-value",
+        "order": order,
+    }
 
 
 def test_cors_headers_set_by_function_and_options_preflight(worker):
     origin = {"Origin": "https://contoso.example"}
-    pre = worker.invoke("HttpCors", {"req": http("OPTIONS", "http://localhost/api/HttpCors",
-                                                 headers={**origin,
-                                                          "Access-Control-Request-Method": "GET"})})
+    pre = worker.invoke(
+        "HttpCors",
+        {
+            "req": http(
+                "OPTIONS", "http://localhost/api/HttpCors", headers={**origin, "Access-Control-Request-Method": "GET"}
+            )
+        },
+    )
     assert pre.result.status == SUCCESS, failure_text(pre)
     assert pre.return_value.http.status_code == "204"
     assert pre.return_value.http.headers["Access-Control-Allow-Origin"] == "https://contoso.example"
     assert "OPTIONS" in pre.return_value.http.headers["Access-Control-Allow-Methods"]
     assert pre.return_value.http.body.bytes == b""
-    get = worker.invoke("HttpCors", {"req": http("GET", "http://localhost/api/HttpCors",
-                                                 headers=origin)})
+    get = worker.invoke("HttpCors", {"req": http("GET", "http://localhost/api/HttpCors", headers=origin)})
     assert get.result.status == SUCCESS, failure_text(get)
     assert get.return_value.http.status_code == "200"
     assert get.return_value.http.headers["Access-Control-Allow-Origin"] == "https://contoso.example"
@@ -101,8 +131,7 @@ def test_out_queue_message_and_return_value_at_once(worker):
 
 def test_several_outputs_at_once(worker):
     body = b'{"id": "A-17", "item": "lamp"}'
-    resp = worker.invoke("MultiOutput", {"req": http("POST", "http://localhost/api/order",
-                                                     body=body)})
+    resp = worker.invoke("MultiOutput", {"req": http("POST", "http://localhost/api/order", body=body)})
     assert resp.result.status == SUCCESS, failure_text(resp)
     out = outputs(resp)
     assert sorted(out) == ["outblob", "queuemsg", "tablerow"]
@@ -118,8 +147,7 @@ def test_blob_trigger_input_stream_with_name_uri_and_length_from_trigger_metadat
     metadata = {
         "BlobTrigger": string("samples-workitems/report.txt"),
         "Uri": string("https://acct.blob.core.windows.net/samples-workitems/report.txt"),
-        "Properties": json_data(json.dumps({"ContentLength": len(content),
-                                            "ContentType": "text/plain"})),
+        "Properties": json_data(json.dumps({"ContentLength": len(content), "ContentType": "text/plain"})),
         "Metadata": json_data("{}"),
         "name": string("report.txt"),
     }
@@ -127,12 +155,14 @@ def test_blob_trigger_input_stream_with_name_uri_and_length_from_trigger_metadat
     assert resp.result.status == SUCCESS, failure_text(resp)
     assert not resp.HasField("return_value")
     report = json.loads(outputs(resp)["report"].string)
-    assert report == {"name": "samples-workitems/report.txt",
-                      "uri": "https://acct.blob.core.windows.net/samples-workitems/report.txt",
-                      "length": len(content), "content": "hello blob world"}
+    assert report == {
+        "name": "samples-workitems/report.txt",
+        "uri": "https://acct.blob.core.windows.net/samples-workitems/report.txt",
+        "length": len(content),
+        "content": "hello blob world",
+    }
     logs = worker.logs_for(resp.invocation_id)
-    assert any("Name: samples-workitems/report.txt" in l.message and "Blob Size: 16 bytes"
-               in l.message for l in logs)
+    assert any("Name: samples-workitems/report.txt" in l.message and "Blob Size: 16 bytes" in l.message for l in logs)
 
 
 def test_queue_trigger_reads_message_and_trigger_metadata(worker):
@@ -144,8 +174,7 @@ def test_queue_trigger_reads_message_and_trigger_metadata(worker):
         "NextVisibleTime": json_data('"2024-05-01T10:10:00+00:00"'),
         "PopReceipt": string("AgAAAAMAAAAAAAAA"),
     }
-    resp = worker.invoke("QueueTrigger", {"msg": string('{"task": "resize", "size": 64}')},
-                         metadata)
+    resp = worker.invoke("QueueTrigger", {"msg": string('{"task": "resize", "size": 64}')}, metadata)
     assert resp.result.status == SUCCESS, failure_text(resp)
     result = json.loads(resp.return_value.string)
     assert result == {
@@ -161,10 +190,15 @@ def test_queue_trigger_reads_message_and_trigger_metadata(worker):
 
 
 def test_timer_trigger_sees_past_due_from_timer_info_json(worker):
-    timer = {"Schedule": {"AdjustForDST": True},
-             "ScheduleStatus": {"Last": "2024-05-01T10:00:00", "Next": "2024-05-01T10:05:00",
-                                "LastUpdated": "2024-05-01T10:00:00"},
-             "IsPastDue": True}
+    timer = {
+        "Schedule": {"AdjustForDST": True},
+        "ScheduleStatus": {
+            "Last": "2024-05-01T10:00:00",
+            "Next": "2024-05-01T10:05:00",
+            "LastUpdated": "2024-05-01T10:00:00",
+        },
+        "IsPastDue": True,
+    }
     resp = worker.invoke("TimerTrigger", {"mytimer": json_data(json.dumps(timer))})
     assert resp.result.status == SUCCESS, failure_text(resp)
     assert not resp.HasField("return_value")
@@ -175,14 +209,15 @@ def test_timer_trigger_sees_past_due_from_timer_info_json(worker):
     timer["IsPastDue"] = False
     on_time = worker.invoke("TimerTrigger", {"mytimer": json_data(json.dumps(timer))})
     assert on_time.result.status == SUCCESS, failure_text(on_time)
-    assert "The timer is past due!" not in [l.message
-                                            for l in worker.logs_for(on_time.invocation_id)]
+    assert "The timer is past due!" not in [l.message for l in worker.logs_for(on_time.invocation_id)]
 
 
 def test_context_parameter_carries_invocation_function_trace_and_retry_info(worker):
-    request = build_invocation(worker.function_id("ContextInfo"),
-                               {"req": http("GET", "http://localhost/api/ContextInfo")},
-                               trace_parent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+    request = build_invocation(
+        worker.function_id("ContextInfo"),
+        {"req": http("GET", "http://localhost/api/ContextInfo")},
+        trace_parent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    )
     request.trace_context.trace_state = "congo=t61rcWkgMzE"
     request.trace_context.attributes["OperationName"] = "ContextInfo"
     request.retry_context.retry_count = 2
@@ -209,8 +244,7 @@ def _ten_at_once(worker, name: str) -> tuple[float, list[pb.InvocationResponse]]
 
     async def go():
         channel = worker.channel
-        requests = [build_invocation(function_id, {"req": http("GET", f"http://x/api/{i}")})
-                    for i in range(10)]
+        requests = [build_invocation(function_id, {"req": http("GET", f"http://x/api/{i}")}) for i in range(10)]
         start = time.monotonic()
         responses = await asyncio.gather(*(channel.invoke(r, timeout=15) for r in requests))
         return time.monotonic() - start, responses
@@ -242,8 +276,7 @@ def test_sync_functions_overlap_in_the_thread_pool(worker):
 
 
 def test_global_cache_is_kept_across_invocations(worker):
-    counts = [int(worker.invoke("GlobalCache", {"req": http()}).return_value.string)
-              for _ in range(3)]
+    counts = [int(worker.invoke("GlobalCache", {"req": http()}).return_value.string) for _ in range(3)]
     assert counts[1] == counts[0] + 1 and counts[2] == counts[0] + 2
 
 
@@ -274,8 +307,7 @@ def test_user_exception_is_a_failure_with_user_frames_and_worker_keeps_serving(w
     assert f'File "{script}", line 11, in main' in exc.stack_trace
     assert f'File "{script}", line 6, in validate' in exc.stack_trace
     assert "raise ValueError" in exc.stack_trace
-    files = [line.split('"')[1] for line in exc.stack_trace.splitlines()
-             if line.startswith('  File "')]
+    files = [line.split('"')[1] for line in exc.stack_trace.splitlines() if line.startswith('  File "')]
     assert files == [script, script]  # no worker or thread-pool frames around them
     assert not resp.HasField("return_value") and list(resp.output_data) == []
 

@@ -1,4 +1,5 @@
 """Launch and handshake: both flag styles, StartStream, the init answer, the start-up banner."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,17 +10,24 @@ import sys
 import pytest
 
 import quickfunc
+from quickfunc.host.process import WorkerCommand
 from tests.helpers import SUCCESS, SYSTEM, app_path
 from tests.integration.fakehost import start_worker
-from quickfunc.host.process import WorkerCommand
 
 APP = app_path("v1_lifecycle")
 
 #: what the worker implements and so advertises (protocol §6.1); nothing else
 EXPECTED_CAPABILITIES = {
-    "RawHttpBodyBytes", "TypedDataCollection", "RpcHttpBodyOnly", "RpcHttpTriggerMetadataRemoved",
-    "IncludeEmptyEntriesInMessagePayload", "WorkerStatus", "HandlesInvocationCancelMessage",
-    "HandlesWorkerTerminateMessage", "HandlesWorkerWarmupMessage", "SupportsLoadResponseCollection",
+    "RawHttpBodyBytes",
+    "TypedDataCollection",
+    "RpcHttpBodyOnly",
+    "RpcHttpTriggerMetadataRemoved",
+    "IncludeEmptyEntriesInMessagePayload",
+    "WorkerStatus",
+    "HandlesInvocationCancelMessage",
+    "HandlesWorkerTerminateMessage",
+    "HandlesWorkerWarmupMessage",
+    "SupportsLoadResponseCollection",
     "EnableUserCodeException",
 }
 
@@ -34,11 +42,28 @@ class OneStyleCommand(WorkerCommand):
     def build_argv(self, host, port, worker_id, request_id, max_len=2147483647):  # type: ignore[override]
         base = [self.executable, "-m", "quickfunc"]
         if self.style == "legacy":
-            return base + ["--host", host, "--port", str(port), "--workerId", worker_id,
-                           "--requestId", request_id, "--grpcMaxMessageLength", str(max_len)]
-        return base + ["--functions-uri", f"http://{host}:{port}/", "--functions-worker-id", worker_id,
-                       "--functions-request-id", request_id,
-                       "--functions-grpc-max-message-length", str(max_len)]
+            return base + [
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workerId",
+                worker_id,
+                "--requestId",
+                request_id,
+                "--grpcMaxMessageLength",
+                str(max_len),
+            ]
+        return base + [
+            "--functions-uri",
+            f"http://{host}:{port}/",
+            "--functions-worker-id",
+            worker_id,
+            "--functions-request-id",
+            request_id,
+            "--functions-grpc-max-message-length",
+            str(max_len),
+        ]
 
 
 def test_handshake_answers_with_metadata_and_only_implemented_capabilities():
@@ -96,6 +121,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, la
             loaded = await host.load_v1_app()
             function_id, load = loaded["worker"]
             from quickfunc.host.request_builders import http_request
+
             reply = await host.invoke(function_id, {"req": http_request("GET", "http://x/api/worker?name=w")})
             return host.init_response.result.status, load.result.status, reply.result.status
 

@@ -3,6 +3,7 @@
 App ``tests/apps/v1_lifecycle``. Tests that end or reshape the worker start their own process;
 the others share one.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,13 +13,12 @@ import time
 
 import pytest
 
-from tests.driver import wait_logs, wait_started
-from tests.helpers import (CANCELLED, SUCCESS, SYSTEM, app_path, failure_text, http, run,
-                           seconds_request)
-from tests.integration.fakehost import start_worker
 from quickfunc.host.function_json import discover_v1_functions
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.protos import pb
+from tests.driver import wait_logs, wait_started
+from tests.helpers import CANCELLED, SUCCESS, SYSTEM, app_path, failure_text, http, run, seconds_request
+from tests.integration.fakehost import start_worker
 
 APP = app_path("v1_lifecycle")
 
@@ -46,11 +46,15 @@ def test_unknown_message_kind_is_ignored_and_the_worker_keeps_answering(worker):
     async def go():
         channel = worker.channel
         before = len(channel.unexpected)
-        await channel.send(pb.StreamingMessage(file_change_event_request=pb.FileChangeEventRequest(
-            type=pb.FileChangeEventRequest.Type.Value("Changed"), full_path=APP, name="x.py")))
+        await channel.send(
+            pb.StreamingMessage(
+                file_change_event_request=pb.FileChangeEventRequest(
+                    type=pb.FileChangeEventRequest.Type.Value("Changed"), full_path=APP, name="x.py"
+                )
+            )
+        )
         await channel.status(timeout=5)
-        logs = await wait_logs(channel, lambda ls: any(
-            "file_change_event_request" in l.message for l in ls), None, 5)
+        logs = await wait_logs(channel, lambda ls: any("file_change_event_request" in l.message for l in ls), None, 5)
         return channel.unexpected[before:], logs
 
     unexpected, logs = worker.run(go())
@@ -133,8 +137,7 @@ def test_environment_reload_replaces_env_and_changes_cwd(tmp_path):
             env = {"NEW_SETTING": "specialized", "PATH": os.environ.get("PATH", "")}
             reload = await host.channel.reload_environment(env, APP, timeout=10)
             found = discover_v1_functions(APP)
-            loads = await asyncio.gather(*(host.channel.load(fid, md, timeout=10)
-                                           for fid, md in found))
+            loads = await asyncio.gather(*(host.channel.load(fid, md, timeout=10) for fid, md in found))
             ids = {md.name: fid for fid, md in found}
             resp = await host.invoke(ids["EnvInfo"], {"req": http()})
             return reload, loads, resp
@@ -142,8 +145,7 @@ def test_environment_reload_replaces_env_and_changes_cwd(tmp_path):
     reload, loads, resp = run(go())
     assert reload.result.status == SUCCESS, reload.result.exception.message
     assert reload.worker_metadata.runtime_name == "python"
-    assert all(l.result.status == SUCCESS for l in loads), [l.result.exception.message
-                                                             for l in loads]
+    assert all(l.result.status == SUCCESS for l in loads), [l.result.exception.message for l in loads]
     assert resp.result.status == SUCCESS, failure_text(resp)
     info = json.loads(resp.return_value.http.body.bytes)
     assert info == {"new_setting": "specialized", "old_setting": None, "cwd": APP}

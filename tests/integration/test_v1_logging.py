@@ -2,6 +2,7 @@
 
 App ``tests/apps/v1_logging``; one worker with PYTHON_ENABLE_DEBUG_LOGGING=1 for the module.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,7 @@ def test_each_logging_level_maps_to_rpclog_level_with_invocation_id_and_user_cat
         "critical message": "Critical",
         "exception message": "Error",
     }
-    assert {m: found[m].level for m in expected if m in found} == \
-        {m: LEVEL(level) for m, level in expected.items()}
+    assert {m: found[m].level for m in expected if m in found} == {m: LEVEL(level) for m, level in expected.items()}
     for message in expected:
         log = found[message]
         assert log.invocation_id == resp.invocation_id
@@ -63,8 +63,9 @@ def test_debug_logs_are_dropped_without_the_debug_setting(live_worker_factory):
     quiet = live_worker_factory(APP)
     resp = quiet.invoke("LogLevels", {"req": http()})
     assert resp.result.status == SUCCESS, failure_text(resp)
-    logs = quiet.wait_for_logs(lambda ls: any(l.message.startswith("exception message")
-                                              for l in ls), resp.invocation_id)
+    logs = quiet.wait_for_logs(
+        lambda ls: any(l.message.startswith("exception message") for l in ls), resp.invocation_id
+    )
     messages = [l.message.splitlines()[0] for l in logs]
     assert "info message" in messages and "exception message" in messages
     assert "debug message" not in messages
@@ -76,16 +77,16 @@ def test_named_logger_category_is_the_logger_name(worker):
     assert found["order 77 received"].category == "contoso.orders"
     assert found["order 77 received"].level == LEVEL("Information")
     assert found["stock is low"].level == LEVEL("Warning")
-    assert all(l.invocation_id == resp.invocation_id and l.log_category == USER
-               for l in found.values())
+    assert all(l.invocation_id == resp.invocation_id and l.log_category == USER for l in found.values())
 
 
 def test_logs_from_sync_function_and_a_thread_it_starts_carry_the_invocation_id(worker):
     resp, logs = _invoke_and_logs(worker, "SyncThreads", 2)
     assert resp.return_value.string == "user-thread"
     messages = [l.message for l in logs]
-    assert any(m.startswith("log from the sync function in sync-function") for m in messages), \
-        messages  # it ran in the executor, not on the loop
+    assert any(m.startswith("log from the sync function in sync-function") for m in messages), (
+        messages
+    )  # it ran in the executor, not on the loop
     assert "log from a user thread" in messages
     assert all(l.invocation_id == resp.invocation_id for l in logs)
 
@@ -98,8 +99,12 @@ def test_logs_from_asyncio_tasks_and_threads_of_concurrent_invocations_keep_thei
         return await asyncio.gather(*(worker.channel.invoke(r, timeout=15) for r in requests))
 
     responses = worker.run(go())
-    expected = {"log from the async function", "log from asyncio task 1",
-                "log from asyncio task 2", "log from a thread started by an async function"}
+    expected = {
+        "log from the async function",
+        "log from asyncio task 1",
+        "log from asyncio task 2",
+        "log from a thread started by an async function",
+    }
     for resp in responses:
         assert resp.result.status == SUCCESS, failure_text(resp)
         logs = worker.wait_for_logs(lambda ls: len(ls) >= 4, resp.invocation_id)

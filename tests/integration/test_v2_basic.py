@@ -1,4 +1,5 @@
 """v2 (decorator) counterparts of the v1 end-to-end tests, through the fake host and a worker process."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,6 +30,7 @@ def test_v2_http_reads_query_params():
             response = await host.invoke(ids["hello"], get("hello?name=Ada"))
             assert body_of(response) == b"Hello, Ada!"
             assert response.return_value.http.status_code == "200"
+
     run(go())
 
 
@@ -36,11 +38,16 @@ def test_v2_http_reads_json_body_with_get_json():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            req = http_request("POST", "http://localhost/api/hello", body=b'{"name": "Grace"}',
-                               headers={"Content-Type": "application/json"})
+            req = http_request(
+                "POST",
+                "http://localhost/api/hello",
+                body=b'{"name": "Grace"}',
+                headers={"Content-Type": "application/json"},
+            )
             assert body_of(await host.invoke(ids["hello"], {"req": req})) == b"Hello, Grace!"
             missing = await host.invoke(ids["hello"], get("hello"))
             assert missing.return_value.http.status_code == "400"
+
     run(go())
 
 
@@ -48,9 +55,11 @@ def test_v2_http_route_params_reach_the_function():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            response = await host.invoke(ids["route_params"], get(
-                "users/7/items/pen", params={"user_id": "7", "item": "pen"}))
+            response = await host.invoke(
+                ids["route_params"], get("users/7/items/pen", params={"user_id": "7", "item": "pen"})
+            )
             assert json.loads(body_of(response)) == {"user_id": "7", "item": "pen"}
+
     run(go())
 
 
@@ -58,10 +67,13 @@ def test_v2_http_request_headers_method_and_url():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            response = await host.invoke(ids["echo_headers"], get(
-                "echo_headers?x=1", headers={"X-Custom": "abc"}))
+            response = await host.invoke(ids["echo_headers"], get("echo_headers?x=1", headers={"X-Custom": "abc"}))
             assert json.loads(body_of(response)) == {
-                "x-custom": "abc", "method": "GET", "url": "http://localhost/api/echo_headers?x=1"}
+                "x-custom": "abc",
+                "method": "GET",
+                "url": "http://localhost/api/echo_headers?x=1",
+            }
+
     run(go())
 
 
@@ -78,6 +90,7 @@ def test_v2_http_response_status_headers_and_mimetype():
             assert headers["x-result"] == "made"
             assert headers["cache-control"] == "no-store"
             assert headers["content-type"] == "application/json"
+
     run(go())
 
 
@@ -88,6 +101,7 @@ def test_v2_str_return_for_http_output_is_a_string():
             response = await host.invoke(ids["plain_string"], get("plain"))
             assert response.result.status == SUCCESS
             assert response.return_value.string == "just a string"
+
     run(go())
 
 
@@ -101,6 +115,7 @@ def test_v2_user_exception_is_an_invocation_failure():
             assert "function_app.py" in response.result.exception.stack_trace
             # the worker keeps serving
             assert body_of(await host.invoke(ids["hello"], get("hello?name=x"))) == b"Hello, x!"
+
     run(go())
 
 
@@ -114,6 +129,7 @@ def test_v2_several_outputs_at_once():
             outputs = {o.name: o.data for o in response.output_data}
             assert outputs["audit"].string == "received 7 bytes"
             assert outputs["archive"].bytes == b"payload"
+
     run(go())
 
 
@@ -123,6 +139,7 @@ def test_v2_module_globals_are_kept_across_invocations():
             ids = await index_and_load(host)
             bodies = [body_of(await host.invoke(ids["counter"], get("counter"))) for _ in range(3)]
             assert bodies == [b"1", b"2", b"3"]
+
     run(go())
 
 
@@ -131,6 +148,7 @@ def test_v2_app_settings_are_read_from_the_environment():
         async with start_worker(APP, env={"MY_APP_SETTING": "from settings"}) as host:
             ids = await index_and_load(host)
             assert body_of(await host.invoke(ids["setting"], get("setting"))) == b"from settings"
+
     run(go())
 
 
@@ -145,6 +163,7 @@ def test_v2_queue_output_through_out_parameter_and_http_return():
             assert body_of(response) == b"ok"
             outputs = {o.name: o.data for o in response.output_data}
             assert outputs["msg"].string == "queued: milk"
+
     run(go())
 
 
@@ -152,11 +171,13 @@ def test_v2_queue_trigger_return_goes_to_queue_output():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            response = await host.invoke(ids["forward"], {"item": pb.TypedData(string="shout")},
-                                         {"Id": pb.TypedData(string="m1")})
+            response = await host.invoke(
+                ids["forward"], {"item": pb.TypedData(string="shout")}, {"Id": pb.TypedData(string="m1")}
+            )
             assert response.result.status == SUCCESS, response.result.exception.message
             assert response.return_value.string == "SHOUT"
             assert list(response.output_data) == []
+
     run(go())
 
 
@@ -170,12 +191,17 @@ def test_v2_queue_trigger_metadata():
                 "InsertionTime": pb.TypedData(json='"2024-05-06T07:08:09+00:00"'),
                 "PopReceipt": pb.TypedData(string="receipt"),
             }
-            response = await host.invoke(ids["queue_metadata"], {"msg": pb.TypedData(string="hi")},
-                                         metadata)
+            response = await host.invoke(ids["queue_metadata"], {"msg": pb.TypedData(string="hi")}, metadata)
             assert response.result.status == SUCCESS, response.result.exception.message
             report = json.loads({o.name: o.data for o in response.output_data}["report"].string)
-            assert report == {"id": "abc-123", "body": "hi", "dequeue_count": 3,
-                              "insertion_time": "2024-05-06T07:08:09+00:00", "pop_receipt": "receipt"}
+            assert report == {
+                "id": "abc-123",
+                "body": "hi",
+                "dequeue_count": 3,
+                "insertion_time": "2024-05-06T07:08:09+00:00",
+                "pop_receipt": "receipt",
+            }
+
     run(go())
 
 
@@ -187,6 +213,7 @@ def test_v2_blob_input_as_input_stream():
             inputs["file"] = pb.TypedData(bytes=b"blob content")
             response = await host.invoke(ids["read_blob"], inputs)
             assert body_of(response) == b"12 bytes: blob content"
+
     run(go())
 
 
@@ -194,14 +221,16 @@ def test_v2_timer_trigger_receives_timer_request():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            timer = pb.TypedData(json=json.dumps(
-                {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": None, "IsPastDue": True}))
+            timer = pb.TypedData(
+                json=json.dumps({"Schedule": {"AdjustForDST": True}, "ScheduleStatus": None, "IsPastDue": True})
+            )
             iid = str(uuid.uuid4())
             response = await host.invoke(ids["every_five_minutes"], {"timer": timer}, invocation_id=iid)
             assert response.result.status == SUCCESS, response.result.exception.message
             assert not response.HasField("return_value")
             messages = [log.message for log in host.channel.logs_for(iid)]
             assert "timer fired, past_due=True" in messages
+
     run(go())
 
 
@@ -215,8 +244,11 @@ def test_v2_context_has_invocation_id_function_name_and_directory():
             iid = str(uuid.uuid4())
             response = await host.invoke(ids["with_context"], get("context"), invocation_id=iid)
             assert json.loads(body_of(response)) == {
-                "invocation_id": iid, "function_name": "with_context",
-                "function_directory": os.path.abspath(APP)}
+                "invocation_id": iid,
+                "function_name": "with_context",
+                "function_directory": os.path.abspath(APP),
+            }
+
     run(go())
 
 
@@ -233,6 +265,7 @@ def test_v2_async_invocations_overlap_and_sync_ones_run_in_the_pool():
             # 10 × 0.5 s: sequential would take 5 s
             assert await timed(host, ids["async_sleep"], "async_sleep?seconds=0.5", 10) < 2.5
             assert await timed(host, ids["sync_sleep"], "sync_sleep?seconds=0.5", 10) < 2.5
+
     run(go())
 
 
@@ -243,7 +276,8 @@ def test_v2_user_logs_carry_the_invocation_id():
             first, second = str(uuid.uuid4()), str(uuid.uuid4())
             await asyncio.gather(
                 host.invoke(ids["logs"], get("logs?marker=one"), invocation_id=first),
-                host.invoke(ids["logs"], get("logs?marker=two"), invocation_id=second))
+                host.invoke(ids["logs"], get("logs?marker=two"), invocation_id=second),
+            )
             for iid, marker in ((first, "one"), (second, "two")):
                 logs = {log.message: log for log in host.channel.logs_for(iid)}
                 for text in ("user log", "module log", "task log", "thread log"):
@@ -253,6 +287,6 @@ def test_v2_user_logs_carry_the_invocation_id():
                 assert logs[f"module log {marker}"].category == "my.module"
             other = {first: " two", second: " one"}
             for iid in (first, second):
-                assert not [m for m in (log.message for log in host.channel.logs_for(iid))
-                            if m.endswith(other[iid])]
+                assert not [m for m in (log.message for log in host.channel.logs_for(iid)) if m.endswith(other[iid])]
+
     run(go())

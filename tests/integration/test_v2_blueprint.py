@@ -1,4 +1,5 @@
 """Blueprints attached with register_functions / register_blueprint index and run like app functions."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,12 @@ def test_blueprint_functions_are_indexed_with_the_app_functions():
             assert trigger_json(found["CreateOrder"])["authLevel"] == "FUNCTION"
             nightly = found["nightly"].retry_options
             assert (nightly.retry_strategy, nightly.max_retry_count, nightly.delay_interval.seconds) == (
-                FIXED_DELAY, 2, 60)
+                FIXED_DELAY,
+                2,
+                60,
+            )
             assert not [log.message for log in host.channel.logs if "Blueprint" in log.message]
+
     run(go())
 
 
@@ -45,11 +50,14 @@ def test_blueprint_http_function_with_shared_and_relative_imports_and_its_own_di
             response = await host.invoke(ids["get_order"], {"req": req})
             assert response.result.status == SUCCESS, response.result.exception.message
             assert json.loads(response.return_value.http.body.bytes) == {
-                "order_id": "17", "greeting": "hello from orders", "price": 19.98,
-                "function_directory": os.path.join(APP, "blueprints")}
-            home = await host.invoke(ids["home"], {"req": http_request(
-                "GET", "http://localhost/api/home")})
+                "order_id": "17",
+                "greeting": "hello from orders",
+                "price": 19.98,
+                "function_directory": os.path.join(APP, "blueprints"),
+            }
+            home = await host.invoke(ids["home"], {"req": http_request("GET", "http://localhost/api/home")})
             assert home.return_value.http.body.bytes == b"hello from home"
+
     run(go())
 
 
@@ -62,8 +70,8 @@ def test_blueprint_output_binding_and_async_queue_trigger():
             assert response.return_value.http.status_code == "202"
             assert {o.name: o.data.string for o in response.output_data} == {"created": '{"sku": "x"}'}
             iid = str(uuid.uuid4())
-            job = await host.invoke(ids["run_job"], {"job": pb.TypedData(string="j-9")},
-                                    invocation_id=iid)
+            job = await host.invoke(ids["run_job"], {"job": pb.TypedData(string="j-9")}, invocation_id=iid)
             assert job.result.status == SUCCESS, job.result.exception.message
             assert "running job j-9" in [log.message for log in host.channel.logs_for(iid)]
+
     run(go())

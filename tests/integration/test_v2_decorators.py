@@ -1,4 +1,5 @@
 """Decorator coverage: what each decorator family produces in the metadata, and that it runs."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -8,8 +9,7 @@ import uuid
 
 from quickfunc.host.request_builders import http_request
 from quickfunc.protos import pb
-from tests.helpers import (EXPONENTIAL, FIXED_DELAY, OUT, STRING, SUCCESS, app_path, index,
-                           index_and_load, run)
+from tests.helpers import EXPONENTIAL, FIXED_DELAY, OUT, STRING, SUCCESS, app_path, index, index_and_load, run
 from tests.integration.fakehost import start_worker
 
 APP = app_path("v2_triggers")
@@ -22,14 +22,16 @@ def raw(function: pb.RpcFunctionMetadata) -> dict[str, dict]:
 
 def report_of(response: pb.InvocationResponse):
     assert response.result.status == SUCCESS, (
-        f"{response.result.exception.message}\n{response.result.exception.stack_trace}")
+        f"{response.result.exception.message}\n{response.result.exception.stack_trace}"
+    )
     return json.loads({o.name: o.data for o in response.output_data}["report"].string)
 
 
 def library_functions():
     """The app's functions as the library builds them, imported in this process."""
     spec = importlib.util.spec_from_file_location(
-        f"v2_triggers_app_{uuid.uuid4().hex}", os.path.join(APP, "function_app.py"))
+        f"v2_triggers_app_{uuid.uuid4().hex}", os.path.join(APP, "function_app.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return {f.get_function_name(): f for f in module.app.get_functions()}
@@ -42,6 +44,7 @@ def test_metadata_matches_the_library_function_json_for_every_decorator():
     async def go():
         async with start_worker(APP) as host:
             return await index(host)
+
     found = run(go())
     expected = library_functions()
     assert sorted(found) == sorted(expected)
@@ -55,7 +58,8 @@ def test_metadata_matches_the_library_function_json_for_every_decorator():
         assert metadata.language == "python"
         assert dict(metadata.properties) == {"worker_indexed": "True"}
         assert {n: (b.type, b.direction) for n, b in metadata.bindings.items()} == {
-            b.name: (b.type, b.direction) for b in function.get_bindings()}, name
+            b.name: (b.type, b.direction) for b in function.get_bindings()
+        }, name
 
 
 def test_route_methods_auth_level_and_template():
@@ -63,22 +67,30 @@ def test_route_methods_auth_level_and_template():
         async with start_worker(APP) as host:
             found = await index(host)
             assert raw(found["orders"])["req"] == {
-                "direction": "IN", "type": "httpTrigger", "name": "req", "methods": ["GET", "DELETE"],
-                "authLevel": "FUNCTION", "route": "orders/{order_id}/lines/{line:int?}"}
+                "direction": "IN",
+                "type": "httpTrigger",
+                "name": "req",
+                "methods": ["GET", "DELETE"],
+                "authLevel": "FUNCTION",
+                "route": "orders/{order_id}/lines/{line:int?}",
+            }
             assert raw(found["orders"])["$return"] == {"direction": "OUT", "type": "http", "name": "$return"}
             # no route: the function name; no auth level: the app's http_auth_level
             assert raw(found["default_route"])["req"]["route"] == "default_route"
             assert raw(found["default_route"])["req"]["authLevel"] == "ADMIN"
             assert "methods" not in raw(found["default_route"])["req"]
             ids = await index_and_load(host)
-            req = http_request("DELETE", "http://localhost/api/orders/5/lines/2",
-                               params={"order_id": "5", "line": "2"})
+            req = http_request("DELETE", "http://localhost/api/orders/5/lines/2", params={"order_id": "5", "line": "2"})
             response = await host.invoke(ids["orders"], {"req": req})
             assert json.loads(response.return_value.http.body.bytes) == {
-                "method": "DELETE", "route": {"order_id": "5", "line": "2"}}
-            default = await host.invoke(ids["default_route"], {"req": http_request(
-                "GET", "http://localhost/api/default_route")})
+                "method": "DELETE",
+                "route": {"order_id": "5", "line": "2"},
+            }
+            default = await host.invoke(
+                ids["default_route"], {"req": http_request("GET", "http://localhost/api/default_route")}
+            )
             assert default.return_value.string == "default"
+
     run(go())
 
 
@@ -92,13 +104,15 @@ def test_function_name_and_custom_http_argument_names():
             assert set(renamed.bindings) == {"request", "response"}
             assert renamed.bindings["response"].direction == OUT
             ids = await index_and_load(host)
-            response = await host.invoke(ids["Renamed"], {"request": http_request(
-                "GET", "http://localhost/api/renamed")})
+            response = await host.invoke(
+                ids["Renamed"], {"request": http_request("GET", "http://localhost/api/renamed")}
+            )
             assert response.result.status == SUCCESS, response.result.exception.message
             (output,) = response.output_data
             assert output.name == "response"
             assert output.data.http.status_code == "202"
             assert output.data.http.body.bytes == b"renamed"
+
     run(go())
 
 
@@ -116,6 +130,7 @@ def test_retry_decorators_become_retry_options():
             assert backoff.minimum_interval.seconds == 2
             assert backoff.maximum_interval.seconds == 15 * 60
             assert not found["orders"].HasField("retry_options")
+
     run(go())
 
 
@@ -127,11 +142,17 @@ def test_timer_trigger_binding_and_invocation():
         async with start_worker(APP) as host:
             found = await index(host)
             assert raw(found["hourly"])["t"] == {
-                "direction": "IN", "type": "timerTrigger", "name": "t", "schedule": "0 0 * * * *",
-                "runOnStartup": True, "useMonitor": False}
+                "direction": "IN",
+                "type": "timerTrigger",
+                "name": "t",
+                "schedule": "0 0 * * * *",
+                "runOnStartup": True,
+                "useMonitor": False,
+            }
             ids = await index_and_load(host)
             timer = pb.TypedData(json='{"Schedule": {}, "ScheduleStatus": null, "IsPastDue": false}')
             assert report_of(await host.invoke(ids["hourly"], {"t": timer})) == {"past_due": False}
+
     run(go())
 
 
@@ -144,12 +165,12 @@ def test_blob_trigger_with_blob_output():
                 "Uri": pb.TypedData(string="https://acct.blob.core.windows.net/incoming/a.txt"),
                 "Properties": pb.TypedData(json='{"ContentLength": 5}'),
             }
-            response = await host.invoke(ids["copy_blob"], {"blob": pb.TypedData(bytes=b"hello")},
-                                         metadata)
+            response = await host.invoke(ids["copy_blob"], {"blob": pb.TypedData(bytes=b"hello")}, metadata)
             assert response.result.status == SUCCESS, response.result.exception.message
             (output,) = response.output_data
             assert output.name == "copy"
             assert output.data.bytes == b"incoming/a.txt:5:HELLO"
+
     run(go())
 
 
@@ -157,22 +178,36 @@ def test_event_hub_trigger_one_and_many():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            one = await host.invoke(ids["one_event"], {"event": pb.TypedData(string="e1")}, {
-                "SystemProperties": pb.TypedData(json=json.dumps({"PartitionKey": "pk"})),
-                "PartitionKey": pb.TypedData(string="pk"),
-                "SequenceNumber": pb.TypedData(json="17"),
-                "Offset": pb.TypedData(string="4096"),
-                "EnqueuedTimeUtc": pb.TypedData(string="2024-03-04T05:06:07Z"),
-            })
+            one = await host.invoke(
+                ids["one_event"],
+                {"event": pb.TypedData(string="e1")},
+                {
+                    "SystemProperties": pb.TypedData(json=json.dumps({"PartitionKey": "pk"})),
+                    "PartitionKey": pb.TypedData(string="pk"),
+                    "SequenceNumber": pb.TypedData(json="17"),
+                    "Offset": pb.TypedData(string="4096"),
+                    "EnqueuedTimeUtc": pb.TypedData(string="2024-03-04T05:06:07Z"),
+                },
+            )
             assert report_of(one) == {
-                "body": "e1", "partition_key": "pk", "sequence_number": 17, "offset": "4096",
-                "enqueued_time": "2024-03-04T05:06:07+00:00"}
+                "body": "e1",
+                "partition_key": "pk",
+                "sequence_number": 17,
+                "offset": "4096",
+                "enqueued_time": "2024-03-04T05:06:07+00:00",
+            }
             batch = pb.TypedData(collection_string=pb.CollectionString(string=["a", "b"]))
-            many = await host.invoke(ids["many_events"], {"events": batch}, {
-                "SystemPropertiesArray": pb.TypedData(json=json.dumps(
-                    [{"SequenceNumber": 1}, {"SequenceNumber": 2}])),
-            })
+            many = await host.invoke(
+                ids["many_events"],
+                {"events": batch},
+                {
+                    "SystemPropertiesArray": pb.TypedData(
+                        json=json.dumps([{"SequenceNumber": 1}, {"SequenceNumber": 2}])
+                    ),
+                },
+            )
             assert report_of(many) == [["a", 1], ["b", 2]]
+
     run(go())
 
 
@@ -180,15 +215,24 @@ def test_service_bus_queue_trigger():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            response = await host.invoke(ids["service_bus"], {"msg": pb.TypedData(string="job")}, {
-                "MessageId": pb.TypedData(string="m-1"),
-                "DeliveryCount": pb.TypedData(json="2"),
-                "UserProperties": pb.TypedData(json='{"tenant": "t1"}'),
-                "ContentType": pb.TypedData(string="text/plain"),
-            })
-            assert report_of(response) == {"body": "job", "message_id": "m-1", "delivery_count": 2,
-                                           "user_properties": {"tenant": "t1"},
-                                           "content_type": "text/plain"}
+            response = await host.invoke(
+                ids["service_bus"],
+                {"msg": pb.TypedData(string="job")},
+                {
+                    "MessageId": pb.TypedData(string="m-1"),
+                    "DeliveryCount": pb.TypedData(json="2"),
+                    "UserProperties": pb.TypedData(json='{"tenant": "t1"}'),
+                    "ContentType": pb.TypedData(string="text/plain"),
+                },
+            )
+            assert report_of(response) == {
+                "body": "job",
+                "message_id": "m-1",
+                "delivery_count": 2,
+                "user_properties": {"tenant": "t1"},
+                "content_type": "text/plain",
+            }
+
     run(go())
 
 
@@ -201,6 +245,7 @@ def test_cosmos_db_trigger():
             docs = pb.TypedData(json='[{"id": "a", "qty": 1}, {"id": "b"}]')
             response = await host.invoke(ids["cosmos_changes"], {"docs": docs})
             assert report_of(response) == [{"id": "a", "qty": 1}, {"id": "b", "qty": None}]
+
     run(go())
 
 
@@ -208,13 +253,24 @@ def test_event_grid_trigger():
     async def go():
         async with start_worker(APP) as host:
             ids = await index_and_load(host)
-            event = {"id": "ev-1", "topic": "/subscriptions/x", "subject": "things/1",
-                     "eventType": "Thing.Created", "eventTime": "2024-01-01T00:00:00Z",
-                     "data": {"size": 3}, "dataVersion": "1"}
+            event = {
+                "id": "ev-1",
+                "topic": "/subscriptions/x",
+                "subject": "things/1",
+                "eventType": "Thing.Created",
+                "eventTime": "2024-01-01T00:00:00Z",
+                "data": {"size": 3},
+                "dataVersion": "1",
+            }
             response = await host.invoke(ids["grid_event"], {"event": pb.TypedData(json=json.dumps(event))})
-            assert report_of(response) == {"id": "ev-1", "subject": "things/1",
-                                           "event_type": "Thing.Created", "data": {"size": 3},
-                                           "topic": "/subscriptions/x"}
+            assert report_of(response) == {
+                "id": "ev-1",
+                "subject": "things/1",
+                "event_type": "Thing.Created",
+                "data": {"size": 3},
+                "topic": "/subscriptions/x",
+            }
+
     run(go())
 
 
@@ -223,20 +279,35 @@ def test_generic_trigger_input_and_output_bindings():
         async with start_worker(APP) as host:
             found = await index(host)
             bindings = raw(found["generic"])
-            assert bindings["payload"] == {"direction": "IN", "type": "customTrigger",
-                                           "name": "payload", "queue": "custom-in"}
-            assert bindings["extra"] == {"direction": "IN", "dataType": "STRING",
-                                         "type": "customInput", "name": "extra", "lookup": "key-1"}
-            assert bindings["out"] == {"direction": "OUT", "type": "customOutput", "name": "out",
-                                       "target": "custom-out"}
+            assert bindings["payload"] == {
+                "direction": "IN",
+                "type": "customTrigger",
+                "name": "payload",
+                "queue": "custom-in",
+            }
+            assert bindings["extra"] == {
+                "direction": "IN",
+                "dataType": "STRING",
+                "type": "customInput",
+                "name": "extra",
+                "lookup": "key-1",
+            }
+            assert bindings["out"] == {
+                "direction": "OUT",
+                "type": "customOutput",
+                "name": "out",
+                "target": "custom-out",
+            }
             assert found["generic"].bindings["extra"].data_type == STRING
             ids = await index_and_load(host)
-            response = await host.invoke(ids["generic"], {
-                "payload": pb.TypedData(string="p"), "extra": pb.TypedData(string="x")})
+            response = await host.invoke(
+                ids["generic"], {"payload": pb.TypedData(string="p"), "extra": pb.TypedData(string="x")}
+            )
             assert response.result.status == SUCCESS, response.result.exception.message
             assert {o.name: o.data.string for o in response.output_data} == {"out": "p+x"}
             assert json.loads(response.return_value.json) == {"payload": "p", "extra": "x"}
             untyped = await host.invoke(ids["generic_untyped"], {"payload": pb.TypedData(bytes=b"raw")})
             assert untyped.result.status == SUCCESS, untyped.result.exception.message
             assert {o.name: o.data.bytes for o in untyped.output_data} == {"out": b"raw"}
+
     run(go())

@@ -1,5 +1,6 @@
 """Bad v2 apps: per-function faults are reported by name while the rest runs; a script that cannot be
 imported or has no single app is one clear Failure."""
+
 from __future__ import annotations
 
 import sys
@@ -31,8 +32,9 @@ async def metadata_of_bad_app() -> tuple[pb.FunctionMetadataResponse, list[str],
                 # the load answer carries the same message as the metadata entry
                 assert loaded.result.exception.message == function.status.exception.message
                 continue
-            invoked = await host.invoke(function.function_id, {"req": http_request(
-                "GET", f"http://localhost/api/{function.name}")})
+            invoked = await host.invoke(
+                function.function_id, {"req": http_request("GET", f"http://localhost/api/{function.name}")}
+            )
             assert invoked.result.status == SUCCESS, invoked.result.exception.message
             bodies[function.name] = invoked.return_value.http.body.bytes.decode()
         return response, errors, bodies
@@ -57,8 +59,13 @@ def test_bad_functions_do_not_stop_the_good_ones(bad_app):
     response, _, bodies = bad_app
     assert response.result.status == SUCCESS
     assert not response.use_default_metadata_indexing
-    assert bodies == {"good": "still works", "split_get": "get", "split_post": "post",
-                      "typed_int": "int", "typed_any": "any"}
+    assert bodies == {
+        "good": "still works",
+        "split_get": "get",
+        "split_post": "post",
+        "typed_int": "int",
+        "typed_any": "any",
+    }
 
 
 def test_each_fault_is_a_system_error_log_too(bad_app):
@@ -156,23 +163,30 @@ async def failed_metadata(app_dir: str, env: dict[str, str] | None = None) -> tu
 
 
 def test_syntax_error_gives_file_and_line(tmp_path):
-    app = write_v2_app(tmp_path, """\
+    app = write_v2_app(
+        tmp_path,
+        """\
         import azure.functions as func
         app = func.FunctionApp()
         def broken(:
             pass
-        """)
+        """,
+    )
     message, errors = run(failed_metadata(app))
     assert "SyntaxError" in message and "function_app.py:3" in message
     assert any("function_app.py:3" in e for e in errors)
 
 
 def test_missing_module_is_named_with_the_importing_line(tmp_path):
-    app = write_v2_app(tmp_path, """\
+    app = write_v2_app(
+        tmp_path,
+        """\
         import azure.functions as func
         import helpers
         app = func.FunctionApp()
-        """, {"helpers.py": "import not_installed_package_xyz\n"})
+        """,
+        {"helpers.py": "import not_installed_package_xyz\n"},
+    )
     message, _ = run(failed_metadata(app))
     assert "No module named 'not_installed_package_xyz'" in message
     assert "helpers.py:1" in message
@@ -180,19 +194,24 @@ def test_missing_module_is_named_with_the_importing_line(tmp_path):
 
 
 def test_exception_at_import_gives_type_file_and_line(tmp_path):
-    app = write_v2_app(tmp_path, """\
+    app = write_v2_app(
+        tmp_path,
+        """\
         import os
         import azure.functions as func
         app = func.FunctionApp()
         SETTING = os.environ["SETTING_THAT_IS_NOT_SET"]
-        """)
+        """,
+    )
     message, _ = run(failed_metadata(app))
     assert "KeyError" in message and "function_app.py:4" in message
     assert "SETTING_THAT_IS_NOT_SET" in message
 
 
 def test_two_triggers_on_one_function_fail_at_the_decorator_line(tmp_path):
-    app = write_v2_app(tmp_path, """\
+    app = write_v2_app(
+        tmp_path,
+        """\
         import azure.functions as func
         app = func.FunctionApp()
 
@@ -200,7 +219,8 @@ def test_two_triggers_on_one_function_fail_at_the_decorator_line(tmp_path):
         @app.queue_trigger(arg_name="msg", queue_name="q", connection="c")
         def two(req, msg):
             pass
-        """)
+        """,
+    )
     message, _ = run(failed_metadata(app))
     # Python 3.11+ reports the decorator's line, 3.10 the decorated function's `def` line
     decorator_line = "function_app.py:4" if sys.version_info >= (3, 11) else "function_app.py:6"
@@ -214,11 +234,14 @@ def test_script_without_function_app(tmp_path):
 
 
 def test_script_with_two_function_apps(tmp_path):
-    app = write_v2_app(tmp_path, """\
+    app = write_v2_app(
+        tmp_path,
+        """\
         import azure.functions as func
         app = func.FunctionApp()
         other = func.FunctionApp()
-        """)
+        """,
+    )
     message, _ = run(failed_metadata(app))
     assert "more than one function app" in message and "app" in message and "other" in message
 
@@ -235,10 +258,15 @@ def test_load_on_a_second_worker_carries_the_import_error(tmp_path):
     async def go():
         async with start_worker(app) as host:
             metadata = pb.RpcFunctionMetadata(
-                name="f", directory=app, script_file="function_app.py", entry_point="f",
-                properties={"worker_indexed": "True", "FunctionId": "some-id"})
+                name="f",
+                directory=app,
+                script_file="function_app.py",
+                entry_point="f",
+                properties={"worker_indexed": "True", "FunctionId": "some-id"},
+            )
             loaded = await host.channel.load("some-id", metadata)
             assert loaded.result.status == FAILURE
             assert "boom at import" in loaded.result.exception.message
             assert "function_app.py:2" in loaded.result.exception.message
+
     run(go())

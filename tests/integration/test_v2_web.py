@@ -1,4 +1,5 @@
 """ASGI (FastAPI) and WSGI (Flask) apps through func.AsgiFunctionApp / func.WsgiFunctionApp."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,20 +33,33 @@ async def load_http_app(host: FakeHost) -> str:
     assert trigger["type"] == "httpTrigger" and trigger["route"] == "/{*route}"
     assert trigger["authLevel"] == "ANONYMOUS"
     # every method the library knows (azure-functions 2.x adds QUERY)
-    assert set(trigger["methods"]) == {m.value for m in HttpMethod} >= {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+    assert (
+        set(trigger["methods"])
+        == {m.value for m in HttpMethod}
+        >= {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+    )
     loaded = await host.channel.load(function.function_id, function)
     assert loaded.result.status == SUCCESS, loaded.result.exception.message
     return function.function_id
 
 
-async def call(host: FakeHost, function_id: str, method: str, path: str, *,
-               body: bytes | None = None, headers: dict[str, str] | None = None,
-               invocation_id: str | None = None) -> pb.RpcHttp:
-    req = http_request(method, f"http://localhost{path}", headers=headers, body=body,
-                       params={"route": path.split("?")[0].lstrip("/")})
+async def call(
+    host: FakeHost,
+    function_id: str,
+    method: str,
+    path: str,
+    *,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    invocation_id: str | None = None,
+) -> pb.RpcHttp:
+    req = http_request(
+        method, f"http://localhost{path}", headers=headers, body=body, params={"route": path.split("?")[0].lstrip("/")}
+    )
     response = await host.invoke(function_id, {"req": req}, invocation_id=invocation_id)
     assert response.result.status == SUCCESS, (
-        f"{response.result.exception.message}\n{response.result.exception.stack_trace}")
+        f"{response.result.exception.message}\n{response.result.exception.stack_trace}"
+    )
     return response.return_value.http
 
 
@@ -64,6 +78,7 @@ def test_fastapi_path_and_query_params():
             assert http.status_code == "200"
             assert json.loads(http.body.bytes) == {"item_id": 42, "q": "pen"}
             assert headers_of(http)["content-type"] == "application/json"
+
     run(go())
 
 
@@ -71,15 +86,16 @@ def test_fastapi_json_body_status_and_headers():
     async def go():
         async with start_worker(FASTAPI_APP) as host:
             fid = await load_http_app(host)
-            http = await call(host, fid, "POST", "/echo", body=b'{"a": [1, 2]}',
-                              headers={"Content-Type": "application/json"})
-            assert json.loads(http.body.bytes) == {"got": {"a": [1, 2]},
-                                                   "content_type": "application/json"}
+            http = await call(
+                host, fid, "POST", "/echo", body=b'{"a": [1, 2]}', headers={"Content-Type": "application/json"}
+            )
+            assert json.loads(http.body.bytes) == {"got": {"a": [1, 2]}, "content_type": "application/json"}
             created = await call(host, fid, "GET", "/created")
             assert created.status_code == "201"
             assert headers_of(created)["x-app"] == "fastapi"
             missing = await call(host, fid, "GET", "/nowhere")
             assert missing.status_code == "404"
+
     run(go())
 
 
@@ -94,6 +110,7 @@ def test_fastapi_lifespan_startup_runs_once_and_invocation_id_reaches_scope_and_
             http = await call(host, fid, "GET", "/invocation", invocation_id=iid)
             assert json.loads(http.body.bytes) == {"invocation_id": iid}
             assert "fastapi handled /invocation" in [log.message for log in host.channel.logs_for(iid)]
+
     run(go())
 
 
@@ -108,6 +125,7 @@ def test_fastapi_lifespan_shutdown_runs_when_the_worker_exits(tmp_path):
         assert host.process.returncode == 0
         assert log.read_text() == "shutdown\n"
         assert not [line.text for line in host.output if "Failed ASGI shutdown" in line.text]
+
     run(go())
 
 
@@ -117,13 +135,13 @@ def test_fastapi_concurrent_requests_overlap_on_the_event_loop():
             fid = await load_http_app(host)
             await call(host, fid, "GET", "/sleep?seconds=0")  # lifespan startup out of the timing
             start = time.perf_counter()
-            results = await asyncio.gather(
-                *(call(host, fid, "GET", "/sleep?seconds=0.2") for _ in range(50)))
+            results = await asyncio.gather(*(call(host, fid, "GET", "/sleep?seconds=0.2") for _ in range(50)))
             elapsed = time.perf_counter() - start
             assert all(json.loads(r.body.bytes) == {"slept": 0.2} for r in results)
             # 50 × 0.2 s = 10 s if they ran one after another
             assert elapsed < 5.0, f"50 concurrent requests took {elapsed:.2f} s"
             print(f"50 concurrent FastAPI requests of 0.2 s: {elapsed:.2f} s")
+
     run(go())
 
 
@@ -138,6 +156,7 @@ def test_flask_query_params_and_text_body():
             assert http.status_code == "200"
             assert http.body.bytes == b"Hello, Ada!"
             assert headers_of(http)["content-type"].startswith("text/html")
+
     run(go())
 
 
@@ -145,14 +164,16 @@ def test_flask_json_body_route_params_status_and_headers():
     async def go():
         async with start_worker(FLASK_APP) as host:
             fid = await load_http_app(host)
-            echo = await call(host, fid, "POST", "/echo", body=b'{"x": 1}',
-                              headers={"Content-Type": "application/json"})
+            echo = await call(
+                host, fid, "POST", "/echo", body=b'{"x": 1}', headers={"Content-Type": "application/json"}
+            )
             assert json.loads(echo.body.bytes) == {"got": {"x": 1}, "content_type": "application/json"}
             user = await call(host, fid, "GET", "/users/9")
             assert user.status_code == "202"
             assert json.loads(user.body.bytes) == {"user_id": 9}
             assert headers_of(user)["x-app"] == "flask"
             assert (await call(host, fid, "GET", "/nowhere")).status_code == "404"
+
     run(go())
 
 
@@ -168,4 +189,5 @@ def test_flask_invocation_id_reaches_environ_and_logs_and_requests_use_the_pool(
             await asyncio.gather(*(call(host, fid, "GET", "/sleep?seconds=0.3") for _ in range(10)))
             assert time.perf_counter() - start < 2.0  # 3 s if serial
             assert not [log.message for log in host.channel.logs if log.level == ERROR]
+
     run(go())

@@ -1,23 +1,51 @@
 """Both command-line styles the host passes are understood."""
+
 import pytest
 
 from quickfunc.cli import UNLIMITED, UsageError, parse_args
 
 
 def test_legacy_flags():
-    config = parse_args(["--host", "127.0.0.1", "--port", "5000", "--workerId", "w1", "--requestId", "r1",
-                         "--grpcMaxMessageLength", "1048576"])
+    config = parse_args(
+        [
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "5000",
+            "--workerId",
+            "w1",
+            "--requestId",
+            "r1",
+            "--grpcMaxMessageLength",
+            "1048576",
+        ]
+    )
     assert (config.host, config.port, config.worker_id, config.request_id) == ("127.0.0.1", 5000, "w1", "r1")
     assert config.max_message_length == 1048576
     assert config.target == "127.0.0.1:5000"
 
 
 def test_new_flags_win_over_legacy_ones():
-    config = parse_args([
-        "--host", "10.9.9.9", "--port", "1", "--workerId", "old", "--requestId", "old-r",
-        "--functions-uri", "http://127.0.0.1:50821/", "--functions-worker-id", "new",
-        "--functions-request-id", "new-r", "--functions-grpc-max-message-length", "2147483647",
-    ])
+    config = parse_args(
+        [
+            "--host",
+            "10.9.9.9",
+            "--port",
+            "1",
+            "--workerId",
+            "old",
+            "--requestId",
+            "old-r",
+            "--functions-uri",
+            "http://127.0.0.1:50821/",
+            "--functions-worker-id",
+            "new",
+            "--functions-request-id",
+            "new-r",
+            "--functions-grpc-max-message-length",
+            "2147483647",
+        ]
+    )
     assert (config.host, config.port, config.worker_id, config.request_id) == ("127.0.0.1", 50821, "new", "new-r")
     assert config.max_message_length == UNLIMITED
 
@@ -37,11 +65,14 @@ def test_trace_log_level_means_debug():
     assert config.log_level == "DEBUG"
 
 
-@pytest.mark.parametrize("argv, missing", [
-    (["--port", "1", "--workerId", "w"], "--host"),
-    (["--host", "h", "--workerId", "w"], "--port"),
-    (["--host", "h", "--port", "1"], "--workerId"),
-])
+@pytest.mark.parametrize(
+    "argv, missing",
+    [
+        (["--port", "1", "--workerId", "w"], "--host"),
+        (["--host", "h", "--workerId", "w"], "--port"),
+        (["--host", "h", "--port", "1"], "--workerId"),
+    ],
+)
 def test_missing_flags_are_named(argv, missing):
     with pytest.raises(UsageError, match=missing):
         parse_args(argv)

@@ -1,4 +1,5 @@
 """Describing an exception for the host never raises, and what it makes a protobuf string takes."""
+
 from __future__ import annotations
 
 import sys
@@ -94,9 +95,11 @@ def test_message_is_type_and_text_with_surrogates_escaped():
 def test_message_of_an_exception_whose_str_raises_says_so():
     assert describe.exception_message(StrRaises()) == "StrRaises: <StrRaises whose str() failed with RuntimeError>"
     assert describe.exception_message(StrRaisesBase()) == (
-        "StrRaisesBase: <StrRaisesBase whose str() failed with KeyboardInterrupt>")
+        "StrRaisesBase: <StrRaisesBase whose str() failed with KeyboardInterrupt>"
+    )
     assert describe.exception_message(StrNotAString()) == (
-        "StrNotAString: <StrNotAString whose str() failed with TypeError>")
+        "StrNotAString: <StrNotAString whose str() failed with TypeError>"
+    )
 
 
 def test_message_of_an_exception_whose_str_is_a_str_subclass_is_a_plain_str():
@@ -174,13 +177,23 @@ def test_trace_frames_with_undecodable_file_names_are_escaped():
 
 # ---- any exception, any chain ------------------------------------------------------------------------------
 
-KINDS = [ValueError, KeyError, StrRaises, StrRaisesBase, StrNotAString, StrReturnsSubclass, SystemExit,
-         KeyboardInterrupt]
+KINDS = [
+    ValueError,
+    KeyError,
+    StrRaises,
+    StrRaisesBase,
+    StrNotAString,
+    StrReturnsSubclass,
+    SystemExit,
+    KeyboardInterrupt,
+]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(KINDS), ANY_TEXT, st.booleans()), min_size=1, max_size=6),
-       st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.booleans()), max_size=10))
+@given(
+    st.lists(st.tuples(st.sampled_from(KINDS), ANY_TEXT, st.booleans()), min_size=1, max_size=6),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5), st.booleans()), max_size=10),
+)
 def test_any_exception_with_any_cause_graph_is_described_without_raising(specs, links):
     excs = [(_raised(kind(text)) if raised else kind(text)) for kind, text, raised in specs]
     for a, b, as_cause in links:

@@ -1,4 +1,5 @@
 """The collector held off during start-up: thresholds, resume, freeze and the re-armed timer."""
+
 from __future__ import annotations
 
 import asyncio

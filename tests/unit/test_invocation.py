@@ -1,4 +1,5 @@
 """The request handed to the code that runs an invocation is taken once, then let go."""
+
 import sys
 
 import pytest

@@ -1,5 +1,6 @@
 """House rules of the package, checked: small modules with a docstring, the host side speaking only
 the protocol, and imports that point one way (no cycles)."""
+
 from __future__ import annotations
 
 import ast
@@ -47,8 +48,7 @@ def test_every_module_is_small_and_says_what_it_holds():
     too_long = {n: len(p.read_text(encoding="utf-8").splitlines()) for n, p in _modules().items()}
     too_long = {n: lines for n, lines in too_long.items() if lines > MAX_LINES}
     assert not too_long, f"modules over {MAX_LINES} lines: {too_long}"
-    bare = [n for n, p in _modules().items()
-            if not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))]
+    bare = [n for n, p in _modules().items() if not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))]
     assert not bare, f"modules without a docstring: {bare}"
 
 
@@ -57,8 +57,11 @@ def test_the_host_side_imports_nothing_of_the_worker_but_the_protos():
     for name, path in _modules().items():
         if name.startswith("quickfunc.host"):
             # `quickfunc` itself holds only the version, which the host's status reports
-            outside = {t for t in _imports(name, path) if t != "quickfunc"
-                       and not t.startswith(("quickfunc.host", "quickfunc.protos"))}
+            outside = {
+                t
+                for t in _imports(name, path)
+                if t != "quickfunc" and not t.startswith(("quickfunc.host", "quickfunc.protos"))
+            }
             if outside:
                 wrong[name] = sorted(outside)
     assert not wrong, f"host modules importing worker internals: {wrong}"
@@ -78,7 +81,7 @@ def test_worker_modules_import_each_other_one_way():
         stack.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
+                cycles.append(stack[stack.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt)
         stack.pop()

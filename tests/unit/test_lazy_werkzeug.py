@@ -2,6 +2,7 @@
 
 Each case runs in a fresh interpreter, since this one has imported werkzeug already.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -83,6 +84,10 @@ def test_flask_works_on_top_of_it():
 
 
 def test_install_is_a_no_op_once_werkzeug_is_imported():
-    done = subprocess.run([sys.executable, "-c", "import werkzeug, quickfunc.lazy_werkzeug as l; "
-                           "print(l.install())"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", "import werkzeug, quickfunc.lazy_werkzeug as l; print(l.install())"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.stdout.strip() == "False", done.stderr

@@ -56,9 +56,7 @@ def test_jobs_run_off_the_loop_in_order_with_the_loop_as_their_running_loop():
 
         def work(n):
             seen.append(n)
-            return (
-                threading.get_ident() != outcomes.loop_thread and asyncio.get_running_loop() is loop
-            )
+            return threading.get_ident() != outcomes.loop_thread and asyncio.get_running_loop() is loop
 
         for n in range(5):
             runner.submit(outcomes.job(f"job{n}", lambda n=n: work(n)))
@@ -112,6 +110,5 @@ def test_a_stuck_job_lets_the_next_ones_run_and_is_answered_at_its_deadline(capl
     assert where is not None and where.at is not None and "test_load_runner.py" in where.at
     assert final == both
     assert any(
-        "stuck finished after" in r.getMessage() and "already been answered" in r.getMessage()
-        for r in caplog.records
+        "stuck finished after" in r.getMessage() and "already been answered" in r.getMessage() for r in caplog.records
     )

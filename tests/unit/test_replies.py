@@ -1,5 +1,6 @@
 """The reply path: each request kind that has a response gets exactly one, with its ids, also
 when its handler raises; a reply too large to send is replaced by a Failure of its kind."""
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,8 @@ REQUESTS = {
     "functions_metadata_request": pb.FunctionsMetadataRequest(function_app_directory="/app"),
     "function_load_request": pb.FunctionLoadRequest(function_id="f1"),
     "function_load_request_collection": pb.FunctionLoadRequestCollection(
-        function_load_requests=[pb.FunctionLoadRequest(function_id="f1"), pb.FunctionLoadRequest(function_id="f2")]),
+        function_load_requests=[pb.FunctionLoadRequest(function_id="f1"), pb.FunctionLoadRequest(function_id="f2")]
+    ),
     "invocation_request": pb.InvocationRequest(invocation_id="inv-1", function_id="f1"),
     "worker_status_request": pb.WorkerStatusRequest(),
     "function_environment_reload_request": pb.FunctionEnvironmentReloadRequest(function_app_directory="/app"),
@@ -135,15 +137,15 @@ def _big_failure() -> pb.StatusResult:
 
 
 OVERSIZED = {
-    "invocation_response": pb.InvocationResponse(
-        invocation_id="inv-1", return_value=pb.TypedData(bytes=BIG.encode())),
+    "invocation_response": pb.InvocationResponse(invocation_id="inv-1", return_value=pb.TypedData(bytes=BIG.encode())),
     "function_load_response": pb.FunctionLoadResponse(function_id="f1", result=_big_failure()),
     "function_metadata_response": pb.FunctionMetadataResponse(result=_big_failure()),
     "worker_init_response": pb.WorkerInitResponse(result=_big_failure()),
     "function_environment_reload_response": pb.FunctionEnvironmentReloadResponse(result=_big_failure()),
     "worker_warmup_response": pb.WorkerWarmupResponse(result=_big_failure()),
     "close_shared_memory_resources_response": pb.CloseSharedMemoryResourcesResponse(
-        close_map_results={f"map-{i}-{BIG[:100]}": False for i in range(80)}),
+        close_map_results={f"map-{i}-{BIG[:100]}": False for i in range(80)}
+    ),
 }
 
 
@@ -186,9 +188,12 @@ def test_invocation_over_the_limit_names_its_largest_part():
 
 
 def test_collection_over_the_limit_replaces_only_its_largest_entries():
-    collection = pb.FunctionLoadResponseCollection(function_load_responses=[
-        pb.FunctionLoadResponse(function_id="ok", result=pb.StatusResult(status=pb.StatusResult.Success)),
-        pb.FunctionLoadResponse(function_id="big", result=_big_failure())])
+    collection = pb.FunctionLoadResponseCollection(
+        function_load_responses=[
+            pb.FunctionLoadResponse(function_id="ok", result=pb.StatusResult(status=pb.StatusResult.Success)),
+            pb.FunctionLoadResponse(function_id="big", result=_big_failure()),
+        ]
+    )
     message = _message("function_load_response_collection", collection)
     replacement = replies.oversize(message, message.ByteSize(), LIMIT, True)
     ok, big = replacement.function_load_response_collection.function_load_responses
@@ -213,10 +218,19 @@ def test_a_message_protobuf_cannot_serialize_is_named_as_such():
     assert "is too large to serialize, over protobuf's limit of 2 GiB (2147483647 bytes) per message" in text
 
 
-@pytest.mark.parametrize("size, text", [(0, "0 bytes"), (1023, "1023 bytes"), (1024, "1 KiB (1024 bytes)"),
-                                        (2_000_000, "1.91 MiB (2000000 bytes)"), (20_419, "19.9 KiB (20419 bytes)"),
-                                        (2**31 - 1, "2 GiB (2147483647 bytes)"),
-                                        (2_200_000_000, "2.05 GiB (2200000000 bytes)"), (300 * 2**20, "300 MiB (314572800 bytes)")])
+@pytest.mark.parametrize(
+    "size, text",
+    [
+        (0, "0 bytes"),
+        (1023, "1023 bytes"),
+        (1024, "1 KiB (1024 bytes)"),
+        (2_000_000, "1.91 MiB (2000000 bytes)"),
+        (20_419, "19.9 KiB (20419 bytes)"),
+        (2**31 - 1, "2 GiB (2147483647 bytes)"),
+        (2_200_000_000, "2.05 GiB (2200000000 bytes)"),
+        (300 * 2**20, "300 MiB (314572800 bytes)"),
+    ],
+)
 def test_sizes_are_written_for_people(size, text):
     assert replies.size_text(size) == text
 
@@ -274,8 +288,9 @@ def test_a_message_that_cannot_be_serialized_is_sent_as_its_replacement():
     assert "too large to serialize, over protobuf's limit" in sent.invocation_response.result.exception.message
 
 
-@pytest.mark.parametrize("hook", [None, lambda *a: None, lambda *a: 1 / 0,
-                                  lambda m, *a: m])  # no hook, nothing instead, a broken one, still too big
+@pytest.mark.parametrize(
+    "hook", [None, lambda *a: None, lambda *a: 1 / 0, lambda m, *a: m]
+)  # no hook, nothing instead, a broken one, still too big
 def test_a_message_over_the_limit_without_a_usable_replacement_is_not_sent_and_is_logged(hook, caplog):
     sender = transport.Transport("t", LIMIT)
     sender.on_oversize = hook

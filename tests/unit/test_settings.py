@@ -1,4 +1,5 @@
 """Settings are read in one place, with documented defaults and clear warnings."""
+
 from quickfunc.settings import DEFAULT_SCRIPT_FILE, Settings
 
 
@@ -12,11 +13,15 @@ def test_defaults():
 
 
 def test_values_are_read():
-    settings = Settings.from_env({
-        "PYTHON_THREADPOOL_THREAD_COUNT": "7", "PYTHON_ENABLE_DEBUG_LOGGING": "Yes",
-        "PYTHON_SCRIPT_FILE_NAME": "app.py", "PYTHON_ENABLE_INIT_INDEXING": "1",
-        "AzureWebJobsScriptRoot": "/home/site/wwwroot",
-    })
+    settings = Settings.from_env(
+        {
+            "PYTHON_THREADPOOL_THREAD_COUNT": "7",
+            "PYTHON_ENABLE_DEBUG_LOGGING": "Yes",
+            "PYTHON_SCRIPT_FILE_NAME": "app.py",
+            "PYTHON_ENABLE_INIT_INDEXING": "1",
+            "AzureWebJobsScriptRoot": "/home/site/wwwroot",
+        }
+    )
     assert settings.threadpool_thread_count == 7
     assert settings.debug_logging and settings.init_indexing
     assert settings.script_file_name == "app.py"
@@ -71,8 +76,9 @@ def test_init_timeout_and_shutdown_grace():
 
     defaults = Settings.from_env({})
     assert (defaults.init_timeout, defaults.shutdown_grace) == (DEFAULT_INIT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE)
-    given = Settings.from_env({"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": "0",
-                               "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS": "2.5"})
+    given = Settings.from_env(
+        {"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": "0", "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS": "2.5"}
+    )
     assert (given.init_timeout, given.shutdown_grace) == (0.0, 2.5)
 
 
@@ -80,21 +86,25 @@ def test_durations_that_are_not_finite_non_negative_numbers_warn_and_use_the_def
     from quickfunc.settings import DEFAULT_INIT_TIMEOUT, DEFAULT_SHUTDOWN_GRACE
 
     for raw in ("-1", "soon", "nan", "inf"):
-        settings = Settings.from_env({"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": raw,
-                                      "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS": raw})
+        settings = Settings.from_env(
+            {"PYTHON_WORKER_INIT_TIMEOUT_SECONDS": raw, "PYTHON_WORKER_SHUTDOWN_GRACE_SECONDS": raw}
+        )
         assert settings.init_timeout == DEFAULT_INIT_TIMEOUT, raw
         assert settings.shutdown_grace == DEFAULT_SHUTDOWN_GRACE, raw
         assert len([w for w in settings.warnings if "_SECONDS=" in w]) == 2, settings.warnings
 
+
 def test_blocked_report_interval_and_load_timeout():
     defaults = Settings.from_env({})
     assert defaults.blocked_report_interval == 10.0 and defaults.function_load_timeout == 50.0
-    settings = Settings.from_env({"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "2.5",
-                                  "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "0"})
+    settings = Settings.from_env(
+        {"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "2.5", "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "0"}
+    )
     assert settings.blocked_report_interval == 2.5 and settings.function_load_timeout == 0.0
     assert settings.warnings == ()
-    bad = Settings.from_env({"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "0",
-                             "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "soon"})
+    bad = Settings.from_env(
+        {"PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS": "0", "PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS": "soon"}
+    )
     assert bad.blocked_report_interval == 10.0 and bad.function_load_timeout == 50.0
     assert any("PYTHON_BLOCKED_REPORT_INTERVAL_SECONDS" in w for w in bad.warnings)
     assert any("PYTHON_FUNCTION_LOAD_TIMEOUT_SECONDS" in w for w in bad.warnings)

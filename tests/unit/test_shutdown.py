@@ -1,4 +1,5 @@
 """A stop request: the first names the cause; later ones can only bring the deadline forward."""
+
 import asyncio
 
 from quickfunc import shutdown

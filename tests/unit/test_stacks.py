@@ -23,9 +23,7 @@ def stuck_module(tmp_path, monkeypatch):
     gate = types.ModuleType(GATE)
     gate.event = threading.Event()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, GATE, gate)
-    (tmp_path / "helper.py").write_text(
-        f"import {GATE}\n\n\ndef wait():\n    {GATE}.event.wait(10)\n"
-    )
+    (tmp_path / "helper.py").write_text(f"import {GATE}\n\n\ndef wait():\n    {GATE}.event.wait(10)\n")
     (tmp_path / "stuckmod.py").write_text("import helper\n\nhelper.wait()\n")
     threads = []
 

@@ -1,5 +1,6 @@
 """The sync-function pool reuses idle threads, never exceeds its size, survives a raising job and
 drops queued jobs on shutdown."""
+
 import logging
 import queue
 import threading
@@ -62,8 +63,7 @@ def test_a_raising_job_is_logged_and_its_thread_lives_on(caplog):
             pool.run(lambda: out.put(int("7")))
             assert out.get(timeout=5) == 7
         assert pool.thread_count == 1
-        assert any("sync-test" in r.getMessage() and r.exc_info and r.exc_info[0] is ValueError
-                   for r in caplog.records)
+        assert any("sync-test" in r.getMessage() and r.exc_info and r.exc_info[0] is ValueError for r in caplog.records)
     finally:
         pool.shutdown(wait=True)
 
@@ -89,11 +89,13 @@ def test_default_size_is_the_executor_default():
 
 # --- abandoned threads: a cancelled job that never returns -------------------------------------
 
+
 def _blocker(started: threading.Event, release: threading.Event, out: "queue.SimpleQueue", tag: str):
     def job() -> None:
         started.set()
         release.wait(10)
         out.put(tag)
+
     return job
 
 
@@ -125,9 +127,14 @@ def test_an_abandoned_thread_is_replaced_for_a_waiting_job_and_logged(caplog):
             release.set()  # the stuck call returns: its thread ends, the pool is back to its size
             assert out.get(timeout=5) == "stuck"
             assert _wait_until(lambda: pool.thread_count == 1 and pool.abandoned_count == 0)
-            assert _wait_until(lambda: any(  # logged just after the thread left the pool's count
-                "sync-test_0 returned from function 'Spin' (invocation inv-1)" in r.getMessage()
-                and "ends" in r.getMessage() for r in list(caplog.records) if r.levelno == logging.INFO))
+            assert _wait_until(
+                lambda: any(  # logged just after the thread left the pool's count
+                    "sync-test_0 returned from function 'Spin' (invocation inv-1)" in r.getMessage()
+                    and "ends" in r.getMessage()
+                    for r in list(caplog.records)
+                    if r.levelno == logging.INFO
+                )
+            )
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 1
         assert "function 'Spin' (invocation inv-1)" in warnings[0] and "sync-test_0" in warnings[0]

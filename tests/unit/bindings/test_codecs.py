@@ -1,9 +1,11 @@
 """The direct HTTP codecs give exactly what the library converters give, for any input."""
+
 import http
 
 import azure.functions as func
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quickfunc.bindings.codecs import http_response_typed_data, input_decoder, output_encoder
 from quickfunc.bindings.convert import BindingSpec, GenericConverter, decode_input
@@ -43,8 +45,12 @@ def test_fast_decoder_is_chosen_for_the_library_http_converter_only():
 def test_request_body_kinds_match_the_library():
     decode, _ = input_decoder(TRIGGER, HttpRequestConverter, func.HttpRequest)
     for body in (None, ("bytes", b"\x00\xffraw"), ("string", "héllo"), ("json", '{"a": [1, 2]}'), ("bytes", b"")):
-        data = _request(headers={"content-type": "application/json", "X-Mixed": "v"}, query={"a": "1"},
-                        params={"id": "7"}, body=body)
+        data = _request(
+            headers={"content-type": "application/json", "X-Mixed": "v"},
+            query={"a": "1"},
+            params={"id": "7"},
+            body=body,
+        )
         fast, slow = decode(data, {}), _slow_request(data)
         _same_request(fast, slow)
         if body and body[0] == "json":
@@ -67,9 +73,15 @@ names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz-ABCXYZ", min_size=1, max_si
 
 
 @settings(max_examples=150, deadline=None)
-@given(headers=st.dictionaries(names, texts, max_size=5), query=st.dictionaries(names, texts, max_size=5),
-       params=st.dictionaries(names, texts, max_size=3), raw=st.binary(max_size=64), text=texts,
-       kind=st.sampled_from(["bytes", "string", "json", None]), method=st.sampled_from(["get", "POST", "Patch"]))
+@given(
+    headers=st.dictionaries(names, texts, max_size=5),
+    query=st.dictionaries(names, texts, max_size=5),
+    params=st.dictionaries(names, texts, max_size=3),
+    raw=st.binary(max_size=64),
+    text=texts,
+    kind=st.sampled_from(["bytes", "string", "json", None]),
+    method=st.sampled_from(["get", "POST", "Patch"]),
+)
 def test_any_request_decodes_like_the_library(headers, query, params, raw, text, kind, method):
     body = None if kind is None else (kind, raw if kind == "bytes" else text)
     data = _request(method=method, headers=headers, query=query, params=params, body=body)
@@ -89,7 +101,9 @@ RESPONSES = [
     lambda: func.HttpResponse("{}", headers={"Content-Type": "application/json"}),
     lambda: func.HttpResponse(None, status_code=204),
     lambda: func.HttpResponse("c", headers={"Set-Cookie": "a=1; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age=60"}),
-    lambda: func.HttpResponse("c", headers={"Set-Cookie": 'b=2; Domain=example.com; Expires=Wed, 21 Oct 2026 07:28:00 GMT; SameSite=None'}),
+    lambda: func.HttpResponse(
+        "c", headers={"Set-Cookie": "b=2; Domain=example.com; Expires=Wed, 21 Oct 2026 07:28:00 GMT; SameSite=None"}
+    ),
 ]
 
 
@@ -104,6 +118,7 @@ def test_several_set_cookie_headers_become_several_cookies():
         response.headers.add("Set-Cookie", "a=1")
         response.headers.add("Set-Cookie", "b=2; SameSite=Strict")
         return response
+
     fast = http_response_typed_data(make())
     assert fast == _library_typed_data(make)
     assert [c.name for c in fast.http.cookies] == ["a", "b"]
@@ -132,10 +147,18 @@ def test_return_encoder_fills_the_target_for_str_responses_and_other_values():
 
 
 @settings(max_examples=150, deadline=None)
-@given(body=st.one_of(st.none(), texts, st.binary(max_size=64)), status=st.sampled_from([200, 201, 400, 404, 500]),
-       headers=st.dictionaries(names.filter(lambda n: n.lower() not in ("set-cookie",)), texts.map(lambda t: t.replace("\n", "").replace("\r", "")), max_size=4),
-       mimetype=st.sampled_from([None, "text/plain", "application/json", "text/csv"]))
+@given(
+    body=st.one_of(st.none(), texts, st.binary(max_size=64)),
+    status=st.sampled_from([200, 201, 400, 404, 500]),
+    headers=st.dictionaries(
+        names.filter(lambda n: n.lower() not in ("set-cookie",)),
+        texts.map(lambda t: t.replace("\n", "").replace("\r", "")),
+        max_size=4,
+    ),
+    mimetype=st.sampled_from([None, "text/plain", "application/json", "text/csv"]),
+)
 def test_any_response_encodes_like_the_library(body, status, headers, mimetype):
     def make():
         return func.HttpResponse(body, status_code=status, headers=dict(headers), mimetype=mimetype)
+
     assert http_response_typed_data(make()) == _library_typed_data(make)

@@ -1,4 +1,5 @@
 """Tests for quickfunc.bindings.context: the context parameter built from the invocation request."""
+
 import threading
 import warnings
 
@@ -26,8 +27,7 @@ def test_basic_attributes_and_library_type():
 
 
 def test_trace_context_from_request():
-    trace = pb.RpcTraceContext(trace_parent="00-abc-def-01", trace_state="k=v",
-                               attributes={"ProcessId": "12"})
+    trace = pb.RpcTraceContext(trace_parent="00-abc-def-01", trace_state="k=v", attributes={"ProcessId": "12"})
     tc = make(trace=trace).trace_context
     assert isinstance(tc, azf_abc.TraceContext)
     assert tc.trace_parent == "00-abc-def-01"
@@ -37,8 +37,7 @@ def test_trace_context_from_request():
 
 
 def test_trace_context_deprecated_aliases_warn_and_agree():
-    tc = make(trace=pb.RpcTraceContext(trace_parent="p", trace_state="s",
-                                       attributes={"a": "b"})).trace_context
+    tc = make(trace=pb.RpcTraceContext(trace_parent="p", trace_state="s", attributes={"a": "b"})).trace_context
     with pytest.warns(DeprecationWarning, match="trace_parent"):
         assert tc.Traceparent == "p"
     with pytest.warns(DeprecationWarning):
@@ -53,14 +52,14 @@ def test_missing_trace_context_is_empty():
 
 
 def test_retry_context_with_exception():
-    retry = pb.RetryContext(retry_count=2, max_retry_count=5, exception=pb.RpcException(
-        source="Host", stack_trace="at x", message="boom"))
+    retry = pb.RetryContext(
+        retry_count=2, max_retry_count=5, exception=pb.RpcException(source="Host", stack_trace="at x", message="boom")
+    )
     rc = make(retry=retry).retry_context
     assert isinstance(rc, azf_abc.RetryContext)
     assert (rc.retry_count, rc.max_retry_count) == (2, 5)
     assert isinstance(rc.exception, azf_abc.RpcException)
-    assert (rc.exception.source, rc.exception.stack_trace, rc.exception.message) == \
-        ("Host", "at x", "boom")
+    assert (rc.exception.source, rc.exception.stack_trace, rc.exception.message) == ("Host", "at x", "boom")
 
 
 def test_retry_context_without_exception_or_without_retry_policy_has_an_empty_exception():

@@ -1,17 +1,26 @@
 """Tests for quickfunc.bindings.convert: converter choice, annotation checks, decode and encode."""
+
 import datetime
 import json
-import typing
-from typing import Any, List
+from typing import Any
 
 import azure.functions as func
 import pytest
 from azure.functions.meta import Datum
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quickfunc.bindings.convert import (
-    BindingError, BindingSpec, GenericConverter, check_annotation, choose_converter,
-    converter_for, decode_input, encode_output, has_implicit_output)
+    BindingError,
+    BindingSpec,
+    GenericConverter,
+    check_annotation,
+    choose_converter,
+    converter_for,
+    decode_input,
+    encode_output,
+    has_implicit_output,
+)
 from quickfunc.bindings.datum import to_datum, trigger_metadata_datums
 from quickfunc.protos import pb
 
@@ -22,8 +31,7 @@ def spec(type_: str, name: str = "arg", direction: str = "in") -> BindingSpec:
     return BindingSpec(name=name, type=type_, direction=direction)
 
 
-def decode(type_: str, td: pb.TypedData, metadata: dict | None = None, pytype: Any = None,
-           name: str = "arg") -> Any:
+def decode(type_: str, td: pb.TypedData, metadata: dict | None = None, pytype: Any = None, name: str = "arg") -> Any:
     """Decode like an invocation does: converter chosen from the type and annotation."""
     binding = spec(type_, name)
     conv = choose_converter(binding, pytype)
@@ -38,9 +46,9 @@ def encode(type_: str, value: Any, pytype: Any = None, name: str = "out") -> pb.
 
 # ------------------------------------------------------------------ BindingSpec & choices
 
+
 def test_binding_spec_from_binding_info():
-    info = pb.BindingInfo(type="blob", direction=pb.BindingInfo.out,
-                          data_type=pb.BindingInfo.binary)
+    info = pb.BindingInfo(type="blob", direction=pb.BindingInfo.out, data_type=pb.BindingInfo.binary)
     assert BindingSpec.from_binding_info("b", info) == BindingSpec("b", "blob", "out", 2)
     assert BindingSpec.from_binding_info("c", pb.BindingInfo(type="x")).direction == "in"
 
@@ -67,13 +75,13 @@ def test_rule7_str_or_bytes_annotation_on_a_trigger_uses_generic():
 def test_rule7_does_not_apply_to_subclasses_or_implicit_output_triggers():
     class MyStr(str):
         pass
+
     assert choose_converter(spec("queueTrigger"), MyStr) is converter_for("queueTrigger")
     assert choose_converter(spec("activityTrigger"), str) is converter_for("activityTrigger")
 
 
 def test_str_queue_trigger_gets_the_raw_body_without_metadata():
-    assert decode("queueTrigger", pb.TypedData(string="raw"),
-                  {"Id": pb.TypedData(string="1")}, pytype=str) == "raw"
+    assert decode("queueTrigger", pb.TypedData(string="raw"), {"Id": pb.TypedData(string="1")}, pytype=str) == "raw"
 
 
 def test_implicit_output():
@@ -84,32 +92,47 @@ def test_implicit_output():
     assert not has_implicit_output(converter_for("http"))  # output-only: no such method
 
 
-@pytest.mark.parametrize("type_, pytype, is_output, ok", [
-    ("httpTrigger", func.HttpRequest, False, True),
-    ("httpTrigger", str, False, False),
-    ("http", func.HttpResponse, True, True),
-    ("http", str, True, True),
-    ("http", dict, True, False),
-    ("queue", List[str], True, True),
-    ("queue", func.QueueMessage, True, True),
-    ("queue", str, False, False),          # output-only converter used as input
-    ("queueTrigger", func.QueueMessage, True, False),  # input-only converter used as output
-    ("eventHubTrigger", List[func.EventHubEvent], False, True),
-    ("cosmosDB", typing.Dict[str, int], False, False),  # issubclass TypeError -> False
-    ("blob", func.InputStream, False, True),
-    ("anything", None, False, True),
-])
+@pytest.mark.parametrize(
+    "type_, pytype, is_output, ok",
+    [
+        ("httpTrigger", func.HttpRequest, False, True),
+        ("httpTrigger", str, False, False),
+        ("http", func.HttpResponse, True, True),
+        ("http", str, True, True),
+        ("http", dict, True, False),
+        ("queue", list[str], True, True),
+        ("queue", func.QueueMessage, True, True),
+        ("queue", str, False, False),  # output-only converter used as input
+        ("queueTrigger", func.QueueMessage, True, False),  # input-only converter used as output
+        ("eventHubTrigger", list[func.EventHubEvent], False, True),
+        ("cosmosDB", dict[str, int], False, False),  # issubclass TypeError -> False
+        ("blob", func.InputStream, False, True),
+        ("anything", None, False, True),
+    ],
+)
 def test_check_annotation(type_, pytype, is_output, ok):
     binding = spec(type_)
     assert check_annotation(binding, converter_for(type_), pytype, is_output) is ok
 
 
-@pytest.mark.parametrize("pytype, is_output, ok", [
-    (str, False, True), (bytes, False, True), (object, False, True), (Any, False, True),
-    (None, False, True), (int, False, False), (bytearray, False, False), (List[str], False, False),
-    (str, True, True), (bytes, True, True), (bytearray, True, True), (dict, True, False),
-    (Any, True, True),
-])
+@pytest.mark.parametrize(
+    "pytype, is_output, ok",
+    [
+        (str, False, True),
+        (bytes, False, True),
+        (object, False, True),
+        (Any, False, True),
+        (None, False, True),
+        (int, False, False),
+        (bytearray, False, False),
+        (list[str], False, False),
+        (str, True, True),
+        (bytes, True, True),
+        (bytearray, True, True),
+        (dict, True, False),
+        (Any, True, True),
+    ],
+)
 def test_generic_annotations(pytype, is_output, ok):
     assert check_annotation(spec("custom"), GenericConverter, pytype, is_output) is ok
 
@@ -137,8 +160,7 @@ def test_queue_message_with_trigger_metadata():
 
 
 def test_queue_message_from_bytes_and_int_metadata():
-    msg = decode("queueTrigger", pb.TypedData(bytes=b"\x01"),
-                 {"DequeueCount": pb.TypedData(int=5)}, func.QueueMessage)
+    msg = decode("queueTrigger", pb.TypedData(bytes=b"\x01"), {"DequeueCount": pb.TypedData(int=5)}, func.QueueMessage)
     assert msg.get_body() == b"\x01" and msg.dequeue_count == 5
 
 
@@ -147,7 +169,8 @@ def test_queue_trigger_with_unsupported_data_names_binding_and_kind():
         decode("queueTrigger", pb.TypedData(int=3), QUEUE_MD, func.QueueMessage, name="msg")
     assert str(info.value) == (
         "cannot decode the input of binding 'msg' (queueTrigger): the host sent int data, "
-        "which this binding's converter does not accept")
+        "which this binding's converter does not accept"
+    )
 
 
 def test_http_trigger_needs_http_data():
@@ -161,17 +184,18 @@ def test_missing_value_for_converter_that_needs_one():
 
 
 def test_http_trigger_decodes_request_with_route_params():
-    rpc = pb.RpcHttp(method="GET", url="http://h/api/items/5", params={"id": "5"},
-                     headers={"accept": "*/*"})
+    rpc = pb.RpcHttp(method="GET", url="http://h/api/items/5", params={"id": "5"}, headers={"accept": "*/*"})
     req = decode("httpTrigger", pb.TypedData(http=rpc), pytype=func.HttpRequest)
     assert req.route_params == {"id": "5"} and req.headers["Accept"] == "*/*"
 
 
 def test_blob_input_stream_with_trigger_metadata():
-    md = {"BlobTrigger": pb.TypedData(string="samples/a.txt"),
-          "Uri": pb.TypedData(string="https://acct/samples/a.txt"),
-          "Properties": pb.TypedData(json='{"ContentLength": 5, "ContentType": "text/plain"}'),
-          "Metadata": pb.TypedData(json='{"k": "v"}')}
+    md = {
+        "BlobTrigger": pb.TypedData(string="samples/a.txt"),
+        "Uri": pb.TypedData(string="https://acct/samples/a.txt"),
+        "Properties": pb.TypedData(json='{"ContentLength": 5, "ContentType": "text/plain"}'),
+        "Metadata": pb.TypedData(json='{"k": "v"}'),
+    }
     stream = decode("blobTrigger", pb.TypedData(bytes=b"hello"), md, func.InputStream)
     assert isinstance(stream, func.InputStream)
     assert stream.read() == b"hello"
@@ -190,8 +214,7 @@ def test_blob_bytes_annotation_is_generic_passthrough():
 
 
 def test_timer_request_from_json():
-    info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": {"Last": "x"},
-            "IsPastDue": True}
+    info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": {"Last": "x"}, "IsPastDue": True}
     timer = decode("timerTrigger", pb.TypedData(json=json.dumps(info)), pytype=func.TimerRequest)
     assert isinstance(timer, func.TimerRequest)
     assert timer.past_due is True
@@ -200,8 +223,7 @@ def test_timer_request_from_json():
 
 def test_invalid_json_for_a_json_binding_names_the_binding():
     with pytest.raises(BindingError) as info:
-        decode("timerTrigger", pb.TypedData(json="{not json"), pytype=func.TimerRequest,
-               name="mytimer")
+        decode("timerTrigger", pb.TypedData(json="{not json"), pytype=func.TimerRequest, name="mytimer")
     message = str(info.value)
     assert message.startswith("cannot decode the input of binding 'mytimer' (timerTrigger): ")
     assert "not valid JSON" in message
@@ -214,11 +236,13 @@ def test_invalid_json_for_cosmos_input():
 
 
 def test_eventhub_single_event():
-    md = {"SystemProperties": pb.TypedData(json='{"iothub-connection-device-id": "dev1"}'),
-          "EnqueuedTimeUtc": pb.TypedData(json='"2024-01-01T00:00:00Z"'),
-          "PartitionKey": pb.TypedData(string="pk"),
-          "SequenceNumber": pb.TypedData(int=17),
-          "Offset": pb.TypedData(string="100")}
+    md = {
+        "SystemProperties": pb.TypedData(json='{"iothub-connection-device-id": "dev1"}'),
+        "EnqueuedTimeUtc": pb.TypedData(json='"2024-01-01T00:00:00Z"'),
+        "PartitionKey": pb.TypedData(string="pk"),
+        "SequenceNumber": pb.TypedData(int=17),
+        "Offset": pb.TypedData(string="100"),
+    }
     event = decode("eventHubTrigger", pb.TypedData(string="payload"), md, func.EventHubEvent)
     assert isinstance(event, func.EventHubEvent)
     assert event.get_body() == b"payload"
@@ -228,13 +252,13 @@ def test_eventhub_single_event():
 
 
 def test_eventhub_batch_from_collection_string():
-    props = [{"EnqueuedTimeUtc": "2024-01-01T00:00:00Z", "PartitionKey": "a",
-              "SequenceNumber": 1, "Offset": 10},
-             {"EnqueuedTimeUtc": "2024-01-01T00:00:01Z", "PartitionKey": "b",
-              "SequenceNumber": 2, "Offset": 20}]
+    props = [
+        {"EnqueuedTimeUtc": "2024-01-01T00:00:00Z", "PartitionKey": "a", "SequenceNumber": 1, "Offset": 10},
+        {"EnqueuedTimeUtc": "2024-01-01T00:00:01Z", "PartitionKey": "b", "SequenceNumber": 2, "Offset": 20},
+    ]
     md = {"SystemPropertiesArray": pb.TypedData(json=json.dumps(props))}
     td = pb.TypedData(collection_string=pb.CollectionString(string=["e1", "e2"]))
-    events = decode("eventHubTrigger", td, md, List[func.EventHubEvent])
+    events = decode("eventHubTrigger", td, md, list[func.EventHubEvent])
     assert [e.get_body() for e in events] == [b"e1", b"e2"]
     assert [e.partition_key for e in events] == ["a", "b"]
     assert [e.sequence_number for e in events] == [1, 2]
@@ -246,12 +270,14 @@ def test_eventhub_trigger_without_cardinality_metadata_is_reported():
 
 
 def test_servicebus_single_message_with_user_properties():
-    md = {"UserProperties": pb.TypedData(json='{"color": "red"}'),
-          "MessageId": pb.TypedData(string="id-1"),
-          "ContentType": pb.TypedData(string="text/plain"),
-          "DeliveryCount": pb.TypedData(int=3),
-          "EnqueuedTimeUtc": pb.TypedData(json='"2024-02-03T04:05:06Z"'),
-          "SequenceNumber": pb.TypedData(int=99)}
+    md = {
+        "UserProperties": pb.TypedData(json='{"color": "red"}'),
+        "MessageId": pb.TypedData(string="id-1"),
+        "ContentType": pb.TypedData(string="text/plain"),
+        "DeliveryCount": pb.TypedData(int=3),
+        "EnqueuedTimeUtc": pb.TypedData(json='"2024-02-03T04:05:06Z"'),
+        "SequenceNumber": pb.TypedData(int=99),
+    }
     msg = decode("serviceBusTrigger", pb.TypedData(bytes=b"body"), md, func.ServiceBusMessage)
     assert isinstance(msg, func.ServiceBusMessage)
     assert msg.get_body() == b"body"
@@ -262,26 +288,37 @@ def test_servicebus_single_message_with_user_properties():
 
 
 def test_servicebus_message_without_payload_has_empty_body():
-    msg = decode("serviceBusTrigger", pb.TypedData(),
-                 {"UserProperties": pb.TypedData(json="{}")}, func.ServiceBusMessage)
+    msg = decode(
+        "serviceBusTrigger", pb.TypedData(), {"UserProperties": pb.TypedData(json="{}")}, func.ServiceBusMessage
+    )
     assert msg.get_body() == b""
 
 
 def test_eventgrid_event():
-    body = {"id": "e1", "topic": "/t", "subject": "s", "eventType": "Created",
-            "eventTime": "2024-03-04T05:06:07Z", "data": {"k": 1}, "dataVersion": "1"}
-    event = decode("eventGridTrigger", pb.TypedData(json=json.dumps(body)),
-                   pytype=func.EventGridEvent)
+    body = {
+        "id": "e1",
+        "topic": "/t",
+        "subject": "s",
+        "eventType": "Created",
+        "eventTime": "2024-03-04T05:06:07Z",
+        "data": {"k": 1},
+        "dataVersion": "1",
+    }
+    event = decode("eventGridTrigger", pb.TypedData(json=json.dumps(body)), pytype=func.EventGridEvent)
     assert isinstance(event, func.EventGridEvent)
-    assert (event.id, event.topic, event.subject, event.event_type, event.data_version) == \
-        ("e1", "/t", "s", "Created", "1")
+    assert (event.id, event.topic, event.subject, event.event_type, event.data_version) == (
+        "e1",
+        "/t",
+        "s",
+        "Created",
+        "1",
+    )
     assert event.get_json() == {"k": 1}
     assert event.event_time == datetime.datetime(2024, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 
 def test_cosmosdb_document_list_single_object_becomes_one_item():
-    docs = decode("cosmosDBTrigger", pb.TypedData(json='[{"id": "1"}, {"id": "2"}]'),
-                  pytype=func.DocumentList)
+    docs = decode("cosmosDBTrigger", pb.TypedData(json='[{"id": "1"}, {"id": "2"}]'), pytype=func.DocumentList)
     assert isinstance(docs, func.DocumentList) and [d["id"] for d in docs] == ["1", "2"]
     one = decode("cosmosDB", pb.TypedData(string='{"id": "x"}'), pytype=func.DocumentList)
     assert len(one) == 1 and one[0]["id"] == "x"
@@ -295,27 +332,34 @@ def test_activity_trigger_parses_json_and_keeps_plain_text():
 
 # ------------------------------------------------------------------ decode: generic
 
-@pytest.mark.parametrize("td, value", [
-    (pb.TypedData(string="s"), "s"),
-    (pb.TypedData(bytes=b"b"), b"b"),
-    (pb.TypedData(stream=b"st"), b"st"),
-    (pb.TypedData(json='{"a": 1}'), '{"a": 1}'),   # raw JSON text, not parsed
-    (pb.TypedData(int=4), 4),
-    (pb.TypedData(double=0.25), 0.25),
-    (pb.TypedData(), None),
-    (pb.TypedData(collection_string=pb.CollectionString(string=["a", "b"])), ["a", "b"]),
-    (pb.TypedData(collection_bytes=pb.CollectionBytes(bytes=[b"a"])), [b"a"]),
-    (pb.TypedData(collection_sint64=pb.CollectionSInt64(sint64=[1, 2])), [1, 2]),
-    (pb.TypedData(collection_double=pb.CollectionDouble(double=[1.5])), [1.5]),
-])
+
+@pytest.mark.parametrize(
+    "td, value",
+    [
+        (pb.TypedData(string="s"), "s"),
+        (pb.TypedData(bytes=b"b"), b"b"),
+        (pb.TypedData(stream=b"st"), b"st"),
+        (pb.TypedData(json='{"a": 1}'), '{"a": 1}'),  # raw JSON text, not parsed
+        (pb.TypedData(int=4), 4),
+        (pb.TypedData(double=0.25), 0.25),
+        (pb.TypedData(), None),
+        (pb.TypedData(collection_string=pb.CollectionString(string=["a", "b"])), ["a", "b"]),
+        (pb.TypedData(collection_bytes=pb.CollectionBytes(bytes=[b"a"])), [b"a"]),
+        (pb.TypedData(collection_sint64=pb.CollectionSInt64(sint64=[1, 2])), [1, 2]),
+        (pb.TypedData(collection_double=pb.CollectionDouble(double=[1.5])), [1.5]),
+    ],
+)
 def test_generic_decode_of_every_kind(td, value):
     assert decode("myCustomBinding", td) == value
 
 
-@pytest.mark.parametrize("td", [
-    pb.TypedData(http=pb.RpcHttp(method="GET")),
-    pb.TypedData(model_binding_data=pb.ModelBindingData(source="s")),
-])
+@pytest.mark.parametrize(
+    "td",
+    [
+        pb.TypedData(http=pb.RpcHttp(method="GET")),
+        pb.TypedData(model_binding_data=pb.ModelBindingData(source="s")),
+    ],
+)
 def test_generic_decode_rejects_structured_data_naming_the_binding(td):
     with pytest.raises(BindingError, match=r"'thing' \(custom\): unexpected type of data"):
         decode("custom", td, name="thing")
@@ -327,6 +371,7 @@ def test_generic_gets_no_trigger_metadata():
 
 
 # ------------------------------------------------------------------ decode: converter contract
+
 
 class RecordingConverter:
     """A small real converter that records what it was given."""
@@ -369,14 +414,13 @@ def test_trigger_metadata_only_reaches_trigger_converters():
 
 def test_pytype_is_passed_to_converters_that_take_it():
     md = {"k": Datum("m", "string")}
-    assert decode_input(spec("x"), PytypeConverter, Datum("v", "string"), md, bytes) == \
-        ("v", md, bytes)
+    assert decode_input(spec("x"), PytypeConverter, Datum("v", "string"), md, bytes) == ("v", md, bytes)
     # and not to those that do not (would be a TypeError otherwise)
-    assert decode_input(spec("x"), RecordingConverter, Datum("v", "string"), md, bytes) == \
-        "decoded"
+    assert decode_input(spec("x"), RecordingConverter, Datum("v", "string"), md, bytes) == "decoded"
 
 
 # ------------------------------------------------------------------ encode: library outputs
+
 
 def test_none_output_is_no_value_for_every_binding():
     for type_ in ("http", "queue", "blob", "custom", "serviceBus"):
@@ -386,14 +430,14 @@ def test_none_output_is_no_value_for_every_binding():
 def test_queue_output_str_bytes_and_list():
     assert encode("queue", "m") == pb.TypedData(string="m")
     assert encode("queue", b"m") == pb.TypedData(bytes=b"m")
-    td = encode("queue", ["a", "b"], List[str])
+    td = encode("queue", ["a", "b"], list[str])
     assert json.loads(td.json) == ["a", "b"]
 
 
 def test_queue_output_of_queue_messages_is_json():
     td = encode("queue", func.QueueMessage(id="1", body="hi"), func.QueueMessage)
     assert json.loads(td.json) == {"id": "1", "body": "hi"}
-    td = encode("queue", [func.QueueMessage(body="x"), "y"], List[func.QueueMessage])
+    td = encode("queue", [func.QueueMessage(body="x"), "y"], list[func.QueueMessage])
     assert json.loads(td.json) == [{"id": None, "body": "x"}, "y"]
 
 
@@ -402,8 +446,8 @@ def test_queue_output_of_unsupported_type_lists_what_is_accepted():
         encode("queue", 42, name="msg")
     message = str(info.value)
     assert message.startswith(
-        "cannot encode the value returned for binding 'msg' (queue): Python type int is not "
-        "supported")
+        "cannot encode the value returned for binding 'msg' (queue): Python type int is not supported"
+    )
     assert "func.QueueMessage" in message
 
 
@@ -414,6 +458,7 @@ def test_queue_output_list_with_bad_item():
 
 def test_blob_output_file_like_and_bytes():
     import io
+
     assert encode("blob", io.BytesIO(b"data")) == pb.TypedData(bytes=b"data")
     assert encode("blob", bytearray(b"ba")) == pb.TypedData(bytes=b"ba")
     assert encode("blob", "text") == pb.TypedData(string="text")
@@ -437,8 +482,9 @@ def test_cosmos_output_documents():
 
 
 def test_eventgrid_output_event():
-    event = func.EventGridOutputEvent(id="1", data={"x": 1}, subject="s", event_type="t",
-                                      event_time=datetime.datetime(2024, 1, 1), data_version="1")
+    event = func.EventGridOutputEvent(
+        id="1", data={"x": 1}, subject="s", event_type="t", event_time=datetime.datetime(2024, 1, 1), data_version="1"
+    )
     td = encode("eventGrid", event)
     assert json.loads(td.json)["eventType"] == "t"
 
@@ -463,6 +509,7 @@ def test_input_only_converter_cannot_encode():
 
 
 # ------------------------------------------------------------------ encode: http
+
 
 def test_http_output_response_and_str():
     td = encode("http", func.HttpResponse("ok", status_code=202), func.HttpResponse)
@@ -495,16 +542,20 @@ def test_http_output_with_bad_cookie_is_a_binding_error():
 
 # ------------------------------------------------------------------ encode: generic
 
-@pytest.mark.parametrize("value, expected", [
-    ("s", pb.TypedData(string="s")),
-    (b"b", pb.TypedData(bytes=b"b")),
-    (bytearray(b"ba"), pb.TypedData(bytes=b"ba")),
-    ({"a": [1]}, pb.TypedData(json='{"a": [1]}')),
-    ([1, "x"], pb.TypedData(json='[1, "x"]')),
-    (True, pb.TypedData(int=1)),
-    (7, pb.TypedData(int=7)),
-    (2.5, pb.TypedData(double=2.5)),
-])
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("s", pb.TypedData(string="s")),
+        (b"b", pb.TypedData(bytes=b"b")),
+        (bytearray(b"ba"), pb.TypedData(bytes=b"ba")),
+        ({"a": [1]}, pb.TypedData(json='{"a": [1]}')),
+        ([1, "x"], pb.TypedData(json='[1, "x"]')),
+        (True, pb.TypedData(int=1)),
+        (7, pb.TypedData(int=7)),
+        (2.5, pb.TypedData(double=2.5)),
+    ],
+)
 def test_generic_encode_of_every_kind(value, expected):
     assert encode("custom", value) == expected
 
@@ -526,11 +577,16 @@ def test_generic_output_for_str_annotated_queue_output():
 
 # ------------------------------------------------------------------ properties
 
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children)
-    | st.tuples(children) | st.sets(st.integers()),
-    max_leaves=10))
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(),
+        lambda children: (
+            st.lists(children) | st.dictionaries(st.text(), children) | st.tuples(children) | st.sets(st.integers())
+        ),
+        max_leaves=10,
+    )
+)
 def test_property_generic_encode_returns_typed_data_or_binding_error(value):
     try:
         result = encode("custom", value)
@@ -539,10 +595,13 @@ def test_property_generic_encode_returns_typed_data_or_binding_error(value):
     assert result is None or isinstance(result, pb.TypedData)
 
 
-@given(st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
-    | st.binary(),
-    lambda children: st.lists(children) | st.dictionaries(st.text(), children), max_leaves=10))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text() | st.binary(),
+        lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+        max_leaves=10,
+    )
+)
 def test_property_http_output_returns_typed_data_or_binding_error(value):
     try:
         result = encode("http", value)
@@ -557,14 +616,12 @@ typed = st.one_of(
     st.binary().map(lambda b: pb.TypedData(bytes=b)),
     st.integers(-(2**63), 2**63 - 1).map(lambda i: pb.TypedData(int=i)),
     st.floats().map(lambda f: pb.TypedData(double=f)),
-    st.lists(st.text()).map(
-        lambda v: pb.TypedData(collection_string=pb.CollectionString(string=v))),
+    st.lists(st.text()).map(lambda v: pb.TypedData(collection_string=pb.CollectionString(string=v))),
     st.just(pb.TypedData()),
 )
 
 
-@given(typed, st.sampled_from(["custom", "blob", "cosmosDB", "eventHub", "activityTrigger",
-                               "durableClient"]))
+@given(typed, st.sampled_from(["custom", "blob", "cosmosDB", "eventHub", "activityTrigger", "durableClient"]))
 def test_property_inputs_decode_or_raise_binding_error(td, type_):
     try:
         decode(type_, td)

@@ -1,9 +1,11 @@
 """Tests for quickfunc.bindings.datum: TypedData <-> Datum in both directions."""
+
 import math
 
 import pytest
 from azure.functions.meta import Datum
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quickfunc.bindings.convert import BindingError
 from quickfunc.bindings.datum import to_datum, to_typed_data, trigger_metadata_datums
@@ -13,22 +15,27 @@ SINT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 
 
 def mbd(content: bytes = b'{"blob": "x"}') -> pb.ModelBindingData:
-    return pb.ModelBindingData(version="1.0", source="AzureStorageBlobs",
-                               content_type="application/json", content=content)
+    return pb.ModelBindingData(
+        version="1.0", source="AzureStorageBlobs", content_type="application/json", content=content
+    )
 
 
 # ------------------------------------------------------------------ to_datum
 
-@pytest.mark.parametrize("td, kind, value", [
-    (pb.TypedData(string="héllo"), "string", "héllo"),
-    (pb.TypedData(json='{"a": 1}'), "json", '{"a": 1}'),
-    (pb.TypedData(bytes=b"\x00\x01"), "bytes", b"\x00\x01"),
-    (pb.TypedData(stream=b"\x02"), "bytes", b"\x02"),
-    (pb.TypedData(int=-7), "int", -7),
-    (pb.TypedData(double=2.5), "double", 2.5),
-    (pb.TypedData(string=""), "string", ""),
-    (pb.TypedData(int=0), "int", 0),
-])
+
+@pytest.mark.parametrize(
+    "td, kind, value",
+    [
+        (pb.TypedData(string="héllo"), "string", "héllo"),
+        (pb.TypedData(json='{"a": 1}'), "json", '{"a": 1}'),
+        (pb.TypedData(bytes=b"\x00\x01"), "bytes", b"\x00\x01"),
+        (pb.TypedData(stream=b"\x02"), "bytes", b"\x02"),
+        (pb.TypedData(int=-7), "int", -7),
+        (pb.TypedData(double=2.5), "double", 2.5),
+        (pb.TypedData(string=""), "string", ""),
+        (pb.TypedData(int=0), "int", 0),
+    ],
+)
 def test_scalar_members_become_datums_of_their_kind(td, kind, value):
     d = to_datum(td)
     assert (d.type, d.value) == (kind, value)
@@ -38,12 +45,15 @@ def test_unset_typed_data_means_no_value():
     assert to_datum(pb.TypedData()) is None
 
 
-@pytest.mark.parametrize("kind, message, python_value", [
-    ("collection_bytes", pb.CollectionBytes(bytes=[b"a", b"b"]), [b"a", b"b"]),
-    ("collection_string", pb.CollectionString(string=["x", "y"]), ["x", "y"]),
-    ("collection_sint64", pb.CollectionSInt64(sint64=[1, -2]), [1, -2]),
-    ("collection_double", pb.CollectionDouble(double=[0.5]), [0.5]),
-])
+@pytest.mark.parametrize(
+    "kind, message, python_value",
+    [
+        ("collection_bytes", pb.CollectionBytes(bytes=[b"a", b"b"]), [b"a", b"b"]),
+        ("collection_string", pb.CollectionString(string=["x", "y"]), ["x", "y"]),
+        ("collection_sint64", pb.CollectionSInt64(sint64=[1, -2]), [1, -2]),
+        ("collection_double", pb.CollectionDouble(double=[0.5]), [0.5]),
+    ],
+)
 def test_collections_keep_the_message_and_type_name(kind, message, python_value):
     d = to_datum(pb.TypedData(**{kind: message}))
     assert d.type == kind
@@ -61,10 +71,16 @@ def test_model_binding_data_members_are_passed_as_messages():
 
 
 def test_http_request_becomes_dict_of_datums():
-    td = pb.TypedData(http=pb.RpcHttp(
-        method="POST", url="http://h/api/x?a=1",
-        headers={"content-type": "text/plain"}, params={"id": "7"}, query={"a": "1"},
-        body=pb.TypedData(string="hi")))
+    td = pb.TypedData(
+        http=pb.RpcHttp(
+            method="POST",
+            url="http://h/api/x?a=1",
+            headers={"content-type": "text/plain"},
+            params={"id": "7"},
+            query={"a": "1"},
+            body=pb.TypedData(string="hi"),
+        )
+    )
     d = to_datum(td)
     assert d.type == "http"
     v = d.value
@@ -104,11 +120,17 @@ def test_http_request_identities_are_passed_along():
 
 
 def test_trigger_metadata_skips_entries_without_value():
-    md = {"Id": pb.TypedData(string="abc"), "DequeueCount": pb.TypedData(int=2),
-          "Empty": pb.TypedData(), "Score": pb.TypedData(double=1.5)}
+    md = {
+        "Id": pb.TypedData(string="abc"),
+        "DequeueCount": pb.TypedData(int=2),
+        "Empty": pb.TypedData(),
+        "Score": pb.TypedData(double=1.5),
+    }
     assert trigger_metadata_datums(md) == {
-        "Id": Datum("abc", "string"), "DequeueCount": Datum(2, "int"),
-        "Score": Datum(1.5, "double")}
+        "Id": Datum("abc", "string"),
+        "DequeueCount": Datum(2, "int"),
+        "Score": Datum(1.5, "double"),
+    }
 
 
 def test_trigger_metadata_from_protobuf_map():
@@ -119,15 +141,19 @@ def test_trigger_metadata_from_protobuf_map():
 
 # ------------------------------------------------------------------ to_typed_data
 
-@pytest.mark.parametrize("datum, expected", [
-    (Datum("s", "string"), pb.TypedData(string="s")),
-    (Datum("[1]", "json"), pb.TypedData(json="[1]")),
-    (Datum(b"b", "bytes"), pb.TypedData(bytes=b"b")),
-    (Datum(bytearray(b"ba"), "bytes"), pb.TypedData(bytes=b"ba")),
-    (Datum(5, "int"), pb.TypedData(int=5)),
-    (Datum(1.25, "double"), pb.TypedData(double=1.25)),
-    (Datum(3, "double"), pb.TypedData(double=3.0)),
-])
+
+@pytest.mark.parametrize(
+    "datum, expected",
+    [
+        (Datum("s", "string"), pb.TypedData(string="s")),
+        (Datum("[1]", "json"), pb.TypedData(json="[1]")),
+        (Datum(b"b", "bytes"), pb.TypedData(bytes=b"b")),
+        (Datum(bytearray(b"ba"), "bytes"), pb.TypedData(bytes=b"ba")),
+        (Datum(5, "int"), pb.TypedData(int=5)),
+        (Datum(1.25, "double"), pb.TypedData(double=1.25)),
+        (Datum(3, "double"), pb.TypedData(double=3.0)),
+    ],
+)
 def test_scalar_datums_become_typed_data(datum, expected):
     assert to_typed_data(datum) == expected
 
@@ -138,12 +164,15 @@ def test_no_value_datums_become_none():
     assert to_typed_data(Datum("ignored", None)) is None
 
 
-@pytest.mark.parametrize("kind, items, message", [
-    ("collection_string", ["a", "b"], pb.CollectionString(string=["a", "b"])),
-    ("collection_bytes", [b"a"], pb.CollectionBytes(bytes=[b"a"])),
-    ("collection_double", [1.5, 2.0], pb.CollectionDouble(double=[1.5, 2.0])),
-    ("collection_sint64", (1, 2, 3), pb.CollectionSInt64(sint64=[1, 2, 3])),
-])
+@pytest.mark.parametrize(
+    "kind, items, message",
+    [
+        ("collection_string", ["a", "b"], pb.CollectionString(string=["a", "b"])),
+        ("collection_bytes", [b"a"], pb.CollectionBytes(bytes=[b"a"])),
+        ("collection_double", [1.5, 2.0], pb.CollectionDouble(double=[1.5, 2.0])),
+        ("collection_sint64", (1, 2, 3), pb.CollectionSInt64(sint64=[1, 2, 3])),
+    ],
+)
 def test_collection_datums_accept_lists_or_messages(kind, items, message):
     expected = pb.TypedData(**{kind: message})
     assert to_typed_data(Datum(items, kind)) == expected
@@ -151,24 +180,36 @@ def test_collection_datums_accept_lists_or_messages(kind, items, message):
 
 
 def test_http_datum_becomes_rpc_http():
-    d = Datum({"status_code": Datum("201", "string"), "headers": {}, "cookies": None,
-               "body": Datum(b"ok", "bytes")}, "http")
+    d = Datum(
+        {"status_code": Datum("201", "string"), "headers": {}, "cookies": None, "body": Datum(b"ok", "bytes")}, "http"
+    )
     td = to_typed_data(d)
     assert td.http.status_code == "201" and td.http.body.bytes == b"ok"
 
 
-@pytest.mark.parametrize("datum", [
-    Datum({"a": 1}, "dict"), Datum([1], "list"), Datum(True, "bool"), Datum("x", "weird")])
+@pytest.mark.parametrize(
+    "datum", [Datum({"a": 1}, "dict"), Datum([1], "list"), Datum(True, "bool"), Datum("x", "weird")]
+)
 def test_unknown_datum_type_is_a_type_error_naming_it(datum):
     with pytest.raises(TypeError, match=repr(datum.type)):
         to_typed_data(datum)
 
 
-@pytest.mark.parametrize("datum", [
-    Datum(b"x", "string"), Datum({"a": 1}, "json"), Datum("x", "bytes"), Datum("1", "int"),
-    Datum("1.0", "double"), Datum("ab", "collection_string"), Datum([1], "collection_string"),
-    Datum(2**64, "int"), Datum(5, "collection_bytes"), Datum(b"x", "model_binding_data"),
-])
+@pytest.mark.parametrize(
+    "datum",
+    [
+        Datum(b"x", "string"),
+        Datum({"a": 1}, "json"),
+        Datum("x", "bytes"),
+        Datum("1", "int"),
+        Datum("1.0", "double"),
+        Datum("ab", "collection_string"),
+        Datum([1], "collection_string"),
+        Datum(2**64, "int"),
+        Datum(5, "collection_bytes"),
+        Datum(b"x", "model_binding_data"),
+    ],
+)
 def test_value_of_the_wrong_python_type_is_a_type_error(datum):
     with pytest.raises(TypeError):
         to_typed_data(datum)
@@ -177,15 +218,17 @@ def test_value_of_the_wrong_python_type_is_a_type_error(datum):
 # ------------------------------------------------------------------ round trips
 
 ROUND_TRIP_MEMBERS = [
-    pb.TypedData(string="s"), pb.TypedData(json='{"k": [1, 2]}'), pb.TypedData(bytes=b"\xff"),
-    pb.TypedData(int=-(2**63)), pb.TypedData(double=-0.5),
+    pb.TypedData(string="s"),
+    pb.TypedData(json='{"k": [1, 2]}'),
+    pb.TypedData(bytes=b"\xff"),
+    pb.TypedData(int=-(2**63)),
+    pb.TypedData(double=-0.5),
     pb.TypedData(collection_bytes=pb.CollectionBytes(bytes=[b"", b"x"])),
     pb.TypedData(collection_string=pb.CollectionString(string=["", "y"])),
     pb.TypedData(collection_double=pb.CollectionDouble(double=[1e300])),
     pb.TypedData(collection_sint64=pb.CollectionSInt64(sint64=[2**63 - 1])),
     pb.TypedData(model_binding_data=mbd()),
-    pb.TypedData(collection_model_binding_data=pb.CollectionModelBindingData(
-        model_binding_data=[mbd()])),
+    pb.TypedData(collection_model_binding_data=pb.CollectionModelBindingData(model_binding_data=[mbd()])),
 ]
 
 
@@ -213,12 +256,9 @@ typed_data = st.one_of(
     SINT64.map(lambda i: pb.TypedData(int=i)),
     st.floats(allow_nan=False).map(lambda f: pb.TypedData(double=f)),
     st.lists(st.binary()).map(lambda v: pb.TypedData(collection_bytes=pb.CollectionBytes(bytes=v))),
-    st.lists(st.text()).map(
-        lambda v: pb.TypedData(collection_string=pb.CollectionString(string=v))),
-    st.lists(SINT64).map(
-        lambda v: pb.TypedData(collection_sint64=pb.CollectionSInt64(sint64=v))),
-    st.lists(st.floats(allow_nan=False)).map(
-        lambda v: pb.TypedData(collection_double=pb.CollectionDouble(double=v))),
+    st.lists(st.text()).map(lambda v: pb.TypedData(collection_string=pb.CollectionString(string=v))),
+    st.lists(SINT64).map(lambda v: pb.TypedData(collection_sint64=pb.CollectionSInt64(sint64=v))),
+    st.lists(st.floats(allow_nan=False)).map(lambda v: pb.TypedData(collection_double=pb.CollectionDouble(double=v))),
     st.just(pb.TypedData()),
 )
 
@@ -240,11 +280,35 @@ def test_property_doubles_survive_including_nan(x):
     assert back == x or (math.isnan(x) and math.isnan(back))
 
 
-@given(st.one_of(st.none(), st.text(), st.binary(), st.integers(), st.floats(), st.booleans(),
-                 st.lists(st.integers()), st.dictionaries(st.text(), st.integers())),
-       st.sampled_from(["string", "json", "bytes", "int", "double", "collection_string",
-                        "collection_bytes", "collection_sint64", "collection_double",
-                        "model_binding_data", "http", "other", None]))
+@given(
+    st.one_of(
+        st.none(),
+        st.text(),
+        st.binary(),
+        st.integers(),
+        st.floats(),
+        st.booleans(),
+        st.lists(st.integers()),
+        st.dictionaries(st.text(), st.integers()),
+    ),
+    st.sampled_from(
+        [
+            "string",
+            "json",
+            "bytes",
+            "int",
+            "double",
+            "collection_string",
+            "collection_bytes",
+            "collection_sint64",
+            "collection_double",
+            "model_binding_data",
+            "http",
+            "other",
+            None,
+        ]
+    ),
+)
 def test_property_arbitrary_datums_encode_or_raise_type_error(value, kind):
     try:
         result = to_typed_data(Datum(value, kind))
@@ -253,10 +317,15 @@ def test_property_arbitrary_datums_encode_or_raise_type_error(value, kind):
     assert result is None or isinstance(result, pb.TypedData)
 
 
-_parts = st.one_of(st.none(), st.integers(), st.text(), st.binary(), st.lists(st.text()),
-                   st.dictionaries(st.text(), st.text()),
-                   st.builds(Datum, st.one_of(st.text(), st.binary(), st.integers()),
-                             st.sampled_from(["string", "bytes", "int"])))
+_parts = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(),
+    st.binary(),
+    st.lists(st.text()),
+    st.dictionaries(st.text(), st.text()),
+    st.builds(Datum, st.one_of(st.text(), st.binary(), st.integers()), st.sampled_from(["string", "bytes", "int"])),
+)
 
 
 @given(st.dictionaries(st.sampled_from(["status_code", "headers", "cookies", "body"]), _parts))

@@ -1,4 +1,5 @@
 """Tests for quickfunc.bindings.http and the http request/response path via the library converters."""
+
 import datetime
 import json
 
@@ -14,8 +15,7 @@ SAME_SITE = pb.RpcHttpCookie.SameSite
 
 
 def request(body: pb.TypedData | None = None, **kw) -> func.HttpRequest:
-    rpc = pb.RpcHttp(method=kw.pop("method", "get"), url=kw.pop("url", "http://localhost/api/f"),
-                     **kw)
+    rpc = pb.RpcHttp(method=kw.pop("method", "get"), url=kw.pop("url", "http://localhost/api/f"), **kw)
     if body is not None:
         rpc.body.CopyFrom(body)
     return HttpRequestConverter.decode(to_datum(pb.TypedData(http=rpc)), trigger_metadata={})
@@ -27,9 +27,11 @@ def response_rpc(resp) -> pb.RpcHttp:
 
 # ------------------------------------------------------------------ requests
 
+
 def test_request_method_url_and_case_insensitive_headers():
-    req = request(method="post", url="http://localhost/api/f?x=1",
-                  headers={"content-type": "application/json", "x-custom": "v"})
+    req = request(
+        method="post", url="http://localhost/api/f?x=1", headers={"content-type": "application/json", "x-custom": "v"}
+    )
     assert req.method == "POST"
     assert req.url == "http://localhost/api/f?x=1"
     assert req.headers["Content-Type"] == "application/json"
@@ -70,12 +72,12 @@ def test_request_from_nullable_maps():
 
 
 def test_request_form_body_is_parsed_lazily():
-    req = request(pb.TypedData(bytes=b"a=1&b=two"),
-                  headers={"content-type": "application/x-www-form-urlencoded"})
+    req = request(pb.TypedData(bytes=b"a=1&b=two"), headers={"content-type": "application/x-www-form-urlencoded"})
     assert req.form["b"] == "two"
 
 
 # ------------------------------------------------------------------ responses
+
 
 def test_response_status_headers_and_body():
     rpc = response_rpc(func.HttpResponse("created", status_code=201, headers={"X-Id": "7"}))
@@ -95,8 +97,7 @@ def test_response_mimetype_and_charset_make_the_content_type():
 
 
 def test_response_explicit_content_type_wins():
-    rpc = response_rpc(func.HttpResponse("{}", headers={"Content-Type": "application/json"},
-                                         mimetype="text/plain"))
+    rpc = response_rpc(func.HttpResponse("{}", headers={"Content-Type": "application/json"}, mimetype="text/plain"))
     assert rpc.headers["Content-Type"] == "application/json"
     assert "content-type" not in rpc.headers
 
@@ -111,14 +112,21 @@ def test_response_without_body_still_sets_empty_bytes_body():
 
 def test_http_status_enum_is_written_as_number():
     import http
+
     resp = func.HttpResponse(status_code=http.HTTPStatus.NOT_FOUND)
     assert response_rpc(resp).status_code == "404"
 
 
 def test_set_cookie_with_every_attribute():
-    resp = func.HttpResponse("x", headers={"Set-Cookie": (
-        "sid=abc; Domain=example.com; Path=/app; Expires=Wed, 21 Oct 2015 07:28:00 GMT; "
-        "Max-Age=3600; Secure; HttpOnly; SameSite=Strict")})
+    resp = func.HttpResponse(
+        "x",
+        headers={
+            "Set-Cookie": (
+                "sid=abc; Domain=example.com; Path=/app; Expires=Wed, 21 Oct 2015 07:28:00 GMT; "
+                "Max-Age=3600; Secure; HttpOnly; SameSite=Strict"
+            )
+        },
+    )
     rpc = response_rpc(resp)
     assert "Set-Cookie" not in rpc.headers
     [c] = rpc.cookies
@@ -143,9 +151,16 @@ def test_minimal_cookie_has_present_but_empty_optional_parts():
     assert c.same_site == SAME_SITE.Value("None")
 
 
-@pytest.mark.parametrize("attr, expected", [
-    ("SameSite=None", "ExplicitNone"), ("SameSite=none", "ExplicitNone"),
-    ("SameSite=Lax", "Lax"), ("SameSite=strict", "Strict"), ("Path=/", "None")])
+@pytest.mark.parametrize(
+    "attr, expected",
+    [
+        ("SameSite=None", "ExplicitNone"),
+        ("SameSite=none", "ExplicitNone"),
+        ("SameSite=Lax", "Lax"),
+        ("SameSite=strict", "Strict"),
+        ("Path=/", "None"),
+    ],
+)
 def test_same_site_values(attr, expected):
     [c] = response_rpc(func.HttpResponse(headers={"Set-Cookie": f"a=1; {attr}"})).cookies
     assert c.same_site == SAME_SITE.Value(expected)
@@ -163,8 +178,7 @@ def test_several_set_cookie_headers_become_several_cookies():
 
 
 def test_dashed_cookie_expires_form():
-    [c] = response_rpc(func.HttpResponse(
-        headers={"Set-Cookie": "a=1; expires=Wed, 21-Oct-2015 07:28:00 GMT"})).cookies
+    [c] = response_rpc(func.HttpResponse(headers={"Set-Cookie": "a=1; expires=Wed, 21-Oct-2015 07:28:00 GMT"})).cookies
     assert c.expires.value.seconds == 1445412480
 
 
@@ -175,11 +189,11 @@ def test_unparseable_cookie_expires_names_the_cookie():
 
 
 def test_str_response_is_a_string_datum():
-    assert to_typed_data(HttpResponseConverter.encode("hi", expected_type=None)) == \
-        pb.TypedData(string="hi")
+    assert to_typed_data(HttpResponseConverter.encode("hi", expected_type=None)) == pb.TypedData(string="hi")
 
 
 # ------------------------------------------------------------------ plain returns
+
 
 def test_plain_bytes_return_is_octet_stream():
     rpc = to_typed_data(plain_http_return(b"\x01\x02")).http
@@ -199,8 +213,7 @@ def test_plain_json_returns(value):
 
 def test_plain_return_of_str_or_response_goes_through_the_library():
     assert to_typed_data(plain_http_return("s")) == pb.TypedData(string="s")
-    assert to_typed_data(plain_http_return(func.HttpResponse("r", status_code=418))).http \
-        .status_code == "418"
+    assert to_typed_data(plain_http_return(func.HttpResponse("r", status_code=418))).http.status_code == "418"
 
 
 @pytest.mark.parametrize("value", [object(), {1, 2}, {"k": object()}])

@@ -1,12 +1,18 @@
 """quickfunc.functions.app_folder: what counts as inside the function app folder."""
+
 from __future__ import annotations
 
 import os
 
 import pytest
 
-from quickfunc.functions.app_folder import (app_folder, check_function_folder, check_indexed_folder,
-                                         is_inside, same_folder)
+from quickfunc.functions.app_folder import (
+    app_folder,
+    check_function_folder,
+    check_indexed_folder,
+    is_inside,
+    same_folder,
+)
 from quickfunc.functions.registry import FunctionLoadError
 
 
@@ -26,13 +32,16 @@ def test_inside_below_and_same(tree):
     assert is_inside(app, app, allow_same=True)
 
 
-@pytest.mark.parametrize("path", [
-    "app2",                       # a sibling whose name starts like the app's
-    "app/Func/../../app2",        # .. out
-    "app/Out",                    # a symlink to the sibling
-    "app/Out/x.py",
-    "",                           # nothing
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "app2",  # a sibling whose name starts like the app's
+        "app/Func/../../app2",  # .. out
+        "app/Out",  # a symlink to the sibling
+        "app/Out/x.py",
+        "",  # nothing
+    ],
+)
 def test_outside(tree, path):
     app = str(tree / "app")
     assert not is_inside(os.path.join(str(tree), path) if path else "", app)

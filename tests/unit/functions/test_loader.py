@@ -1,4 +1,5 @@
 """v1 scripts are imported as `__app__` modules; every failure names the function, file and fault."""
+
 import textwrap
 
 import pytest
@@ -14,6 +15,7 @@ def app(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
         return str(path)
+
     write.root = tmp_path
     return write
 
@@ -32,12 +34,15 @@ def test_loads_with_shared_code_and_relative_import(app):
     app("Shared1/__init__.py", "")
     app("Shared1/util.py", "def greet(n): return 'hi ' + n\n")
     app("Fn1/helper.py", "SUFFIX = '!'\n")
-    app("Fn1/__init__.py", """
+    app(
+        "Fn1/__init__.py",
+        """
         from __app__.Shared1.util import greet
         from . import helper
         def main(req):
             return greet(req) + helper.SUFFIX
-    """)
+    """,
+    )
     fn, script = load_entry_point(target(app, "Fn1"))
     assert fn("bob") == "hi bob!"
     assert script.endswith("Fn1/__init__.py")

@@ -1,5 +1,5 @@
 """Parameters are matched to bindings as protocol §7.2 says, with errors that name the fault."""
-from typing import List
+
 
 import azure.functions as func
 import pytest
@@ -17,12 +17,20 @@ HTTP = {"req": spec("req", "httpTrigger"), "$return": spec("$return", "http", "o
 
 
 def build(fn, bindings):
-    return build_function_info(function_id="id", name="Fn", directory="/app/Fn", script_file="/app/Fn/__init__.py",
-                               func_obj=fn, bindings=bindings, where="Fn/__init__.py")
+    return build_function_info(
+        function_id="id",
+        name="Fn",
+        directory="/app/Fn",
+        script_file="/app/Fn/__init__.py",
+        func_obj=fn,
+        bindings=bindings,
+        where="Fn/__init__.py",
+    )
 
 
 def test_http_function_with_return():
     def main(req: func.HttpRequest) -> func.HttpResponse: ...
+
     info = build(main, HTTP)
     assert info.is_http and not info.is_async
     assert info.returns is not None and info.returns.binding.type == "http"
@@ -31,30 +39,35 @@ def test_http_function_with_return():
 
 def test_async_function_is_detected():
     async def main(req: func.HttpRequest) -> str: ...
+
     assert build(main, HTTP).is_async
 
 
 def test_out_parameter_and_context():
     def main(req: func.HttpRequest, msg: func.Out[str], context: func.Context) -> str: ...
+
     info = build(main, {**HTTP, "msg": spec("msg", "queue", "out")})
     assert [p.name for p in info.outputs] == ["msg"] and info.outputs[0].pytype is str
     assert info.wants_context
 
 
 def test_out_of_generic_list_is_kept():
-    def main(req: func.HttpRequest, msgs: func.Out[List[str]]) -> str: ...
+    def main(req: func.HttpRequest, msgs: func.Out[list[str]]) -> str: ...
+
     info = build(main, {**HTTP, "msgs": spec("msgs", "queue", "out")})
-    assert info.outputs[0].pytype == List[str]
+    assert info.outputs[0].pytype == list[str]
 
 
 def test_unannotated_out_binding_still_gets_a_holder():
     def main(req, msg): ...
+
     info = build(main, {"req": spec("req", "httpTrigger"), "msg": spec("msg", "queue", "out")})
     assert [p.name for p in info.outputs] == ["msg"]
 
 
 def test_str_annotation_on_trigger_uses_generic_converter():
     def main(msg: str) -> None: ...
+
     info = build(main, {"msg": spec("msg", "queueTrigger")})
     assert info.inputs["msg"].converter.__name__ == "GenericConverter"
     assert info.returns is not None  # generic converters carry an implicit return
@@ -63,17 +76,24 @@ def test_str_annotation_on_trigger_uses_generic_converter():
 def test_unknown_binding_type_goes_generic_with_implicit_return():
     def main(item):
         return "x"
+
     info = build(main, {"item": spec("item", "someCustomTrigger")})
     assert info.returns is not None and info.returns.name == "item"
 
 
-@pytest.mark.parametrize("bindings, fn_src, fragment", [
-    ({**HTTP, "extra": spec("extra", "queue", "out")}, "def main(req): ...", "not parameters of main(): extra"),
-    (HTTP, "def main(req, other): ...", "declared in Python but not in the bindings: other"),
-    ({"req": spec("req", "httpTrigger", "inout")}, "def main(req): ...", "inout"),
-    ({"req": spec("req", "httpTrigger"), "$return": spec("$return", "http", "in")}, "def main(req): ...",
-     "'$return' binding must have direction 'out'"),
-])
+@pytest.mark.parametrize(
+    "bindings, fn_src, fragment",
+    [
+        ({**HTTP, "extra": spec("extra", "queue", "out")}, "def main(req): ...", "not parameters of main(): extra"),
+        (HTTP, "def main(req, other): ...", "declared in Python but not in the bindings: other"),
+        ({"req": spec("req", "httpTrigger", "inout")}, "def main(req): ...", "inout"),
+        (
+            {"req": spec("req", "httpTrigger"), "$return": spec("$return", "http", "in")},
+            "def main(req): ...",
+            "'$return' binding must have direction 'out'",
+        ),
+    ],
+)
 def test_binding_parameter_mismatches(bindings, fn_src, fragment):
     namespace = {}
     exec(fn_src, namespace)
@@ -85,35 +105,45 @@ def test_binding_parameter_mismatches(bindings, fn_src, fragment):
 
 def test_wrong_annotation_names_parameter_and_binding_type():
     def main(req: func.QueueMessage) -> str: ...
-    with pytest.raises(FunctionLoadError, match=r"parameter 'req' is annotated azure.functions.QueueMessage.*httpTrigger"):
+
+    with pytest.raises(
+        FunctionLoadError, match=r"parameter 'req' is annotated azure.functions.QueueMessage.*httpTrigger"
+    ):
         build(main, HTTP)
 
 
 def test_out_annotation_on_input_binding():
     def main(req: func.Out[str]) -> str: ...
+
     with pytest.raises(FunctionLoadError, match="declared 'in', but its annotation is azure.functions.Out"):
         build(main, HTTP)
 
 
 def test_output_binding_without_out_annotation():
     def main(req: func.HttpRequest, msg: str) -> str: ...
+
     with pytest.raises(FunctionLoadError, match="'msg' is declared 'out'.*not azure.functions.Out"):
         build(main, {**HTTP, "msg": spec("msg", "queue", "out")})
 
 
 def test_bad_context_annotation():
     def main(req: func.HttpRequest, context: str) -> str: ...
+
     with pytest.raises(FunctionLoadError, match="context parameter is expected to be of type azure.functions.Context"):
         build(main, HTTP)
 
 
 def test_bad_return_annotation():
     def main(req: func.HttpRequest) -> int: ...
-    with pytest.raises(FunctionLoadError, match=r"return annotation int does not match the '\$return' binding of type 'http'"):
+
+    with pytest.raises(
+        FunctionLoadError, match=r"return annotation int does not match the '\$return' binding of type 'http'"
+    ):
         build(main, HTTP)
 
 
 def test_unresolvable_string_annotation_is_reported():
     def main(req: "NoSuchType") -> str: ...  # noqa: F821
+
     with pytest.raises(FunctionLoadError, match="cannot be resolved: NameError"):
         build(main, HTTP)

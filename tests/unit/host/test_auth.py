@@ -1,4 +1,5 @@
 """Function keys: which key each auth level accepts, generated keys, where keys are read."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,19 +10,22 @@ from quickfunc.host.config import KeySettings
 RING = KeyRing("master", "host", {"special": "own"})
 
 
-@pytest.mark.parametrize("level, key, allowed", [
-    ("anonymous", None, True),
-    ("ANONYMOUS", "anything", True),
-    ("function", None, False),
-    ("function", "", False),
-    ("function", "wrong", False),
-    ("function", "host", True),
-    ("function", "master", True),
-    ("function", "own", False),  # another function's key
-    ("admin", "host", False),
-    ("admin", "master", True),
-    ("system", "master", True),
-])
+@pytest.mark.parametrize(
+    "level, key, allowed",
+    [
+        ("anonymous", None, True),
+        ("ANONYMOUS", "anything", True),
+        ("function", None, False),
+        ("function", "", False),
+        ("function", "wrong", False),
+        ("function", "host", True),
+        ("function", "master", True),
+        ("function", "own", False),  # another function's key
+        ("admin", "host", False),
+        ("admin", "master", True),
+        ("system", "master", True),
+    ],
+)
 def test_levels_and_keys(level, key, allowed):
     assert RING.allows(level, "other", key) is allowed
 

@@ -1,5 +1,6 @@
 """The room for request bodies in flight: shares are granted first come first served, a body
 already being read goes first, a wait ends in NoRoomForBody, and released room is granted on."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +19,7 @@ def test_shares_that_fit_are_granted_at_once_and_released():
             await b.reserve(40)
             assert budget.held == 100
         assert budget.held == 0
+
     run(go())
 
 
@@ -31,14 +33,15 @@ def test_a_share_waits_for_room_in_order_and_gets_it_when_released():
         async def wait(hold, size, name):
             await hold.reserve(size)
             order.append(name)
-        waiting = [asyncio.ensure_future(wait(second, 50, "second")),
-                   asyncio.ensure_future(wait(third, 10, "third"))]
+
+        waiting = [asyncio.ensure_future(wait(second, 50, "second")), asyncio.ensure_future(wait(third, 10, "third"))]
         await asyncio.sleep(0.05)
         # the third would fit now, but it does not overtake the second
         assert order == [] and budget.waiting == 2
         first.release()
         await asyncio.gather(*waiting)
         assert order == ["second", "third"] and budget.held == 60
+
     run(go())
 
 
@@ -54,6 +57,7 @@ def test_a_wait_that_runs_out_is_no_room_and_leaves_the_queue():
         full.release()
         await small.reserve(30)
         assert budget.held == 30
+
     run(go())
 
 
@@ -73,6 +77,7 @@ def test_a_growing_body_goes_before_new_ones():
         growing.release()
         await queued
         assert budget.held == 50
+
     run(go())
 
 
@@ -88,4 +93,5 @@ def test_a_cancelled_wait_gives_nothing_away():
             await task
         full.release()
         assert budget.held == 0 and budget.waiting == 0
+
     run(go())

@@ -1,4 +1,5 @@
 """The app's functions as the host sees them: from the worker's metadata (v2) or folders (v1)."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,14 @@ from quickfunc.protos import pb
 
 
 def _metadata(name: str, raw: list[dict], ok: bool = True) -> pb.RpcFunctionMetadata:
-    md = pb.RpcFunctionMetadata(name=name, function_id=f"id-{name}", directory="/app",
-                                script_file="function_app.py", entry_point=name,
-                                raw_bindings=[json.dumps(b) for b in raw])
+    md = pb.RpcFunctionMetadata(
+        name=name,
+        function_id=f"id-{name}",
+        directory="/app",
+        script_file="function_app.py",
+        entry_point=name,
+        raw_bindings=[json.dumps(b) for b in raw],
+    )
     md.properties["worker_indexed"] = "True"
     md.status.status = pb.StatusResult.Success if ok else pb.StatusResult.Failure
     if not ok:
@@ -19,14 +25,26 @@ def _metadata(name: str, raw: list[dict], ok: bool = True) -> pb.RpcFunctionMeta
 
 
 def test_v2_functions_from_the_metadata_response():
-    response = pb.FunctionMetadataResponse(function_metadata_results=[
-        _metadata("hello", [{"direction": "IN", "type": "httpTrigger", "name": "req",
-                             "methods": ["GET"], "route": "hi/{x}", "authLevel": "ANONYMOUS"},
-                            {"direction": "OUT", "type": "http", "name": "$return"},
-                            {"direction": "OUT", "type": "queue", "name": "msg",
-                             "queueName": "q1"}]),
-        _metadata("broken", [], ok=False),
-    ])
+    response = pb.FunctionMetadataResponse(
+        function_metadata_results=[
+            _metadata(
+                "hello",
+                [
+                    {
+                        "direction": "IN",
+                        "type": "httpTrigger",
+                        "name": "req",
+                        "methods": ["GET"],
+                        "route": "hi/{x}",
+                        "authLevel": "ANONYMOUS",
+                    },
+                    {"direction": "OUT", "type": "http", "name": "$return"},
+                    {"direction": "OUT", "type": "queue", "name": "msg", "queueName": "q1"},
+                ],
+            ),
+            _metadata("broken", [], ok=False),
+        ]
+    )
     catalog = catalog_from_metadata(response, disabled=["HELLO"])
     hello, broken = catalog.functions
     assert catalog.programming_model == "v2"
@@ -47,8 +65,9 @@ def test_v2_functions_from_the_metadata_response():
 def test_v1_functions_from_folders_with_a_broken_one_kept_as_an_error(tmp_path):
     good = tmp_path / "Good"
     good.mkdir()
-    (good / "function.json").write_text(json.dumps({"bindings": [
-        {"type": "timerTrigger", "direction": "in", "name": "t", "schedule": "0 * * * * *"}]}))
+    (good / "function.json").write_text(
+        json.dumps({"bindings": [{"type": "timerTrigger", "direction": "in", "name": "t", "schedule": "0 * * * * *"}]})
+    )
     bad = tmp_path / "Bad"
     bad.mkdir()
     (bad / "function.json").write_text('{"bindings": [{"type": "queue"}]}')

@@ -1,4 +1,5 @@
 """Local host configuration: host.json, local.settings.json, environment and command line."""
+
 from __future__ import annotations
 
 import json
@@ -7,9 +8,15 @@ import sys
 
 import pytest
 
-from quickfunc.host.config import (DEFAULT_BODY_WAIT_TIMEOUT, DEFAULT_MAX_BODY_MEMORY,
-                                DEFAULT_MAX_BODY_SIZE, ConfigError, HostOptions,
-                                SettingsFileError, load_config)
+from quickfunc.host.config import (
+    DEFAULT_BODY_WAIT_TIMEOUT,
+    DEFAULT_MAX_BODY_MEMORY,
+    DEFAULT_MAX_BODY_SIZE,
+    ConfigError,
+    HostOptions,
+    SettingsFileError,
+    load_config,
+)
 from quickfunc.host.jsonfile import read_json_file
 from quickfunc.host.setting_values import level_number, parse_size, parse_timespan
 from tests.helpers import REPO_ROOT
@@ -19,8 +26,7 @@ def _app(tmp_path, host=None, local=None):
     if host is not None:
         (tmp_path / "host.json").write_text(host if isinstance(host, str) else json.dumps(host))
     if local is not None:
-        (tmp_path / "local.settings.json").write_text(
-            local if isinstance(local, str) else json.dumps(local, indent=2))
+        (tmp_path / "local.settings.json").write_text(local if isinstance(local, str) else json.dumps(local, indent=2))
     return str(tmp_path)
 
 
@@ -39,9 +45,15 @@ def test_defaults_without_any_file(tmp_path):
 
 
 def test_route_prefix_log_levels_and_timeout_from_host_json(tmp_path):
-    app = _app(tmp_path, {"version": "2.0", "extensions": {"http": {"routePrefix": "/v2/"}},
-                          "logging": {"logLevel": {"default": "warning", "Function.f": "Debug"}},
-                          "functionTimeout": "00:02:30"})
+    app = _app(
+        tmp_path,
+        {
+            "version": "2.0",
+            "extensions": {"http": {"routePrefix": "/v2/"}},
+            "logging": {"logLevel": {"default": "warning", "Function.f": "Debug"}},
+            "functionTimeout": "00:02:30",
+        },
+    )
     config = _load(app)
     assert config.route_prefix == "v2"
     assert config.function_log_level("f") == level_number("Debug")
@@ -59,8 +71,7 @@ def test_host_json_keys_are_case_insensitive_and_comments_allowed(tmp_path):
 
 
 def test_values_become_settings_and_the_environment_wins(tmp_path):
-    app = _app(tmp_path, local={"Values": {"A": "from file", "B": "file only", "N": 3,
-                                           "T": True, "NULL": None}})
+    app = _app(tmp_path, local={"Values": {"A": "from file", "B": "file only", "N": 3, "T": True, "NULL": None}})
     config = _load(app, env={"A": "from env"})
     assert config.settings["A"] == "from env"
     assert config.settings["B"] == "file only"
@@ -98,24 +109,30 @@ def test_encrypted_settings_are_refused(tmp_path):
     assert "decrypt" in str(info.value)
 
 
-@pytest.mark.parametrize("local, key", [
-    ({"Values": []}, "Values"),
-    ({"Values": {"X": [1]}}, "Values.X"),
-    ({"IsEncrypted": "no"}, "IsEncrypted"),
-    ({"Host": {"LocalHttpPort": "80"}}, "Host.LocalHttpPort"),
-])
+@pytest.mark.parametrize(
+    "local, key",
+    [
+        ({"Values": []}, "Values"),
+        ({"Values": {"X": [1]}}, "Values.X"),
+        ({"IsEncrypted": "no"}, "IsEncrypted"),
+        ({"Host": {"LocalHttpPort": "80"}}, "Host.LocalHttpPort"),
+    ],
+)
 def test_wrong_types_in_local_settings_name_the_key(tmp_path, local, key):
     with pytest.raises(SettingsFileError) as info:
         _load(_app(tmp_path, local=local))
     assert info.value.key == key and info.value.line is not None
 
 
-@pytest.mark.parametrize("host, key", [
-    ({"version": "1.0"}, "version"),
-    ({"extensions": {"http": {"routePrefix": 1}}}, "extensions.http.routePrefix"),
-    ({"logging": {"logLevel": {"default": "Loud"}}}, "logging.logLevel.default"),
-    ({"functionTimeout": "five minutes"}, "functionTimeout"),
-])
+@pytest.mark.parametrize(
+    "host, key",
+    [
+        ({"version": "1.0"}, "version"),
+        ({"extensions": {"http": {"routePrefix": 1}}}, "extensions.http.routePrefix"),
+        ({"logging": {"logLevel": {"default": "Loud"}}}, "logging.logLevel.default"),
+        ({"functionTimeout": "five minutes"}, "functionTimeout"),
+    ],
+)
 def test_wrong_values_in_host_json_name_the_key(tmp_path, host, key):
     with pytest.raises(SettingsFileError) as info:
         _load(_app(tmp_path, host))
@@ -129,8 +146,7 @@ def test_a_top_level_array_is_refused(tmp_path):
 
 @pytest.mark.parametrize("value, expected", [("1", 1), ("4", 4), ("10", 10), (" 2 ", 2)])
 def test_process_count_from_one_to_ten(tmp_path, value, expected):
-    assert _load(_app(tmp_path), env={"FUNCTIONS_WORKER_PROCESS_COUNT": value}).process_count \
-        == expected
+    assert _load(_app(tmp_path), env={"FUNCTIONS_WORKER_PROCESS_COUNT": value}).process_count == expected
 
 
 @pytest.mark.parametrize("value", ["0", "11", "-1", "two", "1.5"])
@@ -170,9 +186,14 @@ def test_another_runtime_is_refused(tmp_path):
 
 
 def test_keys_disabled_functions_and_time_zone_come_from_settings(tmp_path):
-    env = {"FUNCTIONS_HOST_KEY": "h", "FUNCTIONS_ADMIN_KEY": "m", "FUNCTIONS_KEY_MyFunc": "f",
-           "AzureWebJobs.Old.Disabled": "true", "AzureWebJobs.New.Disabled": "false",
-           "WEBSITE_TIME_ZONE": "Europe/Paris"}
+    env = {
+        "FUNCTIONS_HOST_KEY": "h",
+        "FUNCTIONS_ADMIN_KEY": "m",
+        "FUNCTIONS_KEY_MyFunc": "f",
+        "AzureWebJobs.Old.Disabled": "true",
+        "AzureWebJobs.New.Disabled": "false",
+        "WEBSITE_TIME_ZONE": "Europe/Paris",
+    }
     config = _load(_app(tmp_path), env=env)
     assert (config.keys.host_key, config.keys.admin_key) == ("h", "m")
     assert config.keys.function_keys == {"myfunc": "f"}
@@ -186,8 +207,9 @@ def test_an_unknown_time_zone_is_an_error(tmp_path):
 
 
 def test_sizes_and_levels_from_the_command_line(tmp_path):
-    config = _load(_app(tmp_path), max_body_size="2MB", max_header_size="512", log_level="error",
-                   worker_log_level="debug")
+    config = _load(
+        _app(tmp_path), max_body_size="2MB", max_header_size="512", log_level="error", worker_log_level="debug"
+    )
     assert (config.max_body_size, config.max_header_size) == (2 * 1024 * 1024, 512)
     assert config.function_log_level("any") == level_number("Error")
     assert config.worker_log_level == "Debug"
@@ -202,23 +224,25 @@ def test_the_room_for_bodies_in_flight_is_at_least_the_largest_body(tmp_path):
     default = _load(app)
     assert default.max_body_memory == DEFAULT_MAX_BODY_MEMORY >= DEFAULT_MAX_BODY_SIZE
     assert default.body_wait_timeout == DEFAULT_BODY_WAIT_TIMEOUT
-    assert _load(app, max_body_size="1GB").max_body_memory == 1024 ** 3  # raised to fit one
+    assert _load(app, max_body_size="1GB").max_body_memory == 1024**3  # raised to fit one
     config = _load(app, max_body_size="1MB", max_body_memory="3MB", body_wait_timeout=2.5)
-    assert (config.max_body_memory, config.body_wait_timeout) == (3 * 1024 ** 2, 2.5)
+    assert (config.max_body_memory, config.body_wait_timeout) == (3 * 1024**2, 2.5)
     with pytest.raises(ConfigError, match="--max-body-memory .* must be at least --max-body-size"):
         _load(app, max_body_memory="10MB")
     with pytest.raises(ConfigError, match="--max-body-memory"):
         _load(app, max_body_memory="plenty")
 
 
-@pytest.mark.parametrize("text, size", [("100", 100), ("1KB", 1024), ("10mb", 10485760),
-                                        ("1GiB", 1073741824), ("5 k", 5120)])
+@pytest.mark.parametrize(
+    "text, size", [("100", 100), ("1KB", 1024), ("10mb", 10485760), ("1GiB", 1073741824), ("5 k", 5120)]
+)
 def test_parse_size(text, size):
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text, seconds", [("00:05:00", 300), ("1.02:00:00", 93600),
-                                           ("00:00:01.5", 1.5), ("10:30", 37800)])
+@pytest.mark.parametrize(
+    "text, seconds", [("00:05:00", 300), ("1.02:00:00", 93600), ("00:00:01.5", 1.5), ("10:30", 37800)]
+)
 def test_parse_timespan(text, seconds):
     assert parse_timespan(text) == seconds
 

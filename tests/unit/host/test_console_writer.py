@@ -1,5 +1,6 @@
 """The console's line writer: order kept, writes off the caller's thread, a bounded backlog whose
 overflow is counted and reported in order, bounded flush and close."""
+
 from __future__ import annotations
 
 import io
@@ -52,7 +53,8 @@ def test_a_blocked_stream_does_not_block_the_caller_and_the_overflow_is_counted_
     assert writer.write("after")
     assert writer.close(5)
     assert stream.getvalue().splitlines() == (
-        ["first"] + [f"line {i:04}" for i in accepted] + [f"dropped {dropped}", "after"])
+        ["first"] + [f"line {i:04}" for i in accepted] + [f"dropped {dropped}", "after"]
+    )
 
 
 def test_flush_and_close_are_bounded_when_the_stream_never_takes_the_text():

@@ -1,4 +1,5 @@
 """Reading v1 function.json folders into load-request metadata, as the host does."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from quickfunc.protos import pb
 from tests.helpers import IN, INOUT, OUT
 
 
-
 def make(tmp_path, name: str, config) -> str:
     folder = tmp_path / name
     folder.mkdir(parents=True)
@@ -22,12 +22,19 @@ def make(tmp_path, name: str, config) -> str:
 
 
 def test_metadata_fields_follow_the_host(tmp_path):
-    folder = make(tmp_path, "QueueFunc", {
-        "scriptFile": "main.py", "entryPoint": "run",
-        "bindings": [
-            {"type": "queueTrigger", "direction": "in", "name": "msg", "dataType": "binary"},
-            {"type": "blob", "direction": "inout", "name": "doc", "dataType": "Stream"},
-            {"type": "queue", "direction": "out", "name": "$return", "dataType": "string"}]})
+    folder = make(
+        tmp_path,
+        "QueueFunc",
+        {
+            "scriptFile": "main.py",
+            "entryPoint": "run",
+            "bindings": [
+                {"type": "queueTrigger", "direction": "in", "name": "msg", "dataType": "binary"},
+                {"type": "blob", "direction": "inout", "name": "doc", "dataType": "Stream"},
+                {"type": "queue", "direction": "out", "name": "$return", "dataType": "string"},
+            ],
+        },
+    )
     md = v1_metadata_from_folder(folder)
     assert md.name == "QueueFunc"
     assert md.directory == folder
@@ -42,8 +49,7 @@ def test_metadata_fields_follow_the_host(tmp_path):
 
 
 def test_defaults_script_to_init_py_and_entry_point_to_empty(tmp_path):
-    folder = make(tmp_path, "HttpFunc", {"bindings": [
-        {"type": "httpTrigger", "direction": "in", "name": "req"}]})
+    folder = make(tmp_path, "HttpFunc", {"bindings": [{"type": "httpTrigger", "direction": "in", "name": "req"}]})
     md = v1_metadata_from_folder(folder)
     assert md.script_file == os.path.join(folder, "__init__.py")
     assert md.entry_point == ""
@@ -56,31 +62,49 @@ def test_relative_script_file_is_resolved_against_the_function_folder(tmp_path):
 
 
 def test_binding_keys_are_case_insensitive_and_utf8_bom_is_accepted(tmp_path):
-    folder = make(tmp_path, "F", "\ufeff" + json.dumps({"bindings": [
-        {"Type": "timerTrigger", "Direction": "IN", "Name": "timer"}]}))
+    folder = make(
+        tmp_path,
+        "F",
+        "\ufeff" + json.dumps({"bindings": [{"Type": "timerTrigger", "Direction": "IN", "Name": "timer"}]}),
+    )
     assert v1_metadata_from_folder(folder).bindings["timer"].type == "timerTrigger"
 
 
-@pytest.mark.parametrize("config, key, words", [
-    ('{"bindings": [}', "", "line 1 column 15"),
-    ('{\n  "bindings": [\n    {"name": "x",}\n  ]\n}', "", "line 3 column"),
-    ("[]", "", "JSON object"),
-    ({"scriptFile": "x.py"}, "bindings", "missing"),
-    ({"bindings": {"name": "x"}}, "bindings", "must be a list"),
-    ({"bindings": ["req"]}, "bindings[0]", "JSON object"),
-    ({"bindings": [{"type": "http", "direction": "in"}]}, "bindings[0].name", "missing"),
-    ({"bindings": [{"name": "req", "direction": "in"}]}, "bindings[0].type", "missing"),
-    ({"bindings": [{"name": "a", "type": "t", "direction": "in"},
-                   {"name": "b", "type": "t"}]}, "bindings[1].direction", "missing"),
-    ({"bindings": [{"name": "a", "type": "t", "direction": "sideways"}]},
-     "bindings[0].direction", "sideways"),
-    ({"bindings": [{"name": "a", "type": "t", "direction": "in", "dataType": "xml"}]},
-     "bindings[0].dataType", "xml"),
-    ({"bindings": [{"name": "a", "type": "t", "direction": "in"},
-                   {"name": "a", "type": "t", "direction": "out"}]}, "bindings[1].name",
-     "duplicate"),
-    ({"scriptFile": 3, "bindings": []}, "scriptFile", "string"),
-])
+@pytest.mark.parametrize(
+    "config, key, words",
+    [
+        ('{"bindings": [}', "", "line 1 column 15"),
+        ('{\n  "bindings": [\n    {"name": "x",}\n  ]\n}', "", "line 3 column"),
+        ("[]", "", "JSON object"),
+        ({"scriptFile": "x.py"}, "bindings", "missing"),
+        ({"bindings": {"name": "x"}}, "bindings", "must be a list"),
+        ({"bindings": ["req"]}, "bindings[0]", "JSON object"),
+        ({"bindings": [{"type": "http", "direction": "in"}]}, "bindings[0].name", "missing"),
+        ({"bindings": [{"name": "req", "direction": "in"}]}, "bindings[0].type", "missing"),
+        (
+            {"bindings": [{"name": "a", "type": "t", "direction": "in"}, {"name": "b", "type": "t"}]},
+            "bindings[1].direction",
+            "missing",
+        ),
+        ({"bindings": [{"name": "a", "type": "t", "direction": "sideways"}]}, "bindings[0].direction", "sideways"),
+        (
+            {"bindings": [{"name": "a", "type": "t", "direction": "in", "dataType": "xml"}]},
+            "bindings[0].dataType",
+            "xml",
+        ),
+        (
+            {
+                "bindings": [
+                    {"name": "a", "type": "t", "direction": "in"},
+                    {"name": "a", "type": "t", "direction": "out"},
+                ]
+            },
+            "bindings[1].name",
+            "duplicate",
+        ),
+        ({"scriptFile": 3, "bindings": []}, "scriptFile", "string"),
+    ],
+)
 def test_malformed_function_json_names_the_file_and_key(tmp_path, config, key, words):
     folder = make(tmp_path, "Bad", config)
     with pytest.raises(FunctionJsonError) as err:

@@ -1,4 +1,5 @@
 """Trigger inputs as the host builds them: HTTP by worker capabilities, admin-invoke inputs."""
+
 from __future__ import annotations
 
 import json
@@ -6,21 +7,26 @@ import json
 import pytest
 
 from quickfunc.host.catalog import Binding, FunctionSpec
-from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.invocations import IncomingHttp, InputError, Inputs, admin_inputs, http_inputs
+from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
 
 def _spec(trigger_type: str, name: str = "trig") -> FunctionSpec:
-    return FunctionSpec("f", "id", pb.RpcFunctionMetadata(),
-                        [Binding(name, trigger_type, "in")])
+    return FunctionSpec("f", "id", pb.RpcFunctionMetadata(), [Binding(name, trigger_type, "in")])
 
 
 def _incoming(body: bytes = b'{"a": 1}', content_type: str = "application/json") -> IncomingHttp:
-    return IncomingHttp("post", "http://127.0.0.1:7071/api/f/3?x=1&y=",
-                        [("Content-Type", content_type), ("X-A", "1"), ("x-a", "2")],
-                        [("x", "1"), ("y", "")], {"id": "3"}, body, content_type)
+    return IncomingHttp(
+        "post",
+        "http://127.0.0.1:7071/api/f/3?x=1&y=",
+        [("Content-Type", content_type), ("X-A", "1"), ("x-a", "2")],
+        [("x", "1"), ("y", "")],
+        {"id": "3"},
+        body,
+        content_type,
+    )
 
 
 FULL = {"RawHttpBodyBytes": "true", "RpcHttpBodyOnly": "true"}
@@ -28,8 +34,7 @@ FULL = {"RawHttpBodyBytes": "true", "RpcHttpBodyOnly": "true"}
 
 def _sent(inputs: Inputs, name: str = "trig") -> pb.TypedData:
     """The input binding as the worker receives it (the body is joined in when serialised)."""
-    wire = prepare_invocation(build_invocation("id", inputs.data, inputs.trigger_metadata),
-                              inputs.body).wire
+    wire = prepare_invocation(build_invocation("id", inputs.data, inputs.trigger_metadata), inputs.body).wire
     request = pb.StreamingMessage.FromString(wire).invocation_request
     return next(b.data for b in request.input_data if b.name == name)
 

@@ -1,4 +1,5 @@
 """The local host's command line."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,9 @@ from quickfunc.host.__main__ import main, parse_options
 
 
 def test_options_map_onto_host_options():
-    options = parse_options(["app", "--port", "8080", "--host", "0.0.0.0", "--enable-auth",
-                             "--max-body-size", "1MB", "-v", "--no-color"])
+    options = parse_options(
+        ["app", "--port", "8080", "--host", "0.0.0.0", "--enable-auth", "--max-body-size", "1MB", "-v", "--no-color"]
+    )
     assert (options.app_dir, options.port, options.host) == ("app", 8080, "0.0.0.0")
     assert options.enable_auth and options.max_body_size == "1MB"
     assert options.worker_log_level == "Debug" and options.color is False
@@ -39,16 +41,17 @@ def test_without_the_host_extra_one_line_says_which_extra_to_install(tmp_path, c
     import subprocess
     import sys
 
-    hide = ("import runpy, sys; sys.modules['aiohttp'] = None; sys.modules['croniter'] = None; "
-            "sys.argv = ['x', *sys.argv[1:]]; ")
+    hide = (
+        "import runpy, sys; sys.modules['aiohttp'] = None; sys.modules['croniter'] = None; "
+        "sys.argv = ['x', *sys.argv[1:]]; "
+    )
     if command[1] == "quickfunc":
         code = hide + "from quickfunc.command import main; sys.exit(main(sys.argv[1:]))"
         args = ["start", str(tmp_path)]
     else:
         code = hide + "runpy.run_module('quickfunc.host', run_name='__main__')"
         args = [str(tmp_path)]
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -1,4 +1,5 @@
 """How function outputs become HTTP responses (protocol §8.4) and log text."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ def _http(**kw) -> pb.TypedData:
 
 
 def test_rpc_http_status_headers_and_body():
-    reply = reply_from_value(_http(status_code="201", headers={"X-A": "1", "content-type": "a/b"},
-                                   body=pb.TypedData(bytes=b"made")))
+    reply = reply_from_value(
+        _http(status_code="201", headers={"X-A": "1", "content-type": "a/b"}, body=pb.TypedData(bytes=b"made"))
+    )
     assert (reply.status, reply.body) == (201, b"made")
     assert reply.header("x-a") == "1" and reply.header("Content-Type") == "a/b"
 
@@ -25,8 +27,7 @@ def test_rpc_http_without_status_is_200_and_bad_status_is_500():
 
 
 def test_server_managed_and_unsafe_headers_are_dropped():
-    reply = reply_from_value(_http(headers={"Content-Length": "99", "X-Bad": "a\r\nb",
-                                            "X-Ok": "fine"}))
+    reply = reply_from_value(_http(headers={"Content-Length": "99", "X-Bad": "a\r\nb", "X-Ok": "fine"}))
     assert reply.header("content-length") is None and reply.header("x-ok") == "fine"
     assert reply.dropped == ["X-Bad"]
 
@@ -40,16 +41,17 @@ def test_cookies_become_set_cookie_headers():
     cookie.max_age.value = 60
     cookie.expires.value.FromSeconds(0)
     text = cookie_header(cookie)
-    assert text == ("s=v; Domain=example.org; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
-                    "Max-Age=60; Secure; HttpOnly; SameSite=Strict")
+    assert text == (
+        "s=v; Domain=example.org; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; "
+        "Max-Age=60; Secure; HttpOnly; SameSite=Strict"
+    )
     reply = reply_from_value(_http(cookies=[cookie, pb.RpcHttpCookie(name="t", value="2")]))
     assert [v for k, v in reply.headers if k == "Set-Cookie"][1] == "t=2"
 
 
 def test_plain_values_are_a_200_body():
     text = reply_from_value(pb.TypedData(string="hi"))
-    assert (text.status, text.body, text.header("content-type")) == \
-        (200, b"hi", "text/plain; charset=utf-8")
+    assert (text.status, text.body, text.header("content-type")) == (200, b"hi", "text/plain; charset=utf-8")
     raw = reply_from_value(pb.TypedData(bytes=b"\x00\x01"))
     assert raw.body == b"\x00\x01" and raw.header("content-type") == "application/octet-stream"
     number = reply_from_value(pb.TypedData(int=7))
@@ -63,8 +65,12 @@ def test_json_without_a_body_key_is_the_body():
 
 
 def test_json_with_a_body_key_is_read_as_a_response():
-    obj = {"Body": {"ok": True}, "StatusCode": "202", "headers": {"X-J": "y"},
-           "cookies": [{"name": "c", "value": "d", "httpOnly": True, "path": "/"}]}
+    obj = {
+        "Body": {"ok": True},
+        "StatusCode": "202",
+        "headers": {"X-J": "y"},
+        "cookies": [{"name": "c", "value": "d", "httpOnly": True, "path": "/"}],
+    }
     reply = reply_from_value(pb.TypedData(json=json.dumps(obj)))
     assert reply.status == 202
     assert json.loads(reply.body) == {"ok": True}

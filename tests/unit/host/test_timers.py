@@ -1,5 +1,6 @@
 """Timer schedules: NCRONTAB with seconds first, the 5-field form, TimeSpans, %SETTING%
 references, time zones, and the TimerInfo JSON."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,8 +10,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from quickfunc.host.catalog import FunctionSpec
-from quickfunc.host.timers import (CronSchedule, IntervalSchedule, ScheduleError, TimerService,
-                                parse_schedule, timer_payload)
+from quickfunc.host.timers import (
+    CronSchedule,
+    IntervalSchedule,
+    ScheduleError,
+    TimerService,
+    parse_schedule,
+    timer_payload,
+)
 from quickfunc.protos import pb
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -48,8 +55,7 @@ def test_a_missing_setting_is_named():
         parse_schedule("%MISSING%", {})
 
 
-@pytest.mark.parametrize("text", ["", "every minute", "0 0 * * * * * *", "61 * * * * *",
-                                  "00:00:00", "25:00"])
+@pytest.mark.parametrize("text", ["", "every minute", "0 0 * * * * * *", "61 * * * * *", "00:00:00", "25:00"])
 def test_bad_schedules_are_refused_with_an_example(text):
     with pytest.raises(ScheduleError):
         parse_schedule(text, {})
@@ -57,8 +63,7 @@ def test_bad_schedules_are_refused_with_an_example(text):
 
 def test_schedules_follow_the_time_zone():
     # 09:00 in Paris is 08:00 UTC in winter
-    assert _next("0 0 9 * * *", zone="Europe/Paris") == datetime(2024, 3, 2, 8, 0,
-                                                                 tzinfo=timezone.utc)
+    assert _next("0 0 9 * * *", zone="Europe/Paris") == datetime(2024, 3, 2, 8, 0, tzinfo=timezone.utc)
 
 
 def test_timer_payload_has_schedule_status_and_past_due():

@@ -1,5 +1,6 @@
 """Invocation requests serialised with the HTTP body joined in: what the worker parses is what
 protobuf would have built, and the body is handed over, not kept."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,14 +12,16 @@ from quickfunc.protos import pb
 
 
 def _request() -> pb.InvocationRequest:
-    http = http_request("POST", "http://127.0.0.1:7071/api/up?x=1", {"Content-Type": "a/b"},
-                        params={"id": "7"})
-    return build_invocation("fid", {"blob": pb.TypedData(string="other input"), "req": http},
-                            {"Query": pb.TypedData(json='{"x": "1"}')}, invocation_id="inv-1")
+    http = http_request("POST", "http://127.0.0.1:7071/api/up?x=1", {"Content-Type": "a/b"}, params={"id": "7"})
+    return build_invocation(
+        "fid",
+        {"blob": pb.TypedData(string="other input"), "req": http},
+        {"Query": pb.TypedData(json='{"x": "1"}')},
+        invocation_id="inv-1",
+    )
 
 
-def _expected(request: pb.InvocationRequest, kind: str, content: bytes | str,
-              raw: bool) -> pb.StreamingMessage:
+def _expected(request: pb.InvocationRequest, kind: str, content: bytes | str, raw: bool) -> pb.StreamingMessage:
     message = pb.StreamingMessage()
     message.invocation_request.CopyFrom(request)
     http = next(b for b in message.invocation_request.input_data if b.name == "req").data.http
@@ -28,12 +31,15 @@ def _expected(request: pb.InvocationRequest, kind: str, content: bytes | str,
     return message
 
 
-@pytest.mark.parametrize("kind, content, raw", [
-    ("bytes", bytearray(b"\x00\xff" * 70000), False),  # lengths of several varint bytes
-    ("bytes", b"x", True),
-    ("string", "héllo".encode(), True),
-    ("json", b'{"a": [1, 2]}', False),
-])
+@pytest.mark.parametrize(
+    "kind, content, raw",
+    [
+        ("bytes", bytearray(b"\x00\xff" * 70000), False),  # lengths of several varint bytes
+        ("bytes", b"x", True),
+        ("string", "héllo".encode(), True),
+        ("json", b'{"a": [1, 2]}', False),
+    ],
+)
 def test_the_worker_parses_what_protobuf_would_have_built(kind, content, raw):
     request = _request()
     body = HttpBody("req", content, kind, raw)

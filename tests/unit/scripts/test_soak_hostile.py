@@ -1,5 +1,6 @@
 """The hostile soak's checks can fail: wrong answers, unasked worker deaths, functions run twice,
 answers without a run, and slow clients the server never cuts are all caught."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,8 +30,9 @@ from hostile_load import (  # noqa: E402
 )
 from soak_hostile import Report, check_runs  # noqa: E402
 
-OPTIONS = LoadOptions(requests=10, concurrency=1, request_timeout=5.0, seed=1, spin_every=0,
-                      burst_every=0, burst_lines=3)
+OPTIONS = LoadOptions(
+    requests=10, concurrency=1, request_timeout=5.0, seed=1, spin_every=0, burst_every=0, burst_lines=3
+)
 
 
 def _planned(kind: str):
@@ -40,8 +42,9 @@ def _planned(kind: str):
 
 
 def test_plan_puts_spins_and_bursts_on_their_schedule_and_ids_are_unique():
-    options = LoadOptions(requests=100, concurrency=1, request_timeout=5.0, seed=1,
-                          spin_every=50, burst_every=10, burst_lines=3)
+    options = LoadOptions(
+        requests=100, concurrency=1, request_timeout=5.0, seed=1, spin_every=50, burst_every=10, burst_lines=3
+    )
     rng = random.Random(1)
     planned = [plan(i, rng, options) for i in range(100)]
     assert [p.index for p in planned if p.kind == "spin"] == [25, 75]
@@ -51,33 +54,51 @@ def test_plan_puts_spins_and_bursts_on_their_schedule_and_ids_are_unique():
     assert b'"name": "\\ud800"' in surrogate.body
 
 
-@pytest.mark.parametrize("kind, status, body, verdict", [
-    ("echo_sync", 200, "{rid}", EXPECTED),
-    ("echo_async", 200, "r9-other", WRONG),  # someone else's answer
-    ("echo_sync", 500, "Function echo_sync failed: boom", WRONG),
-    ("burst", 200, "logged 3 {rid}", EXPECTED),
-    ("burst", 200, "logged 2 {rid}", WRONG),
-    ("surrogate", 500, "Function surrogate failed (invocation x): ValueError: unknown user "
-                       "\\ud800 (request {rid})", EXPECTED),
-    ("surrogate", 500, "Function surrogate failed (invocation x): the function did not finish "
-                       "within 4s (host.json functionTimeout); worker 1, pid 7 was restarted",
-     WRONG),
-    ("bad_str", 500, "Function bad_str failed: UnprintableError: <no text>", EXPECTED),
-    ("bad_str", 200, "", WRONG),
-    ("cyclic", 500, "ValueError: cyclic cause (request {rid})", EXPECTED),
-    ("spin", 500, "the function did not finish within 4s (host.json functionTimeout)", EXPECTED),
-    ("spin", 200, "spun 5 times", WRONG),
-    # the soak killed pid 42: any kind may get this
-    ("echo_sync", 500, "worker process 1 (pid 42) was killed by SIGKILL while running this "
-                       "invocation", WORKER_LOST),
-    # a worker nobody killed
-    ("echo_sync", 500, "worker process 1 (pid 43) exited with code 1 while running this "
-                       "invocation", WRONG),
-    # the host recycled the worker for another invocation's timeout
-    ("cyclic", 500, "worker process 2 (pid 44) was restarted because invocation y did not "
-                    "finish within 4s (functionTimeout) while running this invocation",
-     WORKER_LOST),
-])
+@pytest.mark.parametrize(
+    "kind, status, body, verdict",
+    [
+        ("echo_sync", 200, "{rid}", EXPECTED),
+        ("echo_async", 200, "r9-other", WRONG),  # someone else's answer
+        ("echo_sync", 500, "Function echo_sync failed: boom", WRONG),
+        ("burst", 200, "logged 3 {rid}", EXPECTED),
+        ("burst", 200, "logged 2 {rid}", WRONG),
+        (
+            "surrogate",
+            500,
+            "Function surrogate failed (invocation x): ValueError: unknown user \\ud800 (request {rid})",
+            EXPECTED,
+        ),
+        (
+            "surrogate",
+            500,
+            "Function surrogate failed (invocation x): the function did not finish "
+            "within 4s (host.json functionTimeout); worker 1, pid 7 was restarted",
+            WRONG,
+        ),
+        ("bad_str", 500, "Function bad_str failed: UnprintableError: <no text>", EXPECTED),
+        ("bad_str", 200, "", WRONG),
+        ("cyclic", 500, "ValueError: cyclic cause (request {rid})", EXPECTED),
+        ("spin", 500, "the function did not finish within 4s (host.json functionTimeout)", EXPECTED),
+        ("spin", 200, "spun 5 times", WRONG),
+        # the soak killed pid 42: any kind may get this
+        (
+            "echo_sync",
+            500,
+            "worker process 1 (pid 42) was killed by SIGKILL while running this invocation",
+            WORKER_LOST,
+        ),
+        # a worker nobody killed
+        ("echo_sync", 500, "worker process 1 (pid 43) exited with code 1 while running this invocation", WRONG),
+        # the host recycled the worker for another invocation's timeout
+        (
+            "cyclic",
+            500,
+            "worker process 2 (pid 44) was restarted because invocation y did not "
+            "finish within 4s (functionTimeout) while running this invocation",
+            WORKER_LOST,
+        ),
+    ],
+)
 def test_judge(kind, status, body, verdict):
     planned = _planned(kind)
     got, problem = judge(planned, status, body.replace("{rid}", planned.rid), 3, {42})
@@ -87,10 +108,12 @@ def test_judge(kind, status, body, verdict):
 
 def test_check_runs_counts_duplicates_unknown_ids_and_answers_without_a_run():
     load = Load.__new__(Load)
-    load.results = {"a": Result("echo_sync", 200, EXPECTED), "b": Result("echo_sync", 200,
-                                                                           EXPECTED),
-                    "c": Result("surrogate", 500, EXPECTED), "d": Result("echo_async", None,
-                                                                           "lost")}
+    load.results = {
+        "a": Result("echo_sync", 200, EXPECTED),
+        "b": Result("echo_sync", 200, EXPECTED),
+        "c": Result("surrogate", 500, EXPECTED),
+        "d": Result("echo_async", None, "lost"),
+    }
     report = Report(requests_planned=4, concurrency=1)
     check_runs(report, load, collections.Counter({"a": 1, "c": 2, "zz": 1}))
     assert report.duplicated == 1 and "c ran 2 times" in report.problems["duplicated"][0]
