@@ -42,7 +42,7 @@ class FakeHost:
         responses = await asyncio.wait_for(
             asyncio.gather(*(self.channel.load(fid, md, timeout=None) for fid, md in found)), timeout
         )
-        return {md.name: (fid, resp) for (fid, md), resp in zip(found, responses)}
+        return {md.name: (fid, resp) for (fid, md), resp in zip(found, responses, strict=True)}
 
     async def invoke(
         self,

@@ -57,6 +57,7 @@ def request(
 ) -> Reply:
     """One HTTP request on a fresh connection."""
     parts = urllib.parse.urlsplit(url)
+    assert parts.hostname, f"no host in {url!r}"
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")

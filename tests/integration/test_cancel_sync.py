@@ -19,9 +19,9 @@ APP = app_path("v1_lifecycle")
 
 def _abandoned(logs, invocation_id: str) -> list:
     return [
-        l
-        for l in logs
-        if l.log_category == SYSTEM and invocation_id in l.message and "gave up on that thread" in l.message
+        log
+        for log in logs
+        if log.log_category == SYSTEM and invocation_id in log.message and "gave up on that thread" in log.message
     ]
 
 
@@ -33,9 +33,9 @@ def test_a_cancelled_spinning_def_does_not_block_a_pool_of_one():
             hello_id = loads["Hello"][0]
             spinning = asyncio.ensure_future(host.channel.invoke(spin, timeout=20))
             started = await wait_logs(
-                host.channel, lambda ls: any(l.message.startswith("started") for l in ls), spin.invocation_id, 10
+                host.channel, lambda ls: any(log.message.startswith("started") for log in ls), spin.invocation_id, 10
             )
-            assert any(l.message.startswith("started") for l in started), "SpinSync never started"
+            assert any(log.message.startswith("started") for log in started), "SpinSync never started"
             # this one queues behind the spinning thread, the pool's only one
             queued = asyncio.ensure_future(host.invoke(hello_id, {"req": http()}, timeout=20))
             await asyncio.sleep(0.2)
@@ -56,7 +56,7 @@ def test_a_cancelled_spinning_def_does_not_block_a_pool_of_one():
     assert all(r.result.status == SUCCESS and r.return_value.string == "hello" for r in later)
     assert queued_after < 5 and all_after < 8, (queued_after, all_after)
     warnings = _abandoned(logs, invocation_id)
-    assert len(warnings) == 1, [l.message for l in logs if l.log_category == SYSTEM]
+    assert len(warnings) == 1, [log.message for log in logs if log.log_category == SYSTEM]
     assert warnings[0].level == LEVEL("Warning")
     assert "function 'SpinSync'" in warnings[0].message and "Abandoned threads: 1," in warnings[0].message
 
@@ -71,7 +71,7 @@ def test_a_def_invocation_cancelled_while_it_waits_for_a_thread_never_runs():
             )
             running = asyncio.ensure_future(host.channel.invoke(first, timeout=20))
             await wait_logs(
-                host.channel, lambda ls: any(l.message.startswith("started") for l in ls), first.invocation_id, 10
+                host.channel, lambda ls: any(log.message.startswith("started") for log in ls), first.invocation_id, 10
             )
             queued = asyncio.ensure_future(host.channel.invoke(waiting, timeout=20))
             await asyncio.sleep(0.2)
@@ -90,4 +90,4 @@ def test_a_def_invocation_cancelled_while_it_waits_for_a_thread_never_runs():
     assert waiting_answer.result.status == CANCELLED and first_answer.result.status == CANCELLED
     assert hello.result.status == SUCCESS, failure_text(hello)
     assert elapsed < 5
-    assert not any(l.message.startswith("started") for l in waiting_logs), [l.message for l in waiting_logs]
+    assert not any(log.message.startswith("started") for log in waiting_logs), [log.message for log in waiting_logs]

@@ -96,7 +96,7 @@ def test_200_concurrent_invocations_each_get_their_own_response(app):
                 for i, iid in enumerate(ids)
             ]
             responses = await asyncio.gather(*requests)
-            for iid, resp in zip(ids, responses):
+            for iid, resp in zip(ids, responses, strict=True):
                 assert resp.invocation_id == iid
                 assert resp.result.status == SUCCESS
                 assert resp.return_value.http.status_code == "200"
@@ -175,13 +175,13 @@ def test_worker_process_gets_host_argv_and_environment(tmp_path):
     )
 
     async def go():
-        from quickfunc.host.process import WorkerCommand, WorkerProcess
+        from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
 
-        seen = []
+        seen: list[OutputLine] = []
         proc = WorkerProcess(WorkerCommand(module=None, script=str(script)), on_output=seen.append)
         await proc.start("127.0.0.1", 5555, str(tmp_path), {"MY_SETTING": "x"})
         assert await proc.wait(20) == 0
-        out = {l.text.split("=", 1)[0]: l.text.split("=", 1)[1] for l in seen}
+        out = {line.text.split("=", 1)[0]: line.text.split("=", 1)[1] for line in seen}
         assert out["FUNCTIONS_WORKER_RUNTIME"] == "python"
         assert out["PYTHON_THREADPOOL_THREAD_COUNT"] == "1000"
         assert out["AzureWebJobsScriptRoot"] == str(tmp_path)
@@ -297,7 +297,7 @@ def test_logs_are_kept_per_channel_and_per_invocation():
     async def go():
         async with scripted() as (server, call):
             channel = await connected(server)
-            seen = []
+            seen: list[pb.RpcLog] = []
             channel.on_log = seen.append
             task = asyncio.ensure_future(channel.invoke(build_invocation("f", {}, None, "i-1"), 5))
             await asyncio.wait_for(call.read(), 5)
@@ -314,9 +314,9 @@ def test_logs_are_kept_per_channel_and_per_invocation():
             )
             resp = await task
             assert resp.result.status == SUCCESS
-            assert [l.message for l in channel.logs_for("i-1")] == ["hello"]
-            assert [l.message for l in channel.logs] == ["hello", "system"]
-            assert [l.message for l in seen] == ["hello", "system"]
+            assert [log.message for log in channel.logs_for("i-1")] == ["hello"]
+            assert [log.message for log in channel.logs] == ["hello", "system"]
+            assert [log.message for log in seen] == ["hello", "system"]
             await call.write(pb.StreamingMessage(worker_action_response=pb.WorkerActionResponse()))
             for _ in range(50):
                 if channel.unexpected:

@@ -44,7 +44,7 @@ def test_a_reload_with_a_bad_variable_changes_nothing_and_names_the_variable():
     refused, after_refusals, accepted, after_reload = run(go())
     assert _env_info(after_refusals) == {"new_setting": None, "old_setting": "placeholder", "cwd": APP}
     expected_names = ["'BAD=NAME'", "'NUL_VALUE'", r"'NUL\x00NAME'", "empty name"]
-    for response, name in zip(refused, expected_names):
+    for response, name in zip(refused, expected_names, strict=True):
         assert response.result.status == FAILURE
         message = response.result.exception.message
         assert name in message and NOTHING_CHANGED in message, message
@@ -75,9 +75,13 @@ def test_a_reload_to_a_missing_app_folder_keeps_the_app_folder(tmp_path):
             return refused, loads, invoked
 
     refused, loads, invoked = run(go())
-    assert [l.result.status for l in loads] == [SUCCESS] * len(loads), [l.result.exception.message for l in loads]
+    assert [load.result.status for load in loads] == [SUCCESS] * len(loads), [
+        load.result.exception.message for load in loads
+    ]
     assert _env_info(invoked) == {"new_setting": None, "old_setting": "placeholder", "cwd": APP}
-    for response, folder, why in zip(refused, (missing, str(not_a_folder)), ("does not exist", "is not a folder")):
+    for response, folder, why in zip(
+        refused, (missing, str(not_a_folder)), ("does not exist", "is not a folder"), strict=True
+    ):
         assert response.result.status == FAILURE
         message = response.result.exception.message
         assert repr(folder) in message and why in message and NOTHING_CHANGED in message, message

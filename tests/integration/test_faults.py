@@ -87,7 +87,10 @@ def test_terminate_lets_in_flight_invocations_finish_answers_them_and_exits_0_wi
     async def go():
         async with start_worker(APP) as host:
             loads = await host.load_v1_app()
-            requests = [seconds_request(loads[name][0], seconds) for name, seconds in zip(SLEEPERS, (1.5, 1.0, 0.5))]
+            requests = [
+                seconds_request(loads[name][0], seconds)
+                for name, seconds in zip(SLEEPERS, (1.5, 1.0, 0.5), strict=True)
+            ]
             pending = [asyncio.ensure_future(host.channel.invoke(r, timeout=20)) for r in requests]
             for request in requests:
                 await wait_started(host.channel, request.invocation_id)
@@ -100,7 +103,7 @@ def test_terminate_lets_in_flight_invocations_finish_answers_them_and_exits_0_wi
             return requests, responses, late, code, time.monotonic() - start
 
     requests, responses, late, code, elapsed = run(go())
-    for request, response, seconds in zip(requests, responses, (1.5, 1.0, 0.5)):
+    for request, response, seconds in zip(requests, responses, (1.5, 1.0, 0.5), strict=True):
         assert response.invocation_id == request.invocation_id
         assert response.result.status == SUCCESS, failure_text(response)
         assert response.return_value.string == f"slept {seconds}"
@@ -131,7 +134,7 @@ def test_terminate_answers_what_outlasts_the_grace_as_failed_and_the_worker_stil
     )
     assert code == 0
     assert elapsed < 1 + 1.0
-    abandoned = [l for l in logs if "did not finish and were answered as failed" in l.message]
+    abandoned = [log for log in logs if "did not finish and were answered as failed" in log.message]
     assert len(abandoned) == 1 and invocation_id in abandoned[0].message
     assert abandoned[0].log_category == SYSTEM and abandoned[0].level == LEVEL("Warning")
 
@@ -181,7 +184,9 @@ def test_function_blocking_the_loop_for_2_s_is_named_in_a_warning_and_the_worker
         waiting = asyncio.ensure_future(channel.invoke(hello, timeout=15))
         results = await asyncio.gather(blocked, waiting)
         elapsed = time.monotonic() - start
-        logs = await wait_logs(channel, lambda ls: any("responsive again" in l.message for l in ls[before:]), None, 5)
+        logs = await wait_logs(
+            channel, lambda ls: any("responsive again" in log.message for log in ls[before:]), None, 5
+        )
         return results, elapsed, logs[before:]
 
     (blocked, waiting), elapsed, logs = worker.run(go())
@@ -189,15 +194,15 @@ def test_function_blocking_the_loop_for_2_s_is_named_in_a_warning_and_the_worker
     assert blocked.return_value.string == "unblocked"
     assert waiting.result.status == SUCCESS, failure_text(waiting)  # delayed, not lost
     assert elapsed < 5
-    warnings = [l for l in logs if "blocked the event loop" in l.message]
-    assert len(warnings) == 1, [l.message for l in logs]
+    warnings = [log for log in logs if "blocked the event loop" in log.message]
+    assert len(warnings) == 1, [log.message for log in logs]
     warning = warnings[0]
     assert warning.level == LEVEL("Warning") and warning.log_category == SYSTEM
     assert "function 'BlockLoop'" in warning.message
     assert "BlockLoop/__init__.py:8" in warning.message  # the line holding the loop
     assert "asyncio.to_thread" in warning.message  # and what to do instead
     assert warning.invocation_id == blocker.invocation_id
-    assert any("responsive again" in l.message for l in logs)
+    assert any("responsive again" in log.message for log in logs)
     again = worker.invoke("Hello", {"req": http()})
     assert again.result.status == SUCCESS, failure_text(again)
 
@@ -210,7 +215,7 @@ def test_log_record_over_the_size_limit_is_cut_to_fit_and_says_so(limited):
     response = limited.invoke("BigLog", {"req": http("GET", f"http://x/api/big?size={LIMIT * 2}")})
     assert response.result.status == SUCCESS, failure_text(response)
     assert response.return_value.string == f"logged {LIMIT * 2}"
-    logs = [l for l in limited.logs_for(response.invocation_id) if l.message.startswith("big ")]
+    logs = [log for log in limited.logs_for(response.invocation_id) if log.message.startswith("big ")]
     assert len(logs) == 1
     message = logs[0].message
     assert len(message.encode()) < LIMIT
@@ -233,7 +238,7 @@ def test_request_over_the_size_limit_is_still_read_and_answered(limited):
 def test_log_text_with_a_lone_surrogate_arrives_escaped(worker):
     response = worker.invoke("SurrogateLog", {"req": http()})
     assert response.result.status == SUCCESS, failure_text(response)
-    messages = [l.message for l in worker.logs_for(response.invocation_id)]
+    messages = [log.message for log in worker.logs_for(response.invocation_id)]
     assert "cannot open report-\\udcff.csv" in messages
     assert "Logging error" not in "\n".join(line.text for line in worker.host.output)
 
@@ -247,14 +252,14 @@ def test_flood_of_10000_log_records_from_one_invocation_all_arrive_in_order_befo
         response = await channel.invoke(request, timeout=60)
         elapsed = time.monotonic() - start
         # logs and the answer share one ordered stream: all of them are here already
-        logs = [l for l in channel.logs_for(request.invocation_id) if l.message.startswith("flood ")]
+        logs = [log for log in channel.logs_for(request.invocation_id) if log.message.startswith("flood ")]
         status_latency = await channel.status(timeout=5)
         return response, elapsed, logs, status_latency
 
     response, elapsed, logs, status_latency = worker.run(go(), 90)
     assert response.result.status == SUCCESS, failure_text(response)
     assert response.return_value.string == "logged 10000"
-    assert [l.message for l in logs] == [f"flood {i}" for i in range(10000)]
-    assert all(l.invocation_id == request.invocation_id and l.log_category == USER for l in logs)
+    assert [log.message for log in logs] == [f"flood {i}" for i in range(10000)]
+    assert all(log.invocation_id == request.invocation_id and log.log_category == USER for log in logs)
     assert elapsed < 30
     assert status_latency < 2

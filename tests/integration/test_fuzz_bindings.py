@@ -6,7 +6,8 @@ one function per binding type and annotation, each reading everything its input 
 
 Most examples run in this process through the worker's own dispatcher and handlers (the
 ``module_worker_harness`` fixture, tests/harness.py); fewer run through a real worker
-subprocess over gRPC, to show that the process survives them too. ``FUZZ_EXAMPLES=1000 python -m pytest tests/integration/test_fuzz_bindings.py``
+subprocess over gRPC, to show that the process survives them too.
+``FUZZ_EXAMPLES=1000 python -m pytest tests/integration/test_fuzz_bindings.py``
 runs a deeper search in process (default 60 examples per binding).
 """
 

@@ -64,8 +64,10 @@ def test_admin_endpoints_need_the_master_key(host):
 def test_missing_keys_are_generated_and_printed_at_start():
     with LocalHostProcess(app_path("host_v2"), ["--enable-auth"]) as host:
         out = host.output()
-        master = re.search(r"master key \(admin\): (\S+)", out).group(1)
-        key = re.search(r"host key: (\S+)", out).group(1)
+        master_line = re.search(r"master key \(admin\): (\S+)", out)
+        key_line = re.search(r"host key: (\S+)", out)
+        assert master_line is not None and key_line is not None, out
+        master, key = master_line.group(1), key_line.group(1)
         assert len(master) >= 32 and len(key) >= 32 and master != key
         assert host.get("/api/secure").status == 401
         assert host.get("/api/secure", headers={"x-functions-key": key}).text == "secret"

@@ -40,6 +40,7 @@ def test_the_launcher_runs_a_real_worker_that_indexes_and_runs_a_v2_app():
     async def scenario() -> None:
         command = WorkerCommand(module=None, script=LAUNCHER)
         async with start_worker(app_path("host_v2"), command=command) as host:
+            assert host.init_response is not None
             assert host.init_response.result.status == pb.StatusResult.Success
             assert host.init_response.worker_metadata.runtime_name == "python"
             # the process the host launched runs the worker package itself: no second interpreter

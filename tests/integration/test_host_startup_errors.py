@@ -3,6 +3,7 @@ says which file, line and key (or which setting) is wrong, and exit code 1."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -48,9 +49,7 @@ def test_encrypted_local_settings_is_a_clear_error(app):
 
 @pytest.mark.parametrize("count", ["0", "11", "four"])
 def test_an_invalid_process_count_in_local_settings_is_refused(app, count):
-    (app / "local.settings.json").write_text(
-        '{\n  "Values": {\n    "FUNCTIONS_WORKER_PROCESS_COUNT": "%s"\n  }\n}\n' % count
-    )
+    (app / "local.settings.json").write_text(json.dumps({"Values": {"FUNCTIONS_WORKER_PROCESS_COUNT": count}}))
     result = run_host_command(str(app))
     assert result.returncode == 1
     assert (

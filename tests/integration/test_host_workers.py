@@ -79,6 +79,7 @@ def test_a_worker_killed_mid_request_gives_500_then_it_is_restarted():
 def test_a_signal_drains_in_flight_requests_then_terminates_the_workers(how):
     host = LocalHostProcess(app_path("host_v2"), env={"FUNCTIONS_WORKER_PROCESS_COUNT": "2"})
     with host:
+        assert host.proc is not None
         pids = host.worker_pids()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             pending = [pool.submit(host.get, f"/api/work?sleep={s}", timeout=30) for s in (1.0, 1.5)]

@@ -47,7 +47,7 @@ EVIL_V2 = EVIL_CODE + textwrap.dedent("""\
 class Layout:
     """tmp/app (the app) and tmp/outside (code that must not run), with symlinks between."""
 
-    def __init__(self, root) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, root) -> None:
         self.root = str(root)
         self.app = os.path.join(self.root, "app")
         self.outside = os.path.join(self.root, "outside")
@@ -144,7 +144,7 @@ def test_load_requests_for_code_outside_the_app_folder_are_refused(layout):
             return answers, good, invoked
 
     answers, good, invoked = run(go())
-    for (what, metadata), answer in zip(cases, answers.values()):
+    for (what, metadata), answer in zip(cases, answers.values(), strict=True):
         message = answer.result.exception.message
         assert answer.result.status == FAILURE, f"{what}: loaded"
         assert f"the {metadata.name} function" in message, f"{what}: {message}"

@@ -162,7 +162,9 @@ def test_blob_trigger_input_stream_with_name_uri_and_length_from_trigger_metadat
         "content": "hello blob world",
     }
     logs = worker.logs_for(resp.invocation_id)
-    assert any("Name: samples-workitems/report.txt" in l.message and "Blob Size: 16 bytes" in l.message for l in logs)
+    assert any(
+        "Name: samples-workitems/report.txt" in log.message and "Blob Size: 16 bytes" in log.message for log in logs
+    )
 
 
 def test_queue_trigger_reads_message_and_trigger_metadata(worker):
@@ -202,14 +204,14 @@ def test_timer_trigger_sees_past_due_from_timer_info_json(worker):
     resp = worker.invoke("TimerTrigger", {"mytimer": json_data(json.dumps(timer))})
     assert resp.result.status == SUCCESS, failure_text(resp)
     assert not resp.HasField("return_value")
-    messages = [l.message for l in worker.logs_for(resp.invocation_id)]
+    messages = [log.message for log in worker.logs_for(resp.invocation_id)]
     assert "The timer is past due!" in messages
     assert any(m.startswith("Python timer trigger function ran at") for m in messages)
 
     timer["IsPastDue"] = False
     on_time = worker.invoke("TimerTrigger", {"mytimer": json_data(json.dumps(timer))})
     assert on_time.result.status == SUCCESS, failure_text(on_time)
-    assert "The timer is past due!" not in [l.message for l in worker.logs_for(on_time.invocation_id)]
+    assert "The timer is past due!" not in [log.message for log in worker.logs_for(on_time.invocation_id)]
 
 
 def test_context_parameter_carries_invocation_function_trace_and_retry_info(worker):

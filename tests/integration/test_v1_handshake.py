@@ -39,7 +39,7 @@ class OneStyleCommand(WorkerCommand):
         super().__init__()
         self.style = style
 
-    def build_argv(self, host, port, worker_id, request_id, max_len=2147483647):  # type: ignore[override]
+    def build_argv(self, host, port, worker_id, request_id, max_len=2147483647):
         base = [self.executable, "-m", "quickfunc"]
         if self.style == "legacy":
             return base + [
@@ -82,8 +82,8 @@ def test_handshake_answers_with_metadata_and_only_implemented_capabilities():
     assert metadata.worker_version == quickfunc.__version__
     assert metadata.worker_bitness == platform.machine()
     assert start_request_id == request_id  # StartStream carries the --requestId it was given
-    banner = [l for l in logs if l.log_category == SYSTEM and "sys.path" in l.message]
-    assert banner, [l.message for l in logs]
+    banner = [log for log in logs if log.log_category == SYSTEM and "sys.path" in log.message]
+    assert banner, [log.message for log in logs]
     text = banner[0].message
     assert sys.executable in text and sys.version.split()[0] in text and quickfunc.__version__ in text
     assert not banner[0].invocation_id
@@ -94,6 +94,7 @@ def test_either_flag_style_alone_is_enough_to_connect(style):
     async def go():
         async with start_worker(APP, command=OneStyleCommand(style)) as host:
             loaded = await host.load_v1_app()
+            assert host.init_response is not None
             return host.init_response.result.status, {name: r.result.status for name, (_, r) in loaded.items()}
 
     status, loads = asyncio.run(asyncio.wait_for(go(), 60))
@@ -123,6 +124,7 @@ def test_an_app_with_its_own_worker_module_still_starts_this_worker(tmp_path, la
             from quickfunc.host.request_builders import http_request
 
             reply = await host.invoke(function_id, {"req": http_request("GET", "http://x/api/worker?name=w")})
+            assert host.init_response is not None
             return host.init_response.result.status, load.result.status, reply.result.status
 
     assert asyncio.run(asyncio.wait_for(go(), 60)) == (SUCCESS, SUCCESS, SUCCESS)

@@ -54,13 +54,15 @@ def test_unknown_message_kind_is_ignored_and_the_worker_keeps_answering(worker):
             )
         )
         await channel.status(timeout=5)
-        logs = await wait_logs(channel, lambda ls: any("file_change_event_request" in l.message for l in ls), None, 5)
+        logs = await wait_logs(
+            channel, lambda ls: any("file_change_event_request" in log.message for log in ls), None, 5
+        )
         return channel.unexpected[before:], logs
 
     unexpected, logs = worker.run(go())
     assert unexpected == []  # no answer of any kind to the unknown message
-    notes = [l for l in logs if "file_change_event_request" in l.message]
-    assert notes and all(l.log_category == SYSTEM for l in notes)
+    notes = [log for log in logs if "file_change_event_request" in log.message]
+    assert notes and all(log.log_category == SYSTEM for log in notes)
     resp = worker.invoke("Hello", {"req": http()})
     assert resp.result.status == SUCCESS, failure_text(resp)
     assert resp.return_value.string == "hello"
@@ -89,7 +91,7 @@ def test_cancel_of_in_flight_async_invocation_gives_exactly_one_cancelled_respon
     assert resp.result.status == CANCELLED
     assert elapsed < 2
     assert extra == []
-    assert not any(l.message == "finished" for l in worker.logs_for(request.invocation_id))
+    assert not any(log.message == "finished" for log in worker.logs_for(request.invocation_id))
     again = worker.invoke("Hello", {"req": http()})
     assert again.result.status == SUCCESS, failure_text(again)
 
@@ -145,7 +147,7 @@ def test_environment_reload_replaces_env_and_changes_cwd(tmp_path):
     reload, loads, resp = run(go())
     assert reload.result.status == SUCCESS, reload.result.exception.message
     assert reload.worker_metadata.runtime_name == "python"
-    assert all(l.result.status == SUCCESS for l in loads), [l.result.exception.message for l in loads]
+    assert all(load.result.status == SUCCESS for load in loads), [load.result.exception.message for load in loads]
     assert resp.result.status == SUCCESS, failure_text(resp)
     info = json.loads(resp.return_value.http.body.bytes)
     assert info == {"new_setting": "specialized", "old_setting": None, "cwd": APP}

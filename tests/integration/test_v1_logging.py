@@ -23,13 +23,13 @@ def worker(live_worker_factory):
 def _invoke_and_logs(worker, name: str, expected: int, url: str = "http://x/api/f"):
     resp = worker.invoke(name, {"req": http("GET", url)})
     assert resp.result.status == SUCCESS, failure_text(resp)
-    user = lambda logs: [l for l in logs if l.log_category == USER]  # noqa: E731
+    user = lambda logs: [log for log in logs if log.log_category == USER]  # noqa: E731
     logs = worker.wait_for_logs(lambda ls: len(user(ls)) >= expected, resp.invocation_id)
     return resp, user(logs)
 
 
 def _by_message(logs):
-    return {l.message.splitlines()[0]: l for l in logs}
+    return {log.message.splitlines()[0]: log for log in logs}
 
 
 def test_each_logging_level_maps_to_rpclog_level_with_invocation_id_and_user_category(worker):
@@ -64,9 +64,9 @@ def test_debug_logs_are_dropped_without_the_debug_setting(live_worker_factory):
     resp = quiet.invoke("LogLevels", {"req": http()})
     assert resp.result.status == SUCCESS, failure_text(resp)
     logs = quiet.wait_for_logs(
-        lambda ls: any(l.message.startswith("exception message") for l in ls), resp.invocation_id
+        lambda ls: any(log.message.startswith("exception message") for log in ls), resp.invocation_id
     )
-    messages = [l.message.splitlines()[0] for l in logs]
+    messages = [log.message.splitlines()[0] for log in logs]
     assert "info message" in messages and "exception message" in messages
     assert "debug message" not in messages
 
@@ -77,18 +77,18 @@ def test_named_logger_category_is_the_logger_name(worker):
     assert found["order 77 received"].category == "contoso.orders"
     assert found["order 77 received"].level == LEVEL("Information")
     assert found["stock is low"].level == LEVEL("Warning")
-    assert all(l.invocation_id == resp.invocation_id and l.log_category == USER for l in found.values())
+    assert all(log.invocation_id == resp.invocation_id and log.log_category == USER for log in found.values())
 
 
 def test_logs_from_sync_function_and_a_thread_it_starts_carry_the_invocation_id(worker):
     resp, logs = _invoke_and_logs(worker, "SyncThreads", 2)
     assert resp.return_value.string == "user-thread"
-    messages = [l.message for l in logs]
+    messages = [log.message for log in logs]
     assert any(m.startswith("log from the sync function in sync-function") for m in messages), (
         messages
     )  # it ran in the executor, not on the loop
     assert "log from a user thread" in messages
-    assert all(l.invocation_id == resp.invocation_id for l in logs)
+    assert all(log.invocation_id == resp.invocation_id for log in logs)
 
 
 def test_logs_from_asyncio_tasks_and_threads_of_concurrent_invocations_keep_their_own_ids(worker):
@@ -108,16 +108,16 @@ def test_logs_from_asyncio_tasks_and_threads_of_concurrent_invocations_keep_thei
     for resp in responses:
         assert resp.result.status == SUCCESS, failure_text(resp)
         logs = worker.wait_for_logs(lambda ls: len(ls) >= 4, resp.invocation_id)
-        user = [l for l in logs if l.log_category == USER]
-        assert sorted(l.message for l in user) == sorted(expected)
-        thread_log = next(l for l in user if "thread" in l.message)
+        user = [log for log in logs if log.log_category == USER]
+        assert sorted(log.message for log in user) == sorted(expected)
+        thread_log = next(log for log in user if "thread" in log.message)
         assert thread_log.category == "contoso.threads"
 
 
 def test_worker_own_logs_are_system(worker):
-    logs = worker.wait_for_logs(lambda ls: any(l.category == "quickfunc" for l in ls))
-    own = [l for l in logs if l.category == "quickfunc" or l.category.startswith("quickfunc.")]
+    logs = worker.wait_for_logs(lambda ls: any(log.category == "quickfunc" for log in ls))
+    own = [log for log in logs if log.category == "quickfunc" or log.category.startswith("quickfunc.")]
     assert own, "the worker sent no logs of its own at all"
-    assert {l.log_category for l in own} == {SYSTEM}
-    assert any("LogLevels" in l.message for l in own)  # e.g. its load report
-    assert not any(l.log_category == SYSTEM for l in logs if l.category in ("root", "contoso.orders"))
+    assert {log.log_category for log in own} == {SYSTEM}
+    assert any("LogLevels" in log.message for log in own)  # e.g. its load report
+    assert not any(log.log_category == SYSTEM for log in logs if log.category in ("root", "contoso.orders"))

@@ -32,6 +32,7 @@ def library_functions():
     spec = importlib.util.spec_from_file_location(
         f"v2_triggers_app_{uuid.uuid4().hex}", os.path.join(APP, "function_app.py")
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return {f.get_function_name(): f for f in module.app.get_functions()}

@@ -260,6 +260,7 @@ def test_init_indexing_imports_at_init_and_answers_metadata_from_the_cache(tmp_p
 
     async def go():
         async with start_worker(COUNTED, env=env) as host:
+            assert host.init_response is not None
             assert host.init_response.result.status == SUCCESS
             assert imports(log) == [str(host.process.pid)]  # imported during WorkerInitRequest
             response = await host.channel.functions_metadata(COUNTED)
@@ -278,6 +279,7 @@ def test_init_indexing_failure_is_reported_at_the_metadata_request(tmp_path):
 
     async def go():
         async with start_worker(app, env={"PYTHON_ENABLE_INIT_INDEXING": "1"}) as host:
+            assert host.init_response is not None
             assert host.init_response.result.status == SUCCESS
             response = await host.channel.functions_metadata(app)
             assert response.result.status == FAILURE

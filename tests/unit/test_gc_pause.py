@@ -33,7 +33,7 @@ def test_resume_collects_start_up_garbage_and_freezes_the_survivors():
     gc_pause.hold()
 
     class Node:
-        pass
+        next: Node
 
     ring = Node()
     ring.next = Node()

@@ -47,13 +47,13 @@ def _raising(message: pb.StreamingMessage, state: WorkerState) -> None:
     raise Boom("handler broke on \ud800")
 
 
-def _dispatch(kind: str, handler) -> list[pb.StreamingMessage]:  # type: ignore[no-untyped-def]
+def _dispatch(kind: str, handler) -> list[pb.StreamingMessage]:
     sent: list[pb.StreamingMessage] = []
     state = worker_state(sent, WORKER_REQUEST_ID)
     try:
         dispatcher.Dispatcher(state, {kind: handler}).dispatch(_request(kind))
     finally:
-        state.executor.shutdown()  # type: ignore[union-attr]
+        state.executor.shutdown()
     return sent
 
 
@@ -114,7 +114,7 @@ def test_a_raising_handler_of_a_kind_without_response_is_logged_and_sends_nothin
     getattr(message, kind).SetInParent()
     with caplog.at_level(logging.ERROR, logger=SYSTEM_LOGGER):
         dispatcher.Dispatcher(state, {kind: _raising}).dispatch(message)
-    state.executor.shutdown()  # type: ignore[union-attr]
+    state.executor.shutdown()
     assert sent == []
     assert f"internal error while handling {kind}" in caplog.text
 
@@ -149,10 +149,17 @@ OVERSIZED = {
 }
 
 
-def _message(kind: str, content) -> pb.StreamingMessage:  # type: ignore[no-untyped-def]
+def _message(kind: str, content) -> pb.StreamingMessage:
     message = pb.StreamingMessage(request_id="rid")
     getattr(message, kind).CopyFrom(content)
     return message
+
+
+def _replaced(message: pb.StreamingMessage, size: int | None, limit: int, by_host: bool) -> pb.StreamingMessage:
+    """The replacement oversize gives, checked to be one (None would send nothing)."""
+    replacement = replies.oversize(message, size, limit, by_host)
+    assert replacement is not None, message.WhichOneof("content")
+    return replacement
 
 
 @pytest.mark.parametrize("kind", sorted(OVERSIZED))
@@ -183,7 +190,7 @@ def test_invocation_over_the_limit_names_its_largest_part():
     response.output_data.add(name="outblob").data.bytes = b"x" * 10_000
     response.output_data.add(name="other").data.string = "y"
     message = _message("invocation_response", response)
-    text = replies.oversize(message, message.ByteSize(), LIMIT, True).invocation_response.result.exception.message
+    text = _replaced(message, message.ByteSize(), LIMIT, True).invocation_response.result.exception.message
     assert "the largest part is output 'outblob' with 9.78 KiB" in text
 
 
@@ -195,7 +202,7 @@ def test_collection_over_the_limit_replaces_only_its_largest_entries():
         ]
     )
     message = _message("function_load_response_collection", collection)
-    replacement = replies.oversize(message, message.ByteSize(), LIMIT, True)
+    replacement = _replaced(message, message.ByteSize(), LIMIT, True)
     ok, big = replacement.function_load_response_collection.function_load_responses
     assert (ok.function_id, ok.result.status) == ("ok", pb.StatusResult.Success)
     assert big.function_id == "big" and big.result.status == FAILURE
@@ -205,7 +212,7 @@ def test_collection_over_the_limit_replaces_only_its_largest_entries():
 
 def test_log_over_the_limit_is_replaced_by_a_short_system_warning_for_the_same_invocation():
     message = pb.StreamingMessage(rpc_log=pb.RpcLog(invocation_id="inv-1", category="user", message=BIG))
-    replacement = replies.oversize(message, message.ByteSize(), LIMIT, True)
+    replacement = _replaced(message, message.ByteSize(), LIMIT, True)
     log = replacement.rpc_log
     assert log.invocation_id == "inv-1" and log.log_category == pb.RpcLog.RpcLogCategory.Value("System")
     assert log.message.startswith("a log record of category 'user' was not sent: it is 8")
@@ -214,7 +221,7 @@ def test_log_over_the_limit_is_replaced_by_a_short_system_warning_for_the_same_i
 
 def test_a_message_protobuf_cannot_serialize_is_named_as_such():
     message = _message("invocation_response", pb.InvocationResponse(invocation_id="inv-1"))
-    text = replies.oversize(message, None, transport.PROTOBUF_LIMIT, False).invocation_response.result.exception.message
+    text = _replaced(message, None, transport.PROTOBUF_LIMIT, False).invocation_response.result.exception.message
     assert "is too large to serialize, over protobuf's limit of 2 GiB (2147483647 bytes) per message" in text
 
 
@@ -252,9 +259,9 @@ def test_a_message_within_the_limit_is_sent_as_serialized():
 
 def test_a_message_over_the_limit_is_sent_as_its_replacement():
     sender = transport.Transport("t", LIMIT)
-    seen = []
+    seen: list[tuple[int | None, int, bool]] = []
 
-    def oversize(message, size, limit, by_host):  # type: ignore[no-untyped-def]
+    def oversize(message, size, limit, by_host):
         seen.append((size, limit, by_host))
         return replies.oversize(message, size, limit, by_host)
 
@@ -262,6 +269,7 @@ def test_a_message_over_the_limit_is_sent_as_its_replacement():
     message = _message("invocation_response", OVERSIZED["invocation_response"])
     data = sender._encode(message)
     assert seen == [(message.ByteSize(), LIMIT, True)]
+    assert data is not None
     sent = pb.StreamingMessage.FromString(data)
     assert sent.invocation_response.invocation_id == "inv-1"
     assert sent.invocation_response.result.status == FAILURE
@@ -276,7 +284,7 @@ class _Unserializable:
     def SerializeToString(self) -> bytes:
         raise ValueError("Message exceeds maximum protobuf size of 2GB")
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name: str):
         return getattr(self._message, name)
 
 
@@ -284,7 +292,10 @@ def test_a_message_that_cannot_be_serialized_is_sent_as_its_replacement():
     sender = transport.Transport("t", -1)
     sender.on_oversize = replies.oversize
     message = _message("invocation_response", pb.InvocationResponse(invocation_id="inv-1"))
-    sent = pb.StreamingMessage.FromString(sender._encode(_Unserializable(message)))  # type: ignore[arg-type]
+    # a stand-in that is not a StreamingMessage on purpose: it refuses to serialize
+    data = sender._encode(_Unserializable(message))  # type: ignore[arg-type]
+    assert data is not None
+    sent = pb.StreamingMessage.FromString(data)
     assert "too large to serialize, over protobuf's limit" in sent.invocation_response.result.exception.message
 
 

@@ -35,7 +35,8 @@ def test_sustained_concurrent_load_reuses_idle_threads():
 def test_never_more_threads_than_max_workers_and_queued_jobs_still_run():
     pool = SyncPool(max_workers=4)
     release = threading.Event()
-    started, out = queue.SimpleQueue(), queue.SimpleQueue()
+    started: queue.SimpleQueue[int] = queue.SimpleQueue()
+    out: queue.SimpleQueue[tuple[int, bool]] = queue.SimpleQueue()
 
     def job(n: int) -> None:
         started.put(n)

@@ -6,7 +6,9 @@ from typing import Any
 
 import azure.functions as func
 import pytest
+from azure.functions.blob import InputStream as BlobInputStream
 from azure.functions.meta import Datum
+from azure.functions.timer import TimerRequest as TimerInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -42,6 +44,13 @@ def decode(type_: str, td: pb.TypedData, metadata: dict | None = None, pytype: A
 def encode(type_: str, value: Any, pytype: Any = None, name: str = "out") -> pb.TypedData | None:
     binding = spec(type_, name, "out")
     return encode_output(binding, choose_converter(binding, pytype), value, pytype)
+
+
+def encoded(type_: str, value: Any, pytype: Any = None) -> pb.TypedData:
+    """Encode, and check there is a value to send."""
+    td = encode(type_, value, pytype)
+    assert td is not None, f"{type_}: {value!r} encoded as no value"
+    return td
 
 
 # ------------------------------------------------------------------ BindingSpec & choices
@@ -197,7 +206,7 @@ def test_blob_input_stream_with_trigger_metadata():
         "Metadata": pb.TypedData(json='{"k": "v"}'),
     }
     stream = decode("blobTrigger", pb.TypedData(bytes=b"hello"), md, func.InputStream)
-    assert isinstance(stream, func.InputStream)
+    assert isinstance(stream, BlobInputStream)
     assert stream.read() == b"hello"
     assert stream.name == "samples/a.txt" and stream.uri == "https://acct/samples/a.txt"
     assert stream.length == 5 and stream.blob_properties["ContentType"] == "text/plain"
@@ -216,7 +225,7 @@ def test_blob_bytes_annotation_is_generic_passthrough():
 def test_timer_request_from_json():
     info = {"Schedule": {"AdjustForDST": True}, "ScheduleStatus": {"Last": "x"}, "IsPastDue": True}
     timer = decode("timerTrigger", pb.TypedData(json=json.dumps(info)), pytype=func.TimerRequest)
-    assert isinstance(timer, func.TimerRequest)
+    assert isinstance(timer, TimerInfo)
     assert timer.past_due is True
     assert timer.schedule == {"AdjustForDST": True} and timer.schedule_status == {"Last": "x"}
 
@@ -430,14 +439,14 @@ def test_none_output_is_no_value_for_every_binding():
 def test_queue_output_str_bytes_and_list():
     assert encode("queue", "m") == pb.TypedData(string="m")
     assert encode("queue", b"m") == pb.TypedData(bytes=b"m")
-    td = encode("queue", ["a", "b"], list[str])
+    td = encoded("queue", ["a", "b"], list[str])
     assert json.loads(td.json) == ["a", "b"]
 
 
 def test_queue_output_of_queue_messages_is_json():
-    td = encode("queue", func.QueueMessage(id="1", body="hi"), func.QueueMessage)
+    td = encoded("queue", func.QueueMessage(id="1", body="hi"), func.QueueMessage)
     assert json.loads(td.json) == {"id": "1", "body": "hi"}
-    td = encode("queue", [func.QueueMessage(body="x"), "y"], list[func.QueueMessage])
+    td = encoded("queue", [func.QueueMessage(body="x"), "y"], list[func.QueueMessage])
     assert json.loads(td.json) == [{"id": None, "body": "x"}, "y"]
 
 
@@ -471,13 +480,13 @@ def test_servicebus_output():
 
 
 def test_eventhub_output_list_is_json_and_unknown_is_no_value():
-    assert json.loads(encode("eventHub", ["a", "b"]).json) == ["a", "b"]
+    assert json.loads(encoded("eventHub", ["a", "b"]).json) == ["a", "b"]
     assert encode("eventHub", 3) == pb.TypedData(int=3)
     assert encode("eventHub", {"not": "supported"}) is None  # the library drops it
 
 
 def test_cosmos_output_documents():
-    td = encode("cosmosDB", func.Document.from_dict({"id": "1"}), func.Document)
+    td = encoded("cosmosDB", func.Document.from_dict({"id": "1"}), func.Document)
     assert json.loads(td.json) == [{"id": "1"}]
 
 
@@ -485,12 +494,12 @@ def test_eventgrid_output_event():
     event = func.EventGridOutputEvent(
         id="1", data={"x": 1}, subject="s", event_type="t", event_time=datetime.datetime(2024, 1, 1), data_version="1"
     )
-    td = encode("eventGrid", event)
+    td = encoded("eventGrid", event)
     assert json.loads(td.json)["eventType"] == "t"
 
 
 def test_activity_output_is_json():
-    assert json.loads(encode("activityTrigger", {"r": [1]}).json) == {"r": [1]}
+    assert json.loads(encoded("activityTrigger", {"r": [1]}).json) == {"r": [1]}
 
 
 def test_orchestration_output_passes_json_text_through():
@@ -512,17 +521,17 @@ def test_input_only_converter_cannot_encode():
 
 
 def test_http_output_response_and_str():
-    td = encode("http", func.HttpResponse("ok", status_code=202), func.HttpResponse)
+    td = encoded("http", func.HttpResponse("ok", status_code=202), func.HttpResponse)
     assert td.http.status_code == "202" and td.http.body.bytes == b"ok"
     assert encode("http", "plain", str) == pb.TypedData(string="plain")
 
 
 def test_http_output_dict_list_and_bytes():
-    td = encode("http", {"a": 1})
+    td = encoded("http", {"a": 1})
     assert td.http.headers["content-type"] == "application/json"
     assert json.loads(td.http.body.bytes) == {"a": 1}
-    assert json.loads(encode("http", [1, 2]).http.body.bytes) == [1, 2]
-    td = encode("http", b"\x00")
+    assert json.loads(encoded("http", [1, 2]).http.body.bytes) == [1, 2]
+    td = encoded("http", b"\x00")
     assert td.http.headers["content-type"] == "application/octet-stream"
 
 

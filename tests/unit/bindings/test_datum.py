@@ -38,6 +38,7 @@ def mbd(content: bytes = b'{"blob": "x"}') -> pb.ModelBindingData:
 )
 def test_scalar_members_become_datums_of_their_kind(td, kind, value):
     d = to_datum(td)
+    assert d is not None
     assert (d.type, d.value) == (kind, value)
 
 
@@ -56,6 +57,7 @@ def test_unset_typed_data_means_no_value():
 )
 def test_collections_keep_the_message_and_type_name(kind, message, python_value):
     d = to_datum(pb.TypedData(**{kind: message}))
+    assert d is not None
     assert d.type == kind
     assert d.value == message
     assert d.python_value == python_value
@@ -63,9 +65,11 @@ def test_collections_keep_the_message_and_type_name(kind, message, python_value)
 
 def test_model_binding_data_members_are_passed_as_messages():
     d = to_datum(pb.TypedData(model_binding_data=mbd()))
+    assert d is not None
     assert d.type == "model_binding_data" and d.value.source == "AzureStorageBlobs"
     coll = pb.CollectionModelBindingData(model_binding_data=[mbd(b"1"), mbd(b"2")])
     d = to_datum(pb.TypedData(collection_model_binding_data=coll))
+    assert d is not None
     assert d.type == "collection_model_binding_data"
     assert [m.content for m in d.value.model_binding_data] == [b"1", b"2"]
 
@@ -82,6 +86,7 @@ def test_http_request_becomes_dict_of_datums():
         )
     )
     d = to_datum(td)
+    assert d is not None
     assert d.type == "http"
     v = d.value
     assert v["method"] == Datum("POST", "string")
@@ -94,9 +99,11 @@ def test_http_request_becomes_dict_of_datums():
 
 def test_http_request_without_body_gets_empty_bytes_body():
     d = to_datum(pb.TypedData(http=pb.RpcHttp(method="GET", url="http://h/")))
+    assert d is not None
     assert d.value["body"] == Datum(b"", "bytes")
     # a body that is present but carries no value is the same thing
     d = to_datum(pb.TypedData(http=pb.RpcHttp(method="GET", url="u", body=pb.TypedData())))
+    assert d is not None
     assert d.value["body"] == Datum(b"", "bytes")
 
 
@@ -106,7 +113,9 @@ def test_http_request_uses_nullable_maps_when_the_host_fills_them():
     rpc.nullable_query["empty"].CopyFrom(pb.NullableString())  # no value -> ""
     rpc.nullable_query["q"].value = "v"
     rpc.nullable_params["id"].value = "9"
-    v = to_datum(pb.TypedData(http=rpc)).value
+    d = to_datum(pb.TypedData(http=rpc))
+    assert d is not None
+    v = d.value
     assert v["headers"] == {"x-a": Datum("1", "string")}
     assert v["query"] == {"empty": Datum("", "string"), "q": Datum("v", "string")}
     assert v["params"] == {"id": Datum("9", "string")}
@@ -115,7 +124,9 @@ def test_http_request_uses_nullable_maps_when_the_host_fills_them():
 def test_http_request_identities_are_passed_along():
     rpc = pb.RpcHttp(method="GET", url="u")
     rpc.identities.add().authentication_type.value = "aad"
-    v = to_datum(pb.TypedData(http=rpc)).value
+    d = to_datum(pb.TypedData(http=rpc))
+    assert d is not None
+    v = d.value
     assert v["identities"][0].authentication_type.value == "aad"
 
 
@@ -184,6 +195,7 @@ def test_http_datum_becomes_rpc_http():
         {"status_code": Datum("201", "string"), "headers": {}, "cookies": None, "body": Datum(b"ok", "bytes")}, "http"
     )
     td = to_typed_data(d)
+    assert td is not None
     assert td.http.status_code == "201" and td.http.body.bytes == b"ok"
 
 
@@ -244,6 +256,7 @@ def test_stream_comes_back_as_bytes():
 def test_http_request_bytes_body_is_kept():
     td = pb.TypedData(http=pb.RpcHttp(method="GET", url="u", body=pb.TypedData(bytes=b"b")))
     d = to_datum(td)
+    assert d is not None
     assert d.value["body"].value == b"b"
 
 
@@ -276,7 +289,9 @@ def test_property_any_typed_data_round_trips(td):
 
 @given(st.floats(allow_nan=True))
 def test_property_doubles_survive_including_nan(x):
-    back = to_typed_data(to_datum(pb.TypedData(double=x))).double
+    td = to_typed_data(to_datum(pb.TypedData(double=x)))
+    assert td is not None
+    back = td.double
     assert back == x or (math.isnan(x) and math.isnan(back))
 
 
@@ -334,4 +349,5 @@ def test_property_malformed_http_datums_raise_only_type_or_value_error(value):
         result = to_typed_data(Datum(value, "http"))
     except (TypeError, ValueError):
         return
+    assert result is not None
     assert result.http.HasField("body")

@@ -6,6 +6,7 @@ import json
 import azure.functions as func
 import pytest
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
+from azure.functions.meta import Datum
 
 from quickfunc.bindings.datum import to_datum, to_typed_data
 from quickfunc.bindings.http import datum_to_rpc_http, plain_http_return
@@ -14,11 +15,24 @@ from quickfunc.protos import pb
 SAME_SITE = pb.RpcHttpCookie.SameSite
 
 
+def http_datum(rpc: pb.RpcHttp) -> Datum:
+    d = to_datum(pb.TypedData(http=rpc))
+    assert d is not None
+    return d
+
+
+def http_of(value) -> pb.RpcHttp:
+    """The RpcHttp a plain HTTP return value is sent as."""
+    td = to_typed_data(plain_http_return(value))
+    assert td is not None, f"{value!r} was sent as no value"
+    return td.http
+
+
 def request(body: pb.TypedData | None = None, **kw) -> func.HttpRequest:
     rpc = pb.RpcHttp(method=kw.pop("method", "get"), url=kw.pop("url", "http://localhost/api/f"), **kw)
     if body is not None:
         rpc.body.CopyFrom(body)
-    return HttpRequestConverter.decode(to_datum(pb.TypedData(http=rpc)), trigger_metadata={})
+    return HttpRequestConverter.decode(http_datum(rpc), trigger_metadata={})
 
 
 def response_rpc(resp) -> pb.RpcHttp:
@@ -66,7 +80,7 @@ def test_request_from_nullable_maps():
     rpc = pb.RpcHttp(method="GET", url="u")
     rpc.nullable_headers["Accept"].value = "text/html"
     rpc.nullable_query["blank"].CopyFrom(pb.NullableString())
-    req = HttpRequestConverter.decode(to_datum(pb.TypedData(http=rpc)), trigger_metadata={})
+    req = HttpRequestConverter.decode(http_datum(rpc), trigger_metadata={})
     assert req.headers["accept"] == "text/html"
     assert req.params == {"blank": ""}
 
@@ -196,16 +210,16 @@ def test_str_response_is_a_string_datum():
 
 
 def test_plain_bytes_return_is_octet_stream():
-    rpc = to_typed_data(plain_http_return(b"\x01\x02")).http
+    rpc = http_of(b"\x01\x02")
     assert rpc.status_code == "200"
     assert rpc.headers["content-type"] == "application/octet-stream"
     assert rpc.body.bytes == b"\x01\x02"
-    assert to_typed_data(plain_http_return(bytearray(b"z"))).http.body.bytes == b"z"
+    assert http_of(bytearray(b"z")).body.bytes == b"z"
 
 
 @pytest.mark.parametrize("value", [{"a": [1, None]}, [1, "two"], 3, 2.5, True, {}])
 def test_plain_json_returns(value):
-    rpc = to_typed_data(plain_http_return(value)).http
+    rpc = http_of(value)
     assert rpc.status_code == "200"
     assert rpc.headers["content-type"] == "application/json"
     assert json.loads(rpc.body.bytes) == value
@@ -213,7 +227,7 @@ def test_plain_json_returns(value):
 
 def test_plain_return_of_str_or_response_goes_through_the_library():
     assert to_typed_data(plain_http_return("s")) == pb.TypedData(string="s")
-    assert to_typed_data(plain_http_return(func.HttpResponse("r", status_code=418))).http.status_code == "418"
+    assert http_of(func.HttpResponse("r", status_code=418)).status_code == "418"
 
 
 @pytest.mark.parametrize("value", [object(), {1, 2}, {"k": object()}])

@@ -1,6 +1,7 @@
 """v1 scripts are imported as `__app__` modules; every failure names the function, file and fault."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -8,16 +9,22 @@ from quickfunc.functions.loader import V1Target, load_entry_point, module_name_f
 from quickfunc.functions.registry import FunctionLoadError
 
 
-@pytest.fixture
-def app(tmp_path):
-    def write(rel, text):
-        path = tmp_path / rel
+class AppWriter:
+    """Writes files of a test app under ``root``; calling it returns the written file's path."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __call__(self, rel: str, text: str) -> str:
+        path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
         return str(path)
 
-    write.root = tmp_path
-    return write
+
+@pytest.fixture
+def app(tmp_path):
+    return AppWriter(tmp_path)
 
 
 def target(app, name, script="__init__.py", entry=""):

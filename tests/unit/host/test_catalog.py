@@ -48,8 +48,8 @@ def test_v2_functions_from_the_metadata_response():
     catalog = catalog_from_metadata(response, disabled=["HELLO"])
     hello, broken = catalog.functions
     assert catalog.programming_model == "v2"
-    assert hello.is_http and hello.trigger.get("ROUTE") == "hi/{x}"
-    assert hello.http_output.name == "$return"
+    assert hello.is_http and hello.trigger is not None and hello.trigger.get("ROUTE") == "hi/{x}"
+    assert hello.http_output is not None and hello.http_output.name == "$return"
     assert [(b.name, b.target()) for b in hello.outputs] == [("msg", "q1")]
     assert hello.disabled
     request = load_request(hello)
@@ -79,7 +79,7 @@ def test_v1_functions_from_folders_with_a_broken_one_kept_as_an_error(tmp_path):
     assert [f.name for f in catalog.functions] == ["Bad", "Good", "Off"]
     bad_spec, good_spec, off_spec = catalog.functions
     assert "bindings[0].name" in bad_spec.error
-    assert good_spec.is_timer and good_spec.trigger.get("schedule") == "0 * * * * *"
+    assert good_spec.is_timer and good_spec.trigger is not None and good_spec.trigger.get("schedule") == "0 * * * * *"
     assert good_spec.metadata.script_file == str(good / "__init__.py")
     assert good_spec.metadata.properties["FunctionId"] == good_spec.function_id
     assert off_spec.disabled

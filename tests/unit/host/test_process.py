@@ -87,6 +87,7 @@ def test_console_log_prefix_marks_system_lines_case_insensitively():
 def _floor_module():
     path = os.path.join(REPO_ROOT, "scripts", "floor_worker.py")
     spec = importlib.util.spec_from_file_location("floor_worker_under_test", path)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

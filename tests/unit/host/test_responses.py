@@ -61,7 +61,8 @@ def test_plain_values_are_a_200_body():
 def test_json_without_a_body_key_is_the_body():
     reply = reply_from_value(pb.TypedData(json='{"a": 1}'))
     assert reply.status == 200 and json.loads(reply.body) == {"a": 1}
-    assert reply.header("content-type").startswith("application/json")
+    content_type = reply.header("content-type")
+    assert content_type is not None and content_type.startswith("application/json")
 
 
 def test_json_with_a_body_key_is_read_as_a_response():
