@@ -3,6 +3,7 @@ a queue output (the local host prints what would be written), a queue trigger an
 
 Serve it with:  python -m quickfunc.host examples/v2_app
 """
+
 import asyncio
 import json
 import logging
@@ -33,8 +34,7 @@ def hello(req: func.HttpRequest) -> func.HttpResponse:
 def add(req: func.HttpRequest) -> func.HttpResponse:
     """GET /api/add/2/3 -> {"sum": 5}; /api/add/x/3 is a 404 (the route wants integers)."""
     a, b = int(req.route_params["a"]), int(req.route_params["b"])
-    return func.HttpResponse(json.dumps({"a": a, "b": b, "sum": a + b}),
-                             mimetype="application/json")
+    return func.HttpResponse(json.dumps({"a": a, "b": b, "sum": a + b}), mimetype="application/json")
 
 
 @app.route(route="wait/{ms:int:max(5000)}")
@@ -61,8 +61,7 @@ def place_order(req: func.HttpRequest, order: func.Out[str]) -> func.HttpRespons
         return func.HttpResponse('Send {"item": ..., "quantity": ...}', status_code=400)
     order.set(json.dumps(data))
     logging.warning("order for %s queued", data["item"])
-    return func.HttpResponse(json.dumps({"queued": data}), status_code=202,
-                             mimetype="application/json")
+    return func.HttpResponse(json.dumps({"queued": data}), status_code=202, mimetype="application/json")
 
 
 @app.queue_trigger(arg_name="msg", queue_name="orders", connection="AzureWebJobsStorage")

@@ -1,4 +1,5 @@
 """Every minute, at second 0 (NCRONTAB: second minute hour day month day-of-week)."""
+
 import logging
 
 import azure.functions as func

@@ -1,4 +1,5 @@
 """GET /api/hello/Ada, /api/hello?name=Ada, or POST {"name": "Ada"}."""
+
 import json
 import logging
 import os

@@ -2,6 +2,7 @@
 
 Locally the host logs: output queue 'orders': {...}
 """
+
 import json
 import logging
 
@@ -17,5 +18,4 @@ def main(req: func.HttpRequest, order: func.Out[str]) -> func.HttpResponse:
         return func.HttpResponse('Send {"item": ..., "quantity": ...}', status_code=400)
     order.set(json.dumps(data))
     logging.warning("order for %s queued", data["item"])
-    return func.HttpResponse(json.dumps({"queued": data}), status_code=202,
-                             mimetype="application/json")
+    return func.HttpResponse(json.dumps({"queued": data}), status_code=202, mimetype="application/json")

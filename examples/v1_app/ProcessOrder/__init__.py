@@ -1,4 +1,5 @@
 """Run it locally with: POST /admin/functions/ProcessOrder {"input": "{\"item\": \"book\"}"}."""
+
 import logging
 
 import azure.functions as func

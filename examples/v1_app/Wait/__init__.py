@@ -1,4 +1,5 @@
 """An async function: awaits without holding up the worker's other requests."""
+
 import asyncio
 import logging
 
