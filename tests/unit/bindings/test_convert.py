@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import typing
 from typing import Any
 
 import azure.functions as func
@@ -27,6 +28,8 @@ from quickfunc.bindings.datum import to_datum, trigger_metadata_datums
 from quickfunc.protos import pb
 
 UTC = datetime.timezone.utc
+# the library's annotation checks take typing.List and list[...] differently; these tests use typing's
+List, Dict = typing.List, typing.Dict  # noqa: UP006
 
 
 def spec(type_: str, name: str = "arg", direction: str = "in") -> BindingSpec:
@@ -109,12 +112,12 @@ def test_implicit_output():
         ("http", func.HttpResponse, True, True),
         ("http", str, True, True),
         ("http", dict, True, False),
-        ("queue", list[str], True, True),
+        ("queue", List[str], True, True),
         ("queue", func.QueueMessage, True, True),
         ("queue", str, False, False),  # output-only converter used as input
         ("queueTrigger", func.QueueMessage, True, False),  # input-only converter used as output
-        ("eventHubTrigger", list[func.EventHubEvent], False, True),
-        ("cosmosDB", dict[str, int], False, False),  # issubclass TypeError -> False
+        ("eventHubTrigger", List[func.EventHubEvent], False, True),
+        ("cosmosDB", Dict[str, int], False, False),  # issubclass TypeError -> False
         ("blob", func.InputStream, False, True),
         ("anything", None, False, True),
     ],
@@ -134,7 +137,7 @@ def test_check_annotation(type_, pytype, is_output, ok):
         (None, False, True),
         (int, False, False),
         (bytearray, False, False),
-        (list[str], False, False),
+        (List[str], False, False),
         (str, True, True),
         (bytes, True, True),
         (bytearray, True, True),
@@ -267,7 +270,7 @@ def test_eventhub_batch_from_collection_string():
     ]
     md = {"SystemPropertiesArray": pb.TypedData(json=json.dumps(props))}
     td = pb.TypedData(collection_string=pb.CollectionString(string=["e1", "e2"]))
-    events = decode("eventHubTrigger", td, md, list[func.EventHubEvent])
+    events = decode("eventHubTrigger", td, md, List[func.EventHubEvent])
     assert [e.get_body() for e in events] == [b"e1", b"e2"]
     assert [e.partition_key for e in events] == ["a", "b"]
     assert [e.sequence_number for e in events] == [1, 2]
@@ -439,14 +442,14 @@ def test_none_output_is_no_value_for_every_binding():
 def test_queue_output_str_bytes_and_list():
     assert encode("queue", "m") == pb.TypedData(string="m")
     assert encode("queue", b"m") == pb.TypedData(bytes=b"m")
-    td = encoded("queue", ["a", "b"], list[str])
+    td = encoded("queue", ["a", "b"], List[str])
     assert json.loads(td.json) == ["a", "b"]
 
 
 def test_queue_output_of_queue_messages_is_json():
     td = encoded("queue", func.QueueMessage(id="1", body="hi"), func.QueueMessage)
     assert json.loads(td.json) == {"id": "1", "body": "hi"}
-    td = encoded("queue", [func.QueueMessage(body="x"), "y"], list[func.QueueMessage])
+    td = encoded("queue", [func.QueueMessage(body="x"), "y"], List[func.QueueMessage])
     assert json.loads(td.json) == [{"id": None, "body": "x"}, "y"]
 
 

@@ -1,5 +1,6 @@
 """Parameters are matched to bindings as protocol §7.2 says, with errors that name the fault."""
 
+import typing
 from typing import Any
 
 import azure.functions as func
@@ -13,6 +14,9 @@ from quickfunc.functions.signature import build_function_info
 def spec(name, type_, direction="in", data_type=0):
     return BindingSpec(name=name, type=type_, direction=direction, data_type=data_type)
 
+
+# the library's annotation checks take typing.List and list[...] differently; these tests use typing's
+List = typing.List  # noqa: UP006
 
 HTTP = {"req": spec("req", "httpTrigger"), "$return": spec("$return", "http", "out")}
 
@@ -56,11 +60,11 @@ def test_out_parameter_and_context():
 
 
 def test_out_of_generic_list_is_kept():
-    def main(req: func.HttpRequest, msgs: func.Out[list[str]]) -> str:
+    def main(req: func.HttpRequest, msgs: func.Out[List[str]]) -> str:
         raise NotImplementedError  # only the signature is read
 
     info = build(main, {**HTTP, "msgs": spec("msgs", "queue", "out")})
-    assert info.outputs[0].pytype == list[str]
+    assert info.outputs[0].pytype == List[str]
 
 
 def test_unannotated_out_binding_still_gets_a_holder():
