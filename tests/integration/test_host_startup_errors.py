@@ -49,7 +49,9 @@ def test_encrypted_local_settings_is_a_clear_error(app):
 
 @pytest.mark.parametrize("count", ["0", "11", "four"])
 def test_an_invalid_process_count_in_local_settings_is_refused(app, count):
-    (app / "local.settings.json").write_text(json.dumps({"Values": {"FUNCTIONS_WORKER_PROCESS_COUNT": count}}))
+    # two-space indented: the key is on line 3
+    settings = json.dumps({"Values": {"FUNCTIONS_WORKER_PROCESS_COUNT": count}}, indent=2) + "\n"
+    (app / "local.settings.json").write_text(settings)
     result = run_host_command(str(app))
     assert result.returncode == 1
     assert (
