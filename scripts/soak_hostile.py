@@ -23,13 +23,19 @@ Checked (the exit code is 0 only if all hold; 1 otherwise, 2 for a bad command l
 - each answer is what its kind must answer (echo: 200 and the id; the exceptions: a 500 naming
   them; spin: a 500 naming functionTimeout); any kind may instead get the host's 500 for a worker
   that died under it, when the soak killed that worker or the host recycled it for a timeout;
-- no worker died other than by the soak's kills or the host's functionTimeout recycling;
+- no worker process ended other than by the soak's kills or the host's functionTimeout recycling:
+  every end the host's console reports (a ready worker's death, a failed restart) and every worker
+  process the soak saw vanish is matched by pid to a kill or a recycle, else it is named;
 - every slow client was cut within --slow-limit seconds;
 - RSS grew less than --max-rss-growth percent: the host from its warm-up (--warmup requests
   answered) to the end; each worker process from its own warm-up (--worker-warmup requests
   answered after it appeared) to its last sample, judged when it lived --worker-min-span more
   answered requests (at least one must be); restarted workers are judged the same way;
 - the host exits with code 0 on SIGTERM at the end.
+
+The host and its workers run a copy of ``worker/quickfunc`` and of the app made when the soak
+starts, so that edits to the checkout during the run neither mix two versions of the code nor
+break a worker that is being restarted.
 """
 
 from __future__ import annotations
@@ -39,7 +45,6 @@ import asyncio
 import collections
 import glob
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -48,26 +53,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from hostile_console import scan_console, unexplained_ends
 from hostile_host import HostProcess, RssSampler, host_supports
 from hostile_load import (
     EXPECTED,
     KINDS,
     RANDOM_MIX,
-    TIMEOUT_WORDS,
     Killer,
     Load,
     LoadOptions,
     SlowClients,
 )
-from soak_common import APPS_DIR, Findings, repo_env
+from hostile_report import print_report
+from soak_common import APPS_DIR, REPO_ROOT, Findings, repo_env
 
 HOSTILE_APP = os.path.join(APPS_DIR, "soak_hostile")
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 60.0  # the host's drain (30 s) and its workers' terminate grace, with room
 SETTLE_SECONDS = 1.0
-WORKER_ROWS = 12  # worker processes listed in the printed report
-_DEATH_LINE = re.compile(r"worker process \d+ \(pid (\d+)\) (.*?); restarting")
-_BURST_LINE = re.compile(r"\) burst (r\d+-[0-9a-f]+) \d+\s*$")
 
 
 @dataclass
@@ -91,7 +94,7 @@ class Report(Findings):
     requests_per_s: float = 0.0
     deadline_hit: bool = False
     worker_kills: list[dict[str, Any]] = field(default_factory=list)
-    worker_deaths_other: int = 0  # vanished workers not killed by the soak nor by a timeout
+    worker_deaths_other: int = 0  # worker processes that ended, not killed by the soak nor recycled
     slow_clients: int = 0
     slow_clients_cut: int = 0
     slow_clients_not_cut: int = 0
@@ -158,17 +161,13 @@ def check_runs(report: Report, load: Load, runs: collections.Counter[str]) -> No
             report.note("answered_200_without_run", f"{result.kind} {rid}")
 
 
-def scan_host_log(report: Report, path: str, killed: set[int], ok_bursts: set[str]) -> None:
-    """Burst lines the host showed, and its lines about workers that died for other reasons."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            burst = _BURST_LINE.search(line)
-            if burst:
-                report.burst_lines_shown += burst.group(1) in ok_bursts
-                continue
-            death = _DEATH_LINE.search(line)
-            if death and int(death.group(1)) not in killed and TIMEOUT_WORDS not in line:
-                report.note("worker_death_on_host_console", line.strip()[:300])
+def snapshot(folder: str, app: str) -> tuple[str, str]:
+    """Copy ``worker/quickfunc`` and the app into ``folder``: (the folder to put first on
+    PYTHONPATH, the app's copy)."""
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc")
+    code = os.path.join(folder, "code")
+    shutil.copytree(os.path.join(REPO_ROOT, "worker", "quickfunc"), os.path.join(code, "quickfunc"), ignore=skip)
+    return code, shutil.copytree(app, os.path.join(folder, "app"), ignore=skip)
 
 
 async def run(ns: argparse.Namespace) -> Report:
@@ -179,6 +178,7 @@ async def run(ns: argparse.Namespace) -> Report:
         max_rss_growth_pct=ns.max_rss_growth,
     )
     folder = tempfile.mkdtemp(prefix="soak-hostile-")
+    code, app = snapshot(folder, ns.app)
     env = repo_env(
         {
             "FUNCTIONS_WORKER_PROCESS_COUNT": str(ns.workers),
@@ -188,13 +188,14 @@ async def run(ns: argparse.Namespace) -> Report:
         },
         drop_prefixes=("FUNCTIONS_", "QUICKFUNC_"),
     )
+    env["PYTHONPATH"] = os.pathsep.join([code, env["PYTHONPATH"]])
     args: list[str] = []
     if ns.slow_clients and host_supports("--header-timeout", env):
         args += ["--header-timeout", f"{ns.header_timeout:g}"]
         report.header_timeout_s = ns.header_timeout
     report.slow_limit_s = ns.slow_limit or (report.header_timeout_s or 30.0) + 20.0
     log_path = os.path.join(folder, "host.log")
-    host = HostProcess(ns.app, log_path, env, args)
+    host = HostProcess(app, log_path, env, args)
     try:
         await host.start(START_TIMEOUT)
         await _soak(ns, report, host, folder, log_path)
@@ -260,7 +261,13 @@ async def _soak(ns: argparse.Namespace, report: Report, host: HostProcess, folde
     check_runs(report, load, read_runs(folder))
     ok_bursts = {rid for rid, r in load.results.items() if r.kind == "burst" and r.status == 200}
     report.burst_lines_expected = len(ok_bursts) * ns.burst_lines
-    scan_host_log(report, log_path, killer.pids, ok_bursts)
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        console = scan_console(f, ok_bursts)
+    report.burst_lines_shown = console.burst_lines_shown
+    # every end the console reports or the sampler saw, by pid: killed, recycled, or neither
+    for line in unexplained_ends(console, sampler.vanished, killer.pids):
+        report.worker_deaths_other += 1
+        report.note("worker_death_other", line)
 
 
 def _fill(report: Report, load: Load, killer: Killer, sampler: RssSampler) -> None:
@@ -274,9 +281,6 @@ def _fill(report: Report, load: Load, killer: Killer, sampler: RssSampler) -> No
         report.worker_lost += tally.worker_lost
     report.own_timeouts = load.own_timeouts
     report.worker_kills = [dict(vars(k)) for k in killer.kills]
-    others = [pid for pid in sampler.vanished if pid not in killer.pids]
-    # a worker the host recycled for a timeout vanishes too: one per own timeout at most
-    report.worker_deaths_other = max(0, len(others) - load.own_timeouts)
     report.host_rss_start_mib = _mib(sampler.host_start_mib)
     report.host_rss_start_at = sampler.host_start_at
     report.host_rss_end_mib = _mib(sampler.host_end_mib)
@@ -287,74 +291,6 @@ def _fill(report: Report, load: Load, killer: Killer, sampler: RssSampler) -> No
 
 def _mib(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
-
-
-def print_report(r: Report) -> None:
-    print(
-        f"hostile soak: {r.sent}/{r.requests_planned} sent, {r.answered} answered exactly "
-        f"once, {r.lost} lost, {r.duplicated} duplicated (ran twice), at concurrency "
-        f"{r.concurrency} in {r.seconds:.1f} s ({r.requests_per_s:.0f} req/s)"
-    )
-    print(
-        f"  {'kind':<11}{'sent':>7}{'answered':>9}{'expected':>9}{'worker-lost':>12}{'wrong':>7}{'lost':>6}  statuses"
-    )
-    for kind, t in r.by_kind.items():
-        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(t["statuses"].items()))
-        print(
-            f"  {kind:<11}{t['sent']:>7}{t['answered']:>9}{t['expected']:>9}"
-            f"{t['worker_lost']:>12}{t['wrong']:>7}{t['lost']:>6}  {statuses}"
-        )
-    print(
-        f"  runs recorded {r.runs_recorded}; unknown ids run {r.ran_unknown_id}; answered 200 "
-        f"without a run {r.answered_200_without_run}"
-    )
-    pids = ", ".join(str(k["pid"]) for k in r.worker_kills)
-    print(
-        f"  worker kills {len(r.worker_kills)} ({pids or 'none'}); own functionTimeouts "
-        f"{r.own_timeouts}; other worker deaths {r.worker_deaths_other}"
-    )
-    given = (
-        f"--header-timeout {r.header_timeout_s:g}"
-        if r.header_timeout_s is not None
-        else "the host has no --header-timeout"
-    )
-    print(
-        f"  slow clients {r.slow_clients}: {r.slow_clients_cut} cut (slowest after "
-        f"{r.slow_cut_max_s:g} s), {r.slow_clients_not_cut} still open at {r.slow_limit_s:g} s "
-        f"({given})"
-    )
-    print(
-        f"  log bursts: {r.burst_lines_shown}/{r.burst_lines_expected} lines of the answered "
-        "bursts shown by the host (not a check)"
-    )
-    print(
-        f"  RSS host {r.host_rss_start_mib} MiB at request {r.host_rss_start_at}, "
-        f"{r.host_rss_end_mib} MiB at the end: {r.host_rss_growth_pct:+.2f} % "
-        f"(limit {r.max_rss_growth_pct:g} %)"
-    )
-    print(f"  RSS workers ({len(r.workers)} processes, {r.workers_judged} judged):")
-    # the judged ones, most growth first, then those alive at the end, then the rest
-    shown = sorted(r.workers, key=lambda w: (not w["judged"], -(w["growth_pct"] or 0.0), w["ended"] != "alive"))
-    for w in shown[:WORKER_ROWS]:
-        base = f"{w['baseline_mib']:.1f} MiB at {w['baseline_at']}" if w["baseline_mib"] is not None else "no baseline"
-        growth = f"{w['growth_pct']:+.2f} %" if w["growth_pct"] is not None else "-"
-        print(
-            f"    pid {w['pid']:<7} seen at {w['first_seen_at']:<7} {base:<24} last "
-            f"{w['last_mib']:.1f} MiB at {w['last_at']:<7} {growth:>9}  {w['ended']}"
-            f"{', judged' if w['judged'] else ''}"
-        )
-    if len(shown) > WORKER_ROWS:
-        rest = shown[WORKER_ROWS:]
-        print(
-            f"    ... {len(rest)} more ({sum(1 for w in rest if w['judged'])} of them judged, "
-            "with less growth); all are in the JSON report"
-        )
-    print(f"  host exit code {r.host_exit_code}")
-    if r.deadline_hit:
-        print("  the time limit was reached before every request was sent")
-    if r.kept_folder:
-        print(f"  host console and run files kept in {r.kept_folder}")
-    r.print_problems("hostile soak")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

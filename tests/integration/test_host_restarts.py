@@ -43,10 +43,11 @@ def test_a_worker_that_cannot_restart_is_retried_until_it_can_and_503_meanwhile(
 
         marker.write_text("exit")
         os.kill(old_pid, signal.SIGKILL)
-        # more failed attempts than the old policy's five, each one said on the console
+        # more failed attempts than the old policy's five, each one said on the console, naming
+        # the process that failed
         assert host.wait_for_line(
-            r"restarting worker 1 failed \(attempt 6\): worker process 1 "
-            r"\(pid \d+\) exited with code 3 while loading the app's "
+            r"restarting worker 1 failed \(attempt 6, pid (\d+)\): worker "
+            r"process 1 \(pid \1\) exited with code 3 while loading the app's "
             r"functions \(importing function_app.py\); next attempt in "
             r"0.4s",
             30,

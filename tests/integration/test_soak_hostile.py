@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -149,3 +150,62 @@ def test_the_soak_sees_a_function_that_ran_twice_for_one_request(tmp_path):
     assert report["duplicated"] == report["runs_recorded"] // 2 == 200
     assert "ran 2 times" in report["problems"]["duplicated"][0]
     assert "hostile soak: FAILED" in proc.stdout
+
+
+def test_a_worker_that_fails_to_restart_is_named_as_an_unexplained_death(tmp_path):
+    # the same app, except that its third import (the restart of the worker the soak kills) exits
+    # with code 3. Before, the soak counted the processes it saw vanish and never read the host's
+    # "restarting worker N failed" line: a short-lived failed start went unseen, or, when the
+    # sampler caught it, was a bare count with nothing to say what it was
+    app = tmp_path / "app"
+    shutil.copytree(os.path.join(REPO_ROOT, "tests", "apps", "soak_hostile"), app)
+    source = (app / "function_app.py").read_text()
+    third_start_fails = (
+        'STARTS = os.path.join(os.environ["SOAK_HOSTILE_DIR"], "starts.txt")\n'
+        'with open(STARTS, "a") as f:\n    f.write("started\\n")\n'
+        "with open(STARTS) as f:\n    if len(f.readlines()) == 3:\n        os._exit(3)\n"
+    )
+    assert "\napp = " in source
+    (app / "function_app.py").write_text(source.replace("\napp = ", "\n" + third_start_fails + "\napp = ", 1))
+    out = tmp_path / "report.json"
+    proc = subprocess.run(
+        # a kill at 0.5 s; the slow client (cut at 5 s) keeps the host up past the failed restart
+        [
+            sys.executable,
+            SOAK,
+            "--app",
+            str(app),
+            "--json",
+            str(out),
+            "--requests",
+            "3000",
+            "--concurrency",
+            "8",
+            "--max-seconds",
+            "90",
+            "--kill-every",
+            "0.5",
+            "--kills",
+            "1",
+            "--slow-clients",
+            "1",
+            "--header-timeout",
+            "5",
+            "--spin-every",
+            "0",
+            "--burst-every",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=150,
+        cwd=REPO_ROOT,
+    )
+    text = proc.stdout + proc.stderr
+    report = json.loads(out.read_text())
+    assert report["answered"] == 3000 and report["lost"] == 0 and report["wrong"] == 0, text
+    assert len(report["worker_kills"]) == 1 and report["own_timeouts"] == 0, text
+    assert report["worker_deaths_other"] == 1, text
+    (line,) = report["problems"]["worker_death_other"]
+    assert re.search(r"restarting worker \d failed \(attempt 1, pid \d+\): .*exited with code 3", line), text
+    assert proc.returncode == 1 and "hostile soak: FAILED" in proc.stdout, text

@@ -17,6 +17,7 @@ SCRIPTS = os.path.join(REPO_ROOT, "scripts")
 if SCRIPTS not in sys.path:
     sys.path.insert(0, SCRIPTS)
 
+from hostile_console import scan_console, unexplained_ends  # noqa: E402
 from hostile_load import (  # noqa: E402
     EXPECTED,
     WORKER_LOST,
@@ -151,3 +152,53 @@ def test_slow_client_tells_a_cut_from_a_connection_left_open(close_after, cut):
     assert result.seconds < 1.2 if cut else result.seconds >= 1.5
     if cut:
         assert "408" in result.how
+
+
+RECYCLED = "was restarted because invocation 5ac3 did not finish within 4s (functionTimeout)"
+CONSOLE = [
+    f"[01:15:50] worker process 2 (pid 10) {RECYCLED}; restarting it now",
+    f"[01:15:50] echo_sync (3bf5) failed: worker process 2 (pid 10) {RECYCLED} while running this invocation",
+    "[01:15:50] echo_async (6d71) failed: worker process 1 (pid 20) exited with code 1 while running this invocation",
+    "[01:15:51] worker 2, pid 11 started (restart)",
+    "[01:16:00] worker process 1 (pid 21) was killed by SIGKILL; restarting it now",
+    "[01:16:00] restarting worker 1 failed (attempt 1, pid 22): the worker process (pid 22) was killed by SIGKILL "
+    "before connecting. Its last output:",
+    "[01:16:01] restarting worker 1 failed (attempt 2, pid 23): the worker process (pid 23) exited with code 1 "
+    "before connecting. Its last output:",
+    "Traceback (most recent call last):",
+    "ModuleNotFoundError: No module named 'quickfunc.launch'",
+    "[01:16:03] worker process 2 (pid 11) exited with code 1; restarting it in 1s",
+    "[01:16:04] restarting worker 2 failed (attempt 2): could not start the worker with /no/python: No such file "
+    "or directory; next attempt in 2s",
+    "[01:16:05] burst (9f3e) burst r7-0a1b2c3d 0",
+    "[01:16:05] burst (9f3e) burst r7-0a1b2c3d 1",
+    "[01:16:05] burst (9f3e) burst r8-0a1b2c3d 0",
+]
+
+
+def test_every_worker_end_is_matched_by_pid_to_a_kill_or_a_recycle_or_named():
+    scan = scan_console([line + "\n" for line in CONSOLE], ok_bursts={"r7-0a1b2c3d"})
+    assert scan.burst_lines_shown == 2
+    assert scan.recycled == {10}
+    # an invocation's 500 naming its dead worker is not an end of its own (pid 20 ended nowhere)
+    assert set(scan.ends) == {10, 21, 22, 23, 11}
+    # the soak killed 21 and 22 (22 while it was starting); 30 vanished with no word from the host
+    found = unexplained_ends(scan, vanished=[10, 21, 11, 30], killed={21, 22})
+    assert found == [
+        "[01:16:03] worker process 2 (pid 11) exited with code 1; restarting it in 1s",
+        CONSOLE[6],
+        "worker process pid 30 vanished, and the host console says nothing about it",
+        CONSOLE[10],
+    ]
+
+
+def test_functiontimeouts_do_not_excuse_a_death_they_did_not_cause():
+    # several invocations timed out together on one worker (one recycle), and another worker
+    # died on its own: counting the timeouts against the vanished processes would hide it
+    console = [
+        "[01:31:55] worker process 1 (pid 40) was restarted because invocation 2d2f did not finish "
+        "within 4s (functionTimeout); restarting it now\n",
+        "[01:31:56] worker process 2 (pid 41) stopped answering; restarting it now\n",
+    ]
+    found = unexplained_ends(scan_console(console, set()), vanished=[40, 41], killed=set())
+    assert found == ["[01:31:56] worker process 2 (pid 41) stopped answering; restarting it now"]

@@ -254,13 +254,14 @@ class WorkerPool:
                 assert self.catalog is not None
                 await self.launcher.load(slot, self.catalog)
             except _START_FAILURES as exc:
+                pid = f", pid {slot.pid}" if slot.pid is not None else ""  # the process that failed
                 if slot.process is not None:
                     await discard(slot.process)
                 slot.last_error = str(exc)
                 delay = self._delay(slot.attempts_in_a_row)
                 self.on_event(
                     "Error",
-                    f"restarting {label} failed (attempt {slot.restarts}): {exc}; next attempt in {delay:g}s",
+                    f"restarting {label} failed (attempt {slot.restarts}{pid}): {exc}; next attempt in {delay:g}s",
                 )
                 continue
             if self._stopping:
