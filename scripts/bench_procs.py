@@ -114,7 +114,8 @@ def worker_env() -> dict[str, str]:
     """
     env = dict(os.environ)
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join([REPO_ROOT, *paths])
+    # the source root (worker/) of this checkout, so the commit the report names is the code run
+    env["PYTHONPATH"] = os.pathsep.join([os.path.join(REPO_ROOT, "worker"), REPO_ROOT, *paths])
     env.setdefault("PYTHON_THREADPOOL_THREAD_COUNT", "1000")
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.setdefault("PYTHONPYCACHEPREFIX", PYCACHE)
