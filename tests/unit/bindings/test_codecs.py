@@ -150,24 +150,24 @@ class _Custom:
 
 
 #: one value of every kind a function can give an http output
-OUTPUT_VALUES = [
-    lambda: "plain",
-    lambda: _Text("sub"),
-    lambda: b"bytes",
-    lambda: bytearray(b"ba"),
-    lambda: None,
-    lambda: {"a": 1},
-    lambda: [1, 2],
-    lambda: 7,
-    lambda: 2.5,
-    lambda: True,
-    lambda: _Custom(),
-    lambda: func.HttpResponse(b"big" * 1000, status_code=201),
-    lambda: _Response("sub", status_code=202, headers={"X-A": "1"}),
-]
+OUTPUT_VALUES = {
+    "str": lambda: "plain",
+    "str_subclass": lambda: _Text("sub"),
+    "bytes": lambda: b"bytes",
+    "bytearray": lambda: bytearray(b"ba"),
+    "none": lambda: None,
+    "dict": lambda: {"a": 1},
+    "list": lambda: [1, 2],
+    "int": lambda: 7,
+    "float": lambda: 2.5,
+    "bool": lambda: True,
+    "custom": _Custom,
+    "response": lambda: func.HttpResponse(b"big" * 1000, status_code=201),
+    "response_subclass": lambda: _Response("sub", status_code=202, headers={"X-A": "1"}),
+}
 
 
-@pytest.mark.parametrize("make", OUTPUT_VALUES)
+@pytest.mark.parametrize("make", OUTPUT_VALUES.values(), ids=OUTPUT_VALUES.keys())
 def test_return_encoder_accepts_and_refuses_what_the_library_does(make):
     """The official worker sends what the library's encode gives and fails when it raises."""
     encode = output_encoder(RETURN, HttpResponseConverter, None)
