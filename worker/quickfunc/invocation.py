@@ -168,15 +168,16 @@ def finish(
             continue
         if not param.codec(value, outputs.add(name=param.name).data):
             del outputs[-1]
-    if result is not None:
-        returns = info.returns
-        if returns is None:
-            raise ReturnWithoutBinding(
-                f"function '{info.name}' returned a value of type {type(result).__name__}, but it has "
-                f"no '$return' output binding to send it to; declare one or return None"
-            )
+    returns = info.returns
+    if returns is not None:
+        # None too: the return binding's encoder decides (an http output refuses it)
         if not returns.codec(result, response.return_value):
             response.ClearField("return_value")
+    elif result is not None:
+        raise ReturnWithoutBinding(
+            f"function '{info.name}' returned a value of type {type(result).__name__}, but it has "
+            f"no '$return' output binding to send it to; declare one or return None"
+        )
     return message
 
 

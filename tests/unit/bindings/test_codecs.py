@@ -3,12 +3,13 @@
 import http
 
 import azure.functions as func
+import pytest
 from azure.functions.http import HttpRequestConverter, HttpResponseConverter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from quickfunc.bindings.codecs import http_response_typed_data, input_decoder, output_encoder
-from quickfunc.bindings.convert import BindingSpec, GenericConverter, decode_input
+from quickfunc.bindings.convert import BindingError, BindingSpec, GenericConverter, decode_input
 from quickfunc.bindings.datum import to_datum, to_typed_data
 from quickfunc.protos import pb
 
@@ -136,14 +137,47 @@ def _encoded(encode, value):
     return target if encode(value, target) else None
 
 
-def test_return_encoder_fills_the_target_for_str_responses_and_other_values():
+class _Text(str):
+    pass
+
+
+class _Response(func.HttpResponse):
+    pass
+
+
+class _Custom:
+    pass
+
+
+#: one value of every kind a function can give an http output
+OUTPUT_VALUES = {
+    "str": lambda: "plain",
+    "str_subclass": lambda: _Text("sub"),
+    "bytes": lambda: b"bytes",
+    "bytearray": lambda: bytearray(b"ba"),
+    "none": lambda: None,
+    "dict": lambda: {"a": 1},
+    "list": lambda: [1, 2],
+    "int": lambda: 7,
+    "float": lambda: 2.5,
+    "bool": lambda: True,
+    "custom": _Custom,
+    "response": lambda: func.HttpResponse(b"big" * 1000, status_code=201),
+    "response_subclass": lambda: _Response("sub", status_code=202, headers={"X-A": "1"}),
+}
+
+
+@pytest.mark.parametrize("make", OUTPUT_VALUES.values(), ids=OUTPUT_VALUES.keys())
+def test_return_encoder_accepts_and_refuses_what_the_library_does(make):
+    """The official worker sends what the library's encode gives and fails when it raises."""
     encode = output_encoder(RETURN, HttpResponseConverter, None)
-    assert _encoded(encode, "plain") == pb.TypedData(string="plain")
-    as_json = _encoded(encode, {"a": 1})
-    assert as_json.http.headers["content-type"] == "application/json" and as_json.http.body.bytes == b'{"a": 1}'
-    assert _encoded(encode, None) is None
-    response = func.HttpResponse(b"big" * 1000, status_code=201)
-    assert _encoded(encode, response) == _library_typed_data(lambda: func.HttpResponse(b"big" * 1000, status_code=201))
+    try:
+        expected = _library_typed_data(make)
+    except NotImplementedError:
+        with pytest.raises(BindingError, match="return func.HttpResponse"):
+            _encoded(encode, make())
+        return
+    assert _encoded(encode, make()) == expected
 
 
 @settings(max_examples=150, deadline=None)

@@ -8,6 +8,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 from azure.functions.blob import InputStream as BlobInputStream
+from azure.functions.http import HttpResponseConverter
 from azure.functions.meta import Datum
 from azure.functions.timer import TimerRequest as TimerInfo
 from hypothesis import given
@@ -434,9 +435,11 @@ def test_pytype_is_passed_to_converters_that_take_it():
 # ------------------------------------------------------------------ encode: library outputs
 
 
-def test_none_output_is_no_value_for_every_binding():
-    for type_ in ("http", "queue", "blob", "custom", "serviceBus"):
+def test_none_output_is_no_value_for_every_binding_but_http():
+    for type_ in ("queue", "blob", "custom", "serviceBus"):
         assert encode(type_, None) is None
+    with pytest.raises(BindingError, match="not None"):
+        encode("http", None)
 
 
 def test_queue_output_str_bytes_and_list():
@@ -529,13 +532,12 @@ def test_http_output_response_and_str():
     assert encode("http", "plain", str) == pb.TypedData(string="plain")
 
 
-def test_http_output_dict_list_and_bytes():
-    td = encoded("http", {"a": 1})
-    assert td.http.headers["content-type"] == "application/json"
-    assert json.loads(td.http.body.bytes) == {"a": 1}
-    assert json.loads(encoded("http", [1, 2]).http.body.bytes) == [1, 2]
-    td = encoded("http", b"\x00")
-    assert td.http.headers["content-type"] == "application/octet-stream"
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], b"\x00", bytearray(b"x"), 3, 2.5, True])
+def test_http_output_refuses_what_the_library_refuses(value):
+    with pytest.raises(NotImplementedError):
+        HttpResponseConverter.encode(value, expected_type=None)
+    with pytest.raises(BindingError, match=r"accepts only func.HttpResponse or str"):
+        encode("http", value)
 
 
 def test_http_output_unserialisable_value():
@@ -543,7 +545,7 @@ def test_http_output_unserialisable_value():
         encode("http", {1, 2}, name="$return")
     message = str(info.value)
     assert "'$return' (http)" in message and "set" in message
-    assert "func.HttpResponse" in message
+    assert "return func.HttpResponse(" in message
 
 
 def test_http_output_with_bad_cookie_is_a_binding_error():

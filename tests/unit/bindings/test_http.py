@@ -1,7 +1,6 @@
 """Tests for quickfunc.bindings.http and the http request/response path via the library converters."""
 
 import datetime
-import json
 
 import azure.functions as func
 import pytest
@@ -209,20 +208,15 @@ def test_str_response_is_a_string_datum():
 # ------------------------------------------------------------------ plain returns
 
 
-def test_plain_bytes_return_is_octet_stream():
-    rpc = http_of(b"\x01\x02")
-    assert rpc.status_code == "200"
-    assert rpc.headers["content-type"] == "application/octet-stream"
-    assert rpc.body.bytes == b"\x01\x02"
-    assert http_of(bytearray(b"z")).body.bytes == b"z"
-
-
-@pytest.mark.parametrize("value", [{"a": [1, None]}, [1, "two"], 3, 2.5, True, {}])
-def test_plain_json_returns(value):
-    rpc = http_of(value)
-    assert rpc.status_code == "200"
-    assert rpc.headers["content-type"] == "application/json"
-    assert json.loads(rpc.body.bytes) == value
+@pytest.mark.parametrize(
+    "value", [b"\x01\x02", bytearray(b"z"), None, {"a": [1, None]}, [1, "two"], 3, 2.5, True, {}, object()]
+)
+def test_only_str_and_responses_are_http_outputs(value):
+    """Like the library's converter (which the official worker calls), everything else is refused."""
+    with pytest.raises(NotImplementedError):
+        HttpResponseConverter.encode(value, expected_type=None)
+    with pytest.raises(TypeError, match="accepts only func.HttpResponse or str"):
+        plain_http_return(value)
 
 
 def test_plain_return_of_str_or_response_goes_through_the_library():
@@ -231,9 +225,14 @@ def test_plain_return_of_str_or_response_goes_through_the_library():
 
 
 @pytest.mark.parametrize("value", [object(), {1, 2}, {"k": object()}])
-def test_unserialisable_return_says_what_is_accepted(value):
+def test_refusal_says_what_to_return_instead(value):
     with pytest.raises(TypeError) as info:
         plain_http_return(value)
     message = str(info.value)
     assert type(value).__name__ in message
-    assert "func.HttpResponse" in message and "str" in message and "bytes" in message
+    assert "return func.HttpResponse(" in message
+
+
+def test_refusal_for_an_out_parameter_says_how_to_set_it():
+    with pytest.raises(TypeError, match=r"call res\.set\(func\.HttpResponse\(body\)\)"):
+        plain_http_return(b"x", "res")

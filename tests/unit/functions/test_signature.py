@@ -79,7 +79,16 @@ def test_str_annotation_on_trigger_uses_generic_converter():
 
     info = build(main, {"msg": spec("msg", "queueTrigger")})
     assert info.inputs["msg"].converter.__name__ == "GenericConverter"
-    assert info.returns is not None  # generic converters carry an implicit return
+    # the implicit output is the binding type's (none for queueTrigger), not the generic converter's
+    assert info.returns is None
+
+
+def test_durable_client_annotated_str_gives_no_implicit_return():
+    def main(req, starter: str) -> None: ...
+
+    info = build(main, {"req": spec("req", "httpTrigger"), "starter": spec("starter", "durableClient")})
+    assert info.inputs["starter"].converter.__name__ == "GenericConverter"
+    assert info.returns is None
 
 
 def test_unknown_binding_type_goes_generic_with_implicit_return():

@@ -40,7 +40,7 @@ def test_each_request_gets_one_answer_in_order(worker_harness):
 @pytest.mark.parametrize(
     "name, code",
     [
-        ("BusyAsync", "import asyncio\nasync def main(req):\n    await asyncio.sleep(1)\n"),
+        ("BusyAsync", "import asyncio\nasync def main(req):\n    await asyncio.sleep(1)\n    return 'done'\n"),
         ("BusySync", "import time\ndef main(req):\n    time.sleep(1)\n    return 'done'\n"),
     ],
     ids=["async", "def"],

@@ -237,12 +237,15 @@ def _unsupported_input(binding: BindingSpec, datum: Datum | None) -> BindingErro
 
 
 def encode_output(binding: BindingSpec, converter: Any, value: Any, pytype: Any) -> pb.TypedData | None:
-    """The TypedData for an output/return value (§8.1 steps 9-10); None means no output."""
-    if value is None:
-        return None
+    """The TypedData for an output/return value (§8.1 steps 9-10); None means no output.
+
+    An http output refuses None (and all but str/HttpResponse) as the official worker does.
+    """
     datum: Datum | None
     if binding.type == "http":
         datum = _encode_http(binding, value)
+    elif value is None:
+        return None
     else:
         datum = _encode_with(binding, converter, value, pytype)
     try:
@@ -258,7 +261,7 @@ def encode_output(binding: BindingSpec, converter: Any, value: Any, pytype: Any)
 
 def _encode_http(binding: BindingSpec, value: Any) -> Datum:
     try:
-        return _http.plain_http_return(value)
+        return _http.plain_http_return(value, binding.name)
     except TypeError as exc:
         raise BindingError(f"{_encode_prefix(binding)}{exc}") from None
 

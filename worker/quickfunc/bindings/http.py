@@ -1,4 +1,4 @@
-"""HTTP outputs: the library's http Datum -> protobuf RpcHttp, and the http reply for plain values.
+"""HTTP outputs: the library's http Datum -> protobuf RpcHttp, and which values an http output takes.
 
 Follows protocol §3.5 and §8.4 (status as text, headers as given, Set-Cookie -> RpcHttpCookie).
 """
@@ -7,22 +7,26 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-import json
 from collections.abc import Iterable, Mapping
 from http.cookies import CookieError, Morsel, SimpleCookie
 from typing import Any
 
-import azure.functions as func
 from azure.functions import _abc as azf_abc
 from azure.functions.http import HttpResponseConverter
 from azure.functions.meta import Datum
 
 from quickfunc.protos import pb
 
-__all__ = ["datum_to_rpc_http", "plain_http_return", "cookies_from_header", "HTTP_OUTPUT_ACCEPTS"]
+__all__ = [
+    "datum_to_rpc_http",
+    "plain_http_return",
+    "http_output_refusal",
+    "cookies_from_header",
+    "HTTP_OUTPUT_ACCEPTS",
+]
 
 #: what an http output binding (or http $return) can be given, for error messages
-HTTP_OUTPUT_ACCEPTS = "func.HttpResponse, str, bytes, or a JSON-serialisable dict/list"
+HTTP_OUTPUT_ACCEPTS = "func.HttpResponse or str"
 
 _SAME_SITE = {
     "lax": pb.RpcHttpCookie.SameSite.Value("Lax"),
@@ -55,28 +59,43 @@ def datum_to_rpc_http(d: Datum) -> pb.RpcHttp:
     return rpc
 
 
-def plain_http_return(value: Any) -> Datum:
-    """The http Datum for a value that is not an HttpResponse/str: bytes or JSON, status 200.
+def plain_http_return(value: Any, target: str = "$return") -> Datum:
+    """The library's http Datum for what a function gave an http output (`target`: `$return` or
+    the Out parameter's name).
 
-    Raises TypeError (naming the Python type) when the value cannot be sent as an http reply.
+    Like the official worker, only `str` and `HttpResponse` (subclasses too) are accepted; for
+    anything else, None included, raises TypeError saying what to give instead.
     """
     if isinstance(value, (str, azf_abc.HttpResponse)):
         return HttpResponseConverter.encode(value, expected_type=None)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        response = func.HttpResponse(bytes(value), mimetype="application/octet-stream")
-    else:
-        response = func.HttpResponse(_json_text(value), mimetype="application/json")
-    return HttpResponseConverter.encode(response, expected_type=None)
+    raise TypeError(http_output_refusal(value, target))
 
 
-def _json_text(value: Any) -> str:
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"an http output cannot send a value of Python type {type(value).__name__} "
-            f"({exc}); return {HTTP_OUTPUT_ACCEPTS}"
-        ) from None
+def http_output_refusal(value: Any, target: str) -> str:
+    """Why `value` cannot be sent through an http output, and what to give it instead."""
+    what = "None" if value is None else f"a value of type {_type_name(value)}"
+    make, tail = _response_for(value)
+    instead = f"return {make}" if target == "$return" else f"call {target}.set({make})"
+    return (
+        f"an HTTP output accepts only {HTTP_OUTPUT_ACCEPTS}, not {what} (Azure fails the "
+        f"invocation too, answering 500); {instead}{tail}"
+    )
+
+
+def _response_for(value: Any) -> tuple[str, str]:
+    """The response to make instead, and the rest of the sentence."""
+    if value is None:
+        return "func.HttpResponse(status_code=204)", " for an empty answer"
+    if isinstance(value, (bytes, bytearray)):
+        return "func.HttpResponse(body)", " instead"
+    if isinstance(value, (dict, list, tuple)):
+        return 'func.HttpResponse(json.dumps(body), mimetype="application/json")', " instead"
+    return "func.HttpResponse(body)", " instead, with a str or bytes body"
+
+
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _status_text(status: Any) -> str:

@@ -81,18 +81,22 @@ def resolve_script(target: V1Target, app_root: str) -> str:
 
 
 def module_name_for(script: str, app_root: str, function_name: str) -> str:
-    """`__app__.<path.of.script>`, dropping a trailing `__init__`."""
+    """`__app__.<path.of.script>`, dropping a trailing `__init__`.
+
+    Path parts need not be identifiers: the import system finds `http-trigger-dump-request`
+    as it finds any folder (as the official worker does); only a `.` cannot be part of a name.
+    """
     rel = os.path.relpath(script, app_root)[: -len(".py")]
     parts = rel.replace("\\", "/").split("/")
     if parts[-1] == "__init__":
         parts.pop()
-    bad = [p for p in parts if not p.isidentifier()]
+    bad = [p for p in parts if not p or "." in p]
     if bad:
         raise FunctionLoadError(
             function_name,
             relative(script, app_root),
-            f"the path part {bad[0]!r} is not a valid Python identifier, so the script cannot be "
-            f"imported as a module (rename the folder or file using letters, digits and _)",
+            f"the path part {bad[0]!r} contains a '.', so the script cannot be imported as a "
+            f"module (rename the folder or file without the '.')",
         )
     return ".".join([APP_PACKAGE, *parts])
 

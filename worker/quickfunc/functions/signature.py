@@ -72,7 +72,9 @@ def build_function_info(
             outputs.append(param)
         else:
             inputs[pname] = param
-            if implicit_return is None and param.converter.has_implicit_output():
+            # by binding type, not the converter in use: a str/bytes annotation switches
+            # durableClient or queueTrigger to the generic converter, not to an implicit output
+            if implicit_return is None and convert.has_implicit_output(convert.converter_for(binding.type)):
                 implicit_return = param
 
     returns = _implicit_return(implicit_return) if implicit_return is not None else None
