@@ -38,6 +38,7 @@ _GONE = {"PopReceiptMismatch", "MessageNotFound", "QueueNotFound", "BlobNotFound
 def _short(exc: AzureError) -> str:
     """The first line of an SDK error (its full text repeats the whole XML response)."""
     code = getattr(exc, "error_code", None)
+    code = getattr(code, "value", code)  # the SDK's StorageErrorCode enum
     first = (str(exc.message or exc).strip().splitlines() or [type(exc).__name__])[0]
     return f"{first} ({code})" if code and str(code) not in first else first
 
@@ -93,12 +94,13 @@ class AzureStorage:
         self.blobs = BlobServiceClient.from_connection_string(connection_string)
 
     async def check(self) -> None:
-        """One cheap call on each service: a refused key or an unreachable account fails here."""
-        async with _errors("the queue service refused the connection"):
-            async for _ in self.queues.list_queues(results_per_page=1):
+        """One cheap call on each service, not retried: a refused key or an unreachable
+        account fails here."""
+        async with _errors("checking the queue service"):
+            async for _ in self.queues.list_queues(results_per_page=1, retry_total=0):
                 break
-        async with _errors("the blob service refused the connection"):
-            async for _ in self.blobs.list_containers(results_per_page=1):
+        async with _errors("checking the blob service"):
+            async for _ in self.blobs.list_containers(results_per_page=1, retry_total=0):
                 break
 
     async def _queue(self, queue: str, what: str, call: Awaitable[T]) -> T:
