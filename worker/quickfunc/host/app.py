@@ -72,11 +72,12 @@ class LocalHost:
         from quickfunc.host.storage.resolve import StorageConfigError, connection_names, resolve_connections
 
         bindings = [b for spec in (catalog.functions if catalog else []) for b in spec.bindings]
+        names = connection_names(bindings)
+        used = {name.lower() for name in connection_names(bindings, default=False)}
+        unused = [name for name in names if name.lower() not in used]
         config = self.config
         try:
-            return await resolve_connections(
-                config.app_dir, config.settings, connection_names(bindings), config.storage_mode
-            )
+            return await resolve_connections(config.app_dir, config.settings, names, config.storage_mode, unused)
         except StorageConfigError as exc:
             raise StartupError(str(exc)) from None
 

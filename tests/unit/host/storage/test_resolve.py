@@ -83,9 +83,9 @@ def test_a_connection_setting_is_also_found_with_the_azure_webjobs_prefix():
     assert find_setting({}, "Orders") == ("Orders", "")
 
 
-def _lines(app_dir, settings, names=("AzureWebJobsStorage",), mode="auto"):
+def _lines(app_dir, settings, names=("AzureWebJobsStorage",), mode="auto", unused=()):
     async def body():
-        connections = await resolve_connections(str(app_dir), settings, names, mode)
+        connections = await resolve_connections(str(app_dir), settings, names, mode, unused)
         try:
             return connections.banner_lines()
         finally:
@@ -148,3 +148,24 @@ def test_an_account_that_does_not_answer_is_a_prompt_start_up_error(tmp_path):
     text = f"AccountName=acct;AccountKey={KEY};BlobEndpoint=http://127.0.0.1:1/a;QueueEndpoint=http://127.0.0.1:1/a"
     with pytest.raises(StorageConfigError, match=r"^the storage account of setting S \(127.0.0.1:1/1\) cannot be used"):
         _lines(tmp_path, {"S": text}, ["S"])
+
+
+def test_a_connection_no_function_uses_is_not_checked_and_cannot_stop_the_start(tmp_path):
+    bad = {"AzureWebJobsStorage": "AccountName=a;AccountKey=not base64!"}
+    assert _lines(tmp_path, bad, unused=["AzureWebJobsStorage"]) == [
+        "Storage AzureWebJobsStorage: embedded (.quickfunc/storage.db) (the setting AzureWebJobsStorage "
+        "has an AccountKey that is not base64; no function uses it)"
+    ]
+    offline = {"AzureWebJobsStorage": f"AccountName=acct;AccountKey={KEY};QueueEndpoint=http://127.0.0.1:1/a"}
+    assert _lines(tmp_path, offline, unused=["AzureWebJobsStorage"]) == [
+        "Storage AzureWebJobsStorage: Azure Storage account acct (not checked: no function uses it)"
+    ]
+    with pytest.raises(StorageConfigError):  # the same, used by a function, stops the start
+        _lines(tmp_path, offline)
+
+
+def test_connection_names_used_by_functions_alone():
+    assert connection_names([Binding("b", "blobTrigger", "in", {"connection": ""})], default=False) == [
+        "AzureWebJobsStorage"
+    ]
+    assert connection_names([Binding("r", "httpTrigger", "in")], default=False) == []

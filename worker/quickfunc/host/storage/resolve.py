@@ -72,10 +72,10 @@ class StorageConnections:
             await backend.close()
 
 
-def connection_names(bindings: Iterable[Any]) -> list[str]:
-    """AzureWebJobsStorage, then each other connection named by a storage binding, in order.
-    ``bindings`` are catalog Bindings (``.type`` and ``.get``)."""
-    names = {DEFAULT_CONNECTION.lower(): DEFAULT_CONNECTION}
+def connection_names(bindings: Iterable[Any], default: bool = True) -> list[str]:
+    """AzureWebJobsStorage (unless ``default`` is False), then each connection a storage binding
+    names, in order. ``bindings`` are catalog Bindings (``.type`` and ``.get``)."""
+    names = {DEFAULT_CONNECTION.lower(): DEFAULT_CONNECTION} if default else {}
     for binding in bindings:
         if str(binding.type).lower() in STORAGE_BINDING_TYPES:
             name = str(binding.get("connection") or "").strip() or DEFAULT_CONNECTION
@@ -120,7 +120,7 @@ class _Resolver:
             self.embedded = EmbeddedStorage(store_path(self.app_dir), _SHOWN_PATH)
         return self.embedded
 
-    async def _account(self, account: StorageAccount, description: str) -> StorageBackend:
+    async def _account(self, account: StorageAccount, description: str, check: bool = True) -> StorageBackend:
         known = self.accounts.get(account.connection_string)
         if known is not None:
             return known
@@ -136,7 +136,8 @@ class _Resolver:
         except (ValueError, StorageError) as exc:
             raise StorageConfigError(f"the setting {account.setting} cannot be used: {exc}") from None
         try:
-            await asyncio.wait_for(backend.check(), CHECK_TIMEOUT)
+            if check:
+                await asyncio.wait_for(backend.check(), CHECK_TIMEOUT)
         except (StorageError, asyncio.TimeoutError) as exc:
             await backend.close()
             reason = str(exc) or f"no answer within {CHECK_TIMEOUT:g}s"
@@ -146,7 +147,10 @@ class _Resolver:
         self.accounts[account.connection_string] = backend
         return backend
 
-    async def resolve(self, name: str) -> ResolvedConnection:
+    async def resolve(self, name: str, used: bool = True) -> ResolvedConnection:
+        """The backend of connection ``name``. One no function uses (AzureWebJobsStorage in an
+        app without storage bindings) is not checked over the network, and a value that cannot
+        be parsed is a note on its line rather than an error, so such an app starts offline."""
         setting, value = find_setting(self.settings, name)
         if self.mode == "embedded":
             return ResolvedConnection(name, self._embedded(), " (--storage embedded)")
@@ -159,7 +163,9 @@ class _Resolver:
         try:
             account = parse_connection_string(setting, value)
         except ConnectionStringError as exc:
-            raise StorageConfigError(str(exc)) from None
+            if used:
+                raise StorageConfigError(str(exc)) from None
+            return ResolvedConnection(name, self._embedded(), f" ({exc}; no function uses it)")
         if account.development or account.account_name == AZURITE_ACCOUNT:
             where = account.endpoints()
             if account.development and not await _answers(account):
@@ -170,22 +176,29 @@ class _Resolver:
                     )
                 note = f" (UseDevelopmentStorage=true, but no Azurite answers at {where})"
                 return ResolvedConnection(name, self._embedded(), note)
-            return ResolvedConnection(name, await self._account(account, f"Azurite at {where}"))
-        return ResolvedConnection(
-            name, await self._account(account, f"Azure Storage account {account.account_name or account.endpoints()}")
-        )
+            description = f"Azurite at {where}"
+        else:
+            description = f"Azure Storage account {account.account_name or account.endpoints()}"
+        unchecked = "" if used else " (not checked: no function uses it)"
+        return ResolvedConnection(name, await self._account(account, description, check=used), unchecked)
 
 
 async def resolve_connections(
-    app_dir: str, settings: Mapping[str, str], names: Iterable[str], mode: str = "auto"
+    app_dir: str,
+    settings: Mapping[str, str],
+    names: Iterable[str],
+    mode: str = "auto",
+    unused: Iterable[str] = (),
 ) -> StorageConnections:
-    """Resolve each connection name once; on an error, whatever was opened is closed again."""
+    """Resolve each connection name once (those in ``unused``, which no function names, leniently);
+    on an error, whatever was opened is closed again."""
+    lenient = {name.lower() for name in unused}
     resolver = _Resolver(app_dir, settings, mode)
     out = StorageConnections()
     try:
         for name in names:
             if name.lower() not in out.connections:
-                out.connections[name.lower()] = await resolver.resolve(name)
+                out.connections[name.lower()] = await resolver.resolve(name, name.lower() not in lenient)
     except BaseException:
         await out.close()
         if resolver.embedded is not None and all(c.backend is not resolver.embedded for c in out.connections.values()):
