@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.azurite import Azurite, start_azurite
 from tests.driver import closing_factory
 from tests.harness import WorkerHarness
 
@@ -23,3 +24,13 @@ def worker_harness() -> Iterator[HarnessFactory]:
 def module_worker_harness() -> Iterator[HarnessFactory]:
     """The same, kept for every test of a module (fuzzing: set up once, many examples)."""
     yield from closing_factory(WorkerHarness)
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """A real Azurite for the whole session, on free loopback ports (fails when not installed)."""
+    server = start_azurite(str(tmp_path_factory.mktemp("azurite")))
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -34,7 +34,8 @@ def _assert_no_secret(text: str) -> None:
 
 
 def test_secrets_stay_out_of_the_console_at_full_verbosity(app):
-    with LocalHostProcess(str(app), args=["-v", "--log-level", "Trace"]) as host:
+    # --storage embedded: the made-up account could not be used, which stops the start (below)
+    with LocalHostProcess(str(app), args=["-v", "--log-level", "Trace", "--storage", "embedded"]) as host:
         assert host.get("/api/hello/Ann").status == 200
         assert host.get("/api/fail").status == 500
         assert host.get("/api/no-such-route").status == 404
@@ -48,6 +49,13 @@ def test_secrets_stay_out_of_startup_errors(app):
     result = run_host_command(str(app), "-v")
     assert result.returncode == 1 and "broken at import" in (result.stdout + result.stderr)
     _assert_no_secret(result.stdout + result.stderr)
+
+
+def test_secrets_stay_out_of_storage_start_up_errors(app):
+    result = run_host_command(str(app), "-v")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1 and "error: the setting AzureWebJobsStorage has an AccountKey" in output
+    _assert_no_secret(output)
 
 
 def test_a_settings_file_that_is_not_utf8_names_the_file(tmp_path):

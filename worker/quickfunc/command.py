@@ -12,6 +12,8 @@ _USAGE = """usage: quickfunc COMMAND [ARGS]
 commands:
   start [APP_DIR] [options]   serve a function app on this machine (like `func start`);
                               `quickfunc start --help` lists the options
+  storage APP_DIR queue|blob …  look inside or seed the app's queues and blobs
+                              (`quickfunc storage --help`)
   worker --host … --port …    run one language worker connected to a Functions host
   version                     print the version
 """
@@ -28,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from quickfunc.host.__main__ import main as start
 
         return start(rest)
+    if command == "storage":
+        from quickfunc.host.storage.command import main as storage
+
+        return storage(rest)
     if command == "worker":
         import runpy
 

@@ -16,6 +16,7 @@ from quickfunc.host.config import (
     DEFAULT_RESTART_DELAY,
     DEFAULT_RESTART_MAX_DELAY,
     DEFAULT_WORKER_LOG_LEVEL,
+    STORAGE_MODES,
     ConfigError,
     HostOptions,
     SettingsFileError,
@@ -118,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help=f"longest pause between worker restart attempts (default {DEFAULT_RESTART_MAX_DELAY:g}); they never stop",
     )
+    parser.add_argument(
+        "--storage",
+        choices=STORAGE_MODES[1:],
+        help="where queues and blobs live: 'embedded' (.quickfunc/storage.db under the app) or "
+        "'connection' (the account each connection setting names); default: by the setting's value",
+    )
     parser.add_argument("--python", metavar="EXECUTABLE", help="Python that runs the workers (default: this one)")
     colour = parser.add_mutually_exclusive_group()
     colour.add_argument(
@@ -158,6 +165,7 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         max_connections=args.max_connections,
         restart_delay=args.restart_delay,
         restart_max_delay=args.restart_max_delay,
+        storage=args.storage,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from typing import TYPE_CHECKING
 
 from quickfunc.host.auth import KeyRing
 from quickfunc.host.catalog import Catalog, FunctionSpec
@@ -16,6 +17,9 @@ from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, FunctionLine
 from quickfunc.host.pool import StartupError, WorkerPool
 from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_schedule
+
+if TYPE_CHECKING:
+    from quickfunc.host.storage.resolve import StorageConnections
 
 __all__ = ["LocalHost", "run_host", "run"]
 
@@ -39,6 +43,7 @@ class LocalHost:
         self.keys: KeyRing | None = None
         self.timers = TimerService(self._fire_timer)
         self.base_url = ""
+        self.storage: StorageConnections | None = None
 
     def _invoker(self) -> Invoker:
         assert self.invoker is not None
@@ -49,15 +54,32 @@ class LocalHost:
     async def startup(self) -> None:
         config = self.config
         catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
+        self.storage = await self._open_storage(catalog)
         self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
         self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool, self.console, self.keys)
         self.base_url = await self.front.start()
         if catalog is None:
             self.pool.on_started = self._app_started
             self.console.error("The app is not running yet; requests get 503 until a worker starts it.")
+            for text in self.storage.banner_lines():
+                self.console.line(text)
             self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
             return
         self._serve(catalog)
+
+    async def _open_storage(self, catalog: Catalog | None) -> StorageConnections:
+        """Resolve AzureWebJobsStorage and every connection a storage binding names, once."""
+        from quickfunc.host.storage.resolve import StorageConfigError, connection_names, resolve_connections
+
+        bindings = [b for spec in (catalog.functions if catalog else []) for b in spec.bindings]
+        names = connection_names(bindings)
+        used = {name.lower() for name in connection_names(bindings, default=False)}
+        unused = [name for name in names if name.lower() not in used]
+        config = self.config
+        try:
+            return await resolve_connections(config.app_dir, config.settings, names, config.storage_mode, unused)
+        except StorageConfigError as exc:
+            raise StartupError(str(exc)) from None
 
     def _serve(self, catalog: Catalog) -> None:
         """Routes are known: show the banner and start the timers."""
@@ -124,6 +146,7 @@ class LocalHost:
             lines,
             shown_keys,
             self.base_url,
+            self.storage.banner_lines() if self.storage else [],
         )
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
@@ -150,6 +173,8 @@ class LocalHost:
         if not await self._invoker().wait_idle(deadline - time.monotonic()):
             self.console.warning("Some invocations did not finish in time; stopping anyway")
         await self.pool.stop()
+        if self.storage is not None:
+            await self.storage.close()
         self.console.info("Stopped: workers terminated")
 
     async def force_stop(self) -> None:

@@ -49,6 +49,9 @@ DEFAULT_HEADER_TIMEOUT = 30.0  # a request head must arrive within this (Kestrel
 DEFAULT_IDLE_TIMEOUT = 130.0  # an idle keep-alive connection is closed after this (Kestrel's)
 DEFAULT_RESTART_DELAY = 1.0  # first pause before retrying a worker that failed to (re)start
 DEFAULT_RESTART_MAX_DELAY = 30.0  # the pause doubles up to this, and retries never stop
+#: --storage: "auto" decides by each connection setting's value; "embedded" or "connection" force one
+DEFAULT_STORAGE_MODE = "auto"
+STORAGE_MODES = ("auto", "embedded", "connection")
 #: open files kept free beside the connections: one accept burst of the listen backlog (128,
 #: accepted before any can be refused) and the host's own (gRPC, imports), plus per worker
 FD_RESERVE = 256
@@ -97,6 +100,7 @@ class HostOptions:
     max_connections: int | None = None
     restart_delay: float | None = None
     restart_max_delay: float | None = None
+    storage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,8 @@ class HostConfig:
     color: bool | None = None
     time_zone: str = "UTC"
     disabled: frozenset[str] = frozenset()
+    #: how storage connections resolve (STORAGE_MODES)
+    storage_mode: str = DEFAULT_STORAGE_MODE
 
     def function_log_level(self, function_name: str) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
@@ -348,6 +354,9 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE
     )
     process_count = _process_count(settings, environ, local)
+    storage_mode = options.storage or DEFAULT_STORAGE_MODE
+    if storage_mode not in STORAGE_MODES:
+        raise ConfigError(f"--storage must be one of {', '.join(STORAGE_MODES)} (got {storage_mode!r})")
     return HostConfig(
         app_dir=app_dir,
         settings=settings,
@@ -373,4 +382,5 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         color=color,
         time_zone=time_zone,
         disabled=disabled,
+        storage_mode=storage_mode,
     )

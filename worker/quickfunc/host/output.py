@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -121,10 +122,13 @@ class Console:
         functions: list[FunctionLine],
         keys: dict[str, str],
         listening: str,
+        storage: Sequence[str] = (),
     ) -> None:
         self.line(f"quickfunc local host: {app_dir} ({model} app)", _BOLD)
         self.line(f"Python: {python} ({python_version})")
         self.line(f"Workers: {len(pids)} (pid {', '.join(map(str, pids))})")
+        for text in storage:
+            self.line(printable(text, newlines=False))
         self.line("")
         self.line("Functions:")
         if not functions:
