@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from quickfunc.host.cors import CorsError, CorsPolicy, parse_origins
 from quickfunc.host.host_json import read_host_json
 from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
@@ -97,6 +98,10 @@ class HostOptions:
     max_connections: int | None = None
     restart_delay: float | None = None
     restart_max_delay: float | None = None
+    cors: str | None = None
+    cors_credentials: bool = False
+    #: --functions: serve only these
+    functions: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,10 @@ class HostConfig:
     color: bool | None = None
     time_zone: str = "UTC"
     disabled: frozenset[str] = frozenset()
+    #: None: no CORS (Host.CORS / --cors not set)
+    cors: CorsPolicy | None = None
+    #: --functions: serve only these (empty: all)
+    functions: tuple[str, ...] = ()
 
     def function_log_level(self, function_name: str) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
@@ -289,6 +298,18 @@ def _choose(cli: Any, env_value: str | None, file_value: Any, default: Any) -> A
     return default
 
 
+def _cors(options: HostOptions, local: LocalSettings) -> CorsPolicy | None:
+    """--cors wins over Host.CORS; credentials are on when either --cors-credentials or
+    Host.CORSCredentials says so (as in Core Tools)."""
+    origins = parse_origins(options.cors or local.cors)
+    if not origins:
+        return None
+    try:
+        return CorsPolicy(origins, options.cors_credentials or local.cors_credentials)
+    except CorsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) -> HostConfig:
     """Validate everything; raise ConfigError / SettingsFileError with a message for the user."""
     environ = dict(os.environ if environ is None else environ)
@@ -373,4 +394,6 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         color=color,
         time_zone=time_zone,
         disabled=disabled,
+        cors=_cors(options, local),
+        functions=tuple(dict.fromkeys(options.functions or ())),
     )
