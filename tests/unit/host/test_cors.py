@@ -41,7 +41,7 @@ def test_preflight_from_a_listed_origin_echoes_origin_method_and_headers():
     assert policy.preflight_headers(_preflight(A, "PUT", "content-type, x-custom")) == {
         "Access-Control-Allow-Origin": A,
         "Access-Control-Allow-Methods": "PUT",
-        "Access-Control-Allow-Headers": "content-type, x-custom",
+        "Access-Control-Allow-Headers": "content-type,x-custom",
         "Vary": "Origin",
     }
 

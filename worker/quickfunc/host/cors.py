@@ -69,9 +69,9 @@ class CorsPolicy:
             return {}
         result = self._origin_headers(origin)
         result["Access-Control-Allow-Methods"] = headers.get("Access-Control-Request-Method", "").strip()
-        requested = headers.get("Access-Control-Request-Headers", "").strip()
-        if requested:
-            result["Access-Control-Allow-Headers"] = requested
+        requested = [h.strip() for h in headers.get("Access-Control-Request-Headers", "").split(",") if h.strip()]
+        if requested:  # any header is allowed: the ones asked for, comma-joined as ASP.NET writes them
+            result["Access-Control-Allow-Headers"] = ",".join(requested)
         return result
 
     def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
