@@ -61,6 +61,20 @@ def test_admin_endpoints_need_the_master_key(host):
     assert host.post("/admin/functions/forward", '{"input": "x"}', headers={"x-functions-key": ADMIN_KEY}).status == 202
 
 
+def test_admin_function_list_and_host_keys_need_the_master_key(host):
+    for path in ("/admin/functions", "/admin/functions/forward", "/admin/host/keys"):
+        assert host.get(path).status == 401, path
+        assert host.get(path, headers={"x-functions-key": HOST_KEY}).status == 401, path
+        assert host.get(path, headers={"x-functions-key": ADMIN_KEY}).status == 200, path
+    keys = host.get(f"/admin/host/keys?code={ADMIN_KEY}").json()
+    assert keys["keys"] == [{"name": "default", "value": HOST_KEY}]
+    assert keys["links"] == [{"rel": "self", "href": f"{host.url}/admin/host/keys"}]
+
+
+def test_ping_needs_no_key(host):
+    assert host.get("/admin/host/ping").status == 200
+
+
 def test_missing_keys_are_generated_and_printed_at_start():
     with LocalHostProcess(app_path("host_v2"), ["--enable-auth"]) as host:
         out = host.output()

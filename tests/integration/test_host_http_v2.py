@@ -179,4 +179,5 @@ def test_admin_invoke_refuses_unknown_functions_http_functions_and_bad_bodies(ho
     reply = host.post("/admin/functions/hello", '{"input": "x"}')
     assert reply.status == 400 and "/api/hello" in reply.text
     assert host.post("/admin/functions/forward", "not json").status == 400
-    assert host.get("/admin/functions/forward").status == 405
+    put = request(host.url + "/admin/functions/forward", "PUT", b"{}")
+    assert put.status == 405 and put.headers["Allow"] == "GET, POST"

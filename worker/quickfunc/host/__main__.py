@@ -49,6 +49,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="enforce function/admin keys (x-functions-key header or ?code=)",
     )
     parser.add_argument(
+        "--cors",
+        metavar="ORIGINS",
+        help='answer CORS for these comma-separated origins, or "*" (default: Host.CORS in local.settings.json)',
+    )
+    parser.add_argument(
+        "--cors-credentials",
+        action="store_true",
+        help="allow cross-origin requests with credentials (cookies); also Host.CORSCredentials",
+    )
+    parser.add_argument(
+        "--functions",
+        nargs="+",
+        metavar="NAME",
+        help="serve only these functions (the others are not loaded)",
+    )
+    parser.add_argument(
         "--max-body-size",
         metavar="SIZE",
         help="largest request body, e.g. 10MB (default 100MB); larger → 413",
@@ -166,6 +182,9 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         restart_delay=args.restart_delay,
         restart_max_delay=args.restart_max_delay,
         storage=args.storage,
+        cors=args.cors,
+        cors_credentials=args.cors_credentials,
+        functions=args.functions,
     )
 
 

@@ -131,6 +131,8 @@ class LocalHost:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
             lines.append(FunctionLine(spec.name, trigger, detail, spec.error))
+        for name in catalog.skipped:
+            lines.append(FunctionLine(name, "skipped", "not loaded (not named in --functions)"))
         shown_keys = {}
         if keys is not None:
             shown_keys = {"master key (admin)": keys.master_key, "host key": keys.host_key}

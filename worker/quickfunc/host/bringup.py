@@ -14,6 +14,7 @@ from quickfunc.host.catalog import (
     catalog_from_folders,
     catalog_from_metadata,
     load_request,
+    only_functions,
 )
 from quickfunc.host.config import HostConfig
 from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
@@ -161,8 +162,13 @@ class Launcher:
                 detail += "\n" + exc.stack_trace.rstrip()
             raise StartupError(f"the worker could not index the app in {config.app_dir}: {detail}")
         if response.use_default_metadata_indexing:
-            return catalog_from_folders(config.app_dir, config.disabled)
-        return catalog_from_metadata(response, config.disabled)
+            catalog = catalog_from_folders(config.app_dir, config.disabled)
+        else:
+            catalog = catalog_from_metadata(response, config.disabled)
+        try:
+            return only_functions(catalog, config.functions)
+        except ValueError as exc:
+            raise StartupError(str(exc)) from None
 
     async def load(self, slot: WorkerSlot, catalog: Catalog, record: bool = False) -> None:
         """Load every runnable function; ``record`` keeps load errors in the catalog.

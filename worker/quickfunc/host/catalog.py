@@ -24,6 +24,7 @@ __all__ = [
     "catalog_from_metadata",
     "catalog_from_folders",
     "load_request",
+    "only_functions",
 ]
 
 _DIRECTION_NAMES = {0: "in", 1: "out", 2: "inout"}
@@ -115,6 +116,8 @@ class Catalog:
 
     programming_model: str  # "v1" or "v2"
     functions: list[FunctionSpec]
+    #: names of the app's functions left out by --functions (not loaded, not routed)
+    skipped: list[str] = field(default_factory=list)
 
     def get(self, name: str) -> FunctionSpec | None:
         lowered = name.lower()
@@ -127,6 +130,24 @@ class Catalog:
         """Functions to send load requests for (disabled ones last, like the host)."""
         ok = [f for f in self.functions if f.runnable]
         return [f for f in ok if not f.disabled] + [f for f in ok if f.disabled]
+
+
+def only_functions(catalog: Catalog, names: Iterable[str]) -> Catalog:
+    """The catalog with only the named functions (--functions); ValueError names any the app
+    does not have, and lists those it has."""
+    names = list(names)
+    if not names:
+        return catalog
+    unknown = [name for name in names if catalog.get(name) is None]
+    if unknown:
+        found = ", ".join(f.name for f in catalog.functions) or "none"
+        raise ValueError(
+            f"--functions names {', '.join(unknown)}, which the app does not have; its functions are: {found}"
+        )
+    wanted = {name.lower() for name in names}
+    kept = [f for f in catalog.functions if f.name.lower() in wanted]
+    skipped = [f.name for f in catalog.functions if f.name.lower() not in wanted]
+    return Catalog(catalog.programming_model, kept, skipped)
 
 
 def load_request(spec: FunctionSpec) -> pb.FunctionLoadRequest:

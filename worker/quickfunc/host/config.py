@@ -11,10 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from quickfunc.host.cors import CorsError, CorsPolicy, parse_origins
 from quickfunc.host.host_json import read_host_json
 from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
 from quickfunc.host.setting_values import canonical_level, level_number, parse_size
+from quickfunc.host.worker_env import app_worker_env
 
 __all__ = [
     "ConfigError",
@@ -101,6 +103,10 @@ class HostOptions:
     restart_delay: float | None = None
     restart_max_delay: float | None = None
     storage: str | None = None
+    cors: str | None = None
+    cors_credentials: bool = False
+    #: --functions: serve only these
+    functions: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,10 @@ class HostConfig:
     disabled: frozenset[str] = frozenset()
     #: how storage connections resolve (STORAGE_MODES)
     storage_mode: str = DEFAULT_STORAGE_MODE
+    #: None: no CORS (Host.CORS / --cors not set)
+    cors: CorsPolicy | None = None
+    #: --functions: serve only these (empty: all)
+    functions: tuple[str, ...] = ()
 
     def function_log_level(self, function_name: str) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
@@ -195,31 +205,6 @@ def _keys(settings: Mapping[str, str]) -> KeySettings:
         if name.upper().startswith(SETTING_FUNCTION_KEY_PREFIX) and value
     }
     return KeySettings(settings.get(SETTING_HOST_KEY, ""), settings.get(SETTING_ADMIN_KEY, ""), functions)
-
-
-def _package_root() -> str:
-    """The source root that holds this ``quickfunc`` package, so the workers run the same code."""
-    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _worker_env(settings: Mapping[str, str], app_dir: str, python: str) -> dict[str, str]:
-    """Inherited environment + app settings, plus what the launcher adds (protocol §4).
-
-    process.worker_environment adds FUNCTIONS_WORKER_DIRECTORY, FUNCTIONS_APPLICATION_DIRECTORY,
-    AzureWebJobsScriptRoot, FUNCTIONS_WORKER_RUNTIME and PYTHON_THREADPOOL_THREAD_COUNT.
-    """
-    env = dict(settings)
-    paths = [_package_root()]
-    packages = os.path.join(app_dir, ".python_packages", "lib", "site-packages")
-    if os.path.isdir(packages):
-        paths.append(packages)
-    paths += [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    env.setdefault("AZURE_FUNCTIONS_ENVIRONMENT", "Development")
-    if os.path.abspath(python) == os.path.abspath(sys.executable):
-        env.setdefault("FUNCTIONS_WORKER_RUNTIME_VERSION", f"{sys.version_info[0]}.{sys.version_info[1]}")
-    return env
 
 
 def connection_limit(process_count: int) -> int:
@@ -295,6 +280,18 @@ def _choose(cli: Any, env_value: str | None, file_value: Any, default: Any) -> A
     return default
 
 
+def _cors(options: HostOptions, local: LocalSettings) -> CorsPolicy | None:
+    """--cors wins over Host.CORS; credentials are on when either --cors-credentials or
+    Host.CORSCredentials says so (as in Core Tools)."""
+    origins = parse_origins(options.cors or local.cors)
+    if not origins:
+        return None
+    try:
+        return CorsPolicy(origins, options.cors_credentials or local.cors_credentials)
+    except CorsError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) -> HostConfig:
     """Validate everything; raise ConfigError / SettingsFileError with a message for the user."""
     environ = dict(os.environ if environ is None else environ)
@@ -360,7 +357,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     return HostConfig(
         app_dir=app_dir,
         settings=settings,
-        worker_env=_worker_env(settings, app_dir, python),
+        worker_env=app_worker_env(settings, app_dir, python),
         route_prefix=host_json.route_prefix,
         log_levels=log_levels,
         function_timeout=host_json.function_timeout,
@@ -383,4 +380,6 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         time_zone=time_zone,
         disabled=disabled,
         storage_mode=storage_mode,
+        cors=_cors(options, local),
+        functions=tuple(dict.fromkeys(options.functions or ())),
     )

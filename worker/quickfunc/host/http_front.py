@@ -4,9 +4,7 @@ responses; also the admin endpoints. Built on aiohttp's low-level server with bo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import re
 import time
 from typing import Any
 
@@ -14,36 +12,30 @@ from aiohttp import web, web_protocol, web_server
 from aiohttp.http_exceptions import BadHttpMessage, LineTooLong
 from multidict import CIMultiDict
 
-from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
+from quickfunc.host.admin import AdminApi, no_room, plain
+from quickfunc.host.auth import KeyRing, key_from_request
 from quickfunc.host.bodies import BodyBudget, BodyTooLarge, NoRoomForBody, read_body
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
-from quickfunc.host.invocations import IncomingHttp, InputError, admin_inputs, http_inputs
+from quickfunc.host.cors import is_preflight
+from quickfunc.host.invocations import IncomingHttp, http_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, printable
 from quickfunc.host.paths import PathError, routing_path
 from quickfunc.host.pool import WorkerPool
 from quickfunc.host.responses import reply_from_value
 from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable
-from quickfunc.host.status import host_status
 
 __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
-_ADMIN_INVOKE = re.compile(r"^/admin/functions/([^/]+)/?$", re.IGNORECASE)
 #: after the drain timeout, how long cut requests have to send their 503 before connections close
 _CUT_GRACE = 5.0
-#: seconds a client is asked to wait after a 503 for lack of room for its body
-_RETRY_AFTER = "5"
 
 # aiohttp's own error logging would print tracebacks for every malformed request
 _quiet = logging.getLogger("quickfunc.host.http")
 _quiet.addHandler(logging.NullHandler())
 _quiet.propagate = False
-
-
-def _text(status: int, text: str, **headers: str) -> web.Response:
-    return web.Response(status=status, text=text + "\n", headers=headers or None)
 
 
 def _path(request: web.BaseRequest) -> str:
@@ -56,14 +48,7 @@ def _path(request: web.BaseRequest) -> str:
 
 def _not_running(reason: str) -> web.Response:
     """The Functions host's answer while it has no worker (503), saying why."""
-    return _text(503, f"Function host is not running: {reason}")
-
-
-def _no_room(exc: NoRoomForBody) -> web.Response:
-    """503 for a body that found no room (its bytes were not read: the connection closes)."""
-    response = _text(503, str(exc), **{"Retry-After": _RETRY_AFTER})
-    response.force_close()
-    return response
+    return plain(503, f"Function host is not running: {reason}")
 
 
 class _Connection(GuardedConnection):
@@ -127,6 +112,7 @@ class HttpFront:
         #: done when the drain timeout has passed: requests still running then get a 503
         self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
+        self.admin = AdminApi(self)
         self.install(catalog)
 
     def install(self, catalog: Catalog) -> None:
@@ -249,8 +235,10 @@ class HttpFront:
             try:
                 response, note = work.result()
             except Exception as exc:  # a bug here must still produce an answer
-                response = _text(500, f"the local host failed to handle this request: {exc!r}")
+                response = plain(500, f"the local host failed to handle this request: {exc!r}")
                 note = repr(exc)
+        if self.config.cors is not None:
+            self.config.cors.apply(response.headers, request.headers)
         self.console.request(request.method, _path(request), response.status, time.perf_counter() - start, note)
         return response
 
@@ -258,7 +246,7 @@ class HttpFront:
         """The 503 for a request still running when the drain timeout ends."""
         match = self.routes.match(_path(request), request.method)
         name = match.target.name if isinstance(match, RouteMatch) else ""
-        response = _text(
+        response = plain(
             503,
             "The local host is stopping and this request did not finish "
             f"within the drain timeout ({self.config.drain_timeout:g}s, "
@@ -269,27 +257,31 @@ class HttpFront:
         return response, f"{running}still running at the end of the drain timeout; cut off"
 
     async def _dispatch(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
+        cors = self.config.cors
+        if cors is not None and is_preflight(request.method, request.headers):  # before routing, as ASP.NET
+            return web.Response(status=204, headers=cors.preflight_headers(request.headers)), "CORS preflight"
         try:
             path = routing_path(request.rel_url.raw_path)
         except PathError as exc:
-            return _text(400, f"Bad request path: {exc}."), ""
-        if path.lower().rstrip("/") == "/admin/host/status":
-            return web.json_response(host_status(self.config, self.pool, len(self.catalog.functions))), ""
+            return plain(400, f"Bad request path: {exc}."), ""
+        admin = path.lower().startswith("/admin/")
+        if admin and (early := self.admin.without_app(request, path)) is not None:
+            return early, ""
         if not self.pool.app_ready:
             return _not_running(self.pool.problem()), "not running"
-        if path.lower().startswith("/admin/"):
-            return await self._admin(request, path), ""
+        if admin:
+            return await self.admin.handle(request, path), ""
         match = self.routes.match(path, request.method)
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):
-                return _text(200, "The quickfunc local host is running."), ""
-            return _text(
+                return plain(200, "The quickfunc local host is running."), ""
+            return plain(
                 404,
                 f"No function answers {printable(path, newlines=False)}. "
                 f"Function URLs start with /{self.config.route_prefix}.",
             ), ""
         if isinstance(match, MethodNotAllowed):
-            return _text(
+            return plain(
                 405,
                 f"{request.method} is not allowed here; use {', '.join(match.allowed)}.",
                 Allow=", ".join(match.allowed),
@@ -303,17 +295,17 @@ class HttpFront:
                 spec.name,
                 key_from_request(request.headers, request.query),
             ):
-                return _text(
+                return plain(
                     401,
                     f"{spec.name} needs a key: send it in the x-functions-key header or as ?code=.",
                 ), ""
         if spec.error:
-            return _text(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
+            return plain(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
         with self.bodies.hold() as hold:  # room for the body until the function has answered
             try:
                 body = await read_body(request, self.config.max_body_size, hold)
             except BodyTooLarge:
-                response = _text(
+                response = plain(
                     413,
                     f"The request body is larger than the limit of "
                     f"{self.config.max_body_size} bytes (--max-body-size).",
@@ -321,7 +313,7 @@ class HttpFront:
                 response.force_close()
                 return response, ""
             except NoRoomForBody as exc:
-                return _no_room(exc), "no room for the body (--max-body-memory)"
+                return no_room(exc), "no room for the body (--max-body-memory)"
             incoming = IncomingHttp(
                 request.method,
                 str(request.url),
@@ -338,7 +330,7 @@ class HttpFront:
         if outcome.unavailable:
             return _not_running(outcome.error), "no worker running"
         if not outcome.ok:
-            return _text(
+            return plain(
                 500,
                 f"Function {spec.name} failed (invocation {outcome.invocation_id}): {outcome.error}",
             ), outcome.error.splitlines()[0][:120]
@@ -349,42 +341,3 @@ class HttpFront:
                 f"{spec.name}: response headers that cannot be sent were dropped: {', '.join(reply.dropped)}"
             )
         return web.Response(status=reply.status, body=reply.body, headers=CIMultiDict(reply.headers)), ""
-
-    async def _admin(self, request: web.BaseRequest, path: str) -> web.Response:
-        m = _ADMIN_INVOKE.match(path)
-        if m is None:
-            return _text(404, f"No admin endpoint at {path}.")
-        if request.method != "POST":
-            return _text(405, 'Use POST with a JSON body like {"input": "..."}.', Allow="POST")
-        if self.keys is not None and not self.keys.allows(ADMIN, "", key_from_request(request.headers, request.query)):
-            return _text(401, "Admin endpoints need the master key: send it in the x-functions-key header.")
-        name = m.group(1)
-        spec = self.catalog.get(name)
-        if spec is None:
-            return _text(404, f"There is no function named {name}.")
-        if spec.error:
-            return _text(500, f"Function {spec.name} cannot run: {spec.error}")
-        if spec.is_http:
-            return _text(400, f"{spec.name} is an HTTP function; call it at {self.url_for(spec)}.")
-        try:
-            with self.bodies.hold() as hold:
-                raw = await read_body(request, self.config.max_body_size, hold)
-        except BodyTooLarge:
-            response = _text(413, "The request body is larger than the limit (--max-body-size).")
-            response.force_close()
-            return response
-        except NoRoomForBody as exc:
-            return _no_room(exc)
-        try:
-            payload = json.loads(raw.decode("utf-8")) if raw.strip() else {}
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            payload = None
-        if not isinstance(payload, dict):
-            return _text(400, 'The body must be a JSON object like {"input": "..."}.')
-        value = next((v for k, v in payload.items() if k.lower() == "input"), None)
-        try:
-            inputs = admin_inputs(spec, value)
-        except InputError as exc:
-            return _text(400, str(exc))
-        self.invoker.start_background(spec, inputs, "(admin invoke)")
-        return web.Response(status=202)

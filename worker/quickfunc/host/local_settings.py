@@ -1,5 +1,5 @@
-"""Read local.settings.json: its Values (app settings, as text) and Host.LocalHttpPort; errors
-name the file, line and key."""
+"""Read local.settings.json: its Values (app settings, as text), Host.LocalHttpPort, Host.CORS and
+Host.CORSCredentials; errors name the file, line and key."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class LocalSettings:
 
     values: dict[str, str] = field(default_factory=dict)
     http_port: int | None = None
+    cors: str = ""
+    cors_credentials: bool = False
     doc: JsonFile | None = None
 
 
@@ -68,4 +70,12 @@ def read_local_settings(app_dir: str) -> LocalSettings:
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise doc.error("Host.LocalHttpPort", f"must be a port number (got {port!r})")
         result.http_port = port
+    cors = get_ci(host, "CORS", "")
+    if not isinstance(cors, str):
+        raise doc.error("Host.CORS", f'must be a comma-separated list of origins, or "*" (got {cors!r})')
+    result.cors = cors
+    credentials = get_ci(host, "CORSCredentials", False)
+    if not isinstance(credentials, bool):
+        raise doc.error("Host.CORSCredentials", f"must be true or false (got {credentials!r})")
+    result.cors_credentials = credentials
     return result
