@@ -7,9 +7,10 @@ import asyncio
 import signal
 import time
 
+from quickfunc.host.app_folder import no_functions_note
 from quickfunc.host.auth import KeyRing
 from quickfunc.host.catalog import Catalog, FunctionSpec
-from quickfunc.host.config import HostConfig
+from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, script_file
 from quickfunc.host.http_front import HttpFront
 from quickfunc.host.invocations import timer_inputs
 from quickfunc.host.invoker import Invoker
@@ -124,6 +125,9 @@ class LocalHost:
             lines,
             shown_keys,
             self.base_url,
+            []
+            if lines
+            else no_functions_note(self.config.app_dir, script_file(self.config.settings), SETTING_SCRIPT_FILE),
         )
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
