@@ -60,3 +60,10 @@ def test_a_method_the_route_does_not_take_is_404_with_a_console_line(host):
     assert "Allow" not in reply.headers
     assert "GET" in reply.text
     assert host.wait_for_line(r"POST /api/only/get 404 .*the route takes GET only")
+
+
+def test_a_misspelt_binding_type_is_named_with_a_suggestion(host):
+    assert host.wait_for_line(
+        r"'httpTriger' is not a binding type the azure\.functions library knows \(did you mean 'httpTrigger'\?\)"
+    )
+    assert host.get("/api/TextResponse?kind=plain").text == "just text"  # the other functions serve
