@@ -190,10 +190,8 @@ def _return_binding(binding: BindingSpec, annotation: Any, fail: Callable[[str],
         pytype = annotation
     converter = convert.choose_converter(binding, None)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, True):
-        raise fail(
-            _unknown_type(f"the '{RETURN}' binding", binding, pytype, True)
-            or f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding of type '{binding.type}'"
-        )
+        mismatch = f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding"
+        raise fail(_unknown_type("the return value", binding, pytype, True) or f"{mismatch} of type '{binding.type}'")
     return ParamBinding(RETURN, binding, converter, pytype, False, codecs.output_encoder(binding, converter, pytype))
 
 
