@@ -52,12 +52,12 @@ def test_route_constraints_choose_what_matches(host):
     assert host.get("/api/items/99999999999").status == 404  # beyond int
 
 
-def test_unknown_route_is_404_and_wrong_method_is_405_with_allow(host):
+def test_unknown_route_and_wrong_method_are_404_as_on_the_host(host):
     assert host.get("/api/nothing-here").status == 404
     assert host.get("/hello").status == 404  # the route prefix is required
     reply = request(host.url + "/api/items/1", "DELETE")
-    assert reply.status == 405
-    assert reply.headers["Allow"] == "GET"
+    assert reply.status == 404
+    assert "GET" in reply.text
 
 
 def test_headers_and_cookies_reach_the_function(host):

@@ -172,3 +172,35 @@ def test_unresolvable_string_annotation_is_reported():
 
     with pytest.raises(FunctionLoadError, match="cannot be resolved: NameError"):
         build(main, HTTP)
+
+
+@pytest.mark.parametrize(
+    "typo, nearest",
+    [("httpTriger", "httpTrigger"), ("HttpTrigger", "httpTrigger"), ("queueTriggr", "queueTrigger")],
+)
+def test_a_misspelt_binding_type_is_named_with_the_nearest_known_one(typo, nearest):
+    def main(req: func.HttpRequest) -> func.HttpResponse:
+        raise NotImplementedError  # only the signature is read
+
+    with pytest.raises(FunctionLoadError) as err:
+        build(main, {"req": spec("req", typo), "$return": spec("$return", "http", "out")})
+    message = str(err.value)
+    assert f"'{typo}' is not a binding type the azure.functions library knows (did you mean '{nearest}'?)" in message
+    assert "parameter 'req' is annotated azure.functions.HttpRequest" in message
+
+
+def test_a_misspelt_return_binding_type_is_named_too():
+    def main(req: func.HttpRequest) -> func.HttpResponse:
+        raise NotImplementedError  # only the signature is read
+
+    with pytest.raises(FunctionLoadError, match=r"'htp' is not a binding type .* \(did you mean 'http'\?\)"):
+        build(main, {"req": spec("req", "httpTrigger"), "$return": spec("$return", "htp", "out")})
+
+
+def test_an_unknown_type_far_from_any_known_one_gets_no_guess():
+    def main(req: func.HttpRequest) -> None:
+        raise NotImplementedError  # only the signature is read
+
+    with pytest.raises(FunctionLoadError) as err:
+        build(main, {"req": spec("req", "zzzzzzzz")})
+    assert "'zzzzzzzz' is not a binding type" in str(err.value) and "did you mean" not in str(err.value)

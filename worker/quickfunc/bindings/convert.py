@@ -32,6 +32,7 @@ __all__ = [
     "decode_input",
     "encode_output",
     "has_implicit_output",
+    "unknown_type_note",
 ]
 
 _DIRECTIONS = ("in", "out", "inout")
@@ -150,6 +151,20 @@ def converter_for(binding_type: str) -> Any:
             return GenericConverter
         _CONVERTERS[binding_type] = conv
     return conv
+
+
+def unknown_type_note(binding_type: str) -> str:
+    """For a binding type the registry does not know: a sentence naming it and the nearest known
+    type (a typo such as 'httpTriger'); empty for a known type."""
+    if _REGISTRY.get(binding_type) is not None:
+        return ""
+    import difflib  # only on this error path
+
+    known = [name for name in _REGISTRY._bindings if isinstance(name, str)]
+    same = [name for name in known if name.lower() == binding_type.lower()]
+    nearest = same or difflib.get_close_matches(binding_type, known, n=1, cutoff=0.6)
+    hint = f" (did you mean '{nearest[0]}'?)" if nearest else ""
+    return f"'{binding_type}' is not a binding type the azure.functions library knows{hint}"
 
 
 def has_implicit_output(converter: Any) -> bool:

@@ -190,13 +190,24 @@ def _return_binding(binding: BindingSpec, annotation: Any, fail: Callable[[str],
         pytype = annotation
     converter = convert.choose_converter(binding, None)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, True):
-        raise fail(
-            f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding of type '{binding.type}'"
-        )
+        mismatch = f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding"
+        raise fail(_unknown_type("the return value", binding, pytype, True) or f"{mismatch} of type '{binding.type}'")
     return ParamBinding(RETURN, binding, converter, pytype, False, codecs.output_encoder(binding, converter, pytype))
 
 
+def _unknown_type(subject: str, binding: BindingSpec, pytype: Any, is_output: bool) -> str:
+    """The message when the annotation fails only because the binding type is unknown."""
+    note = convert.unknown_type_note(binding.type)
+    if not note:
+        return ""
+    takes = "str, bytes or bytearray" if is_output else "str or bytes"
+    return f"{note}; {subject} is annotated {_describe(pytype)}, but a binding of an unknown type takes only {takes}"
+
+
 def _mismatch(pname: str, binding: BindingSpec, pytype: Any) -> str:
+    unknown = _unknown_type(f"parameter '{pname}'", binding, pytype, binding.direction == "out")
+    if unknown:
+        return unknown
     data_type = _DATA_TYPE_NAMES.get(binding.data_type)
     kind = f"binding type '{binding.type}'" + (f" with dataType '{data_type}'" if data_type else "")
     return f"parameter '{pname}' is annotated {_describe(pytype)}, which does not match its {kind}" + _accepted_hint(

@@ -8,9 +8,10 @@ import signal
 import time
 from typing import TYPE_CHECKING
 
+from quickfunc.host.app_folder import no_functions_note
 from quickfunc.host.auth import KeyRing
 from quickfunc.host.catalog import Catalog, FunctionSpec
-from quickfunc.host.config import HostConfig
+from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, script_file
 from quickfunc.host.http_front import HttpFront
 from quickfunc.host.invocations import timer_inputs
 from quickfunc.host.invoker import Invoker
@@ -149,6 +150,9 @@ class LocalHost:
             shown_keys,
             self.base_url,
             self.storage.banner_lines() if self.storage else [],
+            []
+            if lines
+            else no_functions_note(self.config.app_dir, script_file(self.config.settings), SETTING_SCRIPT_FILE),
         )
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from quickfunc.host.app_folder import resolve_app_path
 from quickfunc.host.cors import CorsError, CorsPolicy, parse_origins
 from quickfunc.host.host_json import read_host_json
 from quickfunc.host.jsonfile import SettingsFileError
@@ -72,6 +73,8 @@ SETTING_HOST_KEY = "FUNCTIONS_HOST_KEY"
 SETTING_ADMIN_KEY = "FUNCTIONS_ADMIN_KEY"
 SETTING_FUNCTION_KEY_PREFIX = "FUNCTIONS_KEY_"
 SETTING_TIME_ZONE = "WEBSITE_TIME_ZONE"
+SETTING_SCRIPT_FILE = "PYTHON_SCRIPT_FILE_NAME"  # a v2 app's script, read by the worker
+DEFAULT_SCRIPT_FILE = "function_app.py"
 _DISABLED = re.compile(r"^AzureWebJobs\.(.+)\.Disabled$", re.IGNORECASE)
 _TRUE = {"1", "true", "t", "yes", "y"}
 
@@ -292,16 +295,24 @@ def _cors(options: HostOptions, local: LocalSettings) -> CorsPolicy | None:
         raise ConfigError(str(exc)) from None
 
 
+def script_file(settings: Mapping[str, str]) -> str:
+    """The file name of a v2 app's script (PYTHON_SCRIPT_FILE_NAME, else function_app.py)."""
+    return settings.get(SETTING_SCRIPT_FILE) or DEFAULT_SCRIPT_FILE
+
+
 def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) -> HostConfig:
     """Validate everything; raise ConfigError / SettingsFileError with a message for the user."""
     environ = dict(os.environ if environ is None else environ)
-    app_dir = options.app_dir or environ.get(ENV_APP_DIR) or os.getcwd()
-    app_dir = os.path.abspath(app_dir)
+    given = resolve_app_path(options.app_dir or environ.get(ENV_APP_DIR) or os.getcwd())
+    app_dir = given.app_dir
     if not os.path.isdir(app_dir):
-        raise ConfigError(f"the app folder {app_dir} does not exist")
+        what = "is not a folder" if os.path.exists(app_dir) else "does not exist"
+        raise ConfigError(f"the app folder {app_dir} {what}")
     host_json = read_host_json(app_dir, DEFAULT_ROUTE_PREFIX, DEFAULT_FUNCTION_TIMEOUT)
     local = read_local_settings(app_dir)
     settings = {**local.values, **environ}  # variables already in the environment win
+    if given.script and given.script != script_file(settings):  # the path of the script was given
+        settings[SETTING_SCRIPT_FILE] = given.script
 
     runtime = settings.get(SETTING_RUNTIME, "python")
     if runtime.strip().lower() not in ("python", ""):

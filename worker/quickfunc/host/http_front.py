@@ -24,7 +24,7 @@ from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, printable
 from quickfunc.host.paths import PathError, routing_path
 from quickfunc.host.pool import WorkerPool
-from quickfunc.host.responses import reply_from_value
+from quickfunc.host.responses import reply_from_value, reply_without_output
 from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable
 
 __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
@@ -280,12 +280,13 @@ class HttpFront:
                 f"No function answers {printable(path, newlines=False)}. "
                 f"Function URLs start with /{self.config.route_prefix}.",
             ), ""
-        if isinstance(match, MethodNotAllowed):
+        if isinstance(match, MethodNotAllowed):  # the host's routes match on the method too: 404
+            allowed = ", ".join(match.allowed)
             return plain(
-                405,
-                f"{request.method} is not allowed here; use {', '.join(match.allowed)}.",
-                Allow=", ".join(match.allowed),
-            ), ""
+                404,
+                f"No function answers {request.method} {printable(path, newlines=False)}: "
+                f"its route takes {allowed} only.",
+            ), f"(the route takes {allowed} only; the Functions host answers other methods with 404)"
         spec = match.target
         if self.keys is not None:
             trigger = spec.trigger
@@ -335,7 +336,7 @@ class HttpFront:
                 f"Function {spec.name} failed (invocation {outcome.invocation_id}): {outcome.error}",
             ), outcome.error.splitlines()[0][:120]
         output = spec.http_output
-        reply = reply_from_value(outcome.output(output.name) if output else None)
+        reply = reply_from_value(outcome.output(output.name)) if output else reply_without_output()
         if reply.dropped:
             self.console.warning(
                 f"{spec.name}: response headers that cannot be sent were dropped: {', '.join(reply.dropped)}"

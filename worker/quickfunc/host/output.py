@@ -123,7 +123,9 @@ class Console:
         keys: dict[str, str],
         listening: str,
         storage: Sequence[str] = (),
+        none_found: list[str] | None = None,
     ) -> None:
+        """The start-up summary; ``none_found`` says what was looked for when there are no functions."""
         self.line(f"quickfunc local host: {app_dir} ({model} app)", _BOLD)
         self.line(f"Python: {python} ({python_version})")
         self.line(f"Workers: {len(pids)} (pid {', '.join(map(str, pids))})")
@@ -133,6 +135,8 @@ class Console:
         self.line("Functions:")
         if not functions:
             self.line("  (none found)")
+            for text in none_found or []:
+                self.line(f"  {printable(text, newlines=False)}", _COLOURS["Warning"])
         names = [printable(f.name, newlines=False) for f in functions]
         width = max((len(name) for name in names), default=0)
         for f, shown in zip(functions, names, strict=True):

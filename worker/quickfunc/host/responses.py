@@ -12,10 +12,13 @@ from typing import Any
 from quickfunc.host.jsonfile import get_ci
 from quickfunc.protos import pb
 
+_MISSING = object()
+
 __all__ = [
     "HttpReply",
     "reply_from_value",
     "reply_from_http",
+    "reply_without_output",
     "cookie_header",
     "describe_value",
     "typed_value",
@@ -150,10 +153,40 @@ def _json_cookie(cookie: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
+def _json_status(obj: dict[str, Any]) -> int:
+    """The status of a response object as the host reads it: ``statusCode`` if the key is there
+    (whatever its value), else ``status``; a whole number or a text holding one, anything else
+    (a fraction, true, null, "abc") leaves it at 200."""
+    value = get_ci(obj, "statusCode", _MISSING)
+    if value is _MISSING:
+        value = get_ci(obj, "status", _MISSING)
+    if isinstance(value, bool) or value is _MISSING:
+        return 200
+    if isinstance(value, int):
+        return _status(value)
+    if isinstance(value, str):
+        try:
+            return _status(int(value.strip()))
+        except ValueError:
+            return 200
+    return 200
+
+
+def _response_object(text: str) -> dict[str, Any] | None:
+    """``text`` as a JSON object with a ``body`` key (any case), which the host reads as a
+    response; None for anything else."""
+    try:
+        obj = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    if isinstance(obj, dict) and get_ci(obj, "body", _MISSING) is not _MISSING:
+        return obj
+    return None
+
+
 def _reply_from_json_object(obj: dict[str, Any]) -> HttpReply:
     """A JSON object with a ``body`` key, read like an HTTP response (keys in any case)."""
-    status = get_ci(obj, "statusCode")
-    reply = HttpReply(_status(status if status is not None else get_ci(obj, "status", 200)))
+    reply = HttpReply(_json_status(obj))
     headers = get_ci(obj, "headers") or {}
     if isinstance(headers, dict):
         for name, value in headers.items():
@@ -180,12 +213,9 @@ def reply_from_value(data: pb.TypedData | None) -> HttpReply:
         return HttpReply(200)
     if data.WhichOneof("data") == "http":
         return reply_from_http(data.http)
-    if data.WhichOneof("data") == "json":
-        try:
-            obj = json.loads(data.json)
-        except json.JSONDecodeError:
-            obj = None
-        if isinstance(obj, dict) and get_ci(obj, "body", _MISSING) is not _MISSING:
+    if data.WhichOneof("data") in ("json", "string"):  # a string is tried as JSON too
+        obj = _response_object(data.json or data.string)
+        if obj is not None:
             return _reply_from_json_object(obj)
     reply = HttpReply(200)
     reply.body, default_type = _body(data)
@@ -194,7 +224,9 @@ def reply_from_value(data: pb.TypedData | None) -> HttpReply:
     return reply
 
 
-_MISSING = object()
+def reply_without_output() -> HttpReply:
+    """The answer of an HTTP function that has no http output binding at all: 204, as the host."""
+    return HttpReply(204)
 
 
 def describe_value(data: pb.TypedData, limit: int = 300) -> str:
