@@ -1,6 +1,6 @@
 """Test helper: a real Azurite (the Azure Storage emulator, from npm) on free loopback ports.
-It is found through $QUICKFUNC_AZURITE, .ci/node_modules (what .ci/run installs) or PATH;
-when it is nowhere the tests that need it fail, never skip."""
+It is found through $QUICKFUNC_AZURITE, .ci/node_modules (what .ci/run installs) or PATH, and
+installed there from npm when it is nowhere; when that fails the tests that need it fail, never skip."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tests.helpers import REPO_ROOT
 ENV_AZURITE = "QUICKFUNC_AZURITE"
 INSTALL_HINT = "npm install --prefix .ci azurite@3 --no-audit --no-fund"
 START_TIMEOUT = 30.0
+INSTALL_TIMEOUT = 300.0
 
 
 def find_azurite() -> str:
@@ -27,7 +28,30 @@ def find_azurite() -> str:
     found = shutil.which("azurite")
     if found:
         return found
-    raise AssertionError(f"Azurite is not installed: run `{INSTALL_HINT}` (or set ${ENV_AZURITE})")
+    return _install_azurite(candidates[1])
+
+
+def _install_azurite(expected: str) -> str:
+    """Install Azurite from the npm registry into .ci/node_modules (what .ci/run does), so the
+    README's test command needs nothing more; an AssertionError saying why when that fails."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise AssertionError(
+            f"Azurite is not installed and npm is not on PATH: install Node.js, then run `{INSTALL_HINT}`"
+        )
+    try:
+        done = subprocess.run(
+            [npm, *INSTALL_HINT.split()[1:], "--silent"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=INSTALL_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"installing Azurite took over {INSTALL_TIMEOUT:g} s: run `{INSTALL_HINT}`") from None
+    if done.returncode != 0 or not os.access(expected, os.X_OK):
+        raise AssertionError(f"`{INSTALL_HINT}` failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    return expected
 
 
 def free_port() -> int:
