@@ -78,10 +78,13 @@ def test_the_guides_example_a_blob_input_on_samples_id(app, host):
     assert reply.json() == {"type": "str", "text": "héllo blob"}
 
 
-def test_a_missing_blob_is_none(host):
-    reply = request(f"{host.url}/api/sample?id=missing-{uuid.uuid4().hex}")
+def test_a_missing_blob_is_none_until_it_is_written(app, host):
+    key = f"missing-{uuid.uuid4().hex[:8]}"
+    reply = request(f"{host.url}/api/sample?id={key}")
     assert reply.status == 200, reply.text
     assert reply.json() == {"type": "None"}
+    _storage(app, "blob", "put", f"samples/{key}", "-", stdin=b"now here")
+    assert request(f"{host.url}/api/sample?id={key}").json() == {"type": "str", "text": "now here"}
 
 
 def test_binary_input_by_query_expression_and_input_stream_by_route(app, host):
@@ -114,6 +117,9 @@ def test_an_output_is_not_written_when_the_function_fails(app, host):
     reply = request(f"{host.url}/api/write/{key}?fail=1", "POST", b"never")
     assert reply.status == 500
     assert _blob(app, "outputs", key) is None
+    reply = request(f"{host.url}/api/write/{key}", "POST", b"then written")
+    assert reply.status == 201
+    assert _blob(app, "outputs", key) == b"then written"
 
 
 def test_return_value_to_a_blob_whose_container_is_an_app_setting(app, host):
