@@ -102,7 +102,7 @@ def test_binary_input_by_query_expression_and_input_stream_by_route(app, host):
 
 def test_an_output_blob_is_written_and_read_back_by_an_input(app, host):
     key = f"w-{uuid.uuid4().hex[:8]}.txt"
-    reply = request(f"{host.url}/api/write/{key}", "POST", "written by a function".encode())
+    reply = request(f"{host.url}/api/write/{key}", "POST", b"written by a function")
     assert reply.status == 201, reply.text
     assert _blob(app, "outputs", key) == b"written by a function"
     assert host.wait_for_line(f"wrote blob 'outputs/{key}' \\(21 bytes\\)", 10)
