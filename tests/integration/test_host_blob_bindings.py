@@ -166,3 +166,18 @@ def test_the_banner_says_which_bindings_are_not_served(host):
     reply = request(f"{host.url}/api/unserved")
     assert reply.status == 200 and reply.json() == {"docs": None}
     assert host.wait_for_line(r"output serviceBus 'jobs': sent", 10)
+
+
+def test_a_v1_function_json_blob_input_and_output(tmp_path):
+    app = str(tmp_path / "app")
+    shutil.copytree(app_path("host_blobs_v1"), app)
+    data = bytes(range(256)) * 3
+    _storage(app, "blob", "put", "samples/a.bin", "-", stdin=data)
+    process = LocalHostProcess(app).start()
+    try:
+        reply = request(f"{process.url}/api/Sample?id=a.bin")
+        assert reply.status == 200 and reply.body == data
+        assert _blob(app, "copies", "a.bin") == data
+        assert request(f"{process.url}/api/Sample?id=b.bin").status == 404
+    finally:
+        process.close()

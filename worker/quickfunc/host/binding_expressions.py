@@ -18,6 +18,8 @@ _SETTING = re.compile(r"%([^%]+)%")
 _NAMED = re.compile(r"\{([^{}]+)\}")
 #: the most of a JSON body or message read for its properties
 _MAX_JSON = 4 * 1024 * 1024
+#: the most names of the binding data an error lists
+_SHOWN_NAMES = 12
 #: .NET custom date format tokens (the ones paths use) and their strftime forms, longest first
 _DATE_TOKENS = [("yyyy", "%Y"), ("yy", "%y"), ("MM", "%m"), ("dd", "%d"), ("HH", "%H"), ("mm", "%M"), ("ss", "%S")]
 
@@ -34,7 +36,8 @@ class ExpressionError(Exception):
     def describe(self) -> str:
         if self.kind == "app setting":
             return f"the app setting {self.name!r} (in %{self.name}%) is not set"
-        known = ", ".join(self.known) if self.known else "none"
+        shown = self.known[:_SHOWN_NAMES] + (["..."] if len(self.known) > _SHOWN_NAMES else [])
+        known = ", ".join(shown) if shown else "none"
         return f"no value for {{{self.name}}} in this invocation (the trigger gives: {known})"
 
 
