@@ -18,6 +18,7 @@ from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, FunctionLine
 from quickfunc.host.pool import StartupError, WorkerPool
 from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_schedule
+from quickfunc.host.unserved_bindings import unserved_notes
 
 if TYPE_CHECKING:
     from quickfunc.host.storage.resolve import StorageConnections
@@ -56,6 +57,9 @@ class LocalHost:
         config = self.config
         catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
         self.storage = await self._open_storage(catalog)
+        from quickfunc.host.blob_bindings import BlobBindings
+
+        self._invoker().blobs = BlobBindings(self.storage, config.settings)
         self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
         self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool, self.console, self.keys)
         self.base_url = await self.front.start()
@@ -131,7 +135,7 @@ class LocalHost:
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
-            lines.append(FunctionLine(spec.name, trigger, detail, spec.error))
+            lines.append(FunctionLine(spec.name, trigger, detail, spec.error, unserved_notes(spec)))
         for name in catalog.skipped:
             lines.append(FunctionLine(name, "skipped", "not loaded (not named in --functions)"))
         shown_keys = {}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.config import HostConfig
@@ -24,6 +26,9 @@ from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
 from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
+
+if TYPE_CHECKING:
+    from quickfunc.host.blob_bindings import BlobBindings, BlobWrite
 
 __all__ = ["Outcome", "Invoker"]
 
@@ -76,6 +81,8 @@ class Invoker:
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
+        #: blob inputs and outputs, once the storage connections are open
+        self.blobs: BlobBindings | None = None
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -83,10 +90,19 @@ class Invoker:
         """Run the function once; never raises for worker or function problems.
 
         An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
+        iid = str(uuid.uuid4())
+        writes: list[BlobWrite] = []
+        if self.blobs is not None and self.blobs.applies(spec):
+            from quickfunc.host.blob_bindings import BindingFailure
+
+            try:
+                writes = await self.blobs.prepare(spec, inputs)
+            except BindingFailure as exc:  # the host fails the invocation before the function runs
+                self.console.failure(spec.name, iid, str(exc), "")
+                return Outcome(spec, iid, None, str(exc), 0.0)
         request = prepare_invocation(
-            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata), inputs.body
+            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata, iid), inputs.body
         )
-        iid = request.invocation_id
         self._running[iid] = spec
         self._idle.clear()
         start = time.perf_counter()
@@ -115,8 +131,26 @@ class Invoker:
             outcome.error = error.message or f"the invocation ended with status {status}"
             self.console.failure(spec.name, iid, outcome.error, error.stack_trace)
         else:
-            self._show_outputs(outcome)
+            written = await self._write_blobs(outcome, writes) if writes else set()
+            if outcome.ok:
+                self._show_outputs(outcome, written)
         return outcome
+
+    async def _write_blobs(self, outcome: Outcome, writes: list[BlobWrite]) -> set[str]:
+        """Write the blob outputs of a function that succeeded; a write that fails fails it."""
+        from quickfunc.host.blob_bindings import BindingFailure
+
+        assert self.blobs is not None
+        spec, iid = outcome.function, outcome.invocation_id
+        try:
+            done = await self.blobs.write(writes, outcome.output)
+        except BindingFailure as exc:
+            outcome.error = f"function {spec.name}: {exc}"
+            self.console.failure(spec.name, iid, outcome.error, "")
+            return set()
+        for write, size in done:
+            self.console.info(f"{spec.name} ({iid[:8]}) wrote blob '{write.path}' ({size} bytes)")
+        return {write.binding.name for write, _ in done}
 
     def start_background(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> None:
         """Invoke without waiting (admin invoke); the result is reported on the console."""
@@ -136,8 +170,10 @@ class Invoker:
         self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds, reason)
         return outcome
 
-    def _show_outputs(self, outcome: Outcome) -> None:
+    def _show_outputs(self, outcome: Outcome, written: set[str]) -> None:
         for binding in outcome.function.outputs:
+            if binding.name in written:
+                continue
             value = outcome.output(binding.name)
             if value is not None and value.WhichOneof("data") is not None:
                 self.console.output_binding(

@@ -8,7 +8,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TextIO
 
 from quickfunc.host.config import DEFAULT_CONSOLE_BACKLOG
@@ -57,6 +57,8 @@ class FunctionLine:
     trigger: str
     detail: str  # URL with methods, schedule, or how to invoke it
     problem: str = ""
+    #: bindings the local host cannot serve, one line each
+    notes: list[str] = field(default_factory=list)
 
 
 class Console:
@@ -144,6 +146,8 @@ class Console:
             self._write(f"  {self._paint(shown.ljust(width), _CYAN)}  {detail}")
             if f.problem:
                 self.line(f"  {' ' * width}  error: {f.problem}", _COLOURS["Error"])
+            for note in f.notes:
+                self.line(f"  {' ' * width}  {note}", _COLOURS["Warning"])
         if keys:
             self.line("")
             self.line("Function keys (--enable-auth; send x-functions-key or ?code=):")

@@ -1,0 +1,149 @@
+"""Blob input and output bindings on the app's storage: inputs read before the function runs (a
+missing blob is an empty value, None to the function), outputs written only after it succeeds."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from quickfunc.host.binding_expressions import ExpressionError, binding_data, resolve
+from quickfunc.host.catalog import Binding, FunctionSpec
+from quickfunc.host.invocations import Inputs
+from quickfunc.protos import pb
+
+if TYPE_CHECKING:
+    from quickfunc.host.storage.interface import StorageBackend
+    from quickfunc.host.storage.resolve import StorageConnections
+
+__all__ = ["BindingFailure", "BlobWrite", "BlobBindings"]
+
+_BINARY = {pb.BindingInfo.DataType.Value("binary"), pb.BindingInfo.DataType.Value("stream")}
+_CONTENT_TYPE = "application/octet-stream"
+
+
+class BindingFailure(Exception):
+    """A binding that cannot be served for this invocation; the message names function and binding."""
+
+
+@dataclass
+class BlobWrite:
+    """An output blob whose path is resolved, written once the function has succeeded."""
+
+    binding: Binding
+    backend: StorageBackend
+    container: str
+    name: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.container}/{self.name}"
+
+
+def _blob_bindings(spec: FunctionSpec) -> list[Binding]:
+    return [b for b in spec.bindings if b.type.lower() == "blob" and not b.is_trigger]
+
+
+def _content(value: pb.TypedData) -> bytes | None:
+    """An output value as blob content; None when the function set none."""
+    kind = value.WhichOneof("data")
+    if kind == "bytes":
+        return value.bytes
+    if kind == "stream":
+        return value.stream
+    if kind in ("string", "json"):
+        return getattr(value, kind).encode("utf-8")
+    if kind in ("int", "double"):
+        return str(getattr(value, kind)).encode()
+    return None
+
+
+class BlobBindings:
+    """Serves the blob bindings (not triggers) of the app's functions on its storage connections."""
+
+    def __init__(self, storage: StorageConnections, settings: Mapping[str, str]) -> None:
+        self.storage = storage
+        self.settings = settings
+
+    def applies(self, spec: FunctionSpec) -> bool:
+        return bool(_blob_bindings(spec))
+
+    def _where(self, spec: FunctionSpec, binding: Binding, data: dict[str, Any]) -> tuple[StorageBackend, str, str]:
+        """(backend, container, blob name) of a binding in this invocation."""
+        label = f"function {spec.name}: blob binding '{binding.name}'"
+        template = binding.get("path")
+        if not isinstance(template, str) or not template.strip():
+            raise BindingFailure(f"{label} has no path")
+        try:
+            path = resolve(template.strip(), data, self.settings)
+        except ExpressionError as exc:
+            raise BindingFailure(f"{label} (path {template!r}): {exc.describe()}") from None
+        container, _, name = path.strip("/").partition("/")
+        from quickfunc.host.storage.interface import StorageError, check_blob_name, check_container_name
+
+        try:
+            check_container_name(container)
+            check_blob_name(name)
+        except StorageError as exc:
+            raise BindingFailure(
+                f"{label}: the path {template!r} gives {path!r}, which is not container/blob: {exc}"
+            ) from None
+        connection = str(binding.get("connection") or "").strip()
+        resolved = self.storage.get(connection)
+        if resolved is None:
+            raise BindingFailure(f"{label}: the storage connection {connection!r} was not set up at start")
+        return resolved.backend, container, name
+
+    async def prepare(self, spec: FunctionSpec, inputs: Inputs) -> list[BlobWrite]:
+        """Read the blob inputs into ``inputs`` and resolve the output paths (before the function
+        runs, as the host binds every parameter first); BindingFailure when one cannot be."""
+        trigger = spec.trigger
+        body = inputs.body.content if inputs.body is not None else None
+        data = binding_data(inputs.data.get(trigger.name) if trigger else None, body, inputs.trigger_metadata)
+        writes: list[BlobWrite] = []
+        from quickfunc.host.storage.interface import StorageError
+
+        for binding in _blob_bindings(spec):
+            backend, container, name = self._where(spec, binding, data)
+            if binding.direction == "out":
+                writes.append(BlobWrite(binding, backend, container, name))
+                continue
+            try:
+                blob = await backend.read_blob(container, name)
+            except StorageError as exc:
+                raise BindingFailure(
+                    f"function {spec.name}: blob input '{binding.name}' could not read {container}/{name}: {exc}"
+                ) from None
+            inputs.data[binding.name] = self._typed(spec, binding, blob.data if blob is not None else None)
+        return writes
+
+    @staticmethod
+    def _typed(spec: FunctionSpec, binding: Binding, content: bytes | None) -> pb.TypedData:
+        """The blob as the host sends it: bytes for dataType binary or stream, else UTF-8 text;
+        nothing at all for a missing blob."""
+        if content is None:
+            return pb.TypedData()
+        info = spec.metadata.bindings.get(binding.name)
+        if info is not None and info.data_type in _BINARY:
+            return pb.TypedData(bytes=content)
+        return pb.TypedData(string=content.decode("utf-8", "replace"))
+
+    async def write(self, writes: list[BlobWrite], output: Any) -> list[tuple[BlobWrite, int]]:
+        """Write each output the function set (``output(name)`` gives its TypedData); returns
+        what was written with its size. BindingFailure when a write fails."""
+        from quickfunc.host.storage.interface import StorageError
+
+        done = []
+        for write in writes:
+            value = output(write.binding.name)
+            content = _content(value) if value is not None else None
+            if content is None:
+                continue
+            try:
+                await write.backend.write_blob(write.container, write.name, content, _CONTENT_TYPE)
+            except StorageError as exc:
+                raise BindingFailure(
+                    f"blob output '{write.binding.name}' could not write {write.path}: {exc}"
+                ) from None
+            done.append((write, len(content)))
+        return done
