@@ -6,20 +6,35 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
-from quickfunc.host.auth import ADMIN, key_from_request
-from quickfunc.host.bodies import BodyTooLarge, NoRoomForBody, read_body
-from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
+from quickfunc.host.bodies import BodyBudget, BodyTooLarge, NoRoomForBody, read_body
+from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import InputError, admin_inputs
+from quickfunc.host.invoker import Invoker
+from quickfunc.host.pool import WorkerPool
 from quickfunc.host.status import host_status
 
-if TYPE_CHECKING:
-    from quickfunc.host.http_front import HttpFront
+__all__ = ["AdminApi", "AdminHost", "plain", "no_room"]
 
-__all__ = ["AdminApi", "plain", "no_room"]
+
+class AdminHost(Protocol):
+    """What the admin API reads of the HTTP front that serves it (so it need not import it)."""
+
+    config: HostConfig
+    catalog: Catalog
+    invoker: Invoker
+    pool: WorkerPool
+    keys: KeyRing | None
+    bodies: BodyBudget
+    base_url: str
+
+    def url_for(self, spec: FunctionSpec) -> str: ...
+
 
 _FUNCTION = re.compile(r"^/admin/functions/([^/]+)/?$", re.IGNORECASE)
 #: seconds a client is asked to wait after a 503 for lack of room for its body
@@ -53,7 +68,7 @@ def _config(spec: FunctionSpec) -> dict[str, Any]:
 class AdminApi:
     """Answers ``/admin/...`` for an HttpFront (its catalog, keys, URLs and body limits)."""
 
-    def __init__(self, front: HttpFront) -> None:
+    def __init__(self, front: AdminHost) -> None:
         self.front = front
 
     def _admin_key_missing(self, request: web.BaseRequest) -> web.Response | None:
