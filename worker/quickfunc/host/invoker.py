@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from quickfunc.host.catalog import FunctionSpec
@@ -76,6 +77,8 @@ class Invoker:
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
+        #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
+        self.output_writer: Callable[[Outcome], Awaitable[set[str]]] | None = None
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -115,8 +118,20 @@ class Invoker:
             outcome.error = error.message or f"the invocation ended with status {status}"
             self.console.failure(spec.name, iid, outcome.error, error.stack_trace)
         else:
-            self._show_outputs(outcome)
+            await self._write_outputs(outcome)
         return outcome
+
+    async def _write_outputs(self, outcome: Outcome) -> None:
+        """Outputs are written only after success; one that cannot be written fails the invocation."""
+        written: set[str] = set()
+        if self.output_writer is not None:
+            try:
+                written = await self.output_writer(outcome)
+            except Exception as exc:  # an output the host could not write: the invocation fails
+                outcome.error = str(exc) or repr(exc)
+                self.console.failure(outcome.function.name, outcome.invocation_id, outcome.error, "")
+                return
+        self._show_outputs(outcome, written)
 
     def start_background(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> None:
         """Invoke without waiting (admin invoke); the result is reported on the console."""
@@ -136,8 +151,10 @@ class Invoker:
         self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds, reason)
         return outcome
 
-    def _show_outputs(self, outcome: Outcome) -> None:
+    def _show_outputs(self, outcome: Outcome, written: set[str]) -> None:
         for binding in outcome.function.outputs:
+            if binding.name in written:
+                continue
             value = outcome.output(binding.name)
             if value is not None and value.WhichOneof("data") is not None:
                 self.console.output_binding(

@@ -1,0 +1,119 @@
+"""Queue outputs and queue triggers through the real local host and worker on the embedded store:
+an HTTP output consumed by a trigger, retries with dequeue counts, poison after maxDequeueCount,
+and outputs written only when the function succeeds."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from quickfunc.host.storage.embedded import store_path
+from quickfunc.host.storage.embedded_db import EmbeddedDb
+from quickfunc.host.storage.interface import NotFoundError
+from tests.helpers import app_path
+from tests.integration.hostproc import LocalHostProcess
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    target = tmp_path_factory.mktemp("queues") / "app"
+    shutil.copytree(app_path("host_queues"), target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def host(app):
+    with LocalHostProcess(str(app)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def store(app, host):
+    db = EmbeddedDb(store_path(str(app)))
+    yield db
+    db.close()
+
+
+def _messages(store: EmbeddedDb, queue: str) -> list[Any]:
+    """The queue's visible messages, decoded (base64, then JSON when it parses)."""
+    try:
+        found = store.peek_messages(queue, 32)
+    except NotFoundError:
+        return []
+    out = []
+    for message in found:
+        text = base64.b64decode(message.body).decode()
+        try:
+            out.append(json.loads(text))
+        except json.JSONDecodeError:
+            out.append(text)
+    return out
+
+
+def _length(store: EmbeddedDb, queue: str) -> int:
+    try:
+        return store.queue_length(queue)
+    except NotFoundError:
+        return 0
+
+
+def _wait(check: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / 0.02) + 1):
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
+    return check()
+
+
+def _results(store: EmbeddedDb, function: str, body: str) -> list[dict[str, Any]]:
+    return [r for r in _messages(store, "results") if r["function"] == function and r["body"] == body]
+
+
+def test_an_http_queue_output_triggers_the_queue_function_within_two_seconds(host, store):
+    start = time.monotonic()
+    reply = host.get("/api/enqueue?text=hello")
+    assert reply.status == 200, reply.text
+    found = _wait(lambda: _results(store, "worker", "hello"))
+    elapsed = time.monotonic() - start
+    assert found == [{"function": "worker", "body": "hello", "count": 1}], host.output()
+    assert elapsed < 2.0, f"the trigger took {elapsed:.2f}s"
+    assert host.wait_for_line(r"enqueue \([0-9a-f]{8}\) output queue 'work': hello")
+    assert _wait(lambda: _length(store, "work") == 0), "the message was not deleted after success"
+
+
+def test_a_list_output_is_one_message_each_and_a_failing_message_is_redelivered_until_it_succeeds(host, store):
+    reply = host.get("/api/many?texts=twice:2,once:0")
+    assert reply.status == 200, reply.text
+    twice = _wait(lambda: _results(store, "flaky", "twice:2"))
+    once = _wait(lambda: _results(store, "flaky", "once:0"))
+    assert [r["count"] for r in twice] == [3], host.output()
+    assert [r["count"] for r in once] == [1]
+    assert _wait(lambda: _length(store, "flaky") == 0)
+    assert host.count(r"flaky got twice:2, dequeue count") == 3
+    assert host.wait_for_line(r"message .* of queue 'flaky' failed \(dequeue count 2 of 5\)")
+    assert host.count(r"Executed 'flaky' \(Failed") == 2
+
+
+def test_a_message_that_always_fails_moves_to_the_poison_queue_after_five_deliveries(host, store):
+    reply = host.get("/api/poison?item=book")
+    assert reply.status == 200, reply.text
+    poisoned = _wait(lambda: _messages(store, "doomed-poison"))
+    assert poisoned == [{"item": "book"}], host.output()
+    assert _length(store, "doomed") == 0
+    assert host.count(r"Executed 'doomed' \(Failed") == 5
+    assert host.wait_for_line(r"doomed: message .* of queue 'doomed' failed 5 times; moved to 'doomed-poison'")
+
+
+def test_a_function_that_fails_writes_no_queue_output(host, store):
+    reply = host.get("/api/failing-output")
+    assert reply.status == 500
+    assert _length(store, "never") == 0
+    assert host.count(r"output queue 'never'") == 0
