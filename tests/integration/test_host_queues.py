@@ -117,3 +117,13 @@ def test_a_function_that_fails_writes_no_queue_output(host, store):
     assert reply.status == 500
     assert _length(store, "never") == 0
     assert host.count(r"output queue 'never'") == 0
+
+
+def test_a_worker_that_dies_mid_invocation_gets_its_message_redelivered(host, store):
+    """Last in the module: it kills the shared worker (the pool starts a new one)."""
+    reply = host.get("/api/crash?text=survivor")
+    assert reply.status == 200, reply.text
+    found = _wait(lambda: _results(store, "crashy", "survivor"), timeout=40)
+    assert found == [{"function": "crashy", "body": "survivor", "count": 2}], host.output()
+    assert host.count(r"Executed 'crashy' \(Failed") == 1
+    assert _wait(lambda: _length(store, "crashy") == 0)

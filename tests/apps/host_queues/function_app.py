@@ -3,6 +3,7 @@ what they got (dequeue counts too) on a results queue, fail a set number of time
 
 import json
 import logging
+import os
 import typing
 
 import azure.functions as func
@@ -59,3 +60,18 @@ def flaky(item: func.QueueMessage, out: func.Out[str]) -> None:
 @app.queue_trigger(arg_name="item", queue_name="doomed", connection="AzureWebJobsStorage")
 def doomed(item: func.QueueMessage) -> None:
     raise RuntimeError(f"doomed fails on delivery {item.dequeue_count}")
+
+
+@app.route(route="crash")
+@app.queue_output(arg_name="msg", queue_name="crashy", connection="AzureWebJobsStorage")
+def crash(req: func.HttpRequest, msg: func.Out[str]) -> func.HttpResponse:
+    msg.set(req.params.get("text", ""))
+    return func.HttpResponse("enqueued")
+
+
+@app.queue_trigger(arg_name="item", queue_name="crashy", connection="AzureWebJobsStorage")
+@app.queue_output(arg_name="$return", queue_name="results", connection="AzureWebJobsStorage")
+def crashy(item: func.QueueMessage) -> str:
+    if item.dequeue_count == 1:
+        os._exit(3)  # the worker process dies in the middle of the invocation
+    return json.dumps({"function": "crashy", "body": item.get_body().decode(), "count": item.dequeue_count})
