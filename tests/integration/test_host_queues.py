@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,9 +36,19 @@ def host(app):
 
 @pytest.fixture(scope="module")
 def store(app, host):
-    db = EmbeddedDb(store_path(str(app)))
+    db = _wait(lambda: _open(str(app)), timeout=10)
+    assert db is not None, "cannot open the embedded store"
     yield db
     db.close()
+
+
+def _open(app: str) -> EmbeddedDb | None:
+    """The app's store; None while the host is still creating it (its first open switches the
+    file to WAL mode, which a second opener sees as "database is locked")."""
+    try:
+        return EmbeddedDb(store_path(app))
+    except sqlite3.OperationalError:
+        return None
 
 
 def _messages(store: EmbeddedDb, queue: str) -> list[Any]:
@@ -97,9 +108,9 @@ def test_a_list_output_is_one_message_each_and_a_failing_message_is_redelivered_
     assert [r["count"] for r in twice] == [3], host.output()
     assert [r["count"] for r in once] == [1]
     assert _wait(lambda: _length(store, "flaky") == 0)
-    assert host.count(r"flaky got twice:2, dequeue count") == 3
+    assert _wait(lambda: host.count(r"flaky got twice:2, dequeue count") == 3, timeout=5), host.output()
     assert host.wait_for_line(r"message .* of queue 'flaky' failed \(dequeue count 2 of 5\)")
-    assert host.count(r"Executed 'flaky' \(Failed") == 2
+    assert _wait(lambda: host.count(r"Executed 'flaky' \(Failed") == 2, timeout=5), host.output()
 
 
 def test_a_message_that_always_fails_moves_to_the_poison_queue_after_five_deliveries(host, store):
@@ -107,16 +118,16 @@ def test_a_message_that_always_fails_moves_to_the_poison_queue_after_five_delive
     assert reply.status == 200, reply.text
     poisoned = _wait(lambda: _messages(store, "doomed-poison"))
     assert poisoned == [{"item": "book"}], host.output()
-    assert _length(store, "doomed") == 0
-    assert host.count(r"Executed 'doomed' \(Failed") == 5
     assert host.wait_for_line(r"doomed: message .* of queue 'doomed' failed 5 times; moved to 'doomed-poison'")
+    assert _wait(lambda: _length(store, "doomed") == 0), "the poisoned message stayed on its queue"
+    assert _wait(lambda: host.count(r"Executed 'doomed' \(Failed") == 5, timeout=5), host.output()
 
 
 def test_a_function_that_fails_writes_no_queue_output(host, store):
     reply = host.get("/api/failing-output")
     assert reply.status == 500
     assert _length(store, "never") == 0
-    assert host.count(r"output queue 'never'") == 0
+    assert _wait(lambda: host.count(r"output queue 'never'") == 0, timeout=5), host.output()
 
 
 def test_a_worker_that_dies_mid_invocation_gets_its_message_redelivered(host, store):
@@ -125,5 +136,5 @@ def test_a_worker_that_dies_mid_invocation_gets_its_message_redelivered(host, st
     assert reply.status == 200, reply.text
     found = _wait(lambda: _results(store, "crashy", "survivor"), timeout=40)
     assert found == [{"function": "crashy", "body": "survivor", "count": 2}], host.output()
-    assert host.count(r"Executed 'crashy' \(Failed") == 1
+    assert _wait(lambda: host.count(r"Executed 'crashy' \(Failed") == 1, timeout=5), host.output()
     assert _wait(lambda: _length(store, "crashy") == 0)
