@@ -138,3 +138,40 @@ def test_a_worker_that_dies_mid_invocation_gets_its_message_redelivered(host, st
     assert found == [{"function": "crashy", "body": "survivor", "count": 2}], host.output()
     assert _wait(lambda: host.count(r"Executed 'crashy' \(Failed") == 1, timeout=5), host.output()
     assert _wait(lambda: _length(store, "crashy") == 0)
+
+
+def test_the_chain_runs_on_azurite_and_reads_messages_other_sdk_users_wrote(app, azurite, tmp_path):
+    """HTTP → queue → queue trigger → queue, on a real Azurite; a base64 message put with the
+    SDK is read as its text."""
+    from azure.storage.queue import BinaryBase64DecodePolicy, BinaryBase64EncodePolicy, QueueClient
+
+    copy = tmp_path / "azurite-app"
+    shutil.copytree(app_path("host_queues"), copy)
+
+    def client(name: str) -> QueueClient:
+        return QueueClient.from_connection_string(
+            azurite.connection_string,
+            name,
+            message_encode_policy=BinaryBase64EncodePolicy(),
+            message_decode_policy=BinaryBase64DecodePolicy(),
+        )
+
+    def results(body: str) -> list[dict[str, Any]]:
+        with client("results") as queue:
+            try:
+                found = [json.loads(m.content) for m in queue.peek_messages(max_messages=32)]
+            except Exception:  # the queue is not there yet
+                return []
+        return [r for r in found if r["function"] == "worker" and r["body"] == body]
+
+    with LocalHostProcess(str(copy), env={"AzureWebJobsStorage": azurite.connection_string}) as running:
+        assert f"Storage AzureWebJobsStorage: Azurite at 127.0.0.1:{azurite.blob_port}" in running.output()
+        start = time.monotonic()
+        assert running.get("/api/enqueue?text=via-azurite").status == 200
+        found = _wait(lambda: results("via-azurite"))
+        elapsed = time.monotonic() - start
+        assert found == [{"function": "worker", "body": "via-azurite", "count": 1}], running.output()
+        assert elapsed < 2.0, f"the trigger took {elapsed:.2f}s"
+        with client("work") as queue:
+            queue.send_message("from the sdk".encode())
+        assert _wait(lambda: results("from the sdk")), running.output()
