@@ -173,5 +173,5 @@ def test_the_chain_runs_on_azurite_and_reads_messages_other_sdk_users_wrote(app,
         assert found == [{"function": "worker", "body": "via-azurite", "count": 1}], running.output()
         assert elapsed < 2.0, f"the trigger took {elapsed:.2f}s"
         with client("work") as queue:
-            queue.send_message("from the sdk".encode())
+            queue.send_message(b"from the sdk")
         assert _wait(lambda: results("from the sdk")), running.output()
