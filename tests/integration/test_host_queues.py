@@ -130,6 +130,14 @@ def test_a_function_that_fails_writes_no_queue_output(host, store):
     assert _wait(lambda: host.count(r"output queue 'never'") == 0, timeout=5), host.output()
 
 
+def test_an_output_that_cannot_be_written_fails_the_invocation_naming_binding_and_setting(host):
+    reply = host.get("/api/unset-queue")
+    assert reply.status == 500
+    line = host.wait_for_line(r"unset_queue \([0-9a-f]{8}\) failed: ")
+    assert line is not None and "function unset_queue, queue output 'msg'" in line, host.output()
+    assert "the app setting 'NOT_SET' (written %NOT_SET%) is not set" in line
+
+
 def test_a_worker_that_dies_mid_invocation_gets_its_message_redelivered(host, store):
     """Last in the module: it kills the shared worker (the pool starts a new one)."""
     reply = host.get("/api/crash?text=survivor")

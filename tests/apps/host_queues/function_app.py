@@ -75,3 +75,10 @@ def crashy(item: func.QueueMessage) -> str:
     if item.dequeue_count == 1:
         os._exit(3)  # the worker process dies in the middle of the invocation
     return json.dumps({"function": "crashy", "body": item.get_body().decode(), "count": item.dequeue_count})
+
+
+@app.route(route="unset-queue")
+@app.queue_output(arg_name="msg", queue_name="%NOT_SET%", connection="AzureWebJobsStorage")
+def unset_queue(req: func.HttpRequest, msg: func.Out[str]) -> func.HttpResponse:
+    msg.set("nowhere to go")
+    return func.HttpResponse("enqueued?")
