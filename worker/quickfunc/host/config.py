@@ -16,6 +16,7 @@ from quickfunc.host.cors import CorsError, CorsPolicy, parse_origins
 from quickfunc.host.host_json import read_host_json
 from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
+from quickfunc.host.queue_options import QueueOptions
 from quickfunc.host.setting_values import canonical_level, level_number, parse_size
 from quickfunc.host.worker_env import app_worker_env
 
@@ -159,6 +160,7 @@ class HostConfig:
     disabled: frozenset[str] = frozenset()
     #: how storage connections resolve (STORAGE_MODES)
     storage_mode: str = DEFAULT_STORAGE_MODE
+    queues: QueueOptions = field(default_factory=QueueOptions)
     #: None: no CORS (Host.CORS / --cors not set)
     cors: CorsPolicy | None = None
     #: --functions: serve only these (empty: all)
@@ -391,6 +393,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         time_zone=time_zone,
         disabled=disabled,
         storage_mode=storage_mode,
+        queues=host_json.queues,
         cors=_cors(options, local),
         functions=tuple(dict.fromkeys(options.functions or ())),
     )

@@ -1,5 +1,5 @@
-"""Read host.json: extensions.http.routePrefix, logging.logLevel and functionTimeout; errors name
-the file, line and key. The defaults come from config.py (written there once)."""
+"""Read host.json: extensions.http.routePrefix, extensions.queues, logging.logLevel and
+functionTimeout; errors name the file, line and key. The defaults come from config.py (written there once)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quickfunc.host.jsonfile import JsonFile, get_ci, read_json_file
+from quickfunc.host.queue_options import QueueOptions, parse_queue_options
 from quickfunc.host.setting_values import canonical_level, parse_timespan
 
 __all__ = ["HostJson", "read_host_json"]
@@ -21,6 +22,7 @@ class HostJson:
     function_timeout: float | None  # None: no timeout ("-1")
     #: lower-cased category -> .NET level name
     log_levels: dict[str, str] = field(default_factory=dict)
+    queues: QueueOptions = field(default_factory=QueueOptions)
 
 
 def read_host_json(app_dir: str, route_prefix: str, function_timeout: float | None) -> HostJson:
@@ -34,6 +36,9 @@ def read_host_json(app_dir: str, route_prefix: str, function_timeout: float | No
     version = get_ci(data, "version")
     if version is not None and (not isinstance(version, str) or not version.startswith("2")):
         raise doc.error("version", f'must be "2.0" (got {version!r})')
+    queues = get_ci(_section(doc, data, "extensions"), "queues")
+    if queues is not None:
+        result.queues = parse_queue_options(doc, queues)
     http = get_ci(_section(doc, data, "extensions"), "http")
     if http is not None:
         if not isinstance(http, dict):

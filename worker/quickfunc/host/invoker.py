@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -83,6 +84,8 @@ class Invoker:
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
         #: blob inputs and outputs, once the storage connections are open
         self.blobs: BlobBindings | None = None
+        #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
+        self.output_writer: Callable[[Outcome], Awaitable[set[str]]] | None = None
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -133,7 +136,7 @@ class Invoker:
         else:
             written = await self._write_blobs(outcome, writes) if writes else set()
             if outcome.ok:
-                self._show_outputs(outcome, written)
+                await self._write_outputs(outcome, written)
         return outcome
 
     async def _write_blobs(self, outcome: Outcome, writes: list[BlobWrite]) -> set[str]:
@@ -151,6 +154,17 @@ class Invoker:
         for write, size in done:
             self.console.info(f"{spec.name} ({iid[:8]}) wrote blob '{write.path}' ({size} bytes)")
         return {write.binding.name for write, _ in done}
+
+    async def _write_outputs(self, outcome: Outcome, written: set[str]) -> None:
+        """Outputs are written only after success; one that cannot be written fails the invocation."""
+        if self.output_writer is not None:
+            try:
+                written |= await self.output_writer(outcome)
+            except Exception as exc:  # an output the host could not write: the invocation fails
+                outcome.error = str(exc) or repr(exc)
+                self.console.failure(outcome.function.name, outcome.invocation_id, outcome.error, "")
+                return
+        self._show_outputs(outcome, written)
 
     def start_background(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> None:
         """Invoke without waiting (admin invoke); the result is reported on the console."""

@@ -1,0 +1,192 @@
+"""Queue triggers: one listener per queue-triggered function polls its queue (at once while
+messages come, backing off to maxPollingInterval when idle), runs each message through the
+invoker, deletes it after success, retries it after visibilityTimeout, poisons it after
+maxDequeueCount failures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+
+from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.invocations import Inputs
+from quickfunc.host.output import Console
+from quickfunc.host.queue_messages import (
+    MessageError,
+    decode_message,
+    resolve_settings,
+    trigger_data,
+    trigger_metadata,
+)
+from quickfunc.host.queue_options import MIN_POLLING_INTERVAL, QueueOptions
+from quickfunc.host.storage.interface import MAX_BATCH, NotFoundError, QueueMessage, StorageBackend, StorageError
+
+__all__ = ["QueueListener", "LEASE_SECONDS", "Run"]
+
+#: how long a received message stays hidden while its function runs (renewed halfway)
+LEASE_SECONDS = 600.0
+#: runs one invocation and says whether it succeeded
+Run = Callable[[FunctionSpec, Inputs, str], Awaitable[bool]]
+
+
+class QueueListener:
+    """Feeds one function the messages of one queue."""
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        backend: StorageBackend,
+        queue: str,
+        options: QueueOptions,
+        run: Run,
+        console: Console,
+        lease: float = LEASE_SECONDS,
+    ) -> None:
+        self.spec = spec
+        self.backend = backend
+        self.queue = queue
+        self.poison_queue = f"{queue}-poison"
+        self.options = options
+        self.run = run
+        self.console = console
+        self.lease = lease
+        self._wake = asyncio.Event()
+        self._slot_free = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._poison_created = False
+
+    @staticmethod
+    def queue_of(spec: FunctionSpec, settings: Mapping[str, str]) -> str:
+        """The trigger's queue name, %AppSetting% resolved; MessageError when it cannot be."""
+        trigger = spec.trigger
+        raw = str(trigger.get("queueName") or "") if trigger is not None else ""
+        if not raw:
+            raise MessageError(f"function {spec.name}: its queue trigger names no queue (queueName)")
+        return resolve_settings(raw, settings, f"function {spec.name}, queue trigger").lower()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._listen())
+
+    def wake(self) -> None:
+        """A message was just put on the queue: poll now."""
+        self._wake.set()
+
+    async def stop(self, timeout: float) -> bool:
+        """Take no more messages and wait (bounded) for the running ones; True when all ended."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if not self._running:
+            return True
+        _, pending = await asyncio.wait(set(self._running), timeout=max(timeout, 0.01))
+        return not pending
+
+    # ---- polling -------------------------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        delay = MIN_POLLING_INTERVAL
+        try:
+            await self.backend.create_queue(self.queue)
+        except StorageError as exc:
+            self.console.error(f"queue trigger {self.spec.name}: cannot use queue {self.queue!r}: {exc}")
+            return
+        limit = self.options.batch_size + self.options.fetch_threshold
+        while not self._stopping:
+            while len(self._running) > self.options.fetch_threshold:
+                self._slot_free.clear()
+                await self._slot_free.wait()
+            want = min(self.options.batch_size, limit - len(self._running), MAX_BATCH)
+            try:
+                messages = await self.backend.receive_messages(self.queue, want, self.lease)
+            except StorageError as exc:
+                self.console.error(f"queue trigger {self.spec.name}: receiving from {self.queue!r} failed: {exc}")
+                messages = []
+            if messages:
+                delay = MIN_POLLING_INTERVAL
+                for message in messages:
+                    task = asyncio.create_task(self._process(message))
+                    self._running.add(task)
+                    task.add_done_callback(self._done)
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), delay)
+                delay = MIN_POLLING_INTERVAL
+            except asyncio.TimeoutError:
+                delay = min(delay * 2, self.options.max_polling_interval)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._slot_free.set()
+        if not task.cancelled() and task.exception() is not None:
+            self.console.error(f"queue trigger {self.spec.name}: {task.exception()!r}")
+
+    # ---- one message ---------------------------------------------------------------------------
+
+    async def _process(self, message: QueueMessage) -> None:
+        current = [message]  # the latest pop receipt (renewals change it)
+        renew = asyncio.create_task(self._renew(current))
+        try:
+            ok = await self._invoke(message)
+        finally:
+            renew.cancel()
+            await asyncio.gather(renew, return_exceptions=True)
+        leased = current[0]
+        try:
+            if ok:
+                await self.backend.delete_message(self.queue, leased.id, leased.pop_receipt)
+            elif message.dequeue_count >= self.options.max_dequeue_count:
+                await self._poison(leased)
+            else:
+                await self.backend.update_visibility(
+                    self.queue, leased.id, leased.pop_receipt, self.options.visibility_timeout
+                )
+                self.console.warning(
+                    f"{self.spec.name}: message {message.id} of queue {self.queue!r} failed "
+                    f"(dequeue count {message.dequeue_count} of {self.options.max_dequeue_count}); "
+                    f"it is retried after {self.options.visibility_timeout:g}s"
+                )
+        except NotFoundError:
+            self.console.warning(
+                f"{self.spec.name}: message {message.id} of queue {self.queue!r} was lost to another "
+                "consumer (its lease ran out); it may run again"
+            )
+
+    async def _invoke(self, message: QueueMessage) -> bool:
+        trigger = self.spec.trigger
+        assert trigger is not None
+        try:
+            payload = decode_message(message.body, self.options.message_encoding)
+        except MessageError as exc:
+            self.console.error(f"{self.spec.name}: message {message.id} of queue {self.queue!r}: {exc}")
+            return False
+        inputs = Inputs(
+            {trigger.name: trigger_data(payload, str(trigger.get("dataType") or ""))},
+            trigger_metadata(message, payload),
+        )
+        reason = f"(queue {self.queue!r}, message {message.id}, dequeue count {message.dequeue_count})"
+        return await self.run(self.spec, inputs, reason)
+
+    async def _renew(self, current: list[QueueMessage]) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 2)
+            leased = current[0]
+            try:
+                current[0] = await self.backend.update_visibility(self.queue, leased.id, leased.pop_receipt, self.lease)
+            except StorageError:
+                return
+
+    async def _poison(self, leased: QueueMessage) -> None:
+        if not self._poison_created:
+            await self.backend.create_queue(self.poison_queue)
+            self._poison_created = True
+        await self.backend.put_message(self.poison_queue, leased.body)
+        await self.backend.delete_message(self.queue, leased.id, leased.pop_receipt)
+        self.console.error(
+            f"{self.spec.name}: message {leased.id} of queue {self.queue!r} failed "
+            f"{leased.dequeue_count} times; moved to {self.poison_queue!r}"
+        )
