@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,31 @@ def test_the_store_folder_is_made_on_first_use_with_a_gitignore(tmp_path):
     assert (path.parent / ".gitignore").read_text().splitlines()[-1] == "*"
     mode = sqlite3.connect(str(path)).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def _open_and_close(path: str, results: Any) -> None:
+    try:
+        EmbeddedDb(path).close()
+        results.put("ok")
+    except Exception as exc:  # the failure is the finding
+        results.put(repr(exc))
+
+
+def test_processes_opening_a_new_store_at_once_all_get_it():
+    """sqlite answers "database is locked" at once while another process switches the new file
+    to WAL; opening retries (e.g. `quickfunc storage` while the host creates the store)."""
+    import multiprocessing
+    import tempfile
+
+    context = multiprocessing.get_context("fork")
+    failures = []
+    for _ in range(15):
+        path = os.path.join(tempfile.mkdtemp(), "storage.db")
+        results = context.Queue()
+        procs = [context.Process(target=_open_and_close, args=(path, results)) for _ in range(6)]
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join(30)
+        failures += [r for r in (results.get(timeout=5) for _ in procs) if r != "ok"]
+    assert failures == []

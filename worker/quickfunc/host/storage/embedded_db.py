@@ -113,7 +113,7 @@ class EmbeddedDb:
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
         self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        mode = self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        mode = self._wal_mode()
         if str(mode).lower() != "wal":
             raise StorageError(f"the embedded store {path} cannot use WAL mode (journal mode {mode})")
         # NORMAL in WAL mode: a killed process loses no committed transaction (a power cut may
@@ -121,6 +121,18 @@ class EmbeddedDb:
         self._db.execute("PRAGMA synchronous = NORMAL")
         # executescript commits first, so the schema gets a transaction of its own
         self._db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+
+    def _wal_mode(self) -> str:
+        """Switch to WAL. sqlite answers "database is locked" at once, without waiting for the busy
+        timeout, while another process is creating or switching the same file: retry, bounded."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                return str(self._db.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         with self._lock:
