@@ -1,7 +1,7 @@
 """Example v2 app: HTTP with route parameters and JSON, an async function, logging,
-a queue output (the local host prints what would be written), a queue trigger and a timer.
+a queue output consumed by a queue trigger (on the embedded store, or Azurite), and a timer.
 
-Serve it with:  python -m quickfunc.host examples/v2_app
+Serve it with:  quickfunc start examples/v2_app
 """
 
 import asyncio
@@ -51,7 +51,7 @@ async def wait(req: func.HttpRequest) -> func.HttpResponse:
 def place_order(req: func.HttpRequest, order: func.Out[str]) -> func.HttpResponse:
     """POST /api/orders {"item": "book", "quantity": 2}: queues the order.
 
-    Locally the host logs: output queue 'orders': {...}
+    The message lands on the 'orders' queue, and process_order below runs for it at once.
     """
     try:
         data = req.get_json()
@@ -66,7 +66,7 @@ def place_order(req: func.HttpRequest, order: func.Out[str]) -> func.HttpRespons
 
 @app.queue_trigger(arg_name="msg", queue_name="orders", connection="AzureWebJobsStorage")
 def process_order(msg: func.QueueMessage) -> None:
-    """Run it locally with: POST /admin/functions/process_order {"input": "{\\"item\\": \\"book\\"}"}."""
+    """Runs for each message place_order queues (or: POST /admin/functions/process_order {"input": ...})."""
     logging.info("processing order %s", msg.get_body().decode())
 
 
