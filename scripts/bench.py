@@ -31,8 +31,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from bench_config import RUN_BUDGET, TARGETS, Options, cold_cases, select, throughput_cases  # noqa: E402
+from bench_config import QUEUE_CASE, RUN_BUDGET, TARGETS, Options, cold_cases, select, throughput_cases  # noqa: E402
 from bench_procs import Pinning, Target, plan_pinning, run_cold_case, start_target, stop_process  # noqa: E402
+from bench_queue import queue_rows, run_queue_case  # noqa: E402
 from bench_report import (  # noqa: E402
     HEADER,
     Row,
@@ -63,7 +64,10 @@ def parse_args(argv: list[str] | None = None) -> Options:
         default=2.0,
         help="seconds per round for throughput cases (default 2)",
     )
-    p.add_argument("--cases", help="comma list of case names or prefixes (default: all)")
+    p.add_argument(
+        "--cases",
+        help=f"comma list of case names or prefixes (default: all but {QUEUE_CASE}, which is opt-in)",
+    )
     p.add_argument("--quick", action="store_true", help="smoke run: 1 short round, 2 cold starts")
     p.add_argument("--no-pin", action="store_true", help="do not pin host and worker to cores")
     p.add_argument("--json", dest="json_path", help="write every number to this file")
@@ -72,7 +76,8 @@ def parse_args(argv: list[str] | None = None) -> Options:
     if rounds < 1 or not 0.05 <= duration <= 600:
         p.error("--rounds must be >= 1 and --duration between 0.05 and 600")
     all_cases, all_colds = throughput_cases(), cold_cases()
-    chosen = select(a.cases, [c.name for c in all_cases] + [c.name for c in all_colds])
+    names = [c.name for c in all_cases] + [c.name for c in all_colds]
+    chosen = select(a.cases, names + [QUEUE_CASE]) if a.cases else names
     return Options(
         rounds=rounds,
         duration=duration,
@@ -82,6 +87,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         json_path=a.json_path,
         cases=[c for c in all_cases if c.name in chosen],
         colds=[c for c in all_colds if c.name in chosen],
+        queue=QUEUE_CASE in chosen,
     )
 
 
@@ -129,6 +135,11 @@ async def amain(opts: Options, pinning: Pinning) -> dict[str, Any]:
         await run_colds(server, opts, pinning, results, rows)
         if opts.cases:
             await run_throughput(server, opts, pinning, results, rows)
+        if opts.queue:
+            print(f"... {QUEUE_CASE}", file=sys.stderr, flush=True)
+            # its own processes (the local host and its worker), so off the event loop
+            results[QUEUE_CASE] = await asyncio.to_thread(run_queue_case, opts.rounds)
+            rows += queue_rows(results[QUEUE_CASE], opts.rounds)
     finally:
         await server.stop(0)
     return {"results": results, "rows": rows}

@@ -87,6 +87,12 @@ class Options:
     json_path: str | None
     cases: list[Case]
     colds: list[ColdCase]
+    #: run the queue_drain case (opt-in: only when --cases names it)
+    queue: bool = False
+
+
+#: the local-host queue case (scripts/bench_queue.py), not part of the default run
+QUEUE_CASE = "queue_drain"
 
 
 def select(spec: str | None, names: list[str]) -> list[str]:
