@@ -16,6 +16,9 @@ first. Every response is checked (Success, HTTP 200, echoed body length); failur
 and printed. Worker CPU is the user+system time of the worker process (psutil) over the measured
 window divided by the successful invocations. With two or more usable cores the benchmark process
 and the worker run pinned to different cores (``--no-pin`` turns that off).
+
+``--cases queue_drain`` (opt-in, scripts/bench_queue.py) instead starts the local host on
+scripts/bench_apps/queue and times it draining 10,000 messages put into its embedded store.
 """
 
 from __future__ import annotations

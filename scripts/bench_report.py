@@ -226,6 +226,13 @@ def notes(opts: Options, results: dict[str, Any]) -> list[str]:
             "other load on the machine (other processes + steal, % of one core, worst "
             "of the two targets) during: " + ", ".join(noisy) + " -- those figures are noisier."
         )
+    if "queue_drain" in results:
+        out.append(
+            "queue_drain: the local host (host + worker, not pinned) drains a burst put into its embedded "
+            "store; its floor is the store alone in one process (put, receive 16, delete), with no host, "
+            "worker or function; p50/p99 run from each put's commit to the function's completion line, so "
+            "they include the wait in the queue behind the burst."
+        )
     if any(c.name == "cold_v2" for c in opts.colds):
         out.append("cold_v2: the floor cannot index decorators; it loads the same four functions from the v1 folders.")
     return out
