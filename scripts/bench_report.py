@@ -276,7 +276,10 @@ def error_report(results: dict[str, Any]) -> list[str]:
         lines.append(f"  {name} / {label}: {total} error(s) (warm-up included)")
         lines += [f"    {n} x {t}" for t, n in texts.items()]
         lines += after_error_lines(state)
-    return lines or ["  none: every response was Success, HTTP 200, with the echoed body length"]
+    if lines:
+        return lines
+    none = "  none: every response was Success, HTTP 200, with the echoed body length"
+    return [none + ("; every queued message completed once" if "queue_drain" in results else "")]
 
 
 def to_json(path: str, meta: dict[str, Any], results: dict[str, Any]) -> None:
