@@ -118,6 +118,7 @@ def test_path_parameters_are_bound(app, host):
 def test_poison_after_five_failures_and_no_more_retries(app, host):
     key = f"bad-{uuid.uuid4().hex[:6]}"
     _put(app, f"doomed/{key}", b"x")
+
     def poison() -> list[dict[str, Any]]:
         async def peek(store: EmbeddedStorage) -> list[dict[str, Any]]:
             try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from quickfunc.host.app_folder import no_functions_note
 from quickfunc.host.auth import KeyRing
+from quickfunc.host.blob_service import BlobTriggerService
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, script_file
 from quickfunc.host.http_front import HttpFront
@@ -17,7 +18,6 @@ from quickfunc.host.invocations import timer_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, FunctionLine
 from quickfunc.host.pool import StartupError, WorkerPool
-from quickfunc.host.blob_service import BlobTriggerService
 from quickfunc.host.queue_service import QueueService
 from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_schedule
 from quickfunc.host.unserved_bindings import unserved_notes

@@ -151,7 +151,8 @@ class BlobListener:
                 )
             else:
                 self.console.warning(
-                    f"{self.spec.name}: blob '{path}' failed ({receipt.failures} of {MAX_FAILURES}); retried on the next scan"
+                    f"{self.spec.name}: blob '{path}' failed ({receipt.failures} of {MAX_FAILURES}); "
+                    "retried on the next scan"
                 )
         self._receipts[path] = receipt
         record = {"etag": receipt.etag, "failures": receipt.failures, "done": receipt.done}

@@ -39,9 +39,7 @@ class BlobPattern:
         path = resolve_settings(raw.strip(), settings, f"function {spec.name}, blob trigger").strip("/")
         container, _, blob = path.partition("/")
         if not container or "{" in container:
-            raise MessageError(
-                f"function {spec.name}: the blob trigger path {raw!r} must start with a container name"
-            )
+            raise MessageError(f"function {spec.name}: the blob trigger path {raw!r} must start with a container name")
         parts: list[str] = []
         last = 0
         for match in _PARAMETER.finditer(blob):
@@ -114,8 +112,7 @@ async def blob_admin_inputs(
     container, _, name = path.partition("/")
     if not container or not name:
         raise InputError(
-            f"function {spec.name} has a blobTrigger, whose input is a blob path like "
-            f"'container/name'; got {value!r}"
+            f"function {spec.name} has a blobTrigger, whose input is a blob path like 'container/name'; got {value!r}"
         )
     if backend is None:
         raise InputError(f"function {spec.name}: its storage connection was not resolved at start")
