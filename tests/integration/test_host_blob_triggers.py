@@ -172,16 +172,14 @@ def test_admin_invoke_of_a_blob_trigger_reads_a_binary_blob(app, host):
 
 
 def test_admin_invoke_of_a_queue_trigger_has_full_metadata(app, host):
-    body = f"hello {uuid.uuid4().hex[:6]}"
+    body = f"hello-{uuid.uuid4().hex[:6]}"
     reply = host.post("/admin/functions/queued", json.dumps({"input": body}))
     assert reply.status == 202, reply.text
-    found = [r for r in _wait_results(app, "queued/", 1) if r["body"] == body]
-    deadline = time.monotonic() + 20
-    while not found and time.monotonic() < deadline:
-        time.sleep(0.2)
-        found = [r for r in _results(app, "queued/") if r["body"] == body]
+    # the output path uses {queueTrigger}: the message body as metadata
+    found = _wait_results(app, f"queued/{body}/", 1)
     assert len(found) == 1, host.output()
     record = found[0]
+    assert record["body"] == body
     assert record["dequeue_count"] == 1
     assert record["id"] and record["pop_receipt"]
     for key in ("insertion_time", "expiration_time", "time_next_visible"):

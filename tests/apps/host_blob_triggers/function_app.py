@@ -1,6 +1,6 @@
 """Blob triggers on the local host: each one records what it got (name, uri, length, content,
 path parameters) as a blob under results/, one per firing; one always fails; a queue trigger
-records its message metadata for admin invoke."""
+records its message metadata (and {queueTrigger}) for admin invoke."""
 
 import hashlib
 import json
@@ -49,7 +49,7 @@ def binary(blob: func.InputStream, out: func.Out[str]) -> None:
 
 
 @app.queue_trigger(arg_name="msg", queue_name="admin-only", connection="AzureWebJobsStorage")
-@app.blob_output(arg_name="out", path="results/queued/{rand-guid}", connection="AzureWebJobsStorage")
+@app.blob_output(arg_name="out", path="results/queued/{queueTrigger}/{rand-guid}", connection="AzureWebJobsStorage")
 def queued(msg: func.QueueMessage, out: func.Out[str]) -> None:
     out.set(
         json.dumps(
