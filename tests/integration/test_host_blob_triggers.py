@@ -184,3 +184,37 @@ def test_admin_invoke_of_a_queue_trigger_has_full_metadata(app, host):
     assert record["id"] and record["pop_receipt"]
     for key in ("insertion_time", "expiration_time", "time_next_visible"):
         assert record[key] != "None", record
+
+
+def test_on_azurite_a_blob_fires_once_and_receipts_live_in_azure_webjobs_hosts(tmp_path, azurite):
+    from quickfunc.host.storage.azure import AzureStorage
+
+    app = str(tmp_path / "app")
+    shutil.copytree(app_path("host_blob_triggers"), app)
+
+    def azure(call: Any) -> Any:
+        async def go() -> Any:
+            store = AzureStorage(azurite.connection_string, "Azurite")
+            try:
+                return await call(store)
+            finally:
+                await store.close()
+
+        return run(go())
+
+    def results() -> list[str]:
+        return [p.name for p in azure(lambda s: s.list_blobs("results", "seen/on-azurite/"))]
+
+    azure(lambda s: s.write_blob("samples-workitems", "on-azurite", b"from azurite"))
+    with LocalHostProcess(app, env={"AzureWebJobsStorage": azurite.connection_string}) as host:
+        deadline = time.monotonic() + 20
+        while not results() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        names = results()
+        assert len(names) == 1, host.output()
+        blob = azure(lambda s: s.read_blob("results", names[0]))
+        record = json.loads(blob.data)
+        assert record["uri"] == f"http://127.0.0.1:{azurite.blob_port}/devstoreaccount1/samples-workitems/on-azurite"
+        assert record["length"] == 12
+    receipts = azure(lambda s: s.list_blobs("azure-webjobs-hosts", "blobreceipts/"))
+    assert [p.name for p in receipts] == ["blobreceipts/quickfunc/seen/samples-workitems/on-azurite"]
