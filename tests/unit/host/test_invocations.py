@@ -72,7 +72,9 @@ def test_no_body_means_no_body_field():
 def test_admin_input_for_a_queue_trigger_is_a_string_with_queue_metadata():
     inputs = admin_inputs(_spec("queueTrigger"), "hello")
     assert inputs.data["trig"].string == "hello"
-    assert inputs.trigger_metadata["DequeueCount"].string == "1"
+    # as a queue listener sends it: DequeueCount a number, the body as QueueTrigger
+    assert inputs.trigger_metadata["DequeueCount"].json == "1"
+    assert inputs.trigger_metadata["QueueTrigger"].string == "hello"
     assert inputs.trigger_metadata["Id"].string
 
 

@@ -14,7 +14,7 @@ from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
 from quickfunc.host.bodies import BodyBudget, BodyTooLarge, NoRoomForBody, read_body
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
-from quickfunc.host.invocations import InputError, admin_inputs
+from quickfunc.host.invocations import InputError, Inputs, admin_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.pool import WorkerPool
 from quickfunc.host.status import host_status
@@ -178,8 +178,23 @@ class AdminApi:
             return plain(400, 'The body must be a JSON object like {"input": "..."}.')
         value = next((v for k, v in payload.items() if k.lower() == "input"), None)
         try:
-            inputs = admin_inputs(spec, value)
+            if spec.trigger_type.lower() == "blobtrigger":
+                inputs = await self._blob_inputs(spec, value)
+            else:
+                inputs = admin_inputs(spec, value)
         except InputError as exc:
             return plain(400, str(exc))
         front.invoker.start_background(spec, inputs, "(admin invoke)")
         return web.Response(status=202)
+
+    async def _blob_inputs(self, spec: FunctionSpec, value: Any) -> Inputs:
+        """A blob trigger's input names a blob, read from the function's storage connection."""
+        from quickfunc.host.blob_trigger_data import blob_admin_inputs
+
+        front = self.front
+        blobs = front.invoker.blobs
+        trigger = spec.trigger
+        connection = str(trigger.get("connection") or "") if trigger is not None else ""
+        resolved = blobs.storage.get(connection) if blobs is not None else None
+        backend = resolved.backend if resolved is not None else None
+        return await blob_admin_inputs(spec, value, backend, front.config.settings)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from quickfunc.host.app_folder import no_functions_note
 from quickfunc.host.auth import KeyRing
+from quickfunc.host.blob_service import BlobTriggerService
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, script_file
 from quickfunc.host.http_front import HttpFront
@@ -48,6 +49,7 @@ class LocalHost:
         self.base_url = ""
         self.storage: StorageConnections | None = None
         self.queues: QueueService | None = None
+        self.blob_triggers: BlobTriggerService | None = None
 
     def _invoker(self) -> Invoker:
         assert self.invoker is not None
@@ -63,6 +65,7 @@ class LocalHost:
 
         self._invoker().blobs = BlobBindings(self.storage, config.settings)
         self.queues = QueueService(config, self.storage, self._invoker(), self.console)
+        self.blob_triggers = BlobTriggerService(config, self.storage, self._invoker(), self.console)
         self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
         self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool, self.console, self.keys)
         self.base_url = await self.front.start()
@@ -95,6 +98,8 @@ class LocalHost:
         timers = self._timers(catalog)
         if self.queues is not None:
             self.queues.start(catalog)
+        if self.blob_triggers is not None:
+            self.blob_triggers.start(catalog)
         self._banner(catalog, self.keys, timers)
         self.timers.start(timers)
 
@@ -184,6 +189,8 @@ class LocalHost:
             self.console.info("Stopping")
         if self.queues is not None:  # no new messages; running ones drain below
             await self.queues.stop(deadline)
+        if self.blob_triggers is not None:
+            await self.blob_triggers.stop(deadline)
         if self.front is not None:
             await self.front.stop()
         await self.timers.stop(deadline - time.monotonic())

@@ -93,18 +93,22 @@ def timer_inputs(spec: FunctionSpec, payload: str) -> Inputs:
     return Inputs({_trigger_name(spec): pb.TypedData(json=payload)})
 
 
-def _queue_metadata() -> dict[str, pb.TypedData]:
-    now = datetime.now(timezone.utc)
-    stamp = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # noqa: E731
-    values = {
-        "Id": str(uuid.uuid4()),
-        "DequeueCount": "1",
-        "PopReceipt": str(uuid.uuid4()),
-        "InsertionTime": stamp(now),
-        "NextVisibleTime": stamp(now + timedelta(minutes=10)),
-        "ExpirationTime": stamp(now + timedelta(days=7)),
-    }
-    return {k: pb.TypedData(string=v) for k, v in values.items()}
+def _queue_metadata(text: str) -> dict[str, pb.TypedData]:
+    """What a queue trigger gets with a message: a new one, dequeued once, leased ten minutes."""
+    from quickfunc.host.queue_messages import trigger_metadata
+    from quickfunc.host.storage.interface import QueueMessage
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    message = QueueMessage(
+        id=str(uuid.uuid4()),
+        body=text.encode("utf-8"),
+        dequeue_count=1,
+        insertion_time=now,
+        expiration_time=now + timedelta(days=7),
+        next_visible_time=now + timedelta(minutes=10),
+        pop_receipt=str(uuid.uuid4()),
+    )
+    return trigger_metadata(message, message.body)
 
 
 def admin_inputs(spec: FunctionSpec, value: Any) -> Inputs:
@@ -121,7 +125,7 @@ def admin_inputs(spec: FunctionSpec, value: Any) -> Inputs:
         return Inputs({name: _json_input(spec, text)})
     inputs = Inputs({name: pb.TypedData(string=text)})
     if trigger_type == "queuetrigger":
-        inputs.trigger_metadata.update(_queue_metadata())
+        inputs.trigger_metadata.update(_queue_metadata(text))
     return inputs
 
 

@@ -1,0 +1,62 @@
+"""The app's blob triggers: a listener per blob-triggered function, started once the app is up
+and stopped first at shutdown (the blob being processed finishes)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from quickfunc.host.blob_listener import BlobListener
+from quickfunc.host.blob_trigger_data import BlobPattern
+from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.invocations import Inputs
+from quickfunc.host.queue_messages import MessageError
+
+if TYPE_CHECKING:
+    from quickfunc.host.config import HostConfig
+    from quickfunc.host.invoker import Invoker
+    from quickfunc.host.output import Console
+    from quickfunc.host.storage.resolve import StorageConnections
+
+__all__ = ["BlobTriggerService"]
+
+
+class BlobTriggerService:
+    """Blob triggers of one running app."""
+
+    def __init__(self, config: HostConfig, storage: StorageConnections, invoker: Invoker, console: Console) -> None:
+        self.config = config
+        self.storage = storage
+        self.invoker = invoker
+        self.console = console
+        self.listeners: list[BlobListener] = []
+
+    async def _run(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> bool:
+        outcome = await self.invoker.run_reported(spec, inputs, reason)
+        return outcome.ok
+
+    def start(self, catalog: Catalog) -> None:
+        """A listener for each blob-triggered function that can run."""
+        for spec in catalog.functions:
+            trigger = spec.trigger
+            if trigger is None or spec.trigger_type.lower() != "blobtrigger" or spec.disabled or not spec.runnable:
+                continue
+            try:
+                pattern = BlobPattern.of(spec, self.config.settings)
+            except MessageError as exc:
+                spec.error = str(exc)
+                continue
+            resolved = self.storage.get(str(trigger.get("connection") or ""))
+            if resolved is None:
+                spec.error = f"function {spec.name}: its storage connection was not resolved at start"
+                continue
+            listener = BlobListener(spec, resolved.backend, pattern, self._run, self.console)
+            self.listeners.append(listener)
+            listener.start()
+
+    async def stop(self, deadline: float) -> bool:
+        """Stop every listener, letting the blob in progress finish until ``deadline`` (monotonic)."""
+        done = True
+        for listener in self.listeners:
+            done = await listener.stop(deadline - time.monotonic()) and done
+        return done
