@@ -3,14 +3,13 @@ and stopped first at shutdown (the blob being processed finishes)."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from quickfunc.host.blob_listener import BlobListener
 from quickfunc.host.blob_trigger_data import BlobPattern
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.invocations import Inputs
-from quickfunc.host.queue_messages import MessageError
+from quickfunc.host.storage_triggers import listened_functions, stop_listeners
 
 if TYPE_CHECKING:
     from quickfunc.host.config import HostConfig
@@ -37,26 +36,13 @@ class BlobTriggerService:
 
     def start(self, catalog: Catalog) -> None:
         """A listener for each blob-triggered function that can run."""
-        for spec in catalog.functions:
-            trigger = spec.trigger
-            if trigger is None or spec.trigger_type.lower() != "blobtrigger" or spec.disabled or not spec.runnable:
-                continue
-            try:
-                pattern = BlobPattern.of(spec, self.config.settings)
-            except MessageError as exc:
-                spec.error = str(exc)
-                continue
-            resolved = self.storage.get(str(trigger.get("connection") or ""))
-            if resolved is None:
-                spec.error = f"function {spec.name}: its storage connection was not resolved at start"
-                continue
-            listener = BlobListener(spec, resolved.backend, pattern, self._run, self.console)
+        settings = self.config.settings
+        found = listened_functions(catalog, "blobtrigger", self.storage, lambda spec: BlobPattern.of(spec, settings))
+        for spec, backend, pattern in found:
+            listener = BlobListener(spec, backend, pattern, self._run, self.console)
             self.listeners.append(listener)
             listener.start()
 
     async def stop(self, deadline: float) -> bool:
         """Stop every listener, letting the blob in progress finish until ``deadline`` (monotonic)."""
-        done = True
-        for listener in self.listeners:
-            done = await listener.stop(deadline - time.monotonic()) and done
-        return done
+        return await stop_listeners(self.listeners, deadline)

@@ -3,15 +3,14 @@ function, started once the app is up and stopped first at shutdown."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.queue_listener import QueueListener
-from quickfunc.host.queue_messages import MessageError
 from quickfunc.host.queue_output import QueueOutputs
 from quickfunc.host.storage.interface import StorageBackend
+from quickfunc.host.storage_triggers import listened_functions, stop_listeners
 
 if TYPE_CHECKING:
     from quickfunc.host.config import HostConfig
@@ -45,26 +44,15 @@ class QueueService:
 
     def start(self, catalog: Catalog) -> None:
         """A listener for each queue-triggered function that can run."""
-        for spec in catalog.functions:
-            trigger = spec.trigger
-            if trigger is None or spec.trigger_type.lower() != "queuetrigger" or spec.disabled or not spec.runnable:
-                continue
-            try:
-                queue = QueueListener.queue_of(spec, self.config.settings)
-            except MessageError as exc:
-                spec.error = str(exc)
-                continue
-            resolved = self.storage.get(str(trigger.get("connection") or ""))
-            if resolved is None:
-                spec.error = f"function {spec.name}: its storage connection was not resolved at start"
-                continue
-            listener = QueueListener(spec, resolved.backend, queue, self.config.queues, self._run, self.console)
+        settings = self.config.settings
+        found = listened_functions(
+            catalog, "queuetrigger", self.storage, lambda spec: QueueListener.queue_of(spec, settings)
+        )
+        for spec, backend, queue in found:
+            listener = QueueListener(spec, backend, queue, self.config.queues, self._run, self.console)
             self.listeners.append(listener)
             listener.start()
 
     async def stop(self, deadline: float) -> bool:
         """Stop every listener, letting running messages finish until ``deadline`` (monotonic)."""
-        done = True
-        for listener in self.listeners:
-            done = await listener.stop(deadline - time.monotonic()) and done
-        return done
+        return await stop_listeners(self.listeners, deadline)
