@@ -12,7 +12,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quickfunc.host.app_folder import resolve_app_path
+from quickfunc.host.config_error import ConfigError
+from quickfunc.host.connection_options import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_RESTART_DELAY,
+    DEFAULT_RESTART_MAX_DELAY,
+    FD_RESERVE,
+    FD_RESERVE_PER_WORKER,
+    MIN_CONNECTIONS,
+    connection_limit,
+    connection_options,
+)
 from quickfunc.host.cors import CorsError, CorsPolicy, parse_origins
+from quickfunc.host.dev_options import DevOptions, check_dev_options
 from quickfunc.host.host_json import read_host_json
 from quickfunc.host.jsonfile import SettingsFileError
 from quickfunc.host.local_settings import LocalSettings, read_local_settings
@@ -27,6 +40,15 @@ __all__ = [
     "KeySettings",
     "HostConfig",
     "load_config",
+    "connection_limit",
+    "DevOptions",
+    "FD_RESERVE",
+    "FD_RESERVE_PER_WORKER",
+    "MIN_CONNECTIONS",
+    "DEFAULT_HEADER_TIMEOUT",
+    "DEFAULT_IDLE_TIMEOUT",
+    "DEFAULT_RESTART_DELAY",
+    "DEFAULT_RESTART_MAX_DELAY",
 ]
 
 # ---- defaults (the only place they are written) -------------------------------------------
@@ -49,18 +71,9 @@ DEFAULT_WORKER_LOG_LEVEL = "Warning"  # worker System logs shown from this level
 DEFAULT_LOG_LEVEL = "Information"  # function logs shown from this level up
 DEFAULT_TERMINATE_GRACE = 5.0  # WorkerTerminate grace period, as the host sends it
 DEFAULT_WORKER_START_TIMEOUT = 60.0  # StartStream + init + load, per worker
-DEFAULT_HEADER_TIMEOUT = 30.0  # a request head must arrive within this (Kestrel's default)
-DEFAULT_IDLE_TIMEOUT = 130.0  # an idle keep-alive connection is closed after this (Kestrel's)
-DEFAULT_RESTART_DELAY = 1.0  # first pause before retrying a worker that failed to (re)start
-DEFAULT_RESTART_MAX_DELAY = 30.0  # the pause doubles up to this, and retries never stop
 #: --storage: "auto" decides by each connection setting's value; "embedded" or "connection" force one
 DEFAULT_STORAGE_MODE = "auto"
 STORAGE_MODES = ("auto", "embedded", "connection")
-#: open files kept free beside the connections: one accept burst of the listen backlog (128,
-#: accepted before any can be refused) and the host's own (gRPC, imports), plus per worker
-FD_RESERVE = 256
-FD_RESERVE_PER_WORKER = 16
-MIN_CONNECTIONS = 16
 
 # environment variables of the local host itself
 ENV_HOST = "QUICKFUNC_HOST"
@@ -78,10 +91,6 @@ SETTING_SCRIPT_FILE = "PYTHON_SCRIPT_FILE_NAME"  # a v2 app's script, read by th
 DEFAULT_SCRIPT_FILE = "function_app.py"
 _DISABLED = re.compile(r"^AzureWebJobs\.(.+)\.Disabled$", re.IGNORECASE)
 _TRUE = {"1", "true", "t", "yes", "y"}
-
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message says which one and how to fix it."""
 
 
 @dataclass
@@ -111,6 +120,8 @@ class HostOptions:
     cors_credentials: bool = False
     #: --functions: serve only these
     functions: list[str] | None = None
+    #: the dev loop: reload on change, debugging (dev_options.py)
+    dev: DevOptions = field(default_factory=DevOptions)
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,7 @@ class HostConfig:
     cors: CorsPolicy | None = None
     #: --functions: serve only these (empty: all)
     functions: tuple[str, ...] = ()
+    dev: DevOptions = field(default_factory=DevOptions)
 
     def function_log_level(self, function_name: str) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
@@ -210,47 +222,6 @@ def _keys(settings: Mapping[str, str]) -> KeySettings:
         if name.upper().startswith(SETTING_FUNCTION_KEY_PREFIX) and value
     }
     return KeySettings(settings.get(SETTING_HOST_KEY, ""), settings.get(SETTING_ADMIN_KEY, ""), functions)
-
-
-def connection_limit(process_count: int) -> int:
-    """The most HTTP connections the open-file limit allows, leaving room for the workers."""
-    try:
-        import resource
-
-        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    except (ImportError, OSError, ValueError):  # Windows: no such limit on sockets
-        return 1000
-    if soft == getattr(resource, "RLIM_INFINITY", -1) or soft < 0:
-        soft = 1 << 20
-    return max(MIN_CONNECTIONS, soft - FD_RESERVE - FD_RESERVE_PER_WORKER * process_count)
-
-
-def _connection_options(options: HostOptions, process_count: int) -> dict[str, Any]:
-    """--header-timeout, --idle-timeout, --max-connections, --restart-delay, --restart-max-delay."""
-    values: dict[str, Any] = {}
-    for name, value, default in (
-        ("header_timeout", options.header_timeout, DEFAULT_HEADER_TIMEOUT),
-        ("idle_timeout", options.idle_timeout, DEFAULT_IDLE_TIMEOUT),
-        ("restart_delay", options.restart_delay, DEFAULT_RESTART_DELAY),
-        ("restart_max_delay", options.restart_max_delay, DEFAULT_RESTART_MAX_DELAY),
-    ):
-        if value is not None and not 0 < value < 1e6:
-            raise ConfigError(f"--{name.replace('_', '-')} must be a number of seconds above 0 (got {value:g})")
-        values[name] = default if value is None else float(value)
-    if values["restart_max_delay"] < values["restart_delay"]:
-        raise ConfigError(
-            f"--restart-max-delay ({values['restart_max_delay']:g}) must not be "
-            f"less than --restart-delay ({values['restart_delay']:g})"
-        )
-    most = connection_limit(process_count)
-    if options.max_connections is not None and not 1 <= options.max_connections <= most:
-        raise ConfigError(
-            f"--max-connections must be from 1 to {most} (got "
-            f"{options.max_connections}): the open-file limit (ulimit -n) leaves "
-            "room for that many next to the workers"
-        )
-    values["max_connections"] = most if options.max_connections is None else options.max_connections
-    return values
 
 
 def _body_memory(text: str | None, max_body_size: int) -> int:
@@ -375,7 +346,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         log_levels=log_levels,
         function_timeout=host_json.function_timeout,
         process_count=process_count,
-        **_connection_options(options, process_count),
+        **connection_options(options, process_count),
         http_host=_choose(options.host, environ.get(ENV_HOST), None, DEFAULT_HTTP_HOST),
         http_port=port,
         enable_auth=options.enable_auth,
@@ -396,4 +367,5 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         queues=host_json.queues,
         cors=_cors(options, local),
         functions=tuple(dict.fromkeys(options.functions or ())),
+        dev=check_dev_options(options.dev),
     )
