@@ -435,9 +435,14 @@ def test_pytype_is_passed_to_converters_that_take_it():
 # ------------------------------------------------------------------ encode: library outputs
 
 
-def test_none_output_is_no_value_for_every_binding_but_http():
-    for type_ in ("queue", "blob", "custom", "serviceBus"):
+def test_none_returned_goes_to_the_converter_as_on_the_platform():
+    # the official worker hands a $return None to the converter: generic and Event Hubs send no
+    # value, the others refuse it and the invocation fails (protocol §8.4)
+    for type_ in ("custom", "eventHub"):
         assert encode(type_, None) is None
+    for type_ in ("queue", "blob", "serviceBus", "cosmosDB"):
+        with pytest.raises(BindingError, match="returned None, and this binding does not take None"):
+            encode(type_, None)
     with pytest.raises(BindingError, match="not None"):
         encode("http", None)
 

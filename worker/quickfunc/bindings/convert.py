@@ -254,13 +254,14 @@ def _unsupported_input(binding: BindingSpec, datum: Datum | None) -> BindingErro
 def encode_output(binding: BindingSpec, converter: Any, value: Any, pytype: Any) -> pb.TypedData | None:
     """The TypedData for an output/return value (§8.1 steps 9-10); None means no output.
 
-    An http output refuses None (and all but str/HttpResponse) as the official worker does.
+    An http output refuses None (and all but str/HttpResponse) as the official worker does. Out
+    parameters left unset never come here; a function's own ``None`` for its ``$return`` goes to
+    the converter as on the platform, so queue, blob, Service Bus and Cosmos DB refuse it while
+    Event Hubs and generic bindings send no value.
     """
     datum: Datum | None
     if binding.type == "http":
         datum = _encode_http(binding, value)
-    elif value is None:
-        return None
     else:
         datum = _encode_with(binding, converter, value, pytype)
     try:
@@ -288,6 +289,12 @@ def _encode_with(binding: BindingSpec, converter: Any, value: Any, pytype: Any) 
     try:
         return encode(value, expected_type=pytype)
     except (NotImplementedError, TypeError) as exc:
+        if value is None:
+            raise BindingError(
+                f"{_encode_prefix(binding)}the function returned None, and this binding does not "
+                f"take None ({_accepted_outputs(binding, converter)}); to send nothing on some "
+                "calls, use an output parameter (func.Out) and leave it unset"
+            ) from exc
         detail = f" ({exc})" if str(exc) else ""
         raise BindingError(
             f"{_encode_prefix(binding)}Python type {type(value).__name__} is not supported"
