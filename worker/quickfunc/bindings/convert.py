@@ -294,7 +294,7 @@ def _encode_with(binding: BindingSpec, converter: Any, value: Any, pytype: Any) 
                 f"{_encode_prefix(binding)}the function returned None, and this binding does not "
                 f"take None ({_accepted_outputs(binding, converter)}); to send nothing on some "
                 "calls, use an output parameter (func.Out) and leave it unset"
-            ) from exc
+            ) from None
         detail = f" ({exc})" if str(exc) else ""
         raise BindingError(
             f"{_encode_prefix(binding)}Python type {type(value).__name__} is not supported"
