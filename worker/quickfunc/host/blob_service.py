@@ -37,7 +37,11 @@ class BlobTriggerService:
         """A blob this host wrote (a blob output): the listeners it would fire scan at once."""
         for listener in self.listeners:
             pattern = listener.pattern
-            if listener.backend is backend and pattern.container == container.lower() and pattern.match(name) is not None:
+            if (
+                listener.backend is backend
+                and pattern.container == container.lower()
+                and pattern.match(name) is not None
+            ):
                 listener.wake()
 
     async def _run(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> bool:

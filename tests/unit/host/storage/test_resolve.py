@@ -187,7 +187,9 @@ def test_an_identity_based_connection_is_said_on_its_line_not_silently_embedded(
     with pytest.raises(StorageConfigError, match=r"^--storage connection: Orders__queueServiceUri makes Orders an"):
         _lines(tmp_path, settings, ["Orders"], mode="connection")
     # the prefixed form counts too; a connection string beside it wins, as in the host
-    assert identity_setting({"AzureWebJobsOrders__serviceUri": "https://x"}, "Orders") == "AzureWebJobsOrders__serviceUri"
+    assert (
+        identity_setting({"AzureWebJobsOrders__serviceUri": "https://x"}, "Orders") == "AzureWebJobsOrders__serviceUri"
+    )
     assert identity_setting({"Orders__serviceUri": " "}, "Orders") == ""
     account = f"AccountName=acct;AccountKey={KEY};QueueEndpoint=http://127.0.0.1:1/a"
     assert _lines(tmp_path, {**settings, "Orders": account}, ["Orders"], unused=["Orders"]) == [
