@@ -190,7 +190,8 @@ def test_an_identity_based_connection_is_said_on_its_line_not_silently_embedded(
     assert (
         identity_setting({"AzureWebJobsOrders__serviceUri": "https://x"}, "Orders") == "AzureWebJobsOrders__serviceUri"
     )
-    assert identity_setting({"Orders__serviceUri": " "}, "Orders") == ""
+    assert identity_setting({"orders:ACCOUNTNAME": "acct"}, "Orders") == "orders:ACCOUNTNAME"
+    assert identity_setting({"Orders__serviceUri": " ", "OrdersBackup__accountName": "a"}, "Orders") == ""
     account = f"AccountName=acct;AccountKey={KEY};QueueEndpoint=http://127.0.0.1:1/a"
     assert _lines(tmp_path, {**settings, "Orders": account}, ["Orders"], unused=["Orders"]) == [
         "Storage Orders: Azure Storage account acct (not checked: no function uses it)"

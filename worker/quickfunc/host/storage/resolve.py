@@ -96,8 +96,10 @@ def find_setting(settings: Mapping[str, str], name: str) -> tuple[str, str]:
 
 def identity_setting(settings: Mapping[str, str], name: str) -> str:
     """The first setting that makes connection ``name`` identity-based (``<name>__serviceUri``,
-    ``__accountName``, ``__queueServiceUri``, ..., also with the ``AzureWebJobs`` prefix), or ""."""
-    prefixes = tuple(f"{candidate}__".lower() for candidate in (name, f"AzureWebJobs{name}"))
+    ``__accountName``, ``__queueServiceUri``, ..., also with the ``AzureWebJobs`` prefix or ``:``
+    for ``__``), or ""."""
+    candidates = (name, f"AzureWebJobs{name}")
+    prefixes = tuple(f"{candidate}{sep}".lower() for candidate in candidates for sep in ("__", ":"))
     for key, value in settings.items():
         if key.lower().startswith(prefixes) and str(value).strip():
             return key
