@@ -1,12 +1,15 @@
 """The example apps the README points at: served by the local host, each shows HTTP with
-parameters and JSON, an async function, logging, a queue output shown as a log line, a queue
-trigger run through admin invoke, and a timer."""
+parameters and JSON, an async function, logging, a queue output consumed by its queue trigger
+within two seconds (on the embedded store, and the same app on a real Azurite), admin invoke,
+and a timer."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import time
+import uuid
 
 import pytest
 
@@ -20,6 +23,8 @@ EXAMPLES = {"v2_app": "process_order", "v1_app": "ProcessOrder"}
 def test_the_example_app_serves_every_feature(example):
     with LocalHostProcess(os.path.join(REPO_ROOT, "examples", example)) as host:
         out = host.output()
+        # UseDevelopmentStorage=true with no Azurite on its default ports: the embedded store
+        assert "Storage AzureWebJobsStorage: embedded (.quickfunc/storage.db) (UseDevelopmentStorage=true" in out
         assert re.search(r"(heartbeat|Heartbeat)\s+timer: schedule 0 \*/1 \* \* \* \*", out)
         assert host.get("/api/hello/Ada").json() == {"message": "Hello, Ada!"}
         assert host.post("/api/hello", json.dumps({"name": "Bo"})).json()["message"] == "Hello, Bo!"
@@ -39,3 +44,19 @@ def test_the_example_app_serves_every_feature(example):
         assert host.wait_for_line(r"saying hello to Ada")
         assert host.post(f"/admin/functions/{name}", json.dumps({"input": "pen"})).status == 202
         assert host.wait_for_line(rf"{name} \([0-9a-f]{{8}}\) processing order pen")
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES))
+def test_the_example_app_runs_its_queue_trigger_by_itself_on_azurite(example, azurite):
+    env = {"AzureWebJobsStorage": azurite.connection_string}
+    with LocalHostProcess(os.path.join(REPO_ROOT, "examples", example), env=env) as host:
+        where = f"Azurite at 127.0.0.1:{azurite.blob_port}/{azurite.queue_port}"
+        assert f"Storage AzureWebJobsStorage: {where}" in host.output().splitlines(), host.output()
+        item = f"book-{uuid.uuid4().hex[:8]}"
+        start = time.monotonic()
+        reply = host.post("/api/orders", json.dumps({"item": item, "quantity": 1}))
+        assert reply.status == 202, reply.text
+        name = EXAMPLES[example]
+        line = host.wait_for_line(rf"{name} \([0-9a-f]{{8}}\) processing order \{{\"item\": \"{item}\"", 2)
+        assert line is not None, host.output()
+        assert time.monotonic() - start < 2.0

@@ -33,6 +33,16 @@ def test_a_json_message_gives_its_properties():
     assert resolve("{item}-{queueTrigger}", data, {}) == "pen-x"
 
 
+def test_a_queue_message_property_wins_over_the_built_in_metadata_of_the_same_name():
+    message = pb.TypedData(string='{"id": "order-7", "Item": "pen"}')
+    metadata = {"Id": pb.TypedData(string="3f2c-message-id"), "DequeueCount": pb.TypedData(json="1")}
+    queued = binding_data(message, None, metadata, message_wins=True)
+    assert resolve("{id}/{item}/{dequeueCount}", queued, {}) == "order-7/pen/1"
+    # an HTTP body does not override the route values and other trigger metadata
+    http = binding_data(None, b'{"id": "body"}', {"id": pb.TypedData(string="route")})
+    assert resolve("{id}", http, {}) == "route"
+
+
 def test_app_settings_first_and_a_missing_one_is_named():
     assert re.fullmatch(r"box/[0-9a-f]{32}", resolve("%BOX%/{rand-guid:N}", {}, {"BOX": "box"}))
     with pytest.raises(ExpressionError) as caught:

@@ -71,17 +71,19 @@ def binding_data(
     trigger: pb.TypedData | None,
     body: bytes | bytearray | None,
     metadata: Mapping[str, pb.TypedData],
+    message_wins: bool = False,
 ) -> dict[str, Any]:
     """The names an invocation gives binding expressions, keyed in lower case: a JSON body's or
     message's properties, then (HTTP) query parameters but ``code``, then trigger metadata (route
-    values, ``Query``, ``Headers``, ``QueueTrigger``, ...); later ones win."""
-    data: dict[str, Any] = {}
+    values, ``Query``, ``Headers``, ``QueueTrigger``, ...); later ones win, except that with
+    ``message_wins`` (a queue trigger) the message's properties win over the built-in metadata
+    (``{id}`` of ``{"id": 7}`` is 7, not the message id), as in the host."""
     raw: bytes | bytearray | str | None = body
     if raw is None and trigger is not None:
         kind = trigger.WhichOneof("data")
         raw = trigger.json if kind == "json" else trigger.string if kind == "string" else None
-    for key, value in _json_object(raw or b"").items():
-        data[str(key).lower()] = value
+    own = {str(key).lower(): value for key, value in _json_object(raw or b"").items()}
+    data: dict[str, Any] = dict(own)
     values = {name: _metadata_value(value) for name, value in metadata.items()}
     query = next((v for k, v in values.items() if k.lower() == "query"), None)
     if isinstance(query, dict):
@@ -91,6 +93,8 @@ def binding_data(
     for name, value in values.items():
         if value is not None:
             data[name.lower()] = value
+    if message_wins:
+        data.update(own)
     return data
 
 

@@ -3,7 +3,7 @@ missing blob is an empty value, None to the function), outputs written only afte
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +64,8 @@ class BlobBindings:
     def __init__(self, storage: StorageConnections, settings: Mapping[str, str]) -> None:
         self.storage = storage
         self.settings = settings
+        #: told of each blob written (backend, container, name): wakes the blob triggers on it
+        self.on_written: Callable[[StorageBackend, str, str], None] | None = None
 
     def applies(self, spec: FunctionSpec) -> bool:
         return bool(_blob_bindings(spec))
@@ -99,7 +101,12 @@ class BlobBindings:
         runs, as the host binds every parameter first); BindingFailure when one cannot be."""
         trigger = spec.trigger
         body = inputs.body.content if inputs.body is not None else None
-        data = binding_data(inputs.data.get(trigger.name) if trigger else None, body, inputs.trigger_metadata)
+        data = binding_data(
+            inputs.data.get(trigger.name) if trigger else None,
+            body,
+            inputs.trigger_metadata,
+            message_wins=spec.trigger_type.lower() == "queuetrigger",
+        )
         writes: list[BlobWrite] = []
         from quickfunc.host.storage.interface import StorageError
 
@@ -146,4 +153,6 @@ class BlobBindings:
                     f"blob output '{write.binding.name}' could not write {write.path}: {exc}"
                 ) from None
             done.append((write, len(content)))
+            if self.on_written is not None:
+                self.on_written(write.backend, write.container, write.name)
         return done

@@ -59,6 +59,7 @@ class BlobListener:
         self._task = asyncio.create_task(self._listen())
 
     def wake(self) -> None:
+        """Scan now (this host wrote a blob the pattern matches) rather than at the next poll."""
         self._wake.set()
 
     async def stop(self, timeout: float) -> bool:
@@ -76,13 +77,13 @@ class BlobListener:
     async def _listen(self) -> None:
         delay = MIN_SCAN
         while not self._stopping:
+            self._wake.clear()  # cleared before the scan: a blob written during it scans again at once
             try:
                 fired = await self._scan()
             except StorageError as exc:
                 self.console.error(f"blob trigger {self.spec.name}: scanning {self.pattern.container!r} failed: {exc}")
                 fired = False
             delay = MIN_SCAN if fired else min(delay * 2, MAX_SCAN)
-            self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
                 delay = MIN_SCAN
@@ -103,6 +104,10 @@ class BlobListener:
             if receipt.etag != props.etag:
                 receipt = Receipt(props.etag)
             fired = True
+            attempt = f", attempt {receipt.failures + 1} of {MAX_FAILURES}" if receipt.failures else ""
+            self.console.info(
+                f"{self.spec.name}: blob '{props.container}/{props.name}' detected ({props.length} bytes{attempt})"
+            )
             self._current = asyncio.ensure_future(self._invoke(props, parameters))
             ok = await asyncio.shield(self._current)
             await self._settle(props, receipt, ok)

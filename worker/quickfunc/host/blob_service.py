@@ -9,6 +9,7 @@ from quickfunc.host.blob_listener import BlobListener
 from quickfunc.host.blob_trigger_data import BlobPattern
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.invocations import Inputs
+from quickfunc.host.storage.interface import StorageBackend
 from quickfunc.host.storage_triggers import listened_functions, stop_listeners
 
 if TYPE_CHECKING:
@@ -29,6 +30,19 @@ class BlobTriggerService:
         self.invoker = invoker
         self.console = console
         self.listeners: list[BlobListener] = []
+        if invoker.blobs is not None:
+            invoker.blobs.on_written = self._written
+
+    def _written(self, backend: StorageBackend, container: str, name: str) -> None:
+        """A blob this host wrote (a blob output): the listeners it would fire scan at once."""
+        for listener in self.listeners:
+            pattern = listener.pattern
+            if (
+                listener.backend is backend
+                and pattern.container == container.lower()
+                and pattern.match(name) is not None
+            ):
+                listener.wake()
 
     async def _run(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> bool:
         outcome = await self.invoker.run_reported(spec, inputs, reason)

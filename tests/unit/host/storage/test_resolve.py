@@ -15,6 +15,7 @@ from quickfunc.host.storage.resolve import (
     StorageConfigError,
     connection_names,
     find_setting,
+    identity_setting,
     resolve_connections,
 )
 from tests.azurite import answers
@@ -169,3 +170,29 @@ def test_connection_names_used_by_functions_alone():
         "AzureWebJobsStorage"
     ]
     assert connection_names([Binding("r", "httpTrigger", "in")], default=False) == []
+
+
+def test_an_identity_based_connection_is_said_on_its_line_not_silently_embedded(tmp_path):
+    settings = {
+        "AzureWebJobsStorage__accountName": "acct",
+        "Orders__queueServiceUri": "https://acct.queue.core.windows.net",
+    }
+    assert _lines(tmp_path, settings, ["AzureWebJobsStorage", "Orders"]) == [
+        "Storage AzureWebJobsStorage: embedded (.quickfunc/storage.db) (NOT the account: "
+        "AzureWebJobsStorage__accountName makes AzureWebJobsStorage an identity-based connection, which the "
+        "local host cannot use; set AzureWebJobsStorage to a connection string)",
+        "Storage Orders: embedded (.quickfunc/storage.db) (NOT the account: Orders__queueServiceUri makes "
+        "Orders an identity-based connection, which the local host cannot use; set Orders to a connection string)",
+    ]
+    with pytest.raises(StorageConfigError, match=r"^--storage connection: Orders__queueServiceUri makes Orders an"):
+        _lines(tmp_path, settings, ["Orders"], mode="connection")
+    # the prefixed form counts too; a connection string beside it wins, as in the host
+    assert (
+        identity_setting({"AzureWebJobsOrders__serviceUri": "https://x"}, "Orders") == "AzureWebJobsOrders__serviceUri"
+    )
+    assert identity_setting({"orders:ACCOUNTNAME": "acct"}, "Orders") == "orders:ACCOUNTNAME"
+    assert identity_setting({"Orders__serviceUri": " ", "OrdersBackup__accountName": "a"}, "Orders") == ""
+    account = f"AccountName=acct;AccountKey={KEY};QueueEndpoint=http://127.0.0.1:1/a"
+    assert _lines(tmp_path, {**settings, "Orders": account}, ["Orders"], unused=["Orders"]) == [
+        "Storage Orders: Azure Storage account acct (not checked: no function uses it)"
+    ]

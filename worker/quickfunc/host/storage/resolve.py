@@ -25,6 +25,7 @@ __all__ = [
     "StorageConnections",
     "connection_names",
     "find_setting",
+    "identity_setting",
     "resolve_connections",
 ]
 
@@ -93,6 +94,18 @@ def find_setting(settings: Mapping[str, str], name: str) -> tuple[str, str]:
     return name, ""
 
 
+def identity_setting(settings: Mapping[str, str], name: str) -> str:
+    """The first setting that makes connection ``name`` identity-based (``<name>__serviceUri``,
+    ``__accountName``, ``__queueServiceUri``, ..., also with the ``AzureWebJobs`` prefix or ``:``
+    for ``__``), or ""."""
+    candidates = (name, f"AzureWebJobs{name}")
+    prefixes = tuple(f"{candidate}{sep}".lower() for candidate in candidates for sep in ("__", ":"))
+    for key, value in settings.items():
+        if key.lower().startswith(prefixes) and str(value).strip():
+            return key
+    return ""
+
+
 async def _answers(account: StorageAccount) -> bool:
     """Whether something accepts connections on both of Azurite's ports."""
     import urllib.parse
@@ -155,6 +168,14 @@ class _Resolver:
         if self.mode == "embedded":
             return ResolvedConnection(name, self._embedded(), " (--storage embedded)")
         if not value:
+            identity = identity_setting(self.settings, name)
+            if identity:  # needs Azure AD credentials (azure-identity), which the local host has not
+                what = f"{identity} makes {name} an identity-based connection, which the local host cannot use"
+                if self.mode == "connection":
+                    raise StorageConfigError(f"--storage connection: {what}; set {name} to a connection string")
+                return ResolvedConnection(
+                    name, self._embedded(), f" (NOT the account: {what}; set {name} to a connection string)"
+                )
             if self.mode == "connection":
                 raise StorageConfigError(f"--storage connection: the setting {setting} is not set")
             return ResolvedConnection(
