@@ -159,7 +159,7 @@ def test_breakpoint_without_a_debugger_names_the_line_and_the_function_goes_on()
 def test_debug_without_debugpy_is_a_clear_start_up_error(tmp_path):
     hidden = tmp_path / "debugpy"
     hidden.mkdir()
-    (hidden / "__init__.py").write_text('raise ImportError("No module named \'debugpy\'")\n')
+    (hidden / "__init__.py").write_text("raise ImportError(\"No module named 'debugpy'\")\n")
     # ahead of site-packages, after the code under test
     env = {"PYTHONPATH": checkout_first(os.pathsep.join([os.environ.get("PYTHONPATH", ""), str(tmp_path)]))}
     result = run_host_command(APP, "--debug", env=env, timeout=60)

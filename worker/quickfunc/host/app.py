@@ -165,7 +165,10 @@ class LocalHost:
             lines,
             shown_keys,
             self.base_url,
-            [*(self.storage.banner_lines() if self.storage else []), *self.config.dev.debug_lines(len(self.pool.slots))],
+            [
+                *(self.storage.banner_lines() if self.storage else []),
+                *self.config.dev.debug_lines(len(self.pool.slots)),
+            ],
             []
             if lines
             else no_functions_note(self.config.app_dir, script_file(self.config.settings), SETTING_SCRIPT_FILE),
