@@ -167,3 +167,18 @@ def test_debug_without_debugpy_is_a_clear_start_up_error(tmp_path):
     output = result.stdout + result.stderr
     assert "--debug needs debugpy" in output
     assert "-m pip install debugpy" in output
+
+
+def test_a_restarted_worker_listens_for_the_debugger_again():
+    port = _free_ports(1)
+    with LocalHostProcess(APP, args=["--debug-port", str(port)]) as host:
+        with DapClient(port) as client:
+            client.attach()
+            assert host.get("/api/crash", timeout=30).status == 500
+        restarted = host.wait_for_line(r"started \(restart\)|restarting worker 1 failed", 30)
+        assert restarted is not None and "started (restart)" in restarted, host.output()
+        assert "exited with code 3" in host.output()  # no debug adapter process kept its output open
+        with DapClient(port) as client:
+            client.attach()
+            reply = host.get("/api/hello", timeout=30)
+            assert reply.status == 200
