@@ -71,6 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         console.error(f"cannot start: {exc}")
         return 2
     console.setup(config.log_level, config.log_to)
+    from . import debugging
+
+    try:
+        debugging.setup()
+    except debugging.DebuggerUnavailable as exc:
+        console.error(f"cannot start: {exc}")
+        return debugging.EXIT_NO_DEBUGGER
     from .lifecycle import run
 
     return run(config)

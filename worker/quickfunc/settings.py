@@ -75,6 +75,10 @@ class Settings:
     init_timeout: float = DEFAULT_INIT_TIMEOUT
     #: seconds in-flight invocations get to finish after SIGTERM (or an undecodable message)
     shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE
+    #: start debugpy on 127.0.0.1:<this port> (`QUICKFUNC_DEBUG_PORT`, set by the local host's --debug)
+    debug_port: int | None = None
+    #: wait for the debugger to attach before connecting to the host (`QUICKFUNC_DEBUG_WAIT`)
+    debug_wait: bool = False
     #: problems found while reading the settings, to be logged by the caller
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -121,6 +125,8 @@ class Settings:
             event_loop=event_loop,
             init_timeout=init_timeout,
             shutdown_grace=shutdown_grace,
+            debug_port=_port(env, "QUICKFUNC_DEBUG_PORT", problems),
+            debug_wait=_flag(env, "QUICKFUNC_DEBUG_WAIT"),
             warnings=tuple(problems),
         )
 
@@ -135,6 +141,14 @@ def _positive_int(env: Mapping[str, str], name: str, problems: list[str]) -> int
         value = 0
     if value < 1:
         problems.append(f"{name}={raw!r} is not a whole number >= 1; using the default instead")
+        return None
+    return value
+
+
+def _port(env: Mapping[str, str], name: str, problems: list[str]) -> int | None:
+    value = _positive_int(env, name, problems)
+    if value is not None and value > 65535:
+        problems.append(f"{name}={value} is not a port number (1 to 65535); the debugger is not started")
         return None
     return value
 

@@ -22,6 +22,7 @@ from quickfunc.host.config import (
     SettingsFileError,
     load_config,
 )
+from quickfunc.host.dev_options import DevOptions, add_debug_arguments, with_debug_arguments
 
 __all__ = ["build_parser", "parse_options", "main"]
 
@@ -142,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "'connection' (the account each connection setting names); default: by the setting's value",
     )
     parser.add_argument("--python", metavar="EXECUTABLE", help="Python that runs the workers (default: this one)")
+    add_debug_arguments(parser)
     colour = parser.add_mutually_exclusive_group()
     colour.add_argument(
         "--color",
@@ -185,6 +187,7 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         cors=args.cors,
         cors_credentials=args.cors_credentials,
         functions=args.functions,
+        dev=with_debug_arguments(DevOptions(), args),
     )
 
 

@@ -59,6 +59,8 @@ class LocalHost:
 
     async def startup(self) -> None:
         config = self.config
+        if config.dev.debug_wait:
+            self.console.info(config.dev.waiting_line(config.process_count))
         catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
         self.storage = await self._open_storage(catalog)
         from quickfunc.host.blob_bindings import BlobBindings
@@ -163,7 +165,10 @@ class LocalHost:
             lines,
             shown_keys,
             self.base_url,
-            self.storage.banner_lines() if self.storage else [],
+            [
+                *(self.storage.banner_lines() if self.storage else []),
+                *self.config.dev.debug_lines(len(self.pool.slots)),
+            ],
             []
             if lines
             else no_functions_note(self.config.app_dir, script_file(self.config.settings), SETTING_SCRIPT_FILE),

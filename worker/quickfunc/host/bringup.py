@@ -72,6 +72,8 @@ class Launcher:
         self.on_log = on_log
         self.on_event = on_event
         self.port = 0
+        #: no limit while debugging: a breakpoint in the app's module code holds indexing or loading
+        self.index_timeout = None if config.dev.debug else _INDEX_TIMEOUT
 
     # ---- process and stream --------------------------------------------------------------------
 
@@ -90,7 +92,7 @@ class Launcher:
                 "127.0.0.1",
                 self.port,
                 config.app_dir,
-                config.worker_env,
+                config.dev.worker_env(config.worker_env, slot.index),
                 inherit_env=False,
                 own_process_group=True,
             )
@@ -152,7 +154,7 @@ class Launcher:
         assert slot.channel is not None
         config = self.config
         try:
-            response = await slot.channel.functions_metadata(config.app_dir, timeout=_INDEX_TIMEOUT)
+            response = await slot.channel.functions_metadata(config.app_dir, timeout=self.index_timeout)
         except WorkerGone:
             raise await self.died(slot, f"indexing the app ({self.app_file()})") from None
         if response.result.status != _SUCCESS:
@@ -217,12 +219,12 @@ class Launcher:
                 responses = []
                 for spec in specs:
                     current = spec
-                    responses.append(await channel.load(spec.function_id, spec.metadata, timeout=_INDEX_TIMEOUT))
+                    responses.append(await channel.load(spec.function_id, spec.metadata, timeout=self.index_timeout))
             elif slot.capabilities.get("SupportsLoadResponseCollection"):
-                responses = await channel.load_collection([load_request(s) for s in specs], timeout=_INDEX_TIMEOUT)
+                responses = await channel.load_collection([load_request(s) for s in specs], timeout=self.index_timeout)
             else:
                 responses = await asyncio.gather(
-                    *(channel.load(s.function_id, s.metadata, timeout=_INDEX_TIMEOUT) for s in specs)
+                    *(channel.load(s.function_id, s.metadata, timeout=self.index_timeout) for s in specs)
                 )
         except WorkerGone:
             raise await self.died(slot, self._loading(catalog, current), current) from None

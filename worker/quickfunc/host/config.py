@@ -3,6 +3,7 @@ and local.settings.json, with each default written once (below)."""
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import sys
@@ -335,6 +336,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         if (m := _DISABLED.match(name)) and value.strip().lower() in _TRUE
     )
     process_count = _process_count(settings, environ, local)
+    dev = check_dev_options(options.dev, process_count)
     storage_mode = options.storage or DEFAULT_STORAGE_MODE
     if storage_mode not in STORAGE_MODES:
         raise ConfigError(f"--storage must be one of {', '.join(STORAGE_MODES)} (got {storage_mode!r})")
@@ -344,7 +346,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         worker_env=app_worker_env(settings, app_dir, python),
         route_prefix=host_json.route_prefix,
         log_levels=log_levels,
-        function_timeout=host_json.function_timeout,
+        function_timeout=None if dev.debug else host_json.function_timeout,  # a breakpoint may hold it
         process_count=process_count,
         **connection_options(options, process_count),
         http_host=_choose(options.host, environ.get(ENV_HOST), None, DEFAULT_HTTP_HOST),
@@ -367,5 +369,6 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         queues=host_json.queues,
         cors=_cors(options, local),
         functions=tuple(dict.fromkeys(options.functions or ())),
-        dev=check_dev_options(options.dev),
+        dev=dev,
+        worker_start_timeout=math.inf if dev.debug_wait else DEFAULT_WORKER_START_TIMEOUT,  # waits for the IDE
     )
