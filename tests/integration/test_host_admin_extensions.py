@@ -99,7 +99,9 @@ def test_service_bus_binary_topic_trigger_gets_bytes(host, echo_dir):
 
 def test_event_hubs_single_event_has_partition_context_and_system_properties(host, echo_dir):
     token = _token()
-    _invoke(host, "eh_one", {"input": f"{token}:reading", "metadata": {"PartitionKey": "dev-7", "Properties": {"u": 1}}})
+    _invoke(
+        host, "eh_one", {"input": f"{token}:reading", "metadata": {"PartitionKey": "dev-7", "Properties": {"u": 1}}}
+    )
     got = _echo(host, echo_dir, "eh_one", token)
     assert got["body"] == f"{token}:reading"
     assert got["partition_key"] == "dev-7" and got["properties"] == {"u": 1}

@@ -74,7 +74,7 @@ def read_request(spec: FunctionSpec, payload: Mapping[str, Any]) -> AdminRequest
     trigger_type = spec.trigger_type.lower()
     if not has_input and trigger_type not in _NO_INPUT_NEEDED:
         raise InputError(
-            f"function {spec.name} has a {spec.trigger_type}: the body needs an \"input\"; "
+            f'function {spec.name} has a {spec.trigger_type}: the body needs an "input"; '
             f"send for example {example_body(spec)}"
         )
     overrides = found.get("metadata")

@@ -15,7 +15,7 @@ from .wire_values import NetTime, to_json
 
 __all__ = ["event_grid", "cosmos_db", "sql_changes", "EXAMPLES"]
 
-EXAMPLES = {
+EXAMPLES: dict[str, dict[str, Any]] = {
     "eventgridtrigger": {
         "input": {"subject": "orders/1", "eventType": "Order.Created", "data": {"id": 1}, "dataVersion": "1.0"}
     },

@@ -117,7 +117,7 @@ class Fields:
                 continue
             if not isinstance(value, list) or len(value) != len(records):
                 raise shape.fail(f'metadata "{name}" must be a list with one value per message ({len(records)})')
-            for record, item in zip(records, value):
+            for record, item in zip(records, value, strict=True):
                 record[known] = self._coerce(shape, name, known, item)
         return rest
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -39,21 +39,21 @@ class NetTime:
 class Strings:
     """A ``string[]``: a ``collection_string`` for a worker with TypedDataCollection."""
 
-    items: list[str | None]
+    items: Sequence[str | None]
 
 
 @dataclass(frozen=True)
 class Longs:
     """A ``long[]``: a ``collection_sint64`` for a worker with TypedDataCollection."""
 
-    items: list[int]
+    items: Sequence[int]
 
 
 @dataclass(frozen=True)
 class Blobs:
     """A ``byte[][]``: a ``collection_bytes`` for a worker with TypedDataCollection."""
 
-    items: list[bytes]
+    items: Sequence[bytes]
 
 
 def _plain(value: Any) -> Any:
@@ -62,7 +62,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode("ascii")  # how Json.NET writes byte[]
     if isinstance(value, (Strings, Longs, Blobs)):
-        return [_plain(item) for item in value.items]
+        return [_plain(item) if isinstance(item, (NetTime, bytes, bytearray)) else item for item in value.items]
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
