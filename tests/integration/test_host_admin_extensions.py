@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -23,8 +24,10 @@ def echo_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def host(echo_dir):
-    with LocalHostProcess(app_path("host_admin_extensions"), env={"ADMIN_ECHO_DIR": echo_dir}) as running:
+def host(echo_dir, tmp_path_factory):
+    app = tmp_path_factory.mktemp("admin-extensions") / "app"  # the queue trigger's store lands in the app
+    shutil.copytree(app_path("host_admin_extensions"), app)
+    with LocalHostProcess(str(app), env={"ADMIN_ECHO_DIR": echo_dir}) as running:
         yield running
 
 
@@ -171,10 +174,18 @@ def test_sql_changes_arrive_as_the_extension_serialises_them(host, echo_dir):
     assert got == [{"Operation": 0, "Item": {"token": token}}, {"Operation": 1, "Item": {"token": token}}]
 
 
+def test_storage_trigger_metadata_can_be_overridden_too(host, echo_dir):
+    token = _token()
+    _invoke(host, "queue_one", {"input": f"{token}:q", "metadata": {"DequeueCount": 4}})
+    got = _echo(host, echo_dir, "queue_one", token)
+    assert got["body"] == f"{token}:q" and got["dequeue_count"] == 4 and got["id"]
+
+
 @pytest.mark.parametrize(
     ("function", "body", "expected"),
     [
         ("sb_one", {}, '"input": "message body"'),
+        ("queue_one", {}, '{"input": "message text"}'),
         ("sb_many", {"metadata": {}}, '"input": ["first", "second"]'),
         ("eh_many", {"input": "not a list"}, "non-empty JSON list of messages, not a string"),
         ("sb_many", {"input": ["a"], "metadata": {"MessageIdArray": ["1", "2"]}}, "one value per message (1)"),

@@ -1,4 +1,4 @@
-"""Extension triggers run only by admin invoke: each function writes what it received, as the
+"""Extension triggers (and a queue trigger) run by admin invoke: each function writes what it received, as the
 azure.functions library exposes it, to a JSON file in $ADMIN_ECHO_DIR (named by function and the
 first body's token) so a test can read it back."""
 
@@ -146,3 +146,9 @@ def kafka_many(events: List[func.KafkaEvent]) -> None:
 def sql(changes: str) -> None:
     parsed = json.loads(changes)
     _echo("sql", str(parsed[0]["Item"]["token"]), parsed)
+
+
+@app.queue_trigger(arg_name="msg", queue_name="admin-only", connection="AzureWebJobsStorage")
+def queue_one(msg: func.QueueMessage) -> None:
+    record = {"body": msg.get_body().decode("utf-8"), "id": msg.id, "dequeue_count": msg.dequeue_count}
+    _echo("queue_one", _token(msg.get_body()), record)
