@@ -90,6 +90,9 @@ def test_kafka_single_and_batch():
 def test_event_grid_cosmos_and_sql_documents():
     event = _decode(_spec("eventGridTrigger"), {"input": '{"data": {"x": 1}, "eventType": "T"}'})
     assert event.get_json() == {"x": 1} and event.event_type == "T" and event.id and event.event_time
+    grid = _spec("eventGridTrigger")
+    inputs = extension_inputs(grid, read_request(grid, {"input": {"data": "text"}}), WORKER, {})
+    assert inputs is not None and inputs.trigger_metadata["data"].json == '"text"'
     cloud = _decode(_spec("eventGridTrigger"), {"input": {"specversion": "1.0", "data": 5}})
     assert isinstance(cloud, func.CloudEvent) and cloud.source
     docs = _decode(_spec("cosmosDBTrigger"), {"input": {"id": "d1", "v": 2}})

@@ -56,9 +56,11 @@ def event_grid(shape: Shape) -> tuple[pb.TypedData, dict[str, pb.TypedData]]:
         event.setdefault("eventTime", NetTime(now(), "utc"))
         event.setdefault("dataVersion", "")
         event.setdefault("metadataVersion", "1")
-    values: dict[str, Any] = {"data": event.get("data")}
-    values.update(shape.overrides)
-    return pb.TypedData(json=to_json(event)), shape.wire.metadata(values)
+    metadata = {}
+    if "data" in event:  # a JSON token, so always JSON (a string data too)
+        metadata["data"] = pb.TypedData(json=to_json(event["data"]))
+    metadata.update(shape.wire.metadata(shape.overrides))
+    return pb.TypedData(json=to_json(event)), metadata
 
 
 def cosmos_db(shape: Shape) -> tuple[pb.TypedData, dict[str, pb.TypedData]]:
