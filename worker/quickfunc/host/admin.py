@@ -176,16 +176,30 @@ class AdminApi:
             payload = None
         if not isinstance(payload, dict):
             return plain(400, 'The body must be a JSON object like {"input": "..."}.')
-        value = next((v for k, v in payload.items() if k.lower() == "input"), None)
         try:
-            if spec.trigger_type.lower() == "blobtrigger":
-                inputs = await self._blob_inputs(spec, value)
-            else:
-                inputs = admin_inputs(spec, value)
+            inputs = await self._inputs(spec, payload)
         except InputError as exc:
             return plain(400, str(exc))
         front.invoker.start_background(spec, inputs, "(admin invoke)")
         return web.Response(status=202)
+
+    async def _inputs(self, spec: FunctionSpec, payload: dict[str, Any]) -> Inputs:
+        """The trigger input and metadata for ``{"input": ..., "metadata": {...}}``: what the
+        trigger's extension sends (admin_invoke), a blob read from storage, or a plain value."""
+        from quickfunc.host.admin_invoke import extension_inputs, read_request
+        from quickfunc.host.admin_invoke.wire_values import Wire
+
+        request = read_request(spec, payload)
+        front = self.front
+        inputs = extension_inputs(spec, request, front.pool.capabilities, front.config.settings)
+        if inputs is not None:
+            return inputs
+        if spec.trigger_type.lower() == "blobtrigger":
+            inputs = await self._blob_inputs(spec, request.value)
+        else:
+            inputs = admin_inputs(spec, request.value)
+        inputs.trigger_metadata.update(Wire().metadata(request.overrides))
+        return inputs
 
     async def _blob_inputs(self, spec: FunctionSpec, value: Any) -> Inputs:
         """A blob trigger's input names a blob, read from the function's storage connection."""
