@@ -59,7 +59,15 @@ class LocalHost:
 
     async def startup(self) -> None:
         config = self.config
-        catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
+        known: list[str] = []
+        try:
+            catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
+            known = [spec.error for spec in catalog.functions] if catalog else []
+        except StartupError as exc:
+            known = [str(exc), exc.worker_message]  # run_host prints it
+            raise
+        finally:
+            self._invoker().errors.release(known)  # the banner shows the functions' errors
         self.storage = await self._open_storage(catalog)
         from quickfunc.host.blob_bindings import BlobBindings
 

@@ -37,6 +37,11 @@ _DEFAULT_SCRIPT_FILE = "function_app.py"
 class StartupError(Exception):
     """A worker could not be started, initialised or could not index the app."""
 
+    def __init__(self, message: str, worker_message: str = "") -> None:
+        super().__init__(message)
+        #: the worker's own words for it (what its log line said), when it gave them
+        self.worker_message = worker_message
+
 
 class DiedStarting(Exception):
     """The worker process died while indexing or loading the app (its code did it)."""
@@ -160,7 +165,7 @@ class Launcher:
             detail = exc.message or "no reason given"
             if exc.stack_trace:
                 detail += "\n" + exc.stack_trace.rstrip()
-            raise StartupError(f"the worker could not index the app in {config.app_dir}: {detail}")
+            raise StartupError(f"the worker could not index the app in {config.app_dir}: {detail}", exc.message)
         if response.use_default_metadata_indexing:
             catalog = catalog_from_folders(config.app_dir, config.disabled)
         else:

@@ -1,0 +1,146 @@
+"""print() inside an invocation as RpcLogs tagged with it, for a host that asks for that (the
+local host sends the QuickfuncInvocationOutput capability; the Functions host never does).
+
+Without the capability nothing changes: print() goes to the process stdout, as with the official
+worker. With it, each whole line written to sys.stdout or sys.stderr while an invocation runs
+(its task, its pool thread, threads it starts) becomes one User RpcLog carrying the invocation's
+id, category ``stdout`` or ``stderr``; output outside any invocation still goes to the process.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, TextIO
+
+from .logs import current_invocation_id
+from .protos import pb
+
+__all__ = ["CAPABILITY", "install", "uninstall", "finish", "active"]
+
+#: the host capability that turns this on (value "true")
+CAPABILITY = "QuickfuncInvocationOutput"
+#: a line not ended after this many characters is sent as it is
+_MAX_PARTIAL = 8192
+#: longest piece of one line per RpcLog (characters)
+_MAX_PIECE = 32768
+#: invocations with an unfinished line at most; past it the oldest one is sent
+_MAX_OPEN = 256
+
+_USER = pb.RpcLog.RpcLogCategory.Value("User")
+_INFORMATION = pb.RpcLog.Level.Value("Information")
+_ERROR = pb.RpcLog.Level.Value("Error")
+
+Send = Callable[[pb.StreamingMessage], None]
+
+
+class _Sending(threading.local):
+    busy = False  # this thread is sending a line: what it writes meanwhile goes to the process
+
+
+_sending = _Sending()
+
+
+class InvocationOutput:
+    """Stands in for sys.stdout or sys.stderr; writes outside an invocation go to ``stream``."""
+
+    def __init__(self, stream: TextIO, category: str, send: Send, request_id: str, max_message_length: int) -> None:
+        self.stream = stream
+        self.category = category
+        self._level = _ERROR if category == "stderr" else _INFORMATION
+        self._send = send
+        self._request_id = request_id
+        self._piece = _MAX_PIECE if max_message_length <= 0 else max(256, min(_MAX_PIECE, (max_message_length - 1024) // 4))
+        self._partial: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        invocation_id = None if _sending.busy else current_invocation_id()
+        if invocation_id is None:
+            return self.stream.write(text)
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        lines: list[tuple[str, str]] = []
+        with self._lock:
+            pending = self._partial.pop(invocation_id, "") + text
+            *whole, rest = pending.split("\n")
+            lines.extend((invocation_id, line) for line in whole)
+            if len(rest) >= _MAX_PARTIAL:
+                lines.append((invocation_id, rest))
+            elif rest:
+                self._partial[invocation_id] = rest
+                if len(self._partial) > _MAX_OPEN:  # invocations that ended without a newline
+                    oldest = next(iter(self._partial))
+                    lines.append((oldest, self._partial.pop(oldest)))
+        for owner, line in lines:
+            self._emit(owner, line)
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def finish(self, invocation_id: str) -> None:
+        """The invocation is answering: send its unfinished line, if any."""
+        with self._lock:
+            rest = self._partial.pop(invocation_id, None)
+        if rest:
+            self._emit(invocation_id, rest)
+
+    def _emit(self, invocation_id: str, line: str) -> None:
+        _sending.busy = True
+        try:
+            for start in range(0, max(len(line), 1), self._piece):
+                log = pb.RpcLog(
+                    invocation_id=invocation_id,
+                    category=self.category,
+                    level=self._level,
+                    log_category=_USER,
+                )
+                piece = line[start : start + self._piece]
+                try:
+                    log.message = piece
+                except (UnicodeEncodeError, ValueError):  # lone surrogates: escaped
+                    log.message = piece.encode("utf-8", "backslashreplace").decode("utf-8")
+                self._send(pb.StreamingMessage(request_id=self._request_id, rpc_log=log))
+        finally:
+            _sending.busy = False
+
+    def __getattr__(self, name: str) -> Any:  # encoding, buffer, fileno, isatty, ...
+        return getattr(self.stream, name)
+
+
+_installed: list[InvocationOutput] = []
+
+
+def active() -> bool:
+    return bool(_installed)
+
+
+def install(send: Send, request_id: str, max_message_length: int = -1) -> None:
+    """Tag print() output of invocations from now on (idempotent)."""
+    if _installed:
+        return
+    out = InvocationOutput(sys.stdout, "stdout", send, request_id, max_message_length)
+    err = InvocationOutput(sys.stderr, "stderr", send, request_id, max_message_length)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    _installed.extend((out, err))
+
+
+def uninstall() -> None:
+    """Back to the process streams (the stream to the host is gone)."""
+    for wrapper in _installed:
+        for name in ("stdout", "stderr"):
+            if getattr(sys, name) is wrapper:
+                setattr(sys, name, wrapper.stream)
+    _installed.clear()
+
+
+def finish(invocation_id: str) -> None:
+    """Send what the invocation printed without a final newline (before its response)."""
+    for wrapper in _installed:
+        wrapper.finish(invocation_id)
