@@ -143,6 +143,9 @@ class LocalHost:
         schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
         lines = []
         for spec in catalog.functions:
+            notes = unserved_notes(spec)
+            if spec.unserved:  # Durable Functions
+                notes = [f"not served: {spec.unserved}" if spec.is_http else spec.unserved]
             if spec.disabled:
                 detail = "(disabled)"
             elif spec.is_http:
@@ -150,10 +153,12 @@ class LocalHost:
             elif spec.name in schedules:
                 schedule, startup = schedules[spec.name]
                 detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
+            elif spec.unserved:
+                detail = "not served"
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
-            lines.append(FunctionLine(spec.name, trigger, detail, spec.error, unserved_notes(spec)))
+            lines.append(FunctionLine(spec.name, trigger, detail, spec.error, notes))
         for name in catalog.skipped:
             lines.append(FunctionLine(name, "skipped", "not loaded (not named in --functions)"))
         shown_keys = {}

@@ -1,0 +1,50 @@
+"""Durable Functions: the local host does not run the Durable extension yet, so a function that
+needs it (a durable trigger or client binding) is named at start-up as not served, and each
+invocation of it is answered with why, instead of failing inside the durable library."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quickfunc.host.catalog import Binding
+
+__all__ = ["NOT_SERVED_STATUS", "durable_need", "not_served", "answer"]
+
+#: the answer to an invocation of such a function: the host lacks what it needs (not a failure of it)
+NOT_SERVED_STATUS = 501
+
+_TRIGGERS = {
+    "orchestrationtrigger": "an orchestrator",
+    "activitytrigger": "an activity",
+    "entitytrigger": "an entity",
+}
+_CLIENTS = frozenset({"durableclient", "orchestrationclient", "entityclient"})
+
+
+def durable_need(bindings: Iterable[Binding]) -> str:
+    """What in ``bindings`` needs the Durable Functions extension, in words ('' if nothing)."""
+    clients = []
+    for binding in bindings:
+        kind = binding.type.lower()
+        if kind in _TRIGGERS:
+            return f"{_TRIGGERS[kind]} function ({binding.type})"
+        if kind in _CLIENTS:
+            clients.append(f"'{binding.name}' ({binding.type})")
+    if clients:
+        return f"its client binding {', '.join(clients)}"
+    return ""
+
+
+def not_served(need: str) -> str:
+    """Why a function that needs the extension for ``need`` is not served (for the banner)."""
+    return f"{need} needs the Durable Functions extension, which the quickfunc local host does not run yet"
+
+
+def answer(name: str, reason: str) -> str:
+    """What an invocation of function ``name``, not served for ``reason``, is answered with."""
+    return (
+        f"Function {name} is not served: {reason}. "
+        "Run the app with `func start` (Azure Functions Core Tools) to use Durable Functions."
+    )
