@@ -39,7 +39,9 @@ def test_the_http_starter_answers_501_with_the_message_not_a_type_error(host):
     start = len(host.lines)
     reply = host.get("/api/orchestrators/hello_orchestrator")
     assert reply.status == 501
-    assert reply.text.startswith(f"Function http_start is not served: its client binding 'client' (durableClient) {_WHY}")
+    assert reply.text.startswith(
+        f"Function http_start is not served: its client binding 'client' (durableClient) {_WHY}"
+    )
     assert host.wait_for_line(r"GET /api/orchestrators/hello_orchestrator 501 .* -> http_start", start=start)
     assert host.get("/api/plain").text == "plain works"  # the rest of the app is served
 

@@ -110,7 +110,12 @@ def test_help_describes_every_flag():
 
     env = dict(os.environ, PYTHONPATH=checkout_first(os.environ.get("PYTHONPATH", "")), COLUMNS="200")
     result = subprocess.run(
-        [sys.executable, "-m", "quickfunc", "--help"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "quickfunc", "--help"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
     described = {}

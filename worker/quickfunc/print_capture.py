@@ -51,7 +51,9 @@ class InvocationOutput:
         self._level = _ERROR if category == "stderr" else _INFORMATION
         self._send = send
         self._request_id = request_id
-        self._piece = _MAX_PIECE if max_message_length <= 0 else max(256, min(_MAX_PIECE, (max_message_length - 1024) // 4))
+        self._piece = (
+            _MAX_PIECE if max_message_length <= 0 else max(256, min(_MAX_PIECE, (max_message_length - 1024) // 4))
+        )
         self._partial: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -127,7 +129,7 @@ def install(send: Send, request_id: str, max_message_length: int = -1) -> None:
         return
     out = InvocationOutput(sys.stdout, "stdout", send, request_id, max_message_length)
     err = InvocationOutput(sys.stderr, "stderr", send, request_id, max_message_length)
-    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    sys.stdout, sys.stderr = out, err
     _installed.extend((out, err))
 
 

@@ -7,7 +7,6 @@ import argparse
 import sys
 
 import quickfunc
-
 from quickfunc.host.config import (
     DEFAULT_BODY_WAIT_TIMEOUT,
     DEFAULT_DRAIN_TIMEOUT,

@@ -243,7 +243,12 @@ class HttpFront:
         if self.config.cors is not None:
             self.config.cors.apply(response.headers, request.headers)
         self.console.request(
-            request.method, _path(request), response.status, time.perf_counter() - start, note, request.get(_FUNCTION, "")
+            request.method,
+            _path(request),
+            response.status,
+            time.perf_counter() - start,
+            note,
+            request.get(_FUNCTION, ""),
         )
         return response
 

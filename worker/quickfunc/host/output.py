@@ -167,9 +167,7 @@ class Console:
 
     # ---- traffic ------------------------------------------------------------------------------
 
-    def request(
-        self, method: str, path: str, status: int, seconds: float, note: str = "", function: str = ""
-    ) -> None:
+    def request(self, method: str, path: str, status: int, seconds: float, note: str = "", function: str = "") -> None:
         """One line per request, naming the function whose route it matched (``-> name``);
         method, path and note come from the client or the function, so each is printable and
         on this one line."""
