@@ -5,15 +5,20 @@ invocation of it is answered with why, instead of failing inside the durable lib
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from quickfunc.host.catalog import Binding
+from typing import Protocol
 
 __all__ = ["NOT_SERVED_STATUS", "durable_need", "not_served", "answer"]
 
 #: the answer to an invocation of such a function: the host lacks what it needs (not a failure of it)
 NOT_SERVED_STATUS = 501
+
+
+class _Binding(Protocol):
+    """What is read of a binding (catalog.Binding)."""
+
+    name: str
+    type: str
+
 
 _TRIGGERS = {
     "orchestrationtrigger": "an orchestrator",
@@ -23,7 +28,7 @@ _TRIGGERS = {
 _CLIENTS = frozenset({"durableclient", "orchestrationclient", "entityclient"})
 
 
-def durable_need(bindings: Iterable[Binding]) -> str:
+def durable_need(bindings: Iterable[_Binding]) -> str:
     """What in ``bindings`` needs the Durable Functions extension, in words ('' if nothing)."""
     clients = []
     for binding in bindings:
