@@ -52,3 +52,13 @@ def test_a_line_that_never_ends_is_sent_in_bounded_pieces():
         logs.reset_invocation(token)
     assert sent and all(len(log.message) <= 4096 // 4 for log in sent)
     assert "".join(log.message for log in sent) == "x" * (_MAX_PARTIAL // 2 * 3) + "y" * 5000
+
+
+def test_text_protobuf_cannot_carry_is_escaped_not_lost():
+    out, _stream, sent = _capture()
+    token = logs.set_invocation("inv-3")
+    try:
+        print("undecodable \udcff byte", file=out)
+    finally:
+        logs.reset_invocation(token)
+    assert [log.message for log in sent] == ["undecodable \\udcff byte"]

@@ -63,20 +63,25 @@ class InvocationOutput:
             return self.stream.write(text)
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        lines: list[tuple[str, str]] = []
+        partial = self._partial
+        whole: list[str] = []
+        oldest: tuple[str, str] | None = None
         with self._lock:
-            pending = self._partial.pop(invocation_id, "") + text
-            *whole, rest = pending.split("\n")
-            lines.extend((invocation_id, line) for line in whole)
-            if len(rest) >= _MAX_PARTIAL:
-                lines.append((invocation_id, rest))
-            elif rest:
-                self._partial[invocation_id] = rest
-                if len(self._partial) > _MAX_OPEN:  # invocations that ended without a newline
-                    oldest = next(iter(self._partial))
-                    lines.append((oldest, self._partial.pop(oldest)))
-        for owner, line in lines:
-            self._emit(owner, line)
+            pending = partial.pop(invocation_id, "") + text
+            if "\n" in pending:
+                whole = pending.split("\n")
+                pending = whole.pop()
+            if len(pending) >= _MAX_PARTIAL:
+                whole.append(pending)
+            elif pending:
+                partial[invocation_id] = pending  # last written, last in order
+                if len(partial) > _MAX_OPEN:  # invocations that ended without a newline
+                    first = next(iter(partial))
+                    oldest = (first, partial.pop(first))
+        for line in whole:
+            self._emit(invocation_id, line)
+        if oldest is not None:
+            self._emit(*oldest)
         return len(text)
 
     def writelines(self, lines: Iterable[str]) -> None:
@@ -97,18 +102,18 @@ class InvocationOutput:
         _sending.busy = True
         try:
             for start in range(0, max(len(line), 1), self._piece):
-                log = pb.RpcLog(
-                    invocation_id=invocation_id,
-                    category=self.category,
-                    level=self._level,
-                    log_category=_USER,
-                )
+                message = pb.StreamingMessage(request_id=self._request_id)
+                log = message.rpc_log
+                log.invocation_id = invocation_id
+                log.category = self.category
+                log.level = self._level
+                log.log_category = _USER
                 piece = line[start : start + self._piece]
                 try:
                     log.message = piece
                 except (UnicodeEncodeError, ValueError):  # lone surrogates: escaped
                     log.message = piece.encode("utf-8", "backslashreplace").decode("utf-8")
-                self._send(pb.StreamingMessage(request_id=self._request_id, rpc_log=log))
+                self._send(message)
         finally:
             _sending.busy = False
 
