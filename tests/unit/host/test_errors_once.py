@@ -3,12 +3,14 @@ error) already says them, the others shown once each and in order."""
 
 from __future__ import annotations
 
+import functools
+
 from quickfunc.host.errors_once import ErrorsOnce
 
 
 def _offer(errors: ErrorsOnce, shown: list[str], *texts: str) -> None:
     for text in texts:
-        errors.offer(text, lambda text=text: shown.append(text))
+        errors.offer(text, functools.partial(shown.append, text))
 
 
 def test_lines_repeating_a_known_error_are_dropped_and_the_rest_shown_once_in_order():
