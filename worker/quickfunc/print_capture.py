@@ -1,11 +1,5 @@
-"""print() inside an invocation as RpcLogs tagged with it, for a host that asks for that (the
-local host sends the QuickfuncInvocationOutput capability; the Functions host never does).
-
-Without the capability nothing changes: print() goes to the process stdout, as with the official
-worker. With it, each whole line written to sys.stdout or sys.stderr while an invocation runs
-(its task, its pool thread, threads it starts) becomes one User RpcLog carrying the invocation's
-id, category ``stdout`` or ``stderr``; output outside any invocation still goes to the process.
-"""
+"""print() inside an invocation sent as RpcLogs tagged with it, for a host that asks for that
+with the QuickfuncInvocationOutput capability (the local host; the Functions host never does)."""
 
 from __future__ import annotations
 
@@ -43,7 +37,11 @@ _sending = _Sending()
 
 
 class InvocationOutput:
-    """Stands in for sys.stdout or sys.stderr; writes outside an invocation go to ``stream``."""
+    """Stands in for sys.stdout or sys.stderr. Each whole line written while an invocation runs
+    (its task, its pool thread, threads it starts) becomes one User RpcLog with the invocation's
+    id and category ``stdout`` or ``stderr``; writes outside any invocation go to ``stream``.
+    Without the capability none is installed: print() goes to the process, as with the official
+    worker."""
 
     def __init__(self, stream: TextIO, category: str, send: Send, request_id: str, max_message_length: int) -> None:
         self.stream = stream

@@ -1,6 +1,5 @@
-"""Durable Functions: the local host does not run the Durable extension yet, so a function that
-needs it (a durable trigger or client binding) is named at start-up as not served, and each
-invocation of it is answered with why, instead of failing inside the durable library."""
+"""Functions that need the Durable Functions extension, which the local host does not run yet:
+named as not served at start-up, and each invocation answered with why."""
 
 from __future__ import annotations
 
