@@ -1,5 +1,7 @@
 """Both command-line styles the host passes are understood."""
 
+import re
+
 import pytest
 
 from quickfunc.cli import UNLIMITED, UsageError, parse_args
@@ -81,3 +83,58 @@ def test_missing_flags_are_named(argv, missing):
 def test_bad_uri_is_explained():
     with pytest.raises(UsageError, match="functions-uri"):
         parse_args(["--functions-uri", "not a uri", "--functions-worker-id", "w"])
+
+
+_FLAGS = [
+    "--host",
+    "--port",
+    "--workerId",
+    "--requestId",
+    "--grpcMaxMessageLength",
+    "--functions-uri",
+    "--functions-worker-id",
+    "--functions-request-id",
+    "--functions-grpc-max-message-length",
+    "--log-level",
+    "--log-to",
+    "--version",
+]
+
+
+def test_help_describes_every_flag():
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import REPO_ROOT, checkout_first
+
+    env = dict(os.environ, PYTHONPATH=checkout_first(os.environ.get("PYTHONPATH", "")), COLUMNS="200")
+    result = subprocess.run(
+        [sys.executable, "-m", "quickfunc", "--help"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    described = {}
+    lines = result.stdout.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith("  --"):
+            continue
+        # "  --flag METAVAR   what it is", or the description on the next line when the flag is long
+        parts = re.split(r"\s{2,}", line.strip(), maxsplit=1)
+        text = parts[1] if len(parts) == 2 else (lines[i + 1].strip() if i + 1 < len(lines) else "")
+        if text and not text.startswith("-"):
+            described[parts[0].split()[0]] = text
+    assert sorted(described) == sorted(_FLAGS), result.stdout
+
+
+def test_version_flag_prints_the_version(capsys):
+    import quickfunc
+
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"quickfunc {quickfunc.__version__}"

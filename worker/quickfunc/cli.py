@@ -6,6 +6,7 @@ import argparse
 import sys
 from urllib.parse import urlsplit
 
+from . import __version__
 from .launch import UNLIMITED, LaunchConfig
 
 __all__ = ["UNLIMITED", "LaunchConfig", "UsageError", "parse_args", "main"]
@@ -16,18 +17,47 @@ class UsageError(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m quickfunc", description="Azure Functions Python worker")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--workerId", dest="worker_id")
-    p.add_argument("--requestId", dest="request_id")
-    p.add_argument("--grpcMaxMessageLength", dest="max_len", type=int)
-    p.add_argument("--functions-uri", dest="uri")
-    p.add_argument("--functions-worker-id", dest="f_worker_id")
-    p.add_argument("--functions-request-id", dest="f_request_id")
-    p.add_argument("--functions-grpc-max-message-length", dest="f_max_len", type=int)
-    p.add_argument("--log-level", default="INFO", choices=["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument("--log-to")
+    p = argparse.ArgumentParser(
+        prog="python -m quickfunc",
+        description="Azure Functions Python language worker: connects to a Functions host over gRPC and runs "
+        "the app's functions. The host starts it with both flag styles; where both name a value, the "
+        "--functions-* one wins.",
+    )
+    p.add_argument("--version", action="version", version=f"quickfunc {__version__}")
+    p.add_argument("--host", help="address of the host's gRPC server (e.g. 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port of the host's gRPC server")
+    p.add_argument("--workerId", dest="worker_id", metavar="ID", help="this worker's id, sent back in StartStream")
+    p.add_argument(
+        "--requestId", dest="request_id", metavar="ID", help="id of the host's start request, stamped on messages"
+    )
+    p.add_argument(
+        "--grpcMaxMessageLength",
+        dest="max_len",
+        type=int,
+        metavar="BYTES",
+        help="largest gRPC message either way (the host passes 2147483647: no limit)",
+    )
+    p.add_argument("--functions-uri", dest="uri", metavar="URI", help="the host's gRPC server as http://HOST:PORT/")
+    p.add_argument("--functions-worker-id", dest="f_worker_id", metavar="ID", help="the same as --workerId")
+    p.add_argument("--functions-request-id", dest="f_request_id", metavar="ID", help="the same as --requestId")
+    p.add_argument(
+        "--functions-grpc-max-message-length",
+        dest="f_max_len",
+        type=int,
+        metavar="BYTES",
+        help="the same as --grpcMaxMessageLength",
+    )
+    p.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["TRACE", "DEBUG", "INFO", "WARNING", "ERROR"],
+        help="lowest level of the worker's own console lines before the stream is up (default INFO; TRACE = DEBUG)",
+    )
+    p.add_argument(
+        "--log-to",
+        metavar="WHERE",
+        help="where those lines go: stdout, stderr or a file path (default: errors to stderr, the rest to stdout)",
+    )
     return p
 
 

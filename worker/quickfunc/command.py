@@ -15,7 +15,7 @@ commands:
   storage APP_DIR queue|blob …  look inside or seed the app's queues and blobs
                               (`quickfunc storage --help`)
   worker --host … --port …    run one language worker connected to a Functions host
-  version                     print the version
+  version, --version          print the version
 """
 
 

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from . import __version__, app_index, console, gc_pause, logs, replies, shutdown
+from . import __version__, app_index, console, gc_pause, logs, print_capture, replies, shutdown
 from .dispatcher import Dispatcher
 from .launch import LaunchConfig
 from .protos import pb
@@ -128,6 +128,7 @@ async def _main(config: LaunchConfig) -> int:
     finally:
         await app_index.shutdown_app(state)
         watchdog.stop()
+        print_capture.uninstall()
         logs.uninstall(handler)
         console.reattach()
         state.executor.shutdown(wait=False, drop_queued=True)
@@ -182,6 +183,7 @@ async def _stop(transport: Transport, state: WorkerState, handler: logs.RpcLogHa
 def _stream_ended(state: WorkerState, handler: logs.RpcLogHandler, error: BaseException | None) -> int:
     """The host closed the stream, or it broke: nothing more can be answered."""
     # from here on only the console (stderr for errors) reaches anyone
+    print_capture.uninstall()
     logs.uninstall(handler)
     console.reattach()
     lost = len(state.in_flight)

@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from .. import messages
+from .. import messages, print_capture
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..state import WorkerState
@@ -43,6 +43,8 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
     state.init_received = True
     state.host_capabilities = dict(request.capabilities)
     add_app_dir(state, request.function_app_directory)
+    if request.capabilities.get(print_capture.CAPABILITY, "").lower() == "true":
+        print_capture.install(state.send, state.request_id, state.max_message_length)
     log.info(
         "Received WorkerInitRequest: host %s, app %s, Python %s",
         request.host_version or "?",

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sys
 
-from .. import invocation, logs, replies
+from .. import invocation, logs, print_capture, replies
 from ..console import SYSTEM_LOGGER
 from ..functions.registry import FunctionInfo
 from ..protos import pb
@@ -159,6 +159,8 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
 def _answer(state: WorkerState, message: pb.StreamingMessage) -> None:
     """Send the answer (from the loop or a pool thread); the transport checks its size."""
     try:  # print() output of the invocation reaches the host before its response
+        if print_capture.active():
+            print_capture.finish(message.invocation_response.invocation_id)
         sys.stdout.flush()
     except BaseException:
         pass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+import quickfunc
 from quickfunc.host.config import (
     DEFAULT_BODY_WAIT_TIMEOUT,
     DEFAULT_DRAIN_TIMEOUT,
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m quickfunc.host",
         description="Serve an Azure Functions Python app (v1 or v2) on this machine.",
     )
+    parser.add_argument("--version", action="version", version=f"quickfunc {quickfunc.__version__}")
     parser.add_argument(
         "app_dir",
         nargs="?",

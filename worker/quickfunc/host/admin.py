@@ -14,6 +14,7 @@ from quickfunc.host.auth import ADMIN, KeyRing, key_from_request
 from quickfunc.host.bodies import BodyBudget, BodyTooLarge, NoRoomForBody, read_body
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
+from quickfunc.host.durable import NOT_SERVED_STATUS, answer
 from quickfunc.host.invocations import InputError, Inputs, admin_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.pool import WorkerPool
@@ -159,6 +160,8 @@ class AdminApi:
         front = self.front
         if spec.error:
             return plain(500, f"Function {spec.name} cannot run: {spec.error}")
+        if spec.unserved:
+            return plain(NOT_SERVED_STATUS, answer(spec.name, spec.unserved))
         if spec.is_http:
             return plain(400, f"{spec.name} is an HTTP function; call it at {front.url_for(spec)}.")
         try:

@@ -61,7 +61,15 @@ class LocalHost:
         config = self.config
         if config.dev.debug_wait:
             self.console.info(config.dev.waiting_line(config.process_count))
-        catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
+        known: list[str] = []
+        try:
+            catalog = await self.pool.start()  # None: the app killed its worker; the pool retries
+            known = [spec.error for spec in catalog.functions] if catalog else []
+        except StartupError as exc:
+            known = [str(exc), exc.worker_message]  # run_host prints it
+            raise
+        finally:
+            self._invoker().errors.release(known)  # the banner shows the functions' errors
         self.storage = await self._open_storage(catalog)
         from quickfunc.host.blob_bindings import BlobBindings
 
@@ -137,6 +145,9 @@ class LocalHost:
         schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
         lines = []
         for spec in catalog.functions:
+            notes = unserved_notes(spec)
+            if spec.unserved:  # Durable Functions
+                notes = [f"not served: {spec.unserved}" if spec.is_http else spec.unserved]
             if spec.disabled:
                 detail = "(disabled)"
             elif spec.is_http:
@@ -144,10 +155,12 @@ class LocalHost:
             elif spec.name in schedules:
                 schedule, startup = schedules[spec.name]
                 detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
+            elif spec.unserved:
+                detail = "not served"
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
-            lines.append(FunctionLine(spec.name, trigger, detail, spec.error, unserved_notes(spec)))
+            lines.append(FunctionLine(spec.name, trigger, detail, spec.error, notes))
         for name in catalog.skipped:
             lines.append(FunctionLine(name, "skipped", "not loaded (not named in --functions)"))
         shown_keys = {}

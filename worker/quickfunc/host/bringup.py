@@ -21,7 +21,7 @@ from quickfunc.host.process import OutputLine, WorkerCommand, WorkerProcess
 from quickfunc.host.rpc_server import RpcServer
 from quickfunc.host.slots import WorkerSlot
 from quickfunc.host.startup import WorkerDidNotConnect, describe_exit, wait_connected
-from quickfunc.host.worker_channel import WorkerChannel
+from quickfunc.host.worker_channel import DEFAULT_HOST_CAPABILITIES, WorkerChannel
 from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import pb
 
@@ -30,12 +30,20 @@ __all__ = ["StartupError", "DiedStarting", "Launcher"]
 _SUCCESS = pb.StatusResult.Success
 #: the host's default for metadata and load responses
 _INDEX_TIMEOUT = 60.0
+#: what the Functions host sends, plus asking for print() inside an invocation as RpcLogs tagged
+#: with it (categories stdout/stderr; invoker.PRINTED): the Functions host never asks for that
+HOST_CAPABILITIES = {**DEFAULT_HOST_CAPABILITIES, "QuickfuncInvocationOutput": "true"}
 _SCRIPT_FILE_SETTING = "PYTHON_SCRIPT_FILE_NAME"
 _DEFAULT_SCRIPT_FILE = "function_app.py"
 
 
 class StartupError(Exception):
     """A worker could not be started, initialised or could not index the app."""
+
+    def __init__(self, message: str, worker_message: str = "") -> None:
+        super().__init__(message)
+        #: the worker's own words for it (what its log line said), when it gave them
+        self.worker_message = worker_message
 
 
 class DiedStarting(Exception):
@@ -104,6 +112,7 @@ class Launcher:
             init = await channel.init(
                 config.app_dir,
                 process.command.worker_directory(),
+                capabilities=HOST_CAPABILITIES,
                 timeout=config.worker_start_timeout,
             )
         except BaseException:
@@ -162,7 +171,7 @@ class Launcher:
             detail = exc.message or "no reason given"
             if exc.stack_trace:
                 detail += "\n" + exc.stack_trace.rstrip()
-            raise StartupError(f"the worker could not index the app in {config.app_dir}: {detail}")
+            raise StartupError(f"the worker could not index the app in {config.app_dir}: {detail}", exc.message)
         if response.use_default_metadata_indexing:
             catalog = catalog_from_folders(config.app_dir, config.disabled)
         else:

@@ -10,8 +10,10 @@ import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from quickfunc.host.durable import durable_need, not_served
 from quickfunc.host.function_json import FunctionJsonError, v1_metadata_from_folder
 from quickfunc.host.jsonfile import SettingsFileError, get_ci, read_json_file
 from quickfunc.host.request_builders import indexed_load_metadata
@@ -105,9 +107,16 @@ class FunctionSpec:
         """Output bindings other than the HTTP response (shown as log lines locally)."""
         return [b for b in self.bindings if b.direction in ("out", "inout") and b.type.lower() != "http"]
 
+    @cached_property
+    def unserved(self) -> str:
+        """Why the local host does not serve this function (it needs the Durable Functions
+        extension), or ''; it is still loaded, so that its load errors show."""
+        need = durable_need(self.bindings)
+        return not_served(need) if need else ""
+
     @property
     def runnable(self) -> bool:
-        return not self.error
+        return not self.error and not self.unserved
 
 
 @dataclass
@@ -128,7 +137,7 @@ class Catalog:
 
     def loadable(self) -> list[FunctionSpec]:
         """Functions to send load requests for (disabled ones last, like the host)."""
-        ok = [f for f in self.functions if f.runnable]
+        ok = [f for f in self.functions if not f.error]
         return [f for f in ok if not f.disabled] + [f for f in ok if f.disabled]
 
 

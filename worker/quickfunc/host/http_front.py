@@ -19,6 +19,7 @@ from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
 from quickfunc.host.cors import is_preflight
+from quickfunc.host.durable import NOT_SERVED_STATUS, answer
 from quickfunc.host.invocations import IncomingHttp, http_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, printable
@@ -31,6 +32,8 @@ __all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
 #: after the drain timeout, how long cut requests have to send their 503 before connections close
 _CUT_GRACE = 5.0
+#: where a request keeps the name of the function whose route it matched, for its console line
+_FUNCTION = "quickfunc.function"
 
 # aiohttp's own error logging would print tracebacks for every malformed request
 _quiet = logging.getLogger("quickfunc.host.http")
@@ -239,7 +242,14 @@ class HttpFront:
                 note = repr(exc)
         if self.config.cors is not None:
             self.config.cors.apply(response.headers, request.headers)
-        self.console.request(request.method, _path(request), response.status, time.perf_counter() - start, note)
+        self.console.request(
+            request.method,
+            _path(request),
+            response.status,
+            time.perf_counter() - start,
+            note,
+            request.get(_FUNCTION, ""),
+        )
         return response
 
     def _cut_off(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
@@ -288,6 +298,7 @@ class HttpFront:
                 f"its route takes {allowed} only.",
             ), f"(the route takes {allowed} only; the Functions host answers other methods with 404)"
         spec = match.target
+        request[_FUNCTION] = spec.name
         if self.keys is not None:
             trigger = spec.trigger
             level = trigger.get("authLevel") if trigger else None
@@ -302,6 +313,8 @@ class HttpFront:
                 ), ""
         if spec.error:
             return plain(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
+        if spec.unserved:
+            return plain(NOT_SERVED_STATUS, answer(spec.name, spec.unserved)), "not served (Durable Functions)"
         with self.bodies.hold() as hold:  # room for the body until the function has answered
             try:
                 body = await read_body(request, self.config.max_body_size, hold)

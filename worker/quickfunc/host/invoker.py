@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.config import HostConfig
+from quickfunc.host.errors_once import ErrorsOnce
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
 from quickfunc.host.pool import (
@@ -38,6 +39,8 @@ _USER = pb.RpcLog.RpcLogCategory.Value("User")
 _LEVEL_INFO = pb.RpcLog.Level.Value("Information")
 _LEVEL_WARNING = pb.RpcLog.Level.Value("Warning")
 _LEVEL_ERROR = pb.RpcLog.Level.Value("Error")
+#: categories of the lines a worker sends for print() inside an invocation (QuickfuncInvocationOutput)
+PRINTED = frozenset({"stdout", "stderr"})
 
 
 @dataclass
@@ -86,6 +89,8 @@ class Invoker:
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
         self.output_writer: Callable[[Outcome], Awaitable[set[str]]] | None = None
+        #: worker error lines while the app starts, so that each load or index error shows once
+        self.errors = ErrorsOnce()
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -217,6 +222,9 @@ class Invoker:
     def on_log(self, slot: WorkerSlot, log: pb.RpcLog) -> None:
         """An RpcLog from a worker: a function log (named) or a worker System log."""
         spec = self._running.get(log.invocation_id) if log.invocation_id else None
+        if log.log_category == _USER and log.category in PRINTED and log.invocation_id:
+            self._printed(slot, spec, log)
+            return
         if spec is not None and log.log_category == _USER:
             lowest = self._function_levels.get(spec.name)
             if lowest is None:
@@ -224,8 +232,23 @@ class Invoker:
             if lowest <= log.level < 6:
                 self.console.function_log(spec.name, log.invocation_id, log.level, log.message)
             return
-        if self._worker_level <= log.level < 6:
+        if not self._worker_level <= log.level < 6:
+            return
+        if log.level >= _LEVEL_ERROR and not log.invocation_id:  # load and index errors among them
+            self.errors.offer(log.message, lambda: self.console.worker_line(slot.label, log.level, log.message))
+        else:
             self.console.worker_line(slot.label, log.level, log.message)
+
+    def _printed(self, slot: WorkerSlot, spec: FunctionSpec | None, log: pb.RpcLog) -> None:
+        """A line the function print()ed, named by function and invocation; shown at every log
+        level, as the process output it stands for (stderr graded as the host grades it)."""
+        level = _LEVEL_INFO
+        if log.category == "stderr":
+            level = _LEVEL_WARNING if "warn" in log.message.lower() else _LEVEL_ERROR
+        if spec is None:  # printed by a thread that outlived its invocation
+            self.console.worker_line(slot.label, level, log.message)
+        else:
+            self.console.function_log(spec.name, log.invocation_id, level, log.message)
 
     def on_output(self, slot: WorkerSlot, line: OutputLine) -> None:
         """A line a worker process printed: system lines at the chosen verbosity; print() output
@@ -244,4 +267,8 @@ class Invoker:
 
     def on_event(self, level: str, message: str) -> None:
         """Pool events (restarts, load problems)."""
-        {"Error": self.console.error, "Warning": self.console.warning}.get(level, self.console.info)(message)
+        show = {"Error": self.console.error, "Warning": self.console.warning}.get(level)
+        if show is None:
+            self.console.info(message)
+        else:
+            self.errors.offer(message, lambda: show(message))

@@ -167,16 +167,18 @@ class Console:
 
     # ---- traffic ------------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, status: int, seconds: float, note: str = "") -> None:
-        """One line per request; method, path and note come from the client or the function,
-        so each is printable and on this one line."""
+    def request(self, method: str, path: str, status: int, seconds: float, note: str = "", function: str = "") -> None:
+        """One line per request, naming the function whose route it matched (``-> name``);
+        method, path and note come from the client or the function, so each is printable and
+        on this one line."""
         code = _GREEN if status < 400 else (_COLOURS["Warning"] if status < 500 else _COLOURS["Error"])
         status_text = self._paint(str(status), code)
+        served = f" -> {self._paint(printable(function, newlines=False), _CYAN)}" if function else ""
         extra = f"  {printable(note, newlines=False)}" if note else ""
         self._write(
             f"[{self._stamp()}] {printable(method, newlines=False)} "
             f"{printable(path, newlines=False)} {status_text} "
-            f"{seconds * 1000:.1f}ms{extra}"
+            f"{seconds * 1000:.1f}ms{served}{extra}"
         )
 
     def executed(self, function: str, invocation_id: str, ok: bool, seconds: float, reason: str) -> None:
