@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..bindings import deferred
 from ..bindings.convert import BindingSpec
 from .importer import UserImportError, import_user_module, relative
 from .registry import FunctionInfo, FunctionLoadError
@@ -214,6 +215,7 @@ def _describe(function: Any, app_dir: str, script_name: str) -> IndexedFunction:
             where=where,
             programming_model="v2",
         )
+        entry.raw_bindings = deferred.raw_bindings(function, entry.info.inputs) or entry.raw_bindings
     except FunctionLoadError as exc:
         entry.error = str(exc)
     except (RetrySettingError, DuplicateBindingError) as exc:

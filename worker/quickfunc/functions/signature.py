@@ -7,7 +7,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..bindings import codecs, convert
+from ..bindings import codecs, convert, deferred
 from ..bindings.convert import BindingSpec
 from .registry import FunctionInfo, FunctionLoadError, ParamBinding
 
@@ -67,7 +67,7 @@ def build_function_info(
     implicit_return: ParamBinding | None = None
     for pname, binding in bound.items():
         annotation = hints.get(pname)
-        param = _bind_parameter(pname, binding, annotation, fail)
+        param = _bind_parameter(pname, binding, annotation, fail, name)
         if binding.direction == "out":
             outputs.append(param)
         else:
@@ -132,7 +132,7 @@ def _is_out(annotation: Any) -> bool:
 
 
 def _bind_parameter(
-    pname: str, binding: BindingSpec, annotation: Any, fail: Callable[[str], FunctionLoadError]
+    pname: str, binding: BindingSpec, annotation: Any, fail: Callable[[str], FunctionLoadError], function_name: str = ""
 ) -> ParamBinding:
     is_output = binding.direction == "out"
     pytype = None
@@ -156,6 +156,9 @@ def _bind_parameter(
             pytype = annotation
         if not (isinstance(pytype, type) or typing.get_origin(pytype) is not None):
             raise fail(f"the annotation of '{pname}' ({_describe(pytype)}) is not a type")
+    if not is_output and deferred.is_sdk_type(pytype):  # protocol §15
+        converter, decoder, wants_metadata = deferred.bind_sdk_parameter(function_name, pname, binding, pytype, fail)
+        return ParamBinding(pname, binding, converter, pytype, wants_metadata, decoder)
     converter = convert.choose_converter(binding, pytype)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, is_output):
         raise fail(_mismatch(pname, binding, pytype))
