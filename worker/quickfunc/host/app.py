@@ -143,9 +143,10 @@ class LocalHost:
     ) -> None:
         assert self.front is not None
         schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
+        from quickfunc.host.deferred_bindings import deferred_notes
         lines = []
         for spec in catalog.functions:
-            notes = unserved_notes(spec)
+            notes = unserved_notes(spec) + deferred_notes(spec, self.storage)
             if spec.unserved:  # Durable Functions
                 notes = [f"not served: {spec.unserved}" if spec.is_http else spec.unserved]
             if spec.disabled:

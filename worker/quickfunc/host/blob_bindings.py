@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from quickfunc.host.binding_expressions import ExpressionError, binding_data, resolve
 from quickfunc.host.catalog import Binding, FunctionSpec
+from quickfunc.host.deferred_bindings import NeedsAccount, deferred_trigger, is_deferred, reference_for
 from quickfunc.host.invocations import Inputs
 from quickfunc.protos import pb
 
@@ -68,10 +69,13 @@ class BlobBindings:
         self.on_written: Callable[[StorageBackend, str, str], None] | None = None
 
     def applies(self, spec: FunctionSpec) -> bool:
-        return bool(_blob_bindings(spec))
+        return bool(_blob_bindings(spec)) or deferred_trigger(spec) is not None
 
-    def _where(self, spec: FunctionSpec, binding: Binding, data: dict[str, Any]) -> tuple[StorageBackend, str, str]:
-        """(backend, container, blob name) of a binding in this invocation."""
+    def _where(
+        self, spec: FunctionSpec, binding: Binding, data: dict[str, Any], whole_container: bool = False
+    ) -> tuple[StorageBackend, str, str]:
+        """(backend, container, blob name) of a binding in this invocation (with
+        ``whole_container``, a path with no blob name is the container: an SDK-typed input)."""
         label = f"function {spec.name}: blob binding '{binding.name}'"
         template = binding.get("path")
         if not isinstance(template, str) or not template.strip():
@@ -85,7 +89,8 @@ class BlobBindings:
 
         try:
             check_container_name(container)
-            check_blob_name(name)
+            if name or not whole_container:
+                check_blob_name(name)
         except StorageError as exc:
             raise BindingFailure(
                 f"{label}: the path {template!r} gives {path!r}, which is not container/blob: {exc}"
@@ -95,6 +100,23 @@ class BlobBindings:
         if resolved is None:
             raise BindingFailure(f"{label}: the storage connection {connection!r} was not set up at start")
         return resolved.backend, container, name
+
+    def _reference(
+        self, spec: FunctionSpec, binding: Binding, backend: StorageBackend, container: str, name: str
+    ) -> pb.TypedData:
+        try:
+            return reference_for(spec, binding, backend, container, name, self.settings)
+        except NeedsAccount as exc:
+            raise BindingFailure(str(exc)) from None
+
+    def _trigger_reference(self, spec: FunctionSpec, trigger: Binding, inputs: Inputs) -> None:
+        """An SDK-typed blob trigger gets a reference to the blob that fired it."""
+        path = inputs.trigger_metadata.get("BlobTrigger")
+        container, _, name = (path.string if path is not None else "").partition("/")
+        resolved = self.storage.get(str(trigger.get("connection") or "").strip())
+        if resolved is None or not container:
+            raise BindingFailure(f"function {spec.name}: blob trigger '{trigger.name}' has no blob to refer to")
+        inputs.data[trigger.name] = self._reference(spec, trigger, resolved.backend, container, name)
 
     async def prepare(self, spec: FunctionSpec, inputs: Inputs) -> list[BlobWrite]:
         """Read the blob inputs into ``inputs`` and resolve the output paths (before the function
@@ -110,10 +132,16 @@ class BlobBindings:
         writes: list[BlobWrite] = []
         from quickfunc.host.storage.interface import StorageError
 
+        if trigger is not None and is_deferred(trigger):
+            self._trigger_reference(spec, trigger, inputs)
         for binding in _blob_bindings(spec):
-            backend, container, name = self._where(spec, binding, data)
+            deferred = is_deferred(binding)
+            backend, container, name = self._where(spec, binding, data, whole_container=deferred)
             if binding.direction == "out":
                 writes.append(BlobWrite(binding, backend, container, name))
+                continue
+            if deferred:
+                inputs.data[binding.name] = self._reference(spec, binding, backend, container, name)
                 continue
             try:
                 blob = await backend.read_blob(container, name)
