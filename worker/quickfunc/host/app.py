@@ -144,6 +144,7 @@ class LocalHost:
         assert self.front is not None
         schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
         from quickfunc.host.deferred_bindings import deferred_notes
+
         lines = []
         for spec in catalog.functions:
             notes = unserved_notes(spec) + deferred_notes(spec, self.storage)
