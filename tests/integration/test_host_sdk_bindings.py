@@ -111,6 +111,20 @@ def test_a_blob_trigger_gets_a_blob_client(host, blobs):
     assert record == {"type": "BlobClient", "blob": name, "text": "triggered content"}
 
 
+def test_admin_invoke_of_an_sdk_typed_blob_trigger_gets_a_client(host, blobs):
+    name = f"a-{uuid.uuid4().hex[:8]}.txt"
+    blobs.get_blob_client("samples", name).upload_blob(b"invoked by hand")
+    reply = host.post("/admin/functions/copied", json.dumps({"input": f"samples/{name}"}))
+    assert reply.status == 202, reply.text
+    result = blobs.get_blob_client("sdk-results", name)
+    deadline = time.monotonic() + TRIGGER_TIMEOUT
+    while not result.exists():
+        assert time.monotonic() < deadline, "the admin invoke did not run:\n" + host.output()
+        time.sleep(0.2)
+    record = json.loads(result.download_blob().readall())
+    assert record == {"type": "BlobClient", "blob": name, "text": "invoked by hand"}
+
+
 def test_with_the_embedded_store_the_banner_and_the_invocation_say_azurite_is_needed(tmp_path):
     app = tmp_path / "app"
     shutil.copytree(app_path("host_sdk_blobs"), app)
