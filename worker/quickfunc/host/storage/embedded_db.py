@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -199,11 +199,11 @@ class EmbeddedDb:
             ).fetchall()
             taken = []
             for row in rows:
-                db.execute(
-                    "UPDATE messages SET dequeue_count = dequeue_count + 1, pop_receipt = ?, visible = ? WHERE seq = ?",
+                taken += db.execute(
+                    "UPDATE messages SET dequeue_count = dequeue_count + 1, pop_receipt = ?, visible = ? "
+                    "WHERE seq = ? RETURNING *",
                     (uuid.uuid4().hex, now + visibility_timeout, row["seq"]),
-                )
-                taken.append(db.execute("SELECT * FROM messages WHERE seq = ?", (row["seq"],)).fetchone())
+                ).fetchall()
         return [_message(row) for row in taken]
 
     def _leased(self, db: sqlite3.Connection, queue: str, message_id: str, pop_receipt: str) -> sqlite3.Row:
@@ -220,6 +220,20 @@ class EmbeddedDb:
         with self._write() as db:
             row = self._leased(db, queue, message_id, pop_receipt)
             db.execute("DELETE FROM messages WHERE seq = ?", (row["seq"],))
+
+    def delete_messages(self, queue: str, leases: Sequence[tuple[str, str]]) -> list[str]:
+        """Delete several received messages in one transaction; the ids already gone or received
+        again since (pop receipt no longer matching), which are left as they are."""
+        missing = []
+        with self._write() as db:
+            self._require_queue(db, queue)
+            for message_id, pop_receipt in leases:
+                cursor = db.execute(
+                    "DELETE FROM messages WHERE queue = ? AND id = ? AND pop_receipt = ?", (queue, message_id, pop_receipt)
+                )
+                if cursor.rowcount == 0:
+                    missing.append(message_id)
+        return missing
 
     def update_visibility(
         self, queue: str, message_id: str, pop_receipt: str, visibility_timeout: float
