@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS messages (
     pop_receipt TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible, seq);
+CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (queue, expires);
 CREATE TABLE IF NOT EXISTS containers (name TEXT PRIMARY KEY, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (
     container TEXT NOT NULL,
