@@ -8,10 +8,12 @@ import asyncio
 import base64
 import io
 import os
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -206,13 +208,16 @@ def test_a_host_killed_after_completions_but_before_the_batch_delete_gets_them_b
         env=env,
         text=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in child.stdout or ()], daemon=True).start()
     try:
         done: set[str] = set()
         flushing = 0
         deadline = time.monotonic() + WAIT
         while (len(done) < len(bodies) or flushing < len(bodies)) and time.monotonic() < deadline:
-            line = child.stdout.readline() if child.stdout else ""
-            if not line:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
                 break
             word, _, rest = line.strip().partition(" ")
             if word == "done":
