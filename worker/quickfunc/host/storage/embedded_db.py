@@ -198,13 +198,16 @@ class EmbeddedDb:
                 "SELECT seq FROM messages WHERE queue = ? AND visible <= ? ORDER BY visible, seq LIMIT ?",
                 (queue, now, count),
             ).fetchall()
-            taken = []
-            for row in rows:
-                taken += db.execute(
-                    "UPDATE messages SET dequeue_count = dequeue_count + 1, pop_receipt = ?, visible = ? "
-                    "WHERE seq = ? RETURNING *",
-                    (uuid.uuid4().hex, now + visibility_timeout, row["seq"]),
-                ).fetchall()
+            order = {row[0]: i for i, row in enumerate(rows)}
+            if not order:
+                return []
+            # one statement leases them all; each gets its own random pop receipt
+            taken = db.execute(
+                "UPDATE messages SET dequeue_count = dequeue_count + 1, pop_receipt = lower(hex(randomblob(16))), "
+                f"visible = ? WHERE seq IN ({','.join('?' * len(order))}) RETURNING *",
+                (now + visibility_timeout, *order),
+            ).fetchall()
+        taken.sort(key=lambda row: order[row["seq"]])
         return [_message(row) for row in taken]
 
     def _leased(self, db: sqlite3.Connection, queue: str, message_id: str, pop_receipt: str) -> sqlite3.Row:
