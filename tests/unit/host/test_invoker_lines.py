@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from types import SimpleNamespace
+from typing import Any
 
 from quickfunc.host.catalog import Binding, FunctionSpec
 from quickfunc.host.config import HostConfig
@@ -16,7 +17,7 @@ from tests.helpers import FAILURE, SUCCESS, run
 
 
 class _Pool:
-    def __init__(self, statuses: list[int]) -> None:
+    def __init__(self, statuses: list[Any]) -> None:
         self.statuses = statuses
 
     async def invoke(self, request, timeout):

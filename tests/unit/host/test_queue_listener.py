@@ -138,8 +138,9 @@ def test_one_timer_keeps_long_running_messages_leased_past_their_visibility_time
         listener.start()
         try:
             assert await _until(lambda: _true(len(started) == 3)), out.getvalue()
-            renewers = [t for t in asyncio.all_tasks() if "renew" in t.get_coro().__qualname__.lower()]
-            assert len(renewers) == 1, [t.get_coro().__qualname__ for t in renewers]
+            names = [getattr(t.get_coro(), "__qualname__", "") for t in asyncio.all_tasks()]
+            renewers = [n for n in names if "renew" in n.lower()]
+            assert len(renewers) == 1, renewers
             held_until = time.monotonic() + 3 * lease  # three leases long, all still running
             while time.monotonic() < held_until:
                 assert await asyncio.to_thread(other.receive_messages, QUEUE, 3, 30) == []
@@ -209,7 +210,12 @@ def test_a_host_killed_after_completions_but_before_the_batch_delete_gets_them_b
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in child.stdout or ()], daemon=True).start()
+
+    def pump() -> None:
+        for line in child.stdout or ():
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     try:
         done: set[str] = set()
         flushing = 0

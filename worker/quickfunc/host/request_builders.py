@@ -6,8 +6,8 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterable, Mapping
 
-from quickfunc.protos import pb
 from quickfunc.host.ids import new_uuid, random_hex
+from quickfunc.protos import pb
 
 __all__ = ["indexed_load_metadata", "http_request", "build_invocation"]
 

@@ -233,7 +233,8 @@ class EmbeddedDb:
             self._require_queue(db, queue)
             for message_id, pop_receipt in leases:
                 cursor = db.execute(
-                    "DELETE FROM messages WHERE queue = ? AND id = ? AND pop_receipt = ?", (queue, message_id, pop_receipt)
+                    "DELETE FROM messages WHERE queue = ? AND id = ? AND pop_receipt = ?",
+                    (queue, message_id, pop_receipt),
                 )
                 if cursor.rowcount == 0:
                     missing.append(message_id)
