@@ -241,3 +241,31 @@ def test_a_host_killed_after_completions_but_before_the_batch_delete_gets_them_b
     assert {m.dequeue_count for m in again} == {2}
     later.close()
     db.close()
+
+
+def test_a_message_delivered_twice_to_one_listener_is_deleted_once_and_the_other_reported(tmp_path):
+    from quickfunc.host.queue_leases import Leases
+
+    async def body() -> None:
+        store = EmbeddedStorage(str(tmp_path / "storage.db"))
+        await store.create_queue(QUEUE)
+        await _put(store, "twice")
+        lost: list[str] = []
+        errors: list[str] = []
+        leases = Leases(store, QUEUE, 60, lost.append, errors.append)  # no renewal during the test
+        try:
+            [first] = await store.receive_messages(QUEUE, 1, 0.05)
+            leases.hold([first])
+            await asyncio.sleep(0.1)  # its lease runs out (it was received for 0.05 s)
+            [again] = await store.receive_messages(QUEUE, 1, 30)
+            leases.hold([again])  # the same message, leased anew
+            leases.succeeded(first.id)
+            leases.succeeded(again.id)
+            assert await leases.close(5)
+            assert await store.queue_length(QUEUE) == 0
+            assert lost == [first.id] and errors == []
+        finally:
+            await leases.close(1)
+            await store.close()
+
+    run(body())

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from quickfunc.host.storage.interface import QueueMessage, StorageBackend, StorageError
+from quickfunc.host.storage.interface import NotFoundError, QueueMessage, StorageBackend, StorageError
 
 __all__ = ["Leases"]
 
@@ -90,9 +90,14 @@ class Leases:
     # ---- inside --------------------------------------------------------------------------------
 
     def _release(self, message_id: str) -> QueueMessage:
+        """Stop holding a message; NotFoundError when it is no longer held (received again after
+        its lease ran out, and settled by the other delivery)."""
         self._since.pop(message_id, None)
         self._lost.discard(message_id)
-        return self._held.pop(message_id)
+        message = self._held.pop(message_id, None)
+        if message is None:
+            raise NotFoundError(f"message {message_id} is no longer held")
+        return message
 
     async def _flush_loop(self) -> None:
         try:
@@ -100,12 +105,17 @@ class Leases:
                 await asyncio.sleep(FLUSH_DELAY)  # let the completions of the next moment join the batch
                 async with self._turn:
                     batch, self._done = self._done, []
-                    leases = [(m.id, m.pop_receipt) for m in map(self._release, batch)]
+                    leases: list[tuple[str, str]] = []
+                    gone: list[str] = []  # settled by another delivery of the same message
+                    for message_id in batch:
+                        if message_id in self._held:
+                            leases.append((message_id, self._release(message_id).pop_receipt))
+                        else:
+                            gone.append(message_id)
                     try:
-                        gone = await self.backend.delete_messages(self.queue, leases)
+                        gone += await self.backend.delete_messages(self.queue, leases) if leases else []
                     except StorageError as exc:
                         self.on_error(f"deleting {len(leases)} processed message(s) failed: {exc}")
-                        continue
                 for message_id in gone:
                     self.on_lost(message_id)
         finally:
