@@ -45,9 +45,6 @@ class Leases:
         self._flusher: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
 
-    def __len__(self) -> int:
-        return len(self._held)
-
     def hold(self, messages: list[QueueMessage]) -> None:
         """Messages just received (each leased for ``lease`` seconds)."""
         now = time.monotonic()
