@@ -76,3 +76,31 @@ def test_a_broken_stream_is_ignored():
     writer = LineWriter(stream, 100, _note)
     assert writer.write("nobody sees this")
     assert writer.close(5)
+
+
+class _CountingStream(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+def test_lines_coming_one_by_one_in_a_burst_are_written_together():
+    stream = _CountingStream()
+    writer = LineWriter(stream, 100_000, _note)
+    writer.write("first")  # starts the writer thread, which then waits for work
+    assert writer.flush(5)
+    written_before = stream.writes
+    started = time.monotonic()
+    for i in range(40):  # a line every half millisecond: a queue drain's Executed lines
+        writer.write(f"line {i}")
+        time.sleep(0.0005)
+    spent = time.monotonic() - started
+    assert writer.close(5)
+    burst_writes = stream.writes - written_before
+    # without gathering, about one write per line; with it, about one per 10 ms of the burst
+    assert burst_writes <= 3 + int(spent / 0.01), (burst_writes, spent)
+    assert stream.getvalue().splitlines() == ["first"] + [f"line {i}" for i in range(40)]

@@ -1,8 +1,9 @@
 """Per-parameter codecs, chosen once at load: protobuf straight to Python values and back.
 
 HTTP, the hottest path, goes directly between RpcHttp and func.HttpRequest/HttpResponse with
-the same results as the library's converters (a test checks they agree); every other binding
-goes through Datum and the library's converter as protocol §8.1 describes.
+the same results as the library's converters (a test checks they agree); a queue trigger remembers
+its parsed timestamps (queue_message.py); every other binding goes through Datum and the
+library's converter as protocol §8.1 describes.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from typing import Any
 import azure.functions as func
 from azure.functions.http import HttpRequest, HttpRequestConverter
 from azure.functions.meta import Datum
+from azure.functions.queue import QueueMessageInConverter
 
 from ..protos import pb
 from . import http as _http
 from .convert import BindingSpec, decode_input, encode_output
 from .convert import _unsupported_input as unsupported_input
 from .datum import to_datum
+from .queue_message import queue_message_decoder
 
 #: (the parameter's TypedData, trigger metadata) → the value passed to the function
 Decoder = Callable[[pb.TypedData, Mapping[str, Datum]], Any]
@@ -39,6 +42,8 @@ def input_decoder(binding: BindingSpec, converter: Any, pytype: Any) -> tuple[De
     if converter is HttpRequestConverter:
         return _http_request_decoder(binding, converter, pytype), False
     decoder = _converter_decoder(binding, converter, pytype)
+    if converter is QueueMessageInConverter:
+        decoder = queue_message_decoder(converter, decoder)
     accepted = _ACCEPTED_KINDS.get(binding.type)
     if accepted is not None:
         decoder = _only_kinds(decoder, binding, accepted)

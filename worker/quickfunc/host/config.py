@@ -179,11 +179,12 @@ class HostConfig:
     functions: tuple[str, ...] = ()
     dev: DevOptions = field(default_factory=DevOptions)
 
-    def function_log_level(self, function_name: str) -> int:
-        """Lowest level of a function's logs to show (host.json logging.logLevel categories)."""
+    def function_log_level(self, function_name: str, user: bool = True) -> int:
+        """Lowest level of a function's logs to show (host.json logging.logLevel categories);
+        ``user=False``: of the host's lines about it (Executed), which Function.<name>.User leaves."""
         levels = self.log_levels
         for category in (
-            f"function.{function_name}.user",
+            f"function.{function_name}.user" if user else "",
             f"function.{function_name}",
             "function",
             "default",

@@ -8,7 +8,11 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-__all__ = ["LineWriter"]
+__all__ = ["LineWriter", "GATHER_SECONDS"]
+
+#: how long the writer lets lines gather after a quiet spell, so that a burst (a queue drained,
+#: requests in a loop) costs one write and one wake-up per batch rather than per line
+GATHER_SECONDS = 0.01
 
 
 def _default_note(count: int) -> str:
@@ -63,10 +67,14 @@ class LineWriter:
     def _run(self) -> None:
         while True:
             with self._lock:
+                idle = not self._pending
                 while not self._pending and not self._closed:
                     self._waiting = True
                     self._changed.wait()
                     self._waiting = False
+            if idle and not self._closed:
+                time.sleep(GATHER_SECONDS)  # woken by a first line: let the lines after it join
+            with self._lock:
                 if not self._pending:
                     return
                 batch, self._pending = self._pending, []

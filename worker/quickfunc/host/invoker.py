@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.errors_once import ErrorsOnce
+from quickfunc.host.ids import new_uuid
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
 from quickfunc.host.pool import (
@@ -85,6 +85,7 @@ class Invoker:
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
+        self._host_levels: dict[str, int] = {}  # the same for the host's lines about a function
         #: blob inputs and outputs, once the storage connections are open
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
@@ -98,7 +99,7 @@ class Invoker:
         """Run the function once; never raises for worker or function problems.
 
         An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
-        iid = str(uuid.uuid4())
+        iid = new_uuid()
         writes: list[BlobWrite] = []
         if self.blobs is not None and self.blobs.applies(spec):
             from quickfunc.host.blob_bindings import BindingFailure
@@ -186,8 +187,16 @@ class Invoker:
     async def run_reported(self, spec: FunctionSpec, inputs: Inputs, reason: str) -> Outcome:
         """Invoke and print the 'Executed ...' line (timer and admin invocations)."""
         outcome = await self.invoke(spec, inputs)
-        self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds, reason)
+        # a success is an Information line: not even formatted when the function's level hides it
+        if not outcome.ok or self._host_level(spec.name) <= _LEVEL_INFO:
+            self.console.executed(spec.name, outcome.invocation_id, outcome.ok, outcome.seconds, reason)
         return outcome
+
+    def _host_level(self, name: str) -> int:
+        lowest = self._host_levels.get(name)
+        if lowest is None:
+            lowest = self._host_levels[name] = self.config.function_log_level(name, user=False)
+        return lowest
 
     def _show_outputs(self, outcome: Outcome, written: set[str]) -> None:
         for binding in outcome.function.outputs:

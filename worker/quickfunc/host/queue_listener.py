@@ -6,11 +6,13 @@ maxDequeueCount failures."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
+from quickfunc.host.queue_leases import Leases
 from quickfunc.host.queue_messages import (
     MessageError,
     decode_message,
@@ -23,7 +25,7 @@ from quickfunc.host.storage.interface import MAX_BATCH, NotFoundError, QueueMess
 
 __all__ = ["QueueListener", "LEASE_SECONDS", "Run"]
 
-#: how long a received message stays hidden while its function runs (renewed halfway)
+#: how long a received message stays hidden while its function runs (renewed past halfway)
 LEASE_SECONDS = 600.0
 #: runs one invocation and says whether it succeeded
 Run = Callable[[FunctionSpec, Inputs, str], Awaitable[bool]]
@@ -56,6 +58,7 @@ class QueueListener:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._poison_created = False
+        self.leases = Leases(backend, queue, lease, self._lost, self._storage_error)
 
     @staticmethod
     def queue_of(spec: FunctionSpec, settings: Mapping[str, str]) -> str:
@@ -80,10 +83,15 @@ class QueueListener:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        if not self._running:
-            return True
-        _, pending = await asyncio.wait(set(self._running), timeout=max(timeout, 0.01))
-        return not pending
+        deadline = time.monotonic() + timeout
+        pending: set[asyncio.Task[None]] = set()
+        if self._running:
+            _, pending = await asyncio.wait(set(self._running), timeout=max(timeout, 0.01))
+        flushed = await self.leases.close(deadline - time.monotonic())
+        return not pending and flushed
+
+    def _storage_error(self, text: str) -> None:
+        self.console.error(f"queue trigger {self.spec.name}, queue {self.queue!r}: {text}")
 
     # ---- polling -------------------------------------------------------------------------------
 
@@ -96,7 +104,7 @@ class QueueListener:
             return
         limit = self.options.batch_size + self.options.fetch_threshold
         while not self._stopping:
-            while len(self._running) > self.options.fetch_threshold:
+            if len(self._running) > self.options.fetch_threshold:
                 self._slot_free.clear()
                 await self._slot_free.wait()
             want = min(self.options.batch_size, limit - len(self._running), MAX_BATCH)
@@ -107,6 +115,7 @@ class QueueListener:
                 messages = []
             if messages:
                 delay = MIN_POLLING_INTERVAL
+                self.leases.hold(messages)
                 for message in messages:
                     task = asyncio.create_task(self._process(message))
                     self._running.add(task)
@@ -121,40 +130,45 @@ class QueueListener:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self._slot_free.set()
+        if len(self._running) <= self.options.fetch_threshold:
+            self._slot_free.set()
         if not task.cancelled() and task.exception() is not None:
             self.console.error(f"queue trigger {self.spec.name}: {task.exception()!r}")
 
     # ---- one message ---------------------------------------------------------------------------
 
     async def _process(self, message: QueueMessage) -> None:
-        current = [message]  # the latest pop receipt (renewals change it)
-        renew = asyncio.create_task(self._renew(current))
+        settled = False
         try:
-            ok = await self._invoke(message)
-        finally:
-            renew.cancel()
-            await asyncio.gather(renew, return_exceptions=True)
-        leased = current[0]
-        try:
-            if ok:
-                await self.backend.delete_message(self.queue, leased.id, leased.pop_receipt)
-            elif message.dequeue_count >= self.options.max_dequeue_count:
-                await self._poison(leased)
+            if await self._invoke(message):
+                self.leases.succeeded(message.id)
             else:
-                await self.backend.update_visibility(
-                    self.queue, leased.id, leased.pop_receipt, self.options.visibility_timeout
-                )
-                self.console.warning(
-                    f"{self.spec.name}: message {message.id} of queue {self.queue!r} failed "
-                    f"(dequeue count {message.dequeue_count} of {self.options.max_dequeue_count}); "
-                    f"it is retried after {self.options.visibility_timeout:g}s"
-                )
+                await self.leases.settle(message.id, lambda leased: self._retry_or_poison(message, leased.pop_receipt))
+            settled = True
         except NotFoundError:
-            self.console.warning(
-                f"{self.spec.name}: message {message.id} of queue {self.queue!r} was lost to another "
-                "consumer (its lease ran out); it may run again"
-            )
+            settled = True
+            self._lost(message.id)
+        finally:
+            if not settled:  # it comes back once its lease runs out
+                self.leases.forget(message.id)
+
+    async def _retry_or_poison(self, message: QueueMessage, pop_receipt: str) -> None:
+        if message.dequeue_count >= self.options.max_dequeue_count:
+            await self._poison(message, pop_receipt)
+            return
+        timeout = self.options.visibility_timeout
+        await self.backend.update_visibility(self.queue, message.id, pop_receipt, timeout)
+        self.console.warning(
+            f"{self.spec.name}: message {message.id} of queue {self.queue!r} failed "
+            f"(dequeue count {message.dequeue_count} of {self.options.max_dequeue_count}); "
+            f"retried, next visible in {timeout:g}s"
+        )
+
+    def _lost(self, message_id: str) -> None:
+        self.console.warning(
+            f"{self.spec.name}: message {message_id} of queue {self.queue!r} was lost to another "
+            "consumer (its lease ran out); it may run again"
+        )
 
     async def _invoke(self, message: QueueMessage) -> bool:
         trigger = self.spec.trigger
@@ -171,22 +185,13 @@ class QueueListener:
         reason = f"(queue {self.queue!r}, message {message.id}, dequeue count {message.dequeue_count})"
         return await self.run(self.spec, inputs, reason)
 
-    async def _renew(self, current: list[QueueMessage]) -> None:
-        while True:
-            await asyncio.sleep(self.lease / 2)
-            leased = current[0]
-            try:
-                current[0] = await self.backend.update_visibility(self.queue, leased.id, leased.pop_receipt, self.lease)
-            except StorageError:
-                return
-
-    async def _poison(self, leased: QueueMessage) -> None:
+    async def _poison(self, leased: QueueMessage, pop_receipt: str) -> None:
         if not self._poison_created:
             await self.backend.create_queue(self.poison_queue)
             self._poison_created = True
         await self.backend.put_message(self.poison_queue, leased.body)
-        await self.backend.delete_message(self.queue, leased.id, leased.pop_receipt)
+        await self.backend.delete_message(self.queue, leased.id, pop_receipt)
         self.console.error(
             f"{self.spec.name}: message {leased.id} of queue {self.queue!r} failed "
-            f"{leased.dequeue_count} times; moved to {self.poison_queue!r}"
+            f"{leased.dequeue_count} times; moved to {self.poison_queue!r} (poisoned)"
         )

@@ -106,8 +106,19 @@ def trigger_data(payload: bytes, data_type: str) -> pb.TypedData:
     return pb.TypedData(bytes=payload)
 
 
+_STAMPS: dict[int, str] = {}  # whole seconds -> text: a burst of messages shares a few
+
+
 def _stamp(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S+00:00") if moment is not None else ""
+    if moment is None:
+        return ""
+    second = int(moment.timestamp())
+    text = _STAMPS.get(second)
+    if text is None:
+        if len(_STAMPS) >= 4096:
+            _STAMPS.clear()
+        text = _STAMPS[second] = moment.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    return text
 
 
 def trigger_metadata(message: QueueMessage, payload: bytes) -> dict[str, pb.TypedData]:

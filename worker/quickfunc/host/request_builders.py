@@ -4,9 +4,9 @@ HTTP trigger input, InvocationRequests."""
 from __future__ import annotations
 
 import urllib.parse
-import uuid
 from collections.abc import Iterable, Mapping
 
+from quickfunc.host.ids import new_uuid, random_hex
 from quickfunc.protos import pb
 
 __all__ = ["indexed_load_metadata", "http_request", "build_invocation"]
@@ -75,7 +75,7 @@ def build_invocation(
     trace_parent: str | None = None,
 ) -> pb.InvocationRequest:
     """An InvocationRequest with one ParameterBinding per input (fresh uuid id unless given)."""
-    iid = invocation_id or str(uuid.uuid4())
+    iid = invocation_id or new_uuid()
     request = pb.InvocationRequest(
         invocation_id=iid,
         function_id=function_id,
@@ -84,5 +84,5 @@ def build_invocation(
     for name, value in (trigger_metadata or {}).items():
         request.trigger_metadata[name].CopyFrom(value)
     # the host always sends the current activity as a W3C traceparent
-    request.trace_context.trace_parent = trace_parent or (f"00-{uuid.uuid4().hex}-{uuid.uuid4().hex[:16]}-00")
+    request.trace_context.trace_parent = trace_parent or f"00-{random_hex(32)}-{random_hex(16)}-00"
     return request

@@ -54,6 +54,23 @@ def test_put_receive_delete_keeps_the_text_exactly(make_store, name):
     run(_using(make_store, body))
 
 
+def test_a_batch_delete_deletes_the_leased_messages_and_names_the_ones_it_could_not(make_store, name):
+    async def body(store: StorageBackend) -> None:
+        await store.create_queue(name)
+        for i in range(4):
+            await store.put_message(name, f"m{i}".encode())
+        got = await store.receive_messages(name, 4, 30)
+        assert len(got) == 4
+        stale = got[3]
+        await store.update_visibility(name, stale.id, stale.pop_receipt, 30)  # its receipt changes
+        leases = [(m.id, m.pop_receipt) for m in got]
+        assert await store.delete_messages(name, leases) == [stale.id]
+        assert await store.queue_length(name) == 1  # only the one whose receipt no longer matched
+        assert await store.delete_messages(name, leases[:1]) == [got[0].id]  # already gone
+
+    run(_using(make_store, body))
+
+
 def test_a_lease_that_expires_brings_the_message_back_with_a_higher_dequeue_count(make_store, name):
     async def body(store: StorageBackend) -> None:
         await store.create_queue(name)

@@ -3,7 +3,8 @@ clients; message bodies go as the text they are (base64 is the caller's choice).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Mapping
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -157,6 +158,18 @@ class AzureStorage:
     async def delete_message(self, queue: str, message_id: str, pop_receipt: str) -> None:
         client = self.queues.get_queue_client(queue)
         await self._queue(queue, f"deleting message {message_id}", client.delete_message(message_id, pop_receipt))
+
+    async def delete_messages(self, queue: str, leases: Sequence[tuple[str, str]]) -> list[str]:
+        # the service deletes one message per request: send them side by side
+        async def one(message_id: str, pop_receipt: str) -> str | None:
+            try:
+                await self.delete_message(queue, message_id, pop_receipt)
+            except NotFoundError:
+                return message_id
+            return None
+
+        gone = await asyncio.gather(*(one(message_id, receipt) for message_id, receipt in leases))
+        return [message_id for message_id in gone if message_id is not None]
 
     async def update_visibility(
         self, queue: str, message_id: str, pop_receipt: str, visibility_timeout: float

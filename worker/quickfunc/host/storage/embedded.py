@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -77,6 +77,9 @@ class EmbeddedStorage:
 
     async def delete_message(self, queue: str, message_id: str, pop_receipt: str) -> None:
         await self._call("delete_message", queue, message_id, pop_receipt)
+
+    async def delete_messages(self, queue: str, leases: Sequence[tuple[str, str]]) -> list[str]:
+        return await self._call("delete_messages", queue, leases)
 
     async def update_visibility(
         self, queue: str, message_id: str, pop_receipt: str, visibility_timeout: float

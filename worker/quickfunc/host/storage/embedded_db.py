@@ -9,7 +9,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS messages (
     pop_receipt TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible, seq);
+CREATE INDEX IF NOT EXISTS messages_by_expiry ON messages (queue, expires);
 CREATE TABLE IF NOT EXISTS containers (name TEXT PRIMARY KEY, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS blobs (
     container TEXT NOT NULL,
@@ -197,13 +198,16 @@ class EmbeddedDb:
                 "SELECT seq FROM messages WHERE queue = ? AND visible <= ? ORDER BY visible, seq LIMIT ?",
                 (queue, now, count),
             ).fetchall()
-            taken = []
-            for row in rows:
-                db.execute(
-                    "UPDATE messages SET dequeue_count = dequeue_count + 1, pop_receipt = ?, visible = ? WHERE seq = ?",
-                    (uuid.uuid4().hex, now + visibility_timeout, row["seq"]),
-                )
-                taken.append(db.execute("SELECT * FROM messages WHERE seq = ?", (row["seq"],)).fetchone())
+            order = {row[0]: i for i, row in enumerate(rows)}
+            if not order:
+                return []
+            # one statement leases them all; each gets its own random pop receipt
+            taken = db.execute(
+                "UPDATE messages SET dequeue_count = dequeue_count + 1, pop_receipt = lower(hex(randomblob(16))), "
+                f"visible = ? WHERE seq IN ({','.join('?' * len(order))}) RETURNING *",
+                (now + visibility_timeout, *order),
+            ).fetchall()
+        taken.sort(key=lambda row: order[row["seq"]])
         return [_message(row) for row in taken]
 
     def _leased(self, db: sqlite3.Connection, queue: str, message_id: str, pop_receipt: str) -> sqlite3.Row:
@@ -220,6 +224,21 @@ class EmbeddedDb:
         with self._write() as db:
             row = self._leased(db, queue, message_id, pop_receipt)
             db.execute("DELETE FROM messages WHERE seq = ?", (row["seq"],))
+
+    def delete_messages(self, queue: str, leases: Sequence[tuple[str, str]]) -> list[str]:
+        """Delete several received messages in one transaction; the ids already gone or received
+        again since (pop receipt no longer matching), which are left as they are."""
+        missing = []
+        with self._write() as db:
+            self._require_queue(db, queue)
+            for message_id, pop_receipt in leases:
+                cursor = db.execute(
+                    "DELETE FROM messages WHERE queue = ? AND id = ? AND pop_receipt = ?",
+                    (queue, message_id, pop_receipt),
+                )
+                if cursor.rowcount == 0:
+                    missing.append(message_id)
+        return missing
 
     def update_visibility(
         self, queue: str, message_id: str, pop_receipt: str, visibility_timeout: float

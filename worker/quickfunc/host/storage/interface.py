@@ -4,7 +4,7 @@ them (Azure Storage semantics), and the errors they raise."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -105,6 +105,11 @@ class StorageBackend(Protocol):
 
     async def delete_message(self, queue: str, message_id: str, pop_receipt: str) -> None:
         """Delete a received message; NotFoundError when it or its pop receipt is gone."""
+        ...
+
+    async def delete_messages(self, queue: str, leases: Sequence[tuple[str, str]]) -> list[str]:
+        """Delete several received messages, given as (id, pop receipt); the ids of those that were
+        gone or whose pop receipt no longer matched (the others are deleted all the same)."""
         ...
 
     async def update_visibility(
