@@ -43,7 +43,9 @@ def _ids(span: dict[str, Any]) -> tuple[str, str]:
     return context["trace_id"].removeprefix("0x"), context["span_id"].removeprefix("0x")
 
 
-def _check_tree(found: dict[str, dict[str, Any]], invocation: str, users: list[str], trace_id: str, parent: str) -> None:
+def _check_tree(
+    found: dict[str, dict[str, Any]], invocation: str, users: list[str], trace_id: str, parent: str
+) -> None:
     span = found[invocation]
     assert _ids(span)[0] == trace_id
     assert _parent_of(span) == parent

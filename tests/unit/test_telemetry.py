@@ -81,7 +81,9 @@ def test_without_a_true_setting_there_is_no_capability_and_no_span(worker_harnes
     assert found["user-sync"].parent is None
 
 
-@pytest.mark.parametrize("name, user_spans", [("sync_spans", ["user-sync", "user-thread"]), ("async_spans", ["user-async"])])
+@pytest.mark.parametrize(
+    "name, user_spans", [("sync_spans", ["user-sync", "user-thread"]), ("async_spans", ["user-async"])]
+)
 def test_each_invocation_has_a_span_under_the_host_traceparent_with_the_user_spans_under_it(
     worker_harness, spans, name, user_spans
 ):
@@ -100,7 +102,8 @@ def test_each_invocation_has_a_span_under_the_host_traceparent_with_the_user_spa
     assert span.attributes["faas.trigger"] == "http"
     assert span.attributes["code.function.name"] == f"function_app.{name}"
     for user in user_spans:
-        assert found[user].parent is not None and found[user].parent.span_id == span.context.span_id, user
+        user_parent = found[user].parent
+        assert user_parent is not None and user_parent.span_id == span.context.span_id, user
         assert found[user].context.trace_id == span.context.trace_id
 
 
@@ -228,3 +231,11 @@ def test_settings_read_the_switches_as_true_like_words():
     assert not Settings.from_env({"PYTHON_ENABLE_OPENTELEMETRY": "false"}).opentelemetry
     assert Settings.from_env({"PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY": "1"}).azure_monitor
     assert telemetry.setup(Settings.from_env({})) == (None, {})
+
+
+def test_when_off_the_worker_does_not_import_its_telemetry_module(worker_harness, monkeypatch):
+    monkeypatch.delitem(sys.modules, "quickfunc.telemetry")
+    worker = _worker(worker_harness, {})
+    assert _call(worker, "async_spans").result.status == SUCCESS
+    assert "quickfunc.telemetry" not in sys.modules
+    assert worker.state.tracer is None

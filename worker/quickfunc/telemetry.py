@@ -94,7 +94,7 @@ def _configure_azure_monitor(settings: Settings) -> bool:
     if _azure_monitor_configured:
         return True
     try:
-        from azure.monitor.opentelemetry import configure_azure_monitor
+        from azure.monitor.opentelemetry import configure_azure_monitor  # type: ignore[import-untyped, import-not-found, unused-ignore]
     except ImportError as exc:
         log.error(
             "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY is set, but the Azure Monitor distro cannot be "

@@ -13,7 +13,9 @@ from quickfunc.protos import pb
 __all__ = ["indexed_load_metadata", "http_request", "build_invocation", "new_trace_parent", "incoming_trace_context"]
 
 #: a W3C traceparent: version 00 has exactly these four fields; later versions may append more
-_TRACEPARENT = re.compile(r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}(?P<rest>-.*)?")
+_TRACEPARENT = re.compile(
+    r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}(?P<rest>-.*)?"
+)
 
 
 def indexed_load_metadata(indexed: pb.RpcFunctionMetadata, function_id: str = "") -> pb.RpcFunctionMetadata:
