@@ -5,6 +5,7 @@ the Azure Monitor distro configured once, and nothing at all when it is off."""
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import types
 from collections.abc import Iterator
@@ -201,6 +202,7 @@ def test_the_azure_monitor_setting_configures_the_distro_once_so_logs_are_not_ex
     assert distro.calls == [
         {"connection_string": env["APPLICATIONINSIGHTS_CONNECTION_STRING"], "logger_name": "app.logs"}
     ]
+    assert os.environ["OTEL_EXPERIMENTAL_RESOURCE_DETECTORS"] == "azure_functions"  # the distro's Functions detector
     assert worker.run(worker.channel.reload_environment(env, APP)).capabilities[CAPABILITY] == "true"
     assert len(distro.calls) == 1  # a second distro would add a second log handler: every log twice
     assert len(logging.getLogger("app.logs").handlers) == 1
