@@ -1,18 +1,11 @@
-"""OpenTelemetry: a span per invocation, parented on the host's W3C trace context, current while the
-function runs; and the Azure Monitor distro when asked for. Imported only when a setting enables it.
+"""OpenTelemetry: a span per invocation under the host's W3C trace context, current while the function
+runs, and the Azure Monitor distro when asked for; imported only when a setting turns it on."""
 
-Which setting does what follows the platform's Python worker (4.36 and later):
-
-* ``PYTHON_ENABLE_OPENTELEMETRY`` — the app sets up OpenTelemetry itself (an OTLP exporter, or
-  ``configure_azure_monitor()`` in its own code); the worker's spans go to whatever tracer provider
-  the app installed, and nowhere while it has installed none.
-* ``PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY`` — the worker configures the Azure Monitor distro
-  (``azure-monitor-opentelemetry``) before the app is imported.
-
-Either one that worked makes the worker advertise ``WorkerOpenTelemetryEnabled``: the host then
-stops exporting the logs the worker relays to it, so each log reaches the exporter once, through
-the worker's own OpenTelemetry logging. RpcLogs are still sent (the host's console shows them).
-"""
+# As the platform's worker after 4.34: PYTHON_ENABLE_OPENTELEMETRY means the app sets OpenTelemetry
+# up itself (the spans go to whatever tracer provider it installs); PYTHON_APPLICATIONINSIGHTS_
+# ENABLE_TELEMETRY means the worker configures the distro before the app is imported. Either one
+# that worked makes the worker advertise WorkerOpenTelemetryEnabled: the host then stops exporting
+# the logs the worker relays to it, so each log reaches the exporter once (RpcLogs are still sent).
 
 from __future__ import annotations
 
