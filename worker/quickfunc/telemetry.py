@@ -175,7 +175,6 @@ class InvocationTracer:
                 context=parent,
                 kind=self._kind,
                 attributes={
-                    "faas.name": info.name,
                     "faas.invocation_id": handover.invocation_id,
                     "faas.trigger": _TRIGGERS.get((info.trigger_type or "").lower(), "other"),
                     "code.function.name": f"{getattr(func, '__module__', '?')}.{getattr(func, '__qualname__', '?')}",
