@@ -54,6 +54,11 @@ class Handover:
         self.invocation_id: str = request.invocation_id
         self._request: pb.InvocationRequest | None = request
 
+    def trace_context(self) -> pb.RpcTraceContext | None:
+        """The host's W3C trace context, read before the request is taken."""
+        request = self._request
+        return request.trace_context if request is not None and request.HasField("trace_context") else None
+
     def take(self) -> pb.InvocationRequest:
         request, self._request = self._request, None
         if request is None:
@@ -61,29 +66,44 @@ class Handover:
         return request
 
 
-def invoke_sync(info: FunctionInfo, handover: Handover) -> pb.StreamingMessage:
-    """Run a plain `def` function in the calling (pool) thread; never raises."""
+def invoke_sync(info: FunctionInfo, handover: Handover, tracer: Any = None) -> pb.StreamingMessage:
+    """Run a plain `def` function in the calling (pool) thread; never raises.
+
+    With a `tracer` (telemetry.InvocationTracer) the run is inside the invocation's span."""
     invocation_id = handover.invocation_id
     thread_local_storage.invocation_id = invocation_id
+    span = None if tracer is None else tracer.start(info, handover)
     try:
         kwargs, holders = prepare(info, handover.take())
         return finish(info, invocation_id, info.func(**kwargs), holders)
     except BaseException as exc:  # user code may raise SystemExit and friends too
+        if span is not None:
+            span.failed(exc)
         return failure_for(invocation_id, exc)
     finally:
         thread_local_storage.invocation_id = None
+        if span is not None:
+            span.end()
 
 
-async def invoke_async(info: FunctionInfo, handover: Handover) -> pb.StreamingMessage:
+async def invoke_async(info: FunctionInfo, handover: Handover, tracer: Any = None) -> pb.StreamingMessage:
     """Run an `async def` function on the loop; raises only CancelledError."""
     invocation_id = handover.invocation_id
+    span = None if tracer is None else tracer.start(info, handover)
     try:
         kwargs, holders = prepare(info, handover.take())
         return finish(info, invocation_id, await info.func(**kwargs), holders)
-    except asyncio.CancelledError:
+    except asyncio.CancelledError as exc:
+        if span is not None:
+            span.failed(exc)
         raise
     except BaseException as exc:
+        if span is not None:
+            span.failed(exc)
         return failure_for(invocation_id, exc)
+    finally:
+        if span is not None:
+            span.end()
 
 
 def failure_for(invocation_id: str, exc: BaseException) -> pb.StreamingMessage:

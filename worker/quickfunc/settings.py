@@ -79,6 +79,14 @@ class Settings:
     debug_port: int | None = None
     #: wait for the debugger to attach before connecting to the host (`QUICKFUNC_DEBUG_WAIT`)
     debug_wait: bool = False
+    #: a span per invocation on the app's OpenTelemetry set-up (`PYTHON_ENABLE_OPENTELEMETRY`)
+    opentelemetry: bool = False
+    #: configure the Azure Monitor distro (`PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY`)
+    azure_monitor: bool = False
+    #: connection string for the distro (`APPLICATIONINSIGHTS_CONNECTION_STRING`; None: the distro's own default)
+    appinsights_connection_string: str | None = None
+    #: logger whose records the distro exports (`PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME`; "" = root)
+    appinsights_logger_name: str = ""
     #: problems found while reading the settings, to be logged by the caller
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -127,6 +135,10 @@ class Settings:
             shutdown_grace=shutdown_grace,
             debug_port=_port(env, "QUICKFUNC_DEBUG_PORT", problems),
             debug_wait=_flag(env, "QUICKFUNC_DEBUG_WAIT"),
+            opentelemetry=_flag(env, "PYTHON_ENABLE_OPENTELEMETRY"),
+            azure_monitor=_flag(env, "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"),
+            appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
+            appinsights_logger_name=env.get("PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME") or "",
             warnings=tuple(problems),
         )
 

@@ -48,6 +48,8 @@ class WorkerState:
     app_index: Any = None
     #: runs loads and indexing off the loop (load_runner.LoadRunner), made on first use
     loader: Any = None
+    #: starts each invocation's OpenTelemetry span (telemetry.InvocationTracer) when that is on
+    tracer: Any = None
 
     def __post_init__(self) -> None:
         self.executor = make_executor(self.settings)

@@ -93,3 +93,12 @@ def test_admin_input_for_a_json_trigger_must_be_json():
     assert admin_inputs(_spec("eventGridTrigger"), {"id": "1"}).data["trig"].json == '{"id": "1"}'
     with pytest.raises(InputError, match="must be JSON"):
         admin_inputs(_spec("eventGridTrigger"), "not json")
+
+
+def test_an_http_callers_trace_context_is_kept_for_the_invocation_request():
+    caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    incoming = _incoming()
+    incoming.headers += [("traceparent", caller), ("tracestate", "k=v")]
+    inputs = http_inputs(_spec("httpTrigger", "req"), incoming, FULL)
+    assert (inputs.trace_parent, inputs.trace_state) == (caller, "k=v")
+    assert http_inputs(_spec("httpTrigger", "req"), _incoming(), FULL).trace_parent == ""

@@ -38,6 +38,20 @@ def add_app_dir(state: WorkerState, app_dir: str) -> None:
         sys.path.append(state.app_dir)
 
 
+def telemetry_capabilities(state: WorkerState) -> dict[str, str]:
+    """Set up OpenTelemetry if a setting asks for it (before the app is imported, as the platform
+    does); the capabilities that adds. Once on, it stays on (the host cannot take a capability back)."""
+    settings = state.settings
+    if not (settings.opentelemetry or settings.azure_monitor):
+        return {}
+    from .. import telemetry
+
+    tracer, capabilities = telemetry.setup(settings)
+    if tracer is not None and state.tracer is None:
+        state.tracer = tracer
+    return capabilities
+
+
 def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitResponse:
     request = message.worker_init_request
     state.init_received = True
@@ -51,11 +65,12 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
         request.function_app_directory or "?",
         sys.version.split()[0],
     )
+    capabilities = {**CAPABILITIES, **telemetry_capabilities(state)}
     from .. import app_index
 
     app_index.index_early(state)
     return pb.WorkerInitResponse(
-        capabilities=CAPABILITIES,
+        capabilities=capabilities,
         worker_metadata=messages.worker_metadata(),
         result=messages.success(),
     )

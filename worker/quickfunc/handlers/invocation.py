@@ -116,7 +116,7 @@ def _run_sync(info: FunctionInfo, handover: invocation.Handover, state: WorkerSt
         return  # cancelled while it waited for a thread: answered already, and never started
     token = logs.set_invocation(invocation_id)
     try:
-        answer = invocation.invoke_sync(info, handover)
+        answer = invocation.invoke_sync(info, handover, state.tracer)
     except BaseException as exc:  # invoke_sync answers every failure itself; this is a bug of ours
         answer = _internal_failure(invocation_id, exc, state)
     finally:
@@ -144,7 +144,7 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
     invocation_id = handover.invocation_id
     logs.set_invocation(invocation_id)
     try:
-        answer = await invocation.invoke_async(info, handover)
+        answer = await invocation.invoke_async(info, handover, state.tracer)
     except asyncio.CancelledError:
         answer = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
     except BaseException as exc:  # invoke_async answers every failure itself; this is a bug of ours

@@ -46,15 +46,21 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionEnvir
         text = describe(problems)
         log.error("%s", text)
         result = messages.failure(text, exc_type=problems[0].exc_type)
+        capabilities: dict[str, str] = {}
     else:
-        result = _apply_or_restore(request, state)
-    return pb.FunctionEnvironmentReloadResponse(worker_metadata=messages.worker_metadata(), result=result)
+        result, capabilities = _apply_or_restore(request, state)
+    # only the capabilities the new settings add: the host merges them with the init set
+    return pb.FunctionEnvironmentReloadResponse(
+        worker_metadata=messages.worker_metadata(), result=result, capabilities=capabilities
+    )
 
 
-def _apply_or_restore(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> pb.StatusResult:
+def _apply_or_restore(
+    request: pb.FunctionEnvironmentReloadRequest, state: WorkerState
+) -> tuple[pb.StatusResult, dict[str, str]]:
     before = _snapshot(state)
     try:
-        _apply(request, state)
+        capabilities = _apply(request, state)
     except Exception as exc:
         log.exception("environment reload failed; restoring the previous environment")
         _restore(before, state)
@@ -62,11 +68,11 @@ def _apply_or_restore(request: pb.FunctionEnvironmentReloadRequest, state: Worke
             f"environment reload failed while being applied ({type(exc).__name__}: {exc}); the previous "
             f"environment variables, working directory, sys.path and app folder were restored",
             exc_type=type(exc).__name__,
-        )
-    return messages.success()
+        ), {}
+    return messages.success(), capabilities
 
 
-def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> None:
+def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> dict[str, str]:
     settings = Settings.from_env(request.environment_variables)
     os.environ.clear()
     os.environ.update(request.environment_variables)
@@ -77,6 +83,7 @@ def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> 
         init.add_app_dir(state, app_dir)
         if not settings.rollback_cwd:
             os.chdir(app_dir)
+    capabilities = init.telemetry_capabilities(state)  # before the app is imported again
     app_index.index_early(state)
     state.replace_executor()  # last: the old pool cannot be brought back
     for problem in settings.warnings:
@@ -86,6 +93,7 @@ def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> 
         len(request.environment_variables),
         app_dir or "?",
     )
+    return capabilities
 
 
 def _snapshot(state: WorkerState) -> _Before:

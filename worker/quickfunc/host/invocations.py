@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from quickfunc.host.catalog import FunctionSpec
-from quickfunc.host.request_builders import http_request
+from quickfunc.host.request_builders import http_request, incoming_trace_context
 from quickfunc.host.timers import timer_payload
 from quickfunc.host.wire import HttpBody
 from quickfunc.protos import pb
@@ -34,6 +34,9 @@ class Inputs:
     trigger_metadata: dict[str, pb.TypedData] = field(default_factory=dict)
     #: an HTTP request's body: not in ``data``, joined into the serialised request (wire.py)
     body: HttpBody | None = None
+    #: the caller's W3C trace context (HTTP `traceparent`/`tracestate`); empty: a new trace
+    trace_parent: str = ""
+    trace_state: str = ""
 
 
 @dataclass
@@ -79,6 +82,7 @@ def http_inputs(spec: FunctionSpec, incoming: IncomingHttp, capabilities: Mappin
     name = _trigger_name(spec)
     data = http_request(incoming.method, incoming.url, incoming.headers, incoming.query, incoming.route_values)
     inputs = Inputs({name: data})
+    inputs.trace_parent, inputs.trace_state = incoming_trace_context(incoming.headers)
     if incoming.body:
         kind = "bytes" if capabilities.get("RawHttpBodyBytes") else _text_kind(incoming.body, incoming.content_type)
         inputs.body = HttpBody(name, incoming.body, kind, raw_too=not capabilities.get("RpcHttpBodyOnly"))

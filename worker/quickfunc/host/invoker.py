@@ -110,7 +110,10 @@ class Invoker:
                 self.console.failure(spec.name, iid, str(exc), "")
                 return Outcome(spec, iid, None, str(exc), 0.0)
         request = prepare_invocation(
-            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata, iid), inputs.body
+            build_invocation(
+                spec.function_id, inputs.data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
+            ),
+            inputs.body,
         )
         self._running[iid] = spec
         self._idle.clear()

@@ -3,13 +3,19 @@ HTTP trigger input, InvocationRequests."""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterable, Mapping
 
 from quickfunc.host.ids import new_uuid, random_hex
 from quickfunc.protos import pb
 
-__all__ = ["indexed_load_metadata", "http_request", "build_invocation"]
+__all__ = ["indexed_load_metadata", "http_request", "build_invocation", "new_trace_parent", "incoming_trace_context"]
+
+#: a W3C traceparent: version 00 has exactly these four fields; later versions may append more
+_TRACEPARENT = re.compile(
+    r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-[0-9a-f]{2}(?P<rest>-.*)?"
+)
 
 
 def indexed_load_metadata(indexed: pb.RpcFunctionMetadata, function_id: str = "") -> pb.RpcFunctionMetadata:
@@ -73,8 +79,10 @@ def build_invocation(
     trigger_metadata: Mapping[str, pb.TypedData] | None = None,
     invocation_id: str | None = None,
     trace_parent: str | None = None,
+    trace_state: str = "",
 ) -> pb.InvocationRequest:
-    """An InvocationRequest with one ParameterBinding per input (fresh uuid id unless given)."""
+    """An InvocationRequest with one ParameterBinding per input (fresh uuid id unless given), in
+    the trace `trace_parent` (W3C) names, or in a new one."""
     iid = invocation_id or new_uuid()
     request = pb.InvocationRequest(
         invocation_id=iid,
@@ -83,6 +91,36 @@ def build_invocation(
     )
     for name, value in (trigger_metadata or {}).items():
         request.trigger_metadata[name].CopyFrom(value)
-    # the host always sends the current activity as a W3C traceparent
-    request.trace_context.trace_parent = trace_parent or f"00-{random_hex(32)}-{random_hex(16)}-00"
+    # the host always sends its current activity as a W3C traceparent; a new trace is sampled
+    # ("01"), as the host's own OpenTelemetry sampler does by default, so the app's spans are kept
+    request.trace_context.trace_parent = trace_parent or new_trace_parent()
+    if trace_state:
+        request.trace_context.trace_state = trace_state
     return request
+
+
+def new_trace_parent() -> str:
+    """A W3C traceparent starting a new sampled trace: version 00, random trace and span ids."""
+    return f"00-{random_hex(32)}-{random_hex(16)}-01"
+
+
+def incoming_trace_context(headers: Iterable[tuple[str, str]]) -> tuple[str, str]:
+    """(traceparent, tracestate) of an HTTP request, ("", "") when its traceparent is missing or not
+    valid W3C (then the trace starts anew and tracestate is dropped, as ASP.NET Core does)."""
+    parent = state = ""
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == "traceparent" and not parent:
+            parent = value.strip()
+        elif lowered == "tracestate":
+            state = f"{state},{value.strip()}" if state else value.strip()
+    match = _TRACEPARENT.fullmatch(parent)
+    if (
+        match is None
+        or match["version"] == "ff"
+        or (match["version"] == "00" and match["rest"])
+        or not match["trace"].strip("0")
+        or not match["span"].strip("0")
+    ):
+        return "", ""
+    return parent, state
