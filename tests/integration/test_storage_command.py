@@ -64,17 +64,18 @@ def test_queue_put_then_peek_and_the_body_is_base64_as_the_host_writes_it(target
 
 def test_blob_put_get_list_round_trip_bytes(target, tmp_path):
     app, env, _ = target
+    box = f"cmd-{uuid.uuid4().hex[:8]}"  # the Azurite is shared by the session
     data = bytes(range(256))
     source = tmp_path / "a.bin"
     source.write_bytes(data)
-    put = _command(app, env, "blob", "put", "samples/dir/a.bin", str(source))
+    put = _command(app, env, "blob", "put", f"{box}/dir/a.bin", str(source))
     assert put.returncode == 0, put.stderr
-    assert _command(app, env, "blob", "put", "samples/b.txt", "-", stdin=b"hello").returncode == 0
-    got = _command(app, env, "blob", "get", "samples/dir/a.bin")
+    assert _command(app, env, "blob", "put", f"{box}/b.txt", "-", stdin=b"hello").returncode == 0
+    got = _command(app, env, "blob", "get", f"{box}/dir/a.bin")
     assert got.returncode == 0 and got.stdout == data
-    listing = _command(app, env, "blob", "list", "samples/dir/").stdout.decode().splitlines()
+    listing = _command(app, env, "blob", "list", f"{box}/dir/").stdout.decode().splitlines()
     assert [line.split("  ")[:3] for line in listing] == [["dir/a.bin", "256", "application/octet-stream"]]
-    everything = _command(app, env, "blob", "list", "samples").stdout.decode().splitlines()
+    everything = _command(app, env, "blob", "list", box).stdout.decode().splitlines()
     assert [line.split("  ")[0] for line in everything] == ["b.txt", "dir/a.bin"]
     assert everything[0].split("  ")[2] == "text/plain"
 
