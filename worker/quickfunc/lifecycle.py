@@ -109,6 +109,7 @@ async def _main(config: LaunchConfig) -> int:
         request_id=config.request_id,
         settings=settings,
         max_message_length=config.max_message_length,
+        host_address=config.host,
     )
     handler = logs.RpcLogHandler(transport.send, config.request_id, config.max_message_length)
     logs.install(handler, settings.debug_logging)

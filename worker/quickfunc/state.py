@@ -48,6 +48,10 @@ class WorkerState:
     app_index: Any = None
     #: runs loads and indexing off the loop (load_runner.LoadRunner), made on first use
     loader: Any = None
+    #: the host's address from the command line (the HTTP streaming server listens there)
+    host_address: str = "127.0.0.1"
+    #: the HTTP streaming server (http_stream.server.StreamServer), when the app streams HTTP
+    http_stream: Any = None
 
     def __post_init__(self) -> None:
         self.executor = make_executor(self.settings)

@@ -38,6 +38,16 @@ def add_app_dir(state: WorkerState, app_dir: str) -> None:
         sys.path.append(state.app_dir)
 
 
+def streaming_capabilities(state: WorkerState) -> dict[str, str]:
+    """HttpUri and RequiresRouteParameters when the indexed app imported an HTTP streaming
+    extension (looked up in sys.modules: nothing is imported for apps without one)."""
+    if "azurefunctions.extensions.base" not in sys.modules:
+        return {}
+    from ..http_stream import startup
+
+    return startup.capabilities(state)
+
+
 def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitResponse:
     request = message.worker_init_request
     state.init_received = True
@@ -55,7 +65,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
 
     app_index.index_early(state)
     return pb.WorkerInitResponse(
-        capabilities=CAPABILITIES,
+        capabilities={**CAPABILITIES, **streaming_capabilities(state)},
         worker_metadata=messages.worker_metadata(),
         result=messages.success(),
     )

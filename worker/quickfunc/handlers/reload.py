@@ -48,7 +48,10 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionEnvir
         result = messages.failure(text, exc_type=problems[0].exc_type)
     else:
         result = _apply_or_restore(request, state)
-    return pb.FunctionEnvironmentReloadResponse(worker_metadata=messages.worker_metadata(), result=result)
+    extra = init.streaming_capabilities(state) if result.status == messages.success().status else {}
+    return pb.FunctionEnvironmentReloadResponse(
+        worker_metadata=messages.worker_metadata(), capabilities=extra, result=result
+    )
 
 
 def _apply_or_restore(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> pb.StatusResult:
