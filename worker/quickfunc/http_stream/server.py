@@ -91,13 +91,14 @@ class StreamServer:
             return self._plain(504, f"invocation {invocation_id} did not run within {PAIRING_TIMEOUT:g}s")
         finally:
             self._drop(invocation_id)
-        if isinstance(value, BaseException):
-            raise value  # the framework answers 500, as on the platform
+        if isinstance(value, BaseException):  # a 500, as on the platform; the invocation reports
+            return self._plain(500, "Internal Server Error", quiet=True)  # the error itself
         return value
 
-    def _plain(self, status: int, text: str) -> Any:
+    def _plain(self, status: int, text: str, quiet: bool = False) -> Any:
         response_type = self.base.ResponseTrackerMeta.get_standard_response_type()
-        log.error("HTTP streaming server: %s", text)
+        if not quiet:
+            log.error("HTTP streaming server: %s", text)
         return response_type(content=text, status_code=status, media_type="text/plain")
 
     # ---- the server ----------------------------------------------------------------------------
