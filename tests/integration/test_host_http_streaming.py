@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from tests.helpers import app_path, write_app
-from tests.integration.hostproc import LocalHostProcess, request
+from tests.integration.hostproc import LocalHostProcess
 
 MIB = 1024 * 1024
 #: seconds between two server-sent events of the test app
@@ -58,7 +58,7 @@ def test_server_sent_events_reach_the_client_one_by_one(host):
     # the first event arrived long before the function's stream ended (10 events, GAP apart)
     assert first_received < done_at - 5 * GAP, (first_received, done_at)
     # and each event arrived before the next one was even made
-    for (received, event), (_, following) in zip(events, events[1:]):
+    for (received, event), (_, following) in zip(events, events[1:], strict=False):
         assert received < following["t"] + 0.05 * GAP, (event, received, following)
 
 
@@ -95,8 +95,13 @@ def test_a_100_mib_upload_streams_through_without_being_held(host):
 
     conn = _connection(host, timeout=120)
     try:
-        conn.request("POST", "/api/upload", body=body(), encode_chunked=True,
-                     headers={"Transfer-Encoding": "chunked", "Content-Type": "application/octet-stream"})
+        conn.request(
+            "POST",
+            "/api/upload",
+            body=body(),
+            encode_chunked=True,
+            headers={"Transfer-Encoding": "chunked", "Content-Type": "application/octet-stream"},
+        )
         response = conn.getresponse()
         result = json.loads(response.read())
     finally:

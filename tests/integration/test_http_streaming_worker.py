@@ -18,6 +18,11 @@ APP = app_path("http_streaming")
 INIT_INDEXING = {"PYTHON_ENABLE_INIT_INDEXING": "1"}
 
 
+def caps_of(host: FakeHost) -> dict[str, str]:
+    assert host.init_response is not None
+    return dict(host.init_response.capabilities)
+
+
 async def load_all(host: FakeHost, app_dir: str) -> dict[str, tuple[str, pb.FunctionLoadResponse]]:
     metadata = await host.channel.functions_metadata(app_dir)
     assert metadata.result.status == SUCCESS, metadata.result.exception.message
@@ -31,7 +36,7 @@ async def load_all(host: FakeHost, app_dir: str) -> dict[str, tuple[str, pb.Func
 async def forward(host: FakeHost, function_id: str, method: str, path: str, params: dict[str, str], **kw):
     """What the host does for a streaming HTTP function: the request to HttpUri with the
     invocation id, and an InvocationRequest whose RpcHttp carries only the route values."""
-    base = host.init_response.capabilities["HttpUri"]
+    base = caps_of(host)["HttpUri"]
     iid = str(uuid.uuid4())
     request = build_invocation(function_id, {"req": pb.TypedData(http=pb.RpcHttp(params=params))}, None, iid)
     invocation = asyncio.ensure_future(host.channel.invoke(request, timeout=30))
@@ -46,7 +51,7 @@ async def forward(host: FakeHost, function_id: str, method: str, path: str, para
 def test_streaming_app_advertises_its_server_and_pairs_requests():
     async def go():
         async with start_worker(APP, env=INIT_INDEXING) as host:
-            caps = host.init_response.capabilities
+            caps = caps_of(host)
             assert caps["HttpUri"].startswith("http://127.0.0.1:")
             assert caps["RequiresRouteParameters"] == "true"
             loaded = await load_all(host, APP)
@@ -56,7 +61,11 @@ def test_streaming_app_advertises_its_server_and_pairs_requests():
                 host, loaded["items"][0], "POST", "/api/items/x/1?q=2", {"category": "books", "id": "7"}
             )
             assert status == 201 and headers["x-items"] == "yes"
-            assert json.loads(body) == {"params": {"category": "books", "id": "7"}, "query": {"q": "2"}, "method": "POST"}
+            assert json.loads(body) == {
+                "params": {"category": "books", "id": "7"},
+                "query": {"q": "2"},
+                "method": "POST",
+            }
             assert answer.result.status == SUCCESS
             assert not answer.HasField("return_value")  # the response went back over HTTP
             # a plain def function runs on the pool and gets the same request
@@ -103,9 +112,9 @@ async def listening(url: str, timeout: float = 10.0) -> None:
 def test_a_request_without_invocation_id_is_refused():
     async def go():
         async with start_worker(APP, env=INIT_INDEXING) as host:
-            await listening(host.init_response.capabilities["HttpUri"])
+            await listening(caps_of(host)["HttpUri"])
             async with aiohttp.ClientSession() as session:
-                async with session.get(host.init_response.capabilities["HttpUri"] + "/api/plain") as response:
+                async with session.get(caps_of(host)["HttpUri"] + "/api/plain") as response:
                     assert response.status == 400
                     assert "x-ms-invocation-id" in await response.text()
 
@@ -115,7 +124,7 @@ def test_a_request_without_invocation_id_is_refused():
 def test_without_init_indexing_the_invocation_names_the_setting():
     async def go():
         async with start_worker(APP) as host:
-            assert "HttpUri" not in host.init_response.capabilities
+            assert "HttpUri" not in caps_of(host)
             loaded = await load_all(host, APP)
             fid = loaded["plain"][0]
             request = build_invocation(fid, {"req": pb.TypedData(http=pb.RpcHttp(method="GET"))}, None)
@@ -146,7 +155,7 @@ def test_classic_annotations_in_a_streaming_app_are_refused(tmp_path):
 
     async def go():
         async with start_worker(app, env=INIT_INDEXING) as host:
-            assert "HttpUri" in host.init_response.capabilities
+            assert "HttpUri" in caps_of(host)
             loaded = await load_all(host, app)
             assert loaded["new"][1].result.status == SUCCESS
             old = loaded["old"][1].result
@@ -161,7 +170,7 @@ def test_classic_annotations_in_a_streaming_app_are_refused(tmp_path):
 def test_apps_without_the_extension_advertise_no_server():
     async def go():
         async with start_worker(app_path("host_v2"), env=INIT_INDEXING) as host:
-            caps = host.init_response.capabilities
+            caps = caps_of(host)
             assert "HttpUri" not in caps and "RequiresRouteParameters" not in caps
 
     run(go())

@@ -117,7 +117,9 @@ class HttpProxy:
             uri = slot.capabilities.get(CAPABILITY, "")
             if not uri:
                 invocation.cancel()
-                return plain(500, f"Function {spec.name} cannot run: {slot.label} runs no HTTP server ({CAPABILITY})."), ""
+                return plain(
+                    500, f"Function {spec.name} cannot run: {slot.label} runs no HTTP server ({CAPABILITY})."
+                ), ""
             return await self._exchange(request, spec, uri, invocation_id, invocation)
         finally:
             if not invocation.done():
@@ -158,9 +160,7 @@ class HttpProxy:
                 sending.cancel()
                 await asyncio.wait((sending,))
 
-    async def _send(
-        self, method: str, url: str, headers: CIMultiDict[str], body: _Body
-    ) -> aiohttp.ClientResponse:
+    async def _send(self, method: str, url: str, headers: CIMultiDict[str], body: _Body) -> aiohttp.ClientResponse:
         """The worker server's response (headers read, body not); a refused connection is tried
         again for a little while, as long as none of the body has been taken."""
         loop = asyncio.get_running_loop()
@@ -189,7 +189,9 @@ class HttpProxy:
                     raise _TooLarge() from None
                 raise
 
-    async def _relay(self, request: web.BaseRequest, upstream: aiohttp.ClientResponse) -> tuple[web.StreamResponse, str]:
+    async def _relay(
+        self, request: web.BaseRequest, upstream: aiohttp.ClientResponse
+    ) -> tuple[web.StreamResponse, str]:
         """Send the worker server's status and headers, then its body chunk by chunk as it comes."""
         try:
             return await self._relay_body(request, upstream)

@@ -80,7 +80,11 @@ class StreamServer:
     async def _route(self, request: Any) -> Any:
         invocation_id = request.headers.get(INVOCATION_HEADER)
         if not invocation_id:
-            return self._plain(400, f"this server answers only requests forwarded by the Functions host (header {INVOCATION_HEADER} missing)")
+            return self._plain(
+                400,
+                f"this server answers only requests forwarded by the Functions host "
+                f"(header {INVOCATION_HEADER} missing)",
+            )
         pair = self._pair(invocation_id)
         if pair.request.done():
             return self._plain(409, f"invocation {invocation_id} already has its HTTP request")
@@ -144,4 +148,3 @@ def _free_port(host: str) -> int:
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
-
