@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import threading
 import time
 
@@ -200,3 +201,27 @@ def test_classic_and_streaming_functions_cannot_be_mixed(tmp_path):
         assert reply.status == 500
         assert "annotated azure.functions.HttpRequest" in reply.text
         assert "cannot be mixed" in reply.text
+
+
+def test_each_request_goes_to_the_server_of_the_worker_running_its_invocation():
+    env = {"FUNCTIONS_WORKER_PROCESS_COUNT": "2", "SSE_EVENT_GAP": "0.3"}
+    with LocalHostProcess(app_path("http_streaming"), env=env) as running:
+        assert len(running.worker_pids()) == 2
+        results: list[tuple[int, bytes]] = []
+
+        def call() -> None:
+            reply = running.get("/api/sse?count=2", timeout=30)
+            results.append((reply.status, reply.body))
+
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        started = time.time()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(40)
+        assert len(results) == 6
+        assert all(status == 200 and body.count(b"data: ") == 3 for status, body in results), results
+        assert time.time() - started < 30  # none waited for a request sent to the other worker
+        served = running.output()  # each worker's server logged requests (uvicorn's access lines)
+        for pid in running.worker_pids():
+            assert re.search(rf"pid {pid}\] INFO: .*\"GET /api/sse", served), served

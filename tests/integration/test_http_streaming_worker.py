@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 
 import aiohttp
@@ -172,5 +173,21 @@ def test_apps_without_the_extension_advertise_no_server():
         async with start_worker(app_path("host_v2"), env=INIT_INDEXING) as host:
             caps = caps_of(host)
             assert "HttpUri" not in caps and "RequiresRouteParameters" not in caps
+
+    run(go())
+
+
+def test_environment_reload_into_a_streaming_app_advertises_the_server(tmp_path):
+    placeholder = tmp_path / "placeholder"
+    placeholder.mkdir()
+
+    async def go():
+        async with start_worker(str(placeholder)) as host:
+            assert "HttpUri" not in caps_of(host)
+            env = {"PATH": os.environ.get("PATH", ""), **INIT_INDEXING}
+            reloaded = await host.channel.reload_environment(env, APP)
+            assert reloaded.result.status == SUCCESS, reloaded.result.exception.message
+            assert reloaded.capabilities["HttpUri"].startswith("http://127.0.0.1:")
+            assert reloaded.capabilities["RequiresRouteParameters"] == "true"
 
     run(go())
