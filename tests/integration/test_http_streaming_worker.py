@@ -191,3 +191,17 @@ def test_environment_reload_into_a_streaming_app_advertises_the_server(tmp_path)
             assert reloaded.capabilities["RequiresRouteParameters"] == "true"
 
     run(go())
+
+
+def test_the_server_shuts_down_cleanly_with_the_worker():
+    async def go():
+        async with start_worker(APP, env=INIT_INDEXING) as host:
+            await listening(caps_of(host)["HttpUri"])
+            process = host.process
+        # the stream closed and the worker exited: the framework's lifespan shutdown ran
+        assert process.returncode == 0
+        text = "\n".join(line.text for line in process.output)
+        assert "Application shutdown complete" in text, text
+        assert "Traceback" not in text and "CancelledError" not in text, text
+
+    run(go())

@@ -128,6 +128,8 @@ async def _main(config: LaunchConfig) -> int:
         return await _serve(transport, state, handler)
     finally:
         await app_index.shutdown_app(state)
+        if state.http_stream is not None:
+            await state.http_stream.stop()
         watchdog.stop()
         print_capture.uninstall()
         logs.uninstall(handler)

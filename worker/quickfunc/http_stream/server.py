@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import logging
+import signal
 import socket
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -42,6 +43,7 @@ class StreamServer:
         self.url = ""
         self._pairs: dict[str, _Pair] = {}
         self._task: asyncio.Task | None = None
+        self._running: Any = None
 
     # ---- pairing -------------------------------------------------------------------------------
 
@@ -123,7 +125,33 @@ class StreamServer:
         log.info("HTTP streaming: %s serves HTTP functions at %s", type(server).__module__, self.url)
         return self.url
 
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Before the worker exits: let the server shut down (the framework's lifespan shutdown
+        runs) instead of being cut off when the loop closes."""
+        task = self._task
+        if task is None or task.done():
+            return
+        running = self._running
+        if running is not None and hasattr(running, "should_exit"):
+            running.should_exit = True  # uvicorn's own way out: its lifespan shutdown runs
+        else:
+            task.cancel()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            task.cancel()
+        except Exception:
+            pass
+
+    def _find_running(self) -> None:
+        """The extension keeps its uvicorn server to itself; the one handle on it is the SIGTERM
+        handler (its own method) it installs as it starts, replaced by the worker's on the way out."""
+        handler = signal.getsignal(signal.SIGTERM)
+        self._running = getattr(handler, "__self__", None)
+
     async def _serve(self, server: Any) -> None:
+        # runs just after serve()'s first step, which installs that handler
+        asyncio.get_running_loop().call_soon(self._find_running)
         try:
             await server.serve()
         except asyncio.CancelledError:
