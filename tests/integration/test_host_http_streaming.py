@@ -225,3 +225,20 @@ def test_each_request_goes_to_the_server_of_the_worker_running_its_invocation():
         served = running.output()  # each worker's server logged requests (uvicorn's access lines)
         for pid in running.worker_pids():
             assert re.search(rf"pid {pid}\] INFO: .*\"GET /api/sse", served), served
+
+
+def test_a_stream_that_breaks_after_its_headers_cuts_the_connection(host):
+    conn = _connection(host)
+    try:
+        conn.request("GET", "/api/broken")
+        response = conn.getresponse()
+        assert response.status == 200  # sent before the stream broke
+        with pytest.raises((http.client.IncompleteRead, ConnectionError)) as cut:
+            for _ in range(100):  # bounded: the cut comes after the first event
+                if not response.read1(65536):
+                    break
+        assert cut.value is not None
+    finally:
+        conn.close()
+    assert host.wait_for_line(r"GET /api/broken 200 .*connection cut", 10)
+    assert host.get("/api/plain").status == 200

@@ -62,3 +62,15 @@ def plain(req: Request) -> dict:
 @app.route(route="boom", methods=["GET"])
 async def boom(req: Request) -> JSONResponse:
     raise ValueError("boom from the streaming function")
+
+
+@app.route(route="broken", methods=["GET"])
+async def broken(req: Request) -> StreamingResponse:
+    """Its stream fails after the first event: the response has begun, so it can only be cut."""
+
+    async def events():
+        yield "data: first\n\n"
+        await asyncio.sleep(0.2)
+        raise RuntimeError("the stream broke")
+
+    return StreamingResponse(events(), media_type="text/event-stream")

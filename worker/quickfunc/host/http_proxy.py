@@ -121,6 +121,9 @@ class HttpProxy:
                     500, f"Function {spec.name} cannot run: {slot.label} runs no HTTP server ({CAPABILITY})."
                 ), ""
             return await self._exchange(request, spec, uri, invocation_id, invocation)
+        except asyncio.CancelledError:  # the host is stopping (drain timeout): the invocation goes too
+            invocation.cancel()
+            raise
         finally:
             if not invocation.done():
                 await asyncio.wait((invocation,))  # it ends with the function (or functionTimeout)
