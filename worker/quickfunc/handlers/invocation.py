@@ -104,6 +104,11 @@ def _streaming_refusal(info: FunctionInfo, state: WorkerState) -> Exception | No
     app was not indexed at init (the platform then leaves such requests hanging)."""
     if state.http_stream is not None:
         return None
+    if info.programming_model == "v1":
+        return RuntimeError(
+            f"function {info.name} takes the request type of an HTTP web extension, which only "
+            f"apps of the v2 programming model (function_app.py) can stream"
+        )
     return RuntimeError(
         f"function {info.name} uses HTTP streaming (the app imports an HTTP web extension), which "
         f"needs the app setting PYTHON_ENABLE_INIT_INDEXING=1 (in local.settings.json locally, in "
