@@ -205,3 +205,30 @@ def test_the_server_shuts_down_cleanly_with_the_worker():
         assert "Traceback" not in text and "CancelledError" not in text, text
 
     run(go())
+
+
+def test_a_v1_function_taking_the_extension_request_is_told_it_needs_v2(tmp_path):
+    binding = '{"bindings": [{"type": "httpTrigger", "direction": "in", "name": "req"}, {"type": "http", "direction": "out", "name": "$return"}]}'
+    app = write_app(
+        tmp_path,
+        {
+            "hi/function.json": binding,
+            "hi/__init__.py": (
+                "from azurefunctions.extensions.http.fastapi import Request, Response\n"
+                "async def main(req: Request) -> Response:\n"
+                "    return Response('hi')\n"
+            ),
+        },
+    )
+
+    async def go():
+        async with start_worker(app, env=INIT_INDEXING) as host:
+            loaded = await host.load_v1_app()
+            fid, response = loaded["hi"]
+            assert response.result.status == SUCCESS, response.result.exception.message
+            request = build_invocation(fid, {"req": pb.TypedData(http=pb.RpcHttp(method="GET"))}, None)
+            answer = await host.channel.invoke(request, timeout=30)
+            assert answer.result.status == FAILURE
+            assert "v2 programming model" in answer.result.exception.message
+
+    run(go())
