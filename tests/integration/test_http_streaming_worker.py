@@ -208,7 +208,14 @@ def test_the_server_shuts_down_cleanly_with_the_worker():
 
 
 def test_a_v1_function_taking_the_extension_request_is_told_it_needs_v2(tmp_path):
-    binding = '{"bindings": [{"type": "httpTrigger", "direction": "in", "name": "req"}, {"type": "http", "direction": "out", "name": "$return"}]}'
+    binding = json.dumps(
+        {
+            "bindings": [
+                {"type": "httpTrigger", "direction": "in", "name": "req"},
+                {"type": "http", "direction": "out", "name": "$return"},
+            ]
+        }
+    )
     app = write_app(
         tmp_path,
         {
