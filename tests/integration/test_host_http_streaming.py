@@ -243,3 +243,15 @@ def test_a_stream_that_breaks_after_its_headers_cuts_the_connection(host):
         conn.close()
     assert host.wait_for_line(r"GET /api/broken 200 .*connection cut", 10)
     assert host.get("/api/plain").status == 200
+
+
+def test_a_restarted_worker_serves_from_its_new_server():
+    with LocalHostProcess(app_path("http_streaming")) as running:
+        assert running.get("/api/plain").status == 200
+        (pid,) = running.worker_pids()
+        start = len(running.lines)
+        psutil.Process(pid).kill()
+        assert running.wait_for_line(r"started \(restart\)", 30, start), running.output()
+        reply = running.get("/api/plain?name=again")
+        assert reply.status == 200 and reply.json()["hello"] == "again"
+        assert running.worker_pids() != [pid]
