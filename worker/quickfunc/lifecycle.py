@@ -109,6 +109,7 @@ async def _main(config: LaunchConfig) -> int:
         request_id=config.request_id,
         settings=settings,
         max_message_length=config.max_message_length,
+        host_address=config.host,
     )
     handler = logs.RpcLogHandler(transport.send, config.request_id, config.max_message_length)
     logs.install(handler, settings.debug_logging)
@@ -127,6 +128,8 @@ async def _main(config: LaunchConfig) -> int:
         return await _serve(transport, state, handler)
     finally:
         await app_index.shutdown_app(state)
+        if state.http_stream is not None:
+            await state.http_stream.stop()
         watchdog.stop()
         print_capture.uninstall()
         logs.uninstall(handler)

@@ -50,6 +50,10 @@ class WorkerState:
     loader: Any = None
     #: starts each invocation's OpenTelemetry span (telemetry.InvocationTracer) when that is on
     tracer: Any = None
+    #: the host's address from the command line (the HTTP streaming server listens there)
+    host_address: str = "127.0.0.1"
+    #: the HTTP streaming server (http_stream.server.StreamServer), when the app streams HTTP
+    http_stream: Any = None
 
     def __post_init__(self) -> None:
         self.executor = make_executor(self.settings)

@@ -56,6 +56,8 @@ class FunctionInfo:
     #: any input converter wants trigger metadata
     needs_metadata: bool = False
     programming_model: str = "v1"
+    #: an HTTP trigger served through the web extension's server (HTTP streaming)
+    http_stream: bool = False
     bindings: dict[str, BindingSpec] = field(default_factory=dict)
 
 

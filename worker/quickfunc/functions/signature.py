@@ -10,6 +10,7 @@ from typing import Any
 from ..bindings import codecs, convert, deferred
 from ..bindings.convert import BindingSpec
 from .registry import FunctionInfo, FunctionLoadError, ParamBinding
+from .signature_stream import bind_streaming, is_streaming
 
 RETURN = "$return"
 CONTEXT = "context"
@@ -95,6 +96,7 @@ def build_function_info(
         wants_context=wants_context,
         trigger_type=trigger.type if trigger else None,
         is_http=bool(trigger and trigger.type == "httpTrigger"),
+        http_stream=bool(trigger and is_streaming(trigger)),
         needs_metadata=any(p.wants_metadata for p in inputs.values()),
         programming_model=programming_model,
         bindings=dict(bindings),
@@ -159,6 +161,9 @@ def _bind_parameter(
     if not is_output and deferred.is_sdk_type(pytype):  # protocol §15
         converter, decoder, wants_metadata = deferred.bind_sdk_parameter(function_name, pname, binding, pytype, fail)
         return ParamBinding(pname, binding, converter, pytype, wants_metadata, decoder)
+    streaming = bind_streaming(pname, binding, pytype, fail)
+    if streaming is not None:
+        return streaming
     converter = convert.choose_converter(binding, pytype)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, is_output):
         raise fail(_mismatch(pname, binding, pytype))
@@ -191,6 +196,9 @@ def _return_binding(binding: BindingSpec, annotation: Any, fail: Callable[[str],
         if not (isinstance(annotation, type) or typing.get_origin(annotation) is not None):
             raise fail(f"the return annotation {_describe(annotation)} is not a type")
         pytype = annotation
+    streaming = bind_streaming(RETURN, binding, pytype, fail)
+    if streaming is not None:
+        return streaming
     converter = convert.choose_converter(binding, None)
     if pytype is not None and not convert.check_annotation(binding, converter, pytype, True):
         mismatch = f"the return annotation {_describe(pytype)} does not match the '{RETURN}' binding"

@@ -52,6 +52,16 @@ def telemetry_capabilities(state: WorkerState) -> dict[str, str]:
     return capabilities
 
 
+def streaming_capabilities(state: WorkerState) -> dict[str, str]:
+    """HttpUri and RequiresRouteParameters when the indexed app imported an HTTP streaming
+    extension (looked up in sys.modules: nothing is imported for apps without one)."""
+    if "azurefunctions.extensions.base" not in sys.modules:
+        return {}
+    from ..http_stream import startup
+
+    return startup.capabilities(state)
+
+
 def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitResponse:
     request = message.worker_init_request
     state.init_received = True
@@ -70,7 +80,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
 
     app_index.index_early(state)
     return pb.WorkerInitResponse(
-        capabilities=capabilities,
+        capabilities={**capabilities, **streaming_capabilities(state)},
         worker_metadata=messages.worker_metadata(),
         result=messages.success(),
     )

@@ -46,7 +46,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
         return
     info = state.registry.get(request.function_id)
     assert info is not None
-    if info.is_async:
+    if info.is_async or info.http_stream:  # a streamed request waits for its HTTP side on the loop
         _start_async(info, invocation.Handover(request), state)
     else:
         _start_sync(info, invocation.Handover(request), state)
@@ -89,13 +89,32 @@ def _refusal(request: pb.InvocationRequest, state: WorkerState) -> Exception | N
         return RuntimeError(f"the worker is shutting down ({state.shutdown.cause}) and takes no new invocations")
     if request.invocation_id in state.in_flight:
         return RuntimeError(f"invocation {request.invocation_id} is already running in this worker")
-    if request.function_id in state.registry:
-        return None
+    info = state.registry.get(request.function_id)
+    if info is not None:
+        return _streaming_refusal(info, state) if info.http_stream else None
     load_error = state.registry.failure(request.function_id)
     if load_error is not None:
         return RuntimeError(f"this function failed to load: {load_error}")
     names = ", ".join(sorted(f.name for f in state.registry.functions())) or "none"
     return LookupError(f"no function with id {request.function_id!r} is loaded in this worker (loaded: {names})")
+
+
+def _streaming_refusal(info: FunctionInfo, state: WorkerState) -> Exception | None:
+    """Why a streaming HTTP function cannot run: its web server was never started, because the
+    app was not indexed at init (the platform then leaves such requests hanging)."""
+    if state.http_stream is not None:
+        return None
+    if info.programming_model == "v1":
+        return RuntimeError(
+            f"function {info.name} takes the request type of an HTTP web extension, which only "
+            f"apps of the v2 programming model (function_app.py) can stream"
+        )
+    return RuntimeError(
+        f"function {info.name} uses HTTP streaming (the app imports an HTTP web extension), which "
+        f"needs the app setting PYTHON_ENABLE_INIT_INDEXING=1 (in local.settings.json locally, in "
+        f"the app settings on Azure): without it the worker cannot start its HTTP server in time "
+        f"to tell the host, and the host sends no request to stream"
+    )
 
 
 # --- plain def: the whole invocation in a pool thread ------------------------------------------
@@ -144,7 +163,12 @@ async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: W
     invocation_id = handover.invocation_id
     logs.set_invocation(invocation_id)
     try:
-        answer = await invocation.invoke_async(info, handover, state.tracer)
+        if info.http_stream:
+            from ..http_stream.invoke import invoke as invoke_streamed
+
+            answer = await invoke_streamed(info, handover, state)
+        else:
+            answer = await invocation.invoke_async(info, handover, state.tracer)
     except asyncio.CancelledError:
         answer = invocation.cancelled(invocation_id, f"invocation of {info.name} was cancelled")
     except BaseException as exc:  # invoke_async answers every failure itself; this is a bug of ours

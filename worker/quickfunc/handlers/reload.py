@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import app_index, logs, messages
+from . import init
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..settings import Settings
@@ -49,6 +50,8 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.FunctionEnvir
         capabilities: dict[str, str] = {}
     else:
         result, capabilities = _apply_or_restore(request, state)
+        if result.status == messages.success().status:
+            capabilities = {**capabilities, **init.streaming_capabilities(state)}
     # only the capabilities the new settings add: the host merges them with the init set
     return pb.FunctionEnvironmentReloadResponse(
         worker_metadata=messages.worker_metadata(), result=result, capabilities=capabilities

@@ -20,6 +20,8 @@ from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
 from quickfunc.host.cors import is_preflight
 from quickfunc.host.durable import NOT_SERVED_STATUS, answer
+from quickfunc.host.http_proxy import CAPABILITY as HTTP_URI
+from quickfunc.host.http_proxy import HttpProxy
 from quickfunc.host.invocations import IncomingHttp, http_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, printable
@@ -116,6 +118,8 @@ class HttpFront:
         self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
         self.admin = AdminApi(self)
+        #: HTTP streaming: requests forwarded to the worker's own server
+        self.proxy = HttpProxy(config, invoker)
         self.install(catalog)
 
     def install(self, catalog: Catalog) -> None:
@@ -213,6 +217,7 @@ class HttpFront:
             finally:
                 timer.cancel()
             self._runner = None
+        await self.proxy.close()
 
     def _cut_running(self) -> None:
         """The drain timeout has passed: requests still running are answered with 503."""
@@ -315,6 +320,8 @@ class HttpFront:
             return plain(500, f"Function {spec.name} cannot run: {spec.error}"), "not loaded"
         if spec.unserved:
             return plain(NOT_SERVED_STATUS, answer(spec.name, spec.unserved)), "not served (Durable Functions)"
+        if self.pool.capabilities.get(HTTP_URI):  # HTTP streaming: the worker's server answers
+            return await self.proxy.forward(request, spec, match.values)
         with self.bodies.hold() as hold:  # room for the body until the function has answered
             try:
                 body = await read_body(request, self.config.max_body_size, hold)

@@ -95,10 +95,16 @@ class Invoker:
 
     # ---- running -------------------------------------------------------------------------------
 
-    async def invoke(self, spec: FunctionSpec, inputs: Inputs) -> Outcome:
+    async def invoke(
+        self,
+        spec: FunctionSpec,
+        inputs: Inputs,
+        on_slot: Callable[[WorkerSlot, str], None] | None = None,
+    ) -> Outcome:
         """Run the function once; never raises for worker or function problems.
 
-        An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
+        An HTTP body in ``inputs`` is handed over (serialised once, then let go of). ``on_slot``
+        learns the worker chosen and the invocation id, before the request is sent."""
         iid = new_uuid()
         writes: list[BlobWrite] = []
         if self.blobs is not None and self.blobs.applies(spec):
@@ -119,7 +125,8 @@ class Invoker:
         self._idle.clear()
         start = time.perf_counter()
         try:
-            response, slot = await self.pool.invoke(request, self.config.function_timeout)
+            chosen = None if on_slot is None else (lambda slot: on_slot(slot, iid))
+            response, slot = await self.pool.invoke(request, self.config.function_timeout, chosen)
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
             outcome = Outcome(
                 spec,

@@ -304,11 +304,17 @@ class WorkerPool:
                 pass
 
     async def invoke(
-        self, request: pb.InvocationRequest | PreparedInvocation, timeout: float | None
+        self,
+        request: pb.InvocationRequest | PreparedInvocation,
+        timeout: float | None,
+        on_slot: Callable[[WorkerSlot], None] | None = None,
     ) -> tuple[pb.InvocationResponse, WorkerSlot]:
         """Run one invocation on the least busy worker; raise WorkerCrashed, InvocationTimedOut
-        or NoWorkerAvailable instead of hanging."""
+        or NoWorkerAvailable instead of hanging. ``on_slot`` learns the worker chosen (HTTP
+        streaming forwards the request to that worker's own server)."""
         slot = await self._available()
+        if on_slot is not None:
+            on_slot(slot)
         channel, death = slot.channel, slot.death
         assert channel is not None and death is not None
         slot.outstanding += 1
