@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import app_index, logs, messages
-from . import init
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..settings import Settings
