@@ -23,6 +23,7 @@ from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_s
 from quickfunc.host.unserved_bindings import unserved_notes
 
 if TYPE_CHECKING:
+    from quickfunc.host.durable.service import DurableService
     from quickfunc.host.storage.resolve import StorageConnections
 
 __all__ = ["LocalHost", "run_host", "run"]
@@ -50,6 +51,7 @@ class LocalHost:
         self.storage: StorageConnections | None = None
         self.queues: QueueService | None = None
         self.blob_triggers: BlobTriggerService | None = None
+        self.durable: DurableService | None = None
 
     def _invoker(self) -> Invoker:
         assert self.invoker is not None
@@ -105,6 +107,7 @@ class LocalHost:
     def _serve(self, catalog: Catalog) -> None:
         """Routes are known: show the banner and start the timers."""
         self.catalog = catalog
+        self._start_durable(catalog)
         timers = self._timers(catalog)
         if self.queues is not None:
             self.queues.start(catalog)
@@ -112,6 +115,22 @@ class LocalHost:
             self.blob_triggers.start(catalog)
         self._banner(catalog, self.keys, timers)
         self.timers.start(timers)
+
+    def _start_durable(self, catalog: Catalog) -> None:
+        """Run the app's orchestrators, activities and durable clients on the embedded engine."""
+        from quickfunc.host.durable.service import DurableService, uses_durable
+        from quickfunc.host.jsonfile import SettingsFileError
+
+        if not uses_durable(catalog) or self.front is None:
+            return
+        try:
+            self.durable = DurableService(self.config, self._invoker(), self.console)
+        except SettingsFileError as exc:
+            self.console.error(f"Durable Functions are not served: {exc}")
+            return
+        self.front.durable = self.durable.api
+        self._invoker().extra_inputs = self.durable.add_inputs
+        asyncio.ensure_future(self.durable.start(catalog, self.base_url))
 
     def _app_started(self, catalog: Catalog) -> None:
         assert self.front is not None
@@ -157,6 +176,9 @@ class LocalHost:
                 detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
             elif spec.unserved:
                 detail = "not served"
+            elif spec.trigger_type.lower() in ("orchestrationtrigger", "activitytrigger"):
+                detail = "durable (started by a durable client)" if "orch" in spec.trigger_type.lower() else (
+                    "durable (called by orchestrators)")
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
@@ -180,6 +202,7 @@ class LocalHost:
             self.base_url,
             [
                 *(self.storage.banner_lines() if self.storage else []),
+                *([self.durable.banner_line()] if self.durable else []),
                 *self.config.dev.debug_lines(len(self.pool.slots)),
             ],
             []
@@ -211,6 +234,8 @@ class LocalHost:
             await self.blob_triggers.stop(deadline)
         if self.front is not None:
             await self.front.stop()
+        if self.durable is not None:  # what did not finish stays in the store for the next start
+            await self.durable.stop()
         await self.timers.stop(deadline - time.monotonic())
         if not await self._invoker().wait_idle(deadline - time.monotonic()):
             self.console.warning("Some invocations did not finish in time; stopping anyway")

@@ -19,7 +19,7 @@ from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
 from quickfunc.host.cors import is_preflight
-from quickfunc.host.durable import NOT_SERVED_STATUS, answer
+from quickfunc.host.durable import API_PREFIX, NOT_SERVED_STATUS, answer
 from quickfunc.host.invocations import IncomingHttp, http_inputs
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console, printable
@@ -116,6 +116,8 @@ class HttpFront:
         self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
         self.admin = AdminApi(self)
+        #: the Durable Functions HTTP API (durable/http_api.py), for apps with durable functions
+        self.durable: Any = None
         self.install(catalog)
 
     def install(self, catalog: Catalog) -> None:
@@ -281,6 +283,8 @@ class HttpFront:
             return _not_running(self.pool.problem()), "not running"
         if admin:
             return await self.admin.handle(request, path), ""
+        if self.durable is not None and path.lower().startswith(API_PREFIX):
+            return await self.durable.handle(request, path), ""
         match = self.routes.match(path, request.method)
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):

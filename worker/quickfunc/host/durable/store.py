@@ -1,0 +1,338 @@
+"""Durable state in the embedded store's sqlite file (tables of its own): instances, their history,
+the events waiting for their next episode (inbox) and pending work (activities, timers); every
+change is one transaction, so a killed host resumes from exactly what was committed."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from quickfunc.host.durable.history import FINAL, Ev, Status, event
+
+__all__ = ["DurableStore", "Instance", "Work", "Plan", "NewInstance", "Notice"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS durable_instances (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL, input TEXT, output TEXT,
+    custom_status TEXT, created REAL NOT NULL, updated REAL NOT NULL, parent TEXT, parent_task INTEGER,
+    parent_meta TEXT,
+    next_id INTEGER NOT NULL DEFAULT 0, actions_done INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS durable_history (
+    instance TEXT NOT NULL, seq INTEGER NOT NULL, event TEXT NOT NULL, PRIMARY KEY (instance, seq)
+);
+CREATE TABLE IF NOT EXISTS durable_inbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, event TEXT NOT NULL, meta TEXT
+);
+CREATE INDEX IF NOT EXISTS durable_inbox_by_instance ON durable_inbox (instance, seq);
+CREATE TABLE IF NOT EXISTS durable_work (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, kind TEXT NOT NULL,
+    task_id INTEGER NOT NULL, name TEXT NOT NULL, input TEXT, due REAL NOT NULL, meta TEXT
+);
+"""
+
+
+@dataclass
+class Instance:
+    """One orchestration instance as stored."""
+
+    id: str
+    name: str
+    status: str
+    input: str | None
+    output: str | None
+    custom_status: str | None
+    created: float
+    updated: float
+    parent: str | None = None
+    parent_task: int | None = None
+    #: what the parent needs to know when this sub-orchestration ends (its retry options)
+    parent_meta: str | None = None
+    next_id: int = 0
+    actions_done: int = 0
+
+
+@dataclass
+class Work:
+    """An activity to run or a timer to fire, for ``instance``'s task ``task_id``."""
+
+    kind: str  # "activity" | "timer"
+    task_id: int
+    name: str
+    input: str | None
+    due: float
+    meta: dict[str, Any] = field(default_factory=dict)
+    instance: str = ""
+    seq: int = 0
+
+
+@dataclass
+class NewInstance:
+    """A sub-orchestration to start."""
+
+    id: str
+    name: str
+    input: str | None
+    parent: str
+    parent_task: int
+    parent_meta: dict[str, Any] | None = None
+
+
+@dataclass
+class Notice:
+    """An event for another instance's inbox (a sub-orchestration's end, for its parent)."""
+
+    instance: str
+    event: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    """What one episode changes, applied in one transaction."""
+
+    instance: str
+    consumed: list[int]
+    history: list[dict[str, Any]]
+    status: str
+    next_id: int
+    actions_done: int
+    output: str | None = None
+    custom_status: str | None = None
+    work: list[Work] = field(default_factory=list)
+    children: list[NewInstance] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    #: continue-as-new: the new input (the history starts again)
+    restart_input: str | None = None
+    restart: bool = False
+
+
+def _instance(row: sqlite3.Row) -> Instance:
+    return Instance(**{key: row[key] for key in row.keys()})
+
+
+class DurableStore:
+    """The durable tables of one store file; calls take turns on one connection."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA busy_timeout = 30000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def get(self, instance_id: str) -> Instance | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
+        return _instance(row) if row else None
+
+    def history(self, instance_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event FROM durable_history WHERE instance = ? ORDER BY seq", (instance_id,)
+            ).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def inbox(self, instance_id: str) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, event, meta FROM durable_inbox WHERE instance = ? ORDER BY seq", (instance_id,)
+            ).fetchall()
+        return [(row[0], json.loads(row[1]), json.loads(row[2] or "{}")) for row in rows]
+
+    def waiting_instances(self) -> list[str]:
+        """Instances with events not yet handled by an episode."""
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT instance FROM durable_inbox").fetchall()
+        return [row[0] for row in rows]
+
+    def all_work(self) -> list[Work]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM durable_work ORDER BY seq").fetchall()
+        return [
+            Work(r["kind"], r["task_id"], r["name"], r["input"], r["due"], json.loads(r["meta"] or "{}"),
+                 r["instance"], r["seq"])
+            for r in rows
+        ]
+
+    def query(
+        self,
+        statuses: list[str] | None = None,
+        created_from: float | None = None,
+        created_to: float | None = None,
+        prefix: str = "",
+    ) -> list[Instance]:
+        sql, args = "SELECT * FROM durable_instances WHERE 1=1", []
+        if statuses:
+            sql += f" AND status IN ({','.join('?' * len(statuses))})"
+            args.extend(statuses)
+        if created_from is not None:
+            sql += " AND created >= ?"
+            args.append(created_from)
+        if created_to is not None:
+            sql += " AND created <= ?"
+            args.append(created_to)
+        if prefix:
+            sql += " AND substr(id, 1, ?) = ?"
+            args.extend([len(prefix), prefix])
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY created", args).fetchall()
+        return [_instance(row) for row in rows]
+
+    # ---- changes -------------------------------------------------------------------------------
+
+    def create(self, instance_id: str, name: str, input_text: str | None) -> bool:
+        """Start an instance (again, if it had ended); False if one with that id is still running."""
+        with self._write() as db:
+            row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
+            if row is not None and row[0] not in FINAL:
+                return False
+            if row is not None:
+                self._forget(db, instance_id)
+            self._insert(db, NewInstance(instance_id, name, input_text, "", -1))
+        return True
+
+    @staticmethod
+    def _forget(db: sqlite3.Connection, instance_id: str) -> None:
+        for table, column in (("durable_instances", "id"), ("durable_history", "instance"),
+                              ("durable_inbox", "instance"), ("durable_work", "instance")):
+            db.execute(f"DELETE FROM {table} WHERE {column} = ?", (instance_id,))
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, new: NewInstance) -> None:
+        now = time.time()
+        db.execute(
+            "INSERT OR REPLACE INTO durable_instances (id, name, status, input, created, updated, parent,"
+            " parent_task, parent_meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (new.id, new.name, Status.PENDING, new.input, now, now, new.parent or None, new.parent_task,
+             json.dumps(new.parent_meta) if new.parent_meta else None),
+        )
+        start = event(Ev.EXECUTION_STARTED, Name=new.name, Input=new.input, Version="")
+        db.execute("INSERT INTO durable_inbox (instance, event) VALUES (?, ?)", (new.id, json.dumps(start)))
+
+    def apply(self, plan: Plan) -> bool:
+        """Commit one episode; False (nothing changed) if the instance ended meanwhile."""
+        with self._write() as db:
+            row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (plan.instance,)).fetchone()
+            if row is None or row[0] in FINAL:
+                return False
+            if plan.consumed:
+                db.execute(
+                    f"DELETE FROM durable_inbox WHERE seq IN ({','.join('?' * len(plan.consumed))})", plan.consumed
+                )
+            if plan.restart:
+                db.execute("DELETE FROM durable_history WHERE instance = ?", (plan.instance,))
+                start = event(Ev.EXECUTION_STARTED, Input=plan.restart_input, Version="")
+                db.execute("INSERT INTO durable_inbox (instance, event) VALUES (?, ?)",
+                           (plan.instance, json.dumps(start)))
+            else:
+                base = db.execute(
+                    "SELECT COALESCE(MAX(seq), -1) + 1 FROM durable_history WHERE instance = ?", (plan.instance,)
+                ).fetchone()[0]
+                db.executemany(
+                    "INSERT INTO durable_history (instance, seq, event) VALUES (?, ?, ?)",
+                    [(plan.instance, base + i, json.dumps(e)) for i, e in enumerate(plan.history)],
+                )
+            db.execute(
+                "UPDATE durable_instances SET status = ?, output = ?, custom_status = ?, updated = ?, next_id = ?,"
+                " actions_done = ?, input = CASE WHEN ? THEN ? ELSE input END WHERE id = ?",
+                (plan.status, plan.output, plan.custom_status, time.time(), plan.next_id, plan.actions_done,
+                 plan.restart, plan.restart_input, plan.instance),
+            )
+            for w in plan.work:
+                w.instance = plan.instance
+                w.seq = db.execute(
+                    "INSERT INTO durable_work (instance, kind, task_id, name, input, due, meta)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (plan.instance, w.kind, w.task_id, w.name, w.input, w.due, json.dumps(w.meta)),
+                ).lastrowid or 0
+            for child in plan.children:
+                self._forget(db, child.id)
+                self._insert(db, child)
+            for notice in plan.notices:
+                self._notify(db, notice.instance, notice.event, notice.meta)
+        return True
+
+    @staticmethod
+    def _notify(db: sqlite3.Connection, instance_id: str, ev: dict[str, Any], meta: dict[str, Any]) -> bool:
+        row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
+        if row is None or row[0] in FINAL:
+            return False
+        db.execute("INSERT INTO durable_inbox (instance, event, meta) VALUES (?, ?, ?)",
+                   (instance_id, json.dumps(ev), json.dumps(meta) if meta else None))
+        return True
+
+    def finish_work(self, work: Work, ev: dict[str, Any], meta: dict[str, Any] | None = None) -> bool:
+        """An activity ended or a timer fired: drop the work, queue the event (one transaction).
+        True if the instance has a new event to handle."""
+        with self._write() as db:
+            db.execute("DELETE FROM durable_work WHERE seq = ?", (work.seq,))
+            return self._notify(db, work.instance, ev, meta or {})
+
+    def raise_event(self, instance_id: str, name: str, input_text: str | None) -> int:
+        """202 queued, 404 no such instance, 410 it has ended."""
+        with self._write() as db:
+            row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
+            if row is None:
+                return 404
+            if row[0] in FINAL:
+                return 410
+            self._notify(db, instance_id, event(Ev.EVENT_RAISED, Name=name, Input=input_text), {})
+        return 202
+
+    def terminate(self, instance_id: str, reason: str) -> int:
+        """202 terminated, 404 no such instance, 410 it had ended."""
+        with self._write() as db:
+            row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
+            if row is None:
+                return 404
+            if row[0] in FINAL:
+                return 410
+            db.execute("DELETE FROM durable_inbox WHERE instance = ?", (instance_id,))
+            db.execute("DELETE FROM durable_work WHERE instance = ?", (instance_id,))
+            seq = db.execute(
+                "SELECT COALESCE(MAX(seq), -1) + 1 FROM durable_history WHERE instance = ?", (instance_id,)
+            ).fetchone()[0]
+            db.execute("INSERT INTO durable_history (instance, seq, event) VALUES (?, ?, ?)",
+                       (instance_id, seq, json.dumps(event(Ev.EXECUTION_TERMINATED, Input=json.dumps(reason)))))
+            db.execute("UPDATE durable_instances SET status = ?, output = ?, updated = ? WHERE id = ?",
+                       (Status.TERMINATED, json.dumps(reason), time.time(), instance_id))
+        return 202
+
+    def purge(self, instance_ids: list[str]) -> int:
+        """Delete instances and everything about them; how many there were."""
+        with self._write() as db:
+            count = 0
+            for instance_id in instance_ids:
+                if db.execute("SELECT 1 FROM durable_instances WHERE id = ?", (instance_id,)).fetchone():
+                    count += 1
+                self._forget(db, instance_id)
+        return count
