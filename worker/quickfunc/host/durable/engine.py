@@ -126,23 +126,24 @@ class DurableEngine:
         if instance_id in self._running:
             self._again.add(instance_id)
             return
-        task = asyncio.ensure_future(self._episodes(instance_id))
-        self._running[instance_id] = task
-        task.add_done_callback(lambda _t: self._running.pop(instance_id, None))
+        self._running[instance_id] = asyncio.ensure_future(self._episodes(instance_id))
 
     async def _episodes(self, instance_id: str) -> None:
-        while True:
-            self._again.discard(instance_id)
-            try:
-                async with self._orchestrators:
-                    await self._episode(instance_id)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # a bug here must not stop the engine; say what happened
-                self.console.error(f"Durable Functions: instance {instance_id} could not run: {exc!r}")
-                return
-            if instance_id not in self._again:
-                return
+        try:
+            while True:
+                self._again.discard(instance_id)
+                try:
+                    async with self._orchestrators:
+                        await self._episode(instance_id)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug here must not stop the engine; say what happened
+                    self.console.error(f"Durable Functions: instance {instance_id} could not run: {exc!r}")
+                    return
+                if instance_id not in self._again:
+                    return
+        finally:  # no await between the last check and this: a kick is never lost
+            self._running.pop(instance_id, None)
 
     async def _episode(self, instance_id: str) -> None:
         instance = await self.call(DurableStore.get, instance_id)
