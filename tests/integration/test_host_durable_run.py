@@ -154,3 +154,42 @@ def test_list_and_query_instances(host):
     assert request(f"{host.url}{API}instances/?runtimeStatus=Pending").json() == []
     assert request(f"{host.url}{API}instances/nope").status == 404
     assert request(f"{host.url}{API}entities/counter/x").status == 501
+
+
+def _lines(path: Any) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def test_kill_mid_fan_out_then_resume_from_history(tmp_path):
+    """SIGKILL the host while a fan-out runs and a durable timer waits: the next host resumes
+    both from the store; only activities whose completion was not committed run again."""
+    import signal
+
+    import psutil
+
+    marker = tmp_path / "ran.txt"
+    app = copy_app(tmp_path, {"SQUARE_DELAY": "0.05", "SQUARE_MARKER": str(marker)})
+    count, limit = 120, 8  # limit: maxConcurrentActivityFunctions in the app's host.json
+    first = LocalHostProcess(app)
+    with first:
+        fan = start(first, "fan_out", str(count))
+        timer = start(first, "approval", "3")
+        deadline = time.monotonic() + 60
+        while len(_lines(marker)) < 40 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert first.proc is not None
+        workers = psutil.Process(first.proc.pid).children(recursive=True)
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait(10)
+        for worker in workers:
+            worker.kill()
+        ran_before = len(_lines(marker))
+    assert 40 <= ran_before < count, ran_before
+    with LocalHostProcess(app) as second:
+        assert second.wait_for_line(r"Durable Functions: resumed \d+ pending", 20), second.output()
+        done = wait_done(f"{second.url}{API}instances/{fan['id']}")
+        assert done["output"] == sum(i * i for i in range(count))
+        assert wait_done(f"{second.url}{API}instances/{timer['id']}", 20)["output"] == "timed out"
+    ran = [int(n) for n in _lines(marker)]
+    assert sorted(set(ran)) == list(range(count))
+    assert len(ran) - count <= limit, f"{len(ran) - count} activities ran twice"
