@@ -177,8 +177,11 @@ class LocalHost:
             elif spec.unserved:
                 detail = "not served"
             elif spec.trigger_type.lower() in ("orchestrationtrigger", "activitytrigger"):
-                detail = "durable (started by a durable client)" if "orch" in spec.trigger_type.lower() else (
-                    "durable (called by orchestrators)")
+                detail = (
+                    "durable (started by a durable client)"
+                    if "orch" in spec.trigger_type.lower()
+                    else ("durable (called by orchestrators)")
+                )
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"

@@ -9,8 +9,17 @@ __all__ = ["SERVED_TYPES", "unserved_notes"]
 
 #: binding types the local host runs (triggers, inputs and outputs)
 SERVED_TYPES = frozenset(
-    {"httptrigger", "http", "timertrigger", "queuetrigger", "queue", "blobtrigger", "blob", "durableclient",
-     "orchestrationclient"}
+    {
+        "httptrigger",
+        "http",
+        "timertrigger",
+        "queuetrigger",
+        "queue",
+        "blobtrigger",
+        "blob",
+        "durableclient",
+        "orchestrationclient",
+    }
 )
 
 

@@ -58,6 +58,7 @@ class DurableEngine:
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a store call on the store's own thread (opened there the first time)."""
+
         def run() -> T:
             if self._store is None:
                 self._store = DurableStore(self._store_file)
@@ -155,6 +156,7 @@ class DurableEngine:
         history = await self.call(DurableStore.history, instance_id)
         episode = begin(instance, history, inbox)
         spec = self.find(instance.name, ORCHESTRATOR)
+        plan: Plan | None
         if spec is None:
             plan = fail(episode, f"no orchestrator function named '{instance.name}' in this app")
         else:

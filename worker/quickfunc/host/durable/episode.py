@@ -38,36 +38,45 @@ class Episode:
     def context(self) -> str:
         """The orchestrationTrigger's JSON (replay schema V1: actions as a list of lists)."""
         history = [{**e, "IsPlayed": True} for e in self.old] + self.new
-        return json.dumps({
-            "history": history,
-            "input": self.instance.input,
-            "instanceId": self.instance.id,
-            "isReplaying": bool(self.old),
-            "parentInstanceId": self.instance.parent,
-            "upperSchemaVersion": 0,
-        })
+        return json.dumps(
+            {
+                "history": history,
+                "input": self.instance.input,
+                "instanceId": self.instance.id,
+                "isReplaying": bool(self.old),
+                "parentInstanceId": self.instance.parent,
+                "upperSchemaVersion": 0,
+            }
+        )
 
 
 def _retry_meta(action: dict[str, Any], kind: str, name: str, input_text: str | None) -> dict[str, Any]:
     options = action.get("retryOptions") or {}
-    return {"retry": {
-        "kind": kind, "name": name, "input": input_text, "attempt": 1,
-        "max": int(options.get("maxNumberOfAttempts") or 1),
-        "interval_ms": int(options.get("firstRetryIntervalInMilliseconds") or 0),
-    }}
+    return {
+        "retry": {
+            "kind": kind,
+            "name": name,
+            "input": input_text,
+            "attempt": 1,
+            "max": int(options.get("maxNumberOfAttempts") or 1),
+            "interval_ms": int(options.get("firstRetryIntervalInMilliseconds") or 0),
+        }
+    }
 
 
 def _child_id(instance: Instance, task_id: int, attempt: int) -> str:
     return f"{instance.id}:{task_id}" + (f":{attempt}" if attempt > 1 else "")
 
 
-def begin(instance: Instance, history: list[dict[str, Any]],
-          inbox: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> Episode:
+def begin(
+    instance: Instance, history: list[dict[str, Any]], inbox: list[tuple[int, dict[str, Any], dict[str, Any]]]
+) -> Episode:
     """Read the waiting events in order; a retried task's failure and its retry timer take task
     ids here, where the library takes them during replay."""
     stamp = now_text()
-    episode = Episode(instance, [seq for seq, _, _ in inbox], history,
-                      [event(Ev.ORCHESTRATOR_STARTED, stamp)], instance.next_id)
+    episode = Episode(
+        instance, [seq for seq, _, _ in inbox], history, [event(Ev.ORCHESTRATOR_STARTED, stamp)], instance.next_id
+    )
     for _, ev, meta in inbox:
         if ev["EventType"] == Ev.EXECUTION_STARTED:
             ev = {**ev, "Name": instance.name, "Input": instance.input}
@@ -85,13 +94,22 @@ def begin(instance: Instance, history: list[dict[str, Any]],
             task_id = episode.next_id
             episode.next_id += 1
             again = {"retry": {**retry, "attempt": retry["attempt"] + 1}}
-            _schedule(episode, retry["kind"], task_id, retry["name"], retry["input"], again, stamp,
-                      retry.get("instance_id"))
+            _schedule(
+                episode, retry["kind"], task_id, retry["name"], retry["input"], again, stamp, retry.get("instance_id")
+            )
     return episode
 
 
-def _schedule(episode: Episode, kind: str, task_id: int, name: str, input_text: str | None,
-              meta: dict[str, Any], stamp: str, instance_id: str | None = None) -> None:
+def _schedule(
+    episode: Episode,
+    kind: str,
+    task_id: int,
+    name: str,
+    input_text: str | None,
+    meta: dict[str, Any],
+    stamp: str,
+    instance_id: str | None = None,
+) -> None:
     if kind == "activity":
         episode.work.append(Work("activity", task_id, name, input_text, 0.0, meta))
         episode.new.append(event(Ev.TASK_SCHEDULED, stamp, task_id, Name=name, Input=input_text))
@@ -123,8 +141,17 @@ def _flat(actions: Any) -> list[dict[str, Any]]:
 
 
 def _plan(episode: Episode, status: str, **extra: Any) -> Plan:
-    return Plan(episode.instance.id, episode.consumed, episode.new, status, episode.next_id,
-                episode.instance.actions_done, work=episode.work, children=episode.children, **extra)
+    return Plan(
+        episode.instance.id,
+        episode.consumed,
+        episode.new,
+        status,
+        episode.next_id,
+        episode.instance.actions_done,
+        work=episode.work,
+        children=episode.children,
+        **extra,
+    )
 
 
 def finish(episode: Episode, state: dict[str, Any]) -> Plan:
@@ -135,7 +162,7 @@ def finish(episode: Episode, state: dict[str, Any]) -> Plan:
     custom_text = json.dumps(custom) if custom is not None else None
     restart: str | None = None
     restarting = False
-    for action in actions[episode.instance.actions_done:]:
+    for action in actions[episode.instance.actions_done :]:
         kind = action.get("actionType")
         if kind == _WAIT:
             continue
@@ -175,8 +202,13 @@ def finish(episode: Episode, state: dict[str, Any]) -> Plan:
     plan.actions_done = done_count
     parent = episode.instance
     if parent.parent:
-        plan.notices.append(Notice(parent.parent, event(Ev.SUB_COMPLETED, TaskScheduledId=parent.parent_task,
-                                                        Result=output), _parent_meta(parent)))
+        plan.notices.append(
+            Notice(
+                parent.parent,
+                event(Ev.SUB_COMPLETED, TaskScheduledId=parent.parent_task, Result=output),
+                _parent_meta(parent),
+            )
+        )
     plan.work, plan.children = [], []  # nothing more runs for an instance that ended
     return plan
 
@@ -190,15 +222,20 @@ def fail(episode: Episode, message: str, details: str = "") -> Plan:
     stamp = episode.new[0]["Timestamp"]
     text = f"Orchestrator function '{episode.instance.name}' failed: {message}"
     episode.new.append(event(Ev.ORCHESTRATOR_COMPLETED, stamp))
-    episode.new.append(event(Ev.EXECUTION_FAILED, stamp, OrchestrationStatus="Failed", Reason=text,
-                             Details=details or None))
+    episode.new.append(
+        event(Ev.EXECUTION_FAILED, stamp, OrchestrationStatus="Failed", Reason=text, Details=details or None)
+    )
     plan = _plan(episode, Status.FAILED, output=json.dumps(text))
     plan.work, plan.children = [], []
     instance = episode.instance
     if instance.parent:
-        plan.notices.append(Notice(instance.parent, event(Ev.SUB_FAILED, TaskScheduledId=instance.parent_task,
-                                                          Reason=text, Details=details or None),
-                                   _parent_meta(instance)))
+        plan.notices.append(
+            Notice(
+                instance.parent,
+                event(Ev.SUB_FAILED, TaskScheduledId=instance.parent_task, Reason=text, Details=details or None),
+                _parent_meta(instance),
+            )
+        )
     return plan
 
 

@@ -36,8 +36,13 @@ EVENT_NAMES = {
     for name, value in vars(Ev).items()
     if not name.startswith("_")
 }
-EVENT_NAMES.update({Ev.SUB_CREATED: "SubOrchestrationInstanceCreated", Ev.SUB_COMPLETED:
-                    "SubOrchestrationInstanceCompleted", Ev.SUB_FAILED: "SubOrchestrationInstanceFailed"})
+EVENT_NAMES.update(
+    {
+        Ev.SUB_CREATED: "SubOrchestrationInstanceCreated",
+        Ev.SUB_COMPLETED: "SubOrchestrationInstanceCompleted",
+        Ev.SUB_FAILED: "SubOrchestrationInstanceFailed",
+    }
+)
 
 
 class Status:

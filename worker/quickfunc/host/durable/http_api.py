@@ -86,24 +86,27 @@ def client_binding(base: str, hub: str) -> str:
     placeholder = "INSTANCEID"
     urls = management_urls(base, hub, placeholder)
     start = f"{base}{PREFIX}orchestrators/{{functionName}}[/{{instanceId}}]"
-    return json.dumps({
-        "taskHubName": hub,
-        "creationUrls": {
-            "createNewInstancePostUri": start,
-            "createAndWaitOnNewInstancePostUri": f"{start}?timeout={{timeoutInSeconds}}"
-                                                 "&pollingInterval={intervalInSeconds}",
-        },
-        "managementUrls": urls,
-        "baseUrl": f"{base}{PREFIX.rstrip('/')}",
-        "requiredQueryStringParameters": "",
-        "rpcBaseUrl": f"{base}{PREFIX}",
-        "httpBaseUrl": "",
-        "maxGrpcMessageSizeInBytes": 0,
-    })
+    return json.dumps(
+        {
+            "taskHubName": hub,
+            "creationUrls": {
+                "createNewInstancePostUri": start,
+                "createAndWaitOnNewInstancePostUri": f"{start}?timeout={{timeoutInSeconds}}"
+                "&pollingInterval={intervalInSeconds}",
+            },
+            "managementUrls": urls,
+            "baseUrl": f"{base}{PREFIX.rstrip('/')}",
+            "requiredQueryStringParameters": "",
+            "rpcBaseUrl": f"{base}{PREFIX}",
+            "httpBaseUrl": "",
+            "maxGrpcMessageSizeInBytes": 0,
+        }
+    )
 
 
-def status_json(instance: Instance, history: list[dict[str, Any]] | None, with_output: bool,
-                with_input: bool = True) -> dict[str, Any]:
+def status_json(
+    instance: Instance, history: list[dict[str, Any]] | None, with_output: bool, with_input: bool = True
+) -> dict[str, Any]:
     shown: dict[str, Any] = {
         "name": instance.name,
         "instanceId": instance.id,
@@ -130,7 +133,7 @@ class DurableApi:
         return f"{request.scheme}://{request.host}"
 
     async def handle(self, request: web.BaseRequest, path: str) -> web.Response:
-        parts = [urllib.parse.unquote(p) for p in path[len(PREFIX):].split("/")]
+        parts = [urllib.parse.unquote(p) for p in path[len(PREFIX) :].split("/")]
         method = request.method
         query = request.query
         try:
@@ -150,24 +153,31 @@ class DurableApi:
     async def _start(self, request: web.BaseRequest, name: str, instance_id: str, body: bytes) -> web.Response:
         spec = self.engine.find(name, ORCHESTRATOR)
         if spec is None:
-            return _problem(400, f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
-                                 "function. Additional info: the app's orchestrator functions are: "
-                                 + (", ".join(s.name for s in self.engine.functions(ORCHESTRATOR)) or "(none)"))
+            return _problem(
+                400,
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
+                "function. Additional info: the app's orchestrator functions are: "
+                + (", ".join(s.name for s in self.engine.functions(ORCHESTRATOR)) or "(none)"),
+            )
         instance_id = instance_id or uuid.uuid4().hex
         if not await self.engine.start_instance(spec.name, instance_id, _input_text(body)):
             return _problem(409, f"An orchestration instance with the ID '{instance_id}' is already running.")
         payload = management_urls(self._base(request), self.hub, instance_id)
         return _json(202, payload, {"Location": payload["statusQueryGetUri"], "Retry-After": "10"})
 
-    async def _instances(self, request: web.BaseRequest, rest: list[str], method: str, query: Any,
-                         body: bytes) -> web.Response:
+    async def _instances(
+        self, request: web.BaseRequest, rest: list[str], method: str, query: Any, body: bytes
+    ) -> web.Response:
         instance_id = rest[0] if rest else ""
         flag = lambda key: str(query.get(key, "")).lower() == "true"  # noqa: E731
         if not instance_id:
             statuses = [s for s in str(query.get("runtimeStatus", "")).split(",") if s]
             found = await self.engine.call(
-                DurableStore.query, statuses, _when(query.get("createdTimeFrom", "")),
-                _when(query.get("createdTimeTo", "")), query.get("instanceIdPrefix", ""),
+                DurableStore.query,
+                statuses,
+                _when(query.get("createdTimeFrom", "")),
+                _when(query.get("createdTimeTo", "")),
+                query.get("instanceIdPrefix", ""),
             )
             if method == "GET":
                 return _json(200, [status_json(i, None, False, flag("showInput")) for i in found])
@@ -175,8 +185,13 @@ class DurableApi:
                 deleted = await self.engine.call(DurableStore.purge, [i.id for i in found])
                 return _json(200 if deleted else 404, {"instancesDeleted": deleted})
         elif len(rest) == 1 and method == "GET":
-            return await self._status(request, instance_id, flag("showHistory"), flag("showHistoryOutput"),
-                                      query.get("showInput", "true").lower() != "false")
+            return await self._status(
+                request,
+                instance_id,
+                flag("showHistory"),
+                flag("showHistoryOutput"),
+                query.get("showInput", "true").lower() != "false",
+            )
         elif len(rest) == 1 and method == "DELETE":
             deleted = await self.engine.call(DurableStore.purge, [instance_id])
             return _json(200 if deleted else 404, {"instancesDeleted": deleted})
@@ -190,8 +205,10 @@ class DurableApi:
             return web.Response(status=code) if code == 202 else _problem(code, self._why(code, instance_id))
         elif len(rest) == 2 and rest[1] in ("rewind", "suspend", "resume", "restart"):
             return _problem(501, f"{rest[1]} is not supported by the quickfunc local host.")
-        return _problem(404 if method in ("GET", "POST", "DELETE") else 405,
-                        f"No Durable Functions API answers {method} {request.path}.")
+        return _problem(
+            404 if method in ("GET", "POST", "DELETE") else 405,
+            f"No Durable Functions API answers {method} {request.path}.",
+        )
 
     @staticmethod
     def _why(code: int, instance_id: str) -> str:
@@ -199,8 +216,9 @@ class DurableApi:
             return f"No instance with ID '{instance_id}' found."
         return f"Instance with ID '{instance_id}' has already completed, failed or been terminated."
 
-    async def _status(self, request: web.BaseRequest, instance_id: str, history: bool, output: bool,
-                      with_input: bool) -> web.Response:
+    async def _status(
+        self, request: web.BaseRequest, instance_id: str, history: bool, output: bool, with_input: bool
+    ) -> web.Response:
         instance = await self.engine.call(DurableStore.get, instance_id)
         if instance is None:
             return web.Response(status=404)

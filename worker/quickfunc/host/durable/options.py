@@ -48,8 +48,10 @@ def read_durable_options(app_dir: str) -> DurableOptions:
         if not isinstance(hub, str) or not hub.strip():
             raise doc.error("extensions.durableTask.hubName", f"must be a non-empty string (got {hub!r})")
         values["hub_name"] = hub.strip()
-    for key, field in (("maxConcurrentActivityFunctions", "max_activities"),
-                       ("maxConcurrentOrchestratorFunctions", "max_orchestrators")):
+    for key, field in (
+        ("maxConcurrentActivityFunctions", "max_activities"),
+        ("maxConcurrentOrchestratorFunctions", "max_orchestrators"),
+    ):
         value = get_ci(section, key)
         if value is not None:
             values[field] = _count(doc, key, value)

@@ -50,5 +50,7 @@ class DurableService:
                 inputs.data[binding.name] = pb.TypedData(string=self._client_value)
 
     def banner_line(self) -> str:
-        return (f"Durable Functions: task hub '{self.options.hub_name}' in the embedded store, "
-                f"API at {self.base_url}{PREFIX}")
+        return (
+            f"Durable Functions: task hub '{self.options.hub_name}' in the embedded store, "
+            f"API at {self.base_url}{PREFIX}"
+        )

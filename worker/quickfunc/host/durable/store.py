@@ -178,8 +178,16 @@ class DurableStore:
         with self._lock:
             rows = self._db.execute("SELECT * FROM durable_work ORDER BY seq").fetchall()
         return [
-            Work(r["kind"], r["task_id"], r["name"], r["input"], r["due"], json.loads(r["meta"] or "{}"),
-                 r["instance"], r["seq"])
+            Work(
+                r["kind"],
+                r["task_id"],
+                r["name"],
+                r["input"],
+                r["due"],
+                json.loads(r["meta"] or "{}"),
+                r["instance"],
+                r["seq"],
+            )
             for r in rows
         ]
 
@@ -190,7 +198,8 @@ class DurableStore:
         created_to: float | None = None,
         prefix: str = "",
     ) -> list[Instance]:
-        sql, args = "SELECT * FROM durable_instances WHERE 1=1", []
+        sql = "SELECT * FROM durable_instances WHERE 1=1"
+        args: list[Any] = []
         if statuses:
             sql += f" AND status IN ({','.join('?' * len(statuses))})"
             args.extend(statuses)
@@ -222,8 +231,12 @@ class DurableStore:
 
     @staticmethod
     def _forget(db: sqlite3.Connection, instance_id: str) -> None:
-        for table, column in (("durable_instances", "id"), ("durable_history", "instance"),
-                              ("durable_inbox", "instance"), ("durable_work", "instance")):
+        for table, column in (
+            ("durable_instances", "id"),
+            ("durable_history", "instance"),
+            ("durable_inbox", "instance"),
+            ("durable_work", "instance"),
+        ):
             db.execute(f"DELETE FROM {table} WHERE {column} = ?", (instance_id,))
 
     @staticmethod
@@ -232,8 +245,17 @@ class DurableStore:
         db.execute(
             "INSERT OR REPLACE INTO durable_instances (id, name, status, input, created, updated, parent,"
             " parent_task, parent_meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (new.id, new.name, Status.PENDING, new.input, now, now, new.parent or None, new.parent_task,
-             json.dumps(new.parent_meta) if new.parent_meta else None),
+            (
+                new.id,
+                new.name,
+                Status.PENDING,
+                new.input,
+                now,
+                now,
+                new.parent or None,
+                new.parent_task,
+                json.dumps(new.parent_meta) if new.parent_meta else None,
+            ),
         )
         start = event(Ev.EXECUTION_STARTED, Name=new.name, Input=new.input, Version="")
         db.execute("INSERT INTO durable_inbox (instance, event) VALUES (?, ?)", (new.id, json.dumps(start)))
@@ -251,8 +273,9 @@ class DurableStore:
             if plan.restart:
                 db.execute("DELETE FROM durable_history WHERE instance = ?", (plan.instance,))
                 start = event(Ev.EXECUTION_STARTED, Input=plan.restart_input, Version="")
-                db.execute("INSERT INTO durable_inbox (instance, event) VALUES (?, ?)",
-                           (plan.instance, json.dumps(start)))
+                db.execute(
+                    "INSERT INTO durable_inbox (instance, event) VALUES (?, ?)", (plan.instance, json.dumps(start))
+                )
             else:
                 base = db.execute(
                     "SELECT COALESCE(MAX(seq), -1) + 1 FROM durable_history WHERE instance = ?", (plan.instance,)
@@ -264,16 +287,28 @@ class DurableStore:
             db.execute(
                 "UPDATE durable_instances SET status = ?, output = ?, custom_status = ?, updated = ?, next_id = ?,"
                 " actions_done = ?, input = CASE WHEN ? THEN ? ELSE input END WHERE id = ?",
-                (plan.status, plan.output, plan.custom_status, time.time(), plan.next_id, plan.actions_done,
-                 plan.restart, plan.restart_input, plan.instance),
+                (
+                    plan.status,
+                    plan.output,
+                    plan.custom_status,
+                    time.time(),
+                    plan.next_id,
+                    plan.actions_done,
+                    plan.restart,
+                    plan.restart_input,
+                    plan.instance,
+                ),
             )
             for w in plan.work:
                 w.instance = plan.instance
-                w.seq = db.execute(
-                    "INSERT INTO durable_work (instance, kind, task_id, name, input, due, meta)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (plan.instance, w.kind, w.task_id, w.name, w.input, w.due, json.dumps(w.meta)),
-                ).lastrowid or 0
+                w.seq = (
+                    db.execute(
+                        "INSERT INTO durable_work (instance, kind, task_id, name, input, due, meta)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (plan.instance, w.kind, w.task_id, w.name, w.input, w.due, json.dumps(w.meta)),
+                    ).lastrowid
+                    or 0
+                )
             for child in plan.children:
                 self._forget(db, child.id)
                 self._insert(db, child)
@@ -286,8 +321,10 @@ class DurableStore:
         row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
         if row is None or row[0] in FINAL:
             return False
-        db.execute("INSERT INTO durable_inbox (instance, event, meta) VALUES (?, ?, ?)",
-                   (instance_id, json.dumps(ev), json.dumps(meta) if meta else None))
+        db.execute(
+            "INSERT INTO durable_inbox (instance, event, meta) VALUES (?, ?, ?)",
+            (instance_id, json.dumps(ev), json.dumps(meta) if meta else None),
+        )
         return True
 
     def finish_work(self, work: Work, ev: dict[str, Any], meta: dict[str, Any] | None = None) -> bool:
@@ -321,10 +358,14 @@ class DurableStore:
             seq = db.execute(
                 "SELECT COALESCE(MAX(seq), -1) + 1 FROM durable_history WHERE instance = ?", (instance_id,)
             ).fetchone()[0]
-            db.execute("INSERT INTO durable_history (instance, seq, event) VALUES (?, ?, ?)",
-                       (instance_id, seq, json.dumps(event(Ev.EXECUTION_TERMINATED, Input=json.dumps(reason)))))
-            db.execute("UPDATE durable_instances SET status = ?, output = ?, updated = ? WHERE id = ?",
-                       (Status.TERMINATED, json.dumps(reason), time.time(), instance_id))
+            db.execute(
+                "INSERT INTO durable_history (instance, seq, event) VALUES (?, ?, ?)",
+                (instance_id, seq, json.dumps(event(Ev.EXECUTION_TERMINATED, Input=json.dumps(reason)))),
+            )
+            db.execute(
+                "UPDATE durable_instances SET status = ?, output = ?, updated = ? WHERE id = ?",
+                (Status.TERMINATED, json.dumps(reason), time.time(), instance_id),
+            )
         return 202
 
     def purge(self, instance_ids: list[str]) -> int:
