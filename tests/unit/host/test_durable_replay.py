@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import azure.durable_functions as df
+import azure.durable_functions as df  # type: ignore[import-untyped]
 import pytest
 
 from quickfunc.host.durable.command import main as durable_command
@@ -156,7 +156,7 @@ def test_external_event_and_the_store_answers(store):
 
     store.create("w", "wait", None)
     run_all(store, {"wait": wait}, {})
-    assert store.get("w").status == "Running"  # type: ignore[union-attr]
+    assert store.get("w").status == "Running"
     assert not store.create("w", "wait", None)  # still running: not started again
     assert store.raise_event("w", "Approve", json.dumps({"ok": True})) == 202
     assert store.raise_event("nope", "Approve", None) == 404
