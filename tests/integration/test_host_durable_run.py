@@ -193,3 +193,20 @@ def test_kill_mid_fan_out_then_resume_from_history(tmp_path):
     ran = [int(n) for n in _lines(marker)]
     assert sorted(set(ran)) == list(range(count))
     assert len(ran) - count <= limit, f"{len(ran) - count} activities ran twice"
+
+
+def test_the_v1_function_json_quickstart(tmp_path):
+    target = tmp_path / "v1"
+    shutil.copytree(app_path("host_durable_v1"), target, ignore=shutil.ignore_patterns(".quickfunc"))
+    with LocalHostProcess(str(target)) as v1:
+        reply = v1.post("/api/orchestrators/HelloOrchestrator")
+        assert reply.status == 202, reply.text
+        status = wait_done(reply.json()["statusQueryGetUri"])
+        assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+
+
+def test_an_episode_whose_worker_dies_is_replayed_on_the_restarted_worker(host):
+    links = start(host, "crash_once")
+    status = wait_done(links["statusQueryGetUri"], 60)
+    assert status["runtimeStatus"] == "Completed", status
+    assert status["output"] == "Hello again"

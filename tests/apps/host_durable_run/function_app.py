@@ -138,3 +138,14 @@ def counter_loop(context: df.DurableOrchestrationContext):
 def broken(context: df.DurableOrchestrationContext):
     yield context.call_activity("say_hello", "x")
     raise ValueError("the orchestrator broke")
+
+
+@app.orchestration_trigger(context_name="context")
+def crash_once(context: df.DurableOrchestrationContext):
+    flag = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crashed.flag")
+    if not os.path.exists(flag):  # the first replay kills its worker process
+        with open(flag, "w", encoding="utf-8") as f:
+            f.write("crashed")
+        os._exit(3)
+    value = yield context.call_activity("say_hello", "again")
+    return value

@@ -27,6 +27,8 @@ ORCHESTRATOR = "orchestrationtrigger"
 ACTIVITY = "activitytrigger"
 #: how long to wait before trying again when no worker could take an invocation
 _NO_WORKER_PAUSE = 1.0
+#: how many times an episode is run again after its worker died or timed out, before the instance fails
+_HOST_ERROR_TRIES = 3
 T = TypeVar("T")
 
 
@@ -49,6 +51,7 @@ class DurableEngine:
         self._activities = asyncio.Semaphore(options.max_activities)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._host_errors: dict[str, int] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         #: called with (instance id, status) after every committed change of status (tests, API)
@@ -174,6 +177,11 @@ class DurableEngine:
         outcome = await self.invoker.invoke(spec, inputs)
         if outcome.unavailable:
             return None
+        tries = self._host_errors.get(episode.instance.id, 0)
+        if outcome.host_error and tries < _HOST_ERROR_TRIES:  # a worker died: replay again
+            self._host_errors[episode.instance.id] = tries + 1
+            return None
+        self._host_errors.pop(episode.instance.id, None)
         if not outcome.ok:
             message, _state = failure_state(outcome.error)
             stack = ""
