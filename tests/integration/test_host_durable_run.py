@@ -153,7 +153,8 @@ def test_list_and_query_instances(host):
     assert all(i["runtimeStatus"] == "Completed" for i in listed)
     assert request(f"{host.url}{API}instances/?runtimeStatus=Pending").json() == []
     assert request(f"{host.url}{API}instances/nope").status == 404
-    assert request(f"{host.url}{API}entities/counter/x").status == 501
+    assert request(f"{host.url}{API}entities/counter/nobody").status == 404
+    assert request(f"{host.url}{API}instances/x/rewind?reason=r", "POST").status == 501
 
 
 def _lines(path: Any) -> list[str]:
@@ -210,3 +211,26 @@ def test_an_episode_whose_worker_dies_is_replayed_on_the_restarted_worker(host):
     status = wait_done(links["statusQueryGetUri"], 60)
     assert status["runtimeStatus"] == "Completed", status
     assert status["output"] == "Hello again"
+
+
+def test_entity_signal_call_and_state(host):
+    links = start(host, "use_counter")
+    status = wait_done(links["statusQueryGetUri"])
+    assert status["runtimeStatus"] == "Completed", status
+    assert status["output"] == [15, "the counter refuses"]  # the signal ran first, in order
+    state = request(f"{host.url}{API}entities/counter/{links['id']}")
+    assert state.status == 200 and state.json() == 15
+
+
+def test_entity_through_the_client(host):
+    for _ in range(3):
+        assert host.post("/api/entity/k1/add", "2").status == 202
+    deadline = time.monotonic() + 20
+    seen = None
+    while time.monotonic() < deadline:
+        seen = host.get("/api/entity/k1/read").json()
+        if seen["state"] == 6:
+            break
+        time.sleep(0.05)
+    assert seen == {"exists": True, "state": 6}
+    assert host.get("/api/entity/never/read").json() == {"exists": False, "state": None}

@@ -1,6 +1,7 @@
 """Durable Functions patterns run by the local host's engine: chaining (the quickstart), fan-out/
 fan-in, human interaction, sub-orchestration with retry, continue-as-new, and a failing one."""
 
+import json
 import os
 import time
 from datetime import timedelta
@@ -149,3 +150,39 @@ def crash_once(context: df.DurableOrchestrationContext):
         os._exit(3)
     value = yield context.call_activity("say_hello", "again")
     return value
+
+
+@app.entity_trigger(context_name="context")
+def counter(context: df.DurableEntityContext):
+    current = context.get_state(lambda: 0)
+    operation = context.operation_name
+    if operation == "add":
+        current += context.get_input()
+    elif operation == "fail":
+        raise ValueError("the counter refuses")
+    context.set_state(current)
+    context.set_result(current)
+
+
+@app.orchestration_trigger(context_name="context")
+def use_counter(context: df.DurableOrchestrationContext):
+    entity = df.EntityId("counter", context.instance_id)
+    context.signal_entity(entity, "add", 5)
+    value = yield context.call_entity(entity, "add", 10)
+    try:
+        yield context.call_entity(entity, "fail")
+        failed = None
+    except Exception as exc:
+        failed = str(exc)
+    return [value, failed]
+
+
+@app.route(route="entity/{key}/{op}", methods=["POST", "GET"])
+@app.durable_client_input(client_name="client")
+async def entity_client(req: func.HttpRequest, client) -> func.HttpResponse:
+    entity = df.EntityId("counter", req.route_params["key"])
+    if req.method == "POST":
+        await client.signal_entity(entity, req.route_params["op"], int(req.get_body() or b"1"))
+        return func.HttpResponse("signalled", status_code=202)
+    state = await client.read_entity_state(entity)
+    return func.HttpResponse(json.dumps({"exists": state.entity_exists, "state": state.entity_state}))

@@ -28,6 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = ["LocalHost", "run_host", "run"]
 
+#: what the banner says of the functions the durable engine runs
+_DURABLE_DETAIL = {
+    "orchestrationtrigger": "durable (started by a durable client)",
+    "activitytrigger": "durable (called by orchestrators)",
+    "entitytrigger": "durable entity (signalled or called)",
+}
+
 
 class LocalHost:
     """One running app: its worker pool, HTTP front and timers."""
@@ -176,12 +183,8 @@ class LocalHost:
                 detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
             elif spec.unserved:
                 detail = "not served"
-            elif spec.trigger_type.lower() in ("orchestrationtrigger", "activitytrigger"):
-                detail = (
-                    "durable (started by a durable client)"
-                    if "orch" in spec.trigger_type.lower()
-                    else ("durable (called by orchestrators)")
-                )
+            elif spec.trigger_type.lower() in _DURABLE_DETAIL:
+                detail = _DURABLE_DETAIL[spec.trigger_type.lower()]
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"

@@ -1,6 +1,6 @@
-"""Durable Functions on the local host: orchestrators, activities and durable clients run on the
-embedded engine (engine.py); entity functions are not served yet: named at start-up, each
-invocation answered with why."""
+"""Durable Functions on the local host: orchestrators, activities, entities and durable clients run
+on the embedded engine (engine.py); the API's path; and the not-served answer kept for kinds it
+does not run."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ class _Binding(Protocol):
     type: str
 
 
-_TRIGGERS = {"entitytrigger": "an entity"}
-_CLIENTS = frozenset({"entityclient"})
+#: durable function kinds the engine does not run (none today: orchestrators, activities, entities
+#: and durable clients all run), named so that a binding added later fails clearly, not with a TypeError
+_TRIGGERS: dict[str, str] = {}
+_CLIENTS: frozenset[str] = frozenset()
 
 
 def durable_need(bindings: Iterable[_Binding]) -> str:

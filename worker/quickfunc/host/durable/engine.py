@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.durable.entities import EntityRunner
 from quickfunc.host.durable.episode import Episode, begin, fail, failure_state, finish
 from quickfunc.host.durable.history import FINAL, Ev, event, now_text
 from quickfunc.host.durable.options import DurableOptions
@@ -48,10 +49,11 @@ class DurableEngine:
         self._store_file = store_file
         self._store: DurableStore | None = None
         self._orchestrators = asyncio.Semaphore(options.max_orchestrators)
-        self._activities = asyncio.Semaphore(options.max_activities)
+        self.activity_slots = asyncio.Semaphore(options.max_activities)
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._host_errors: dict[str, int] = {}
+        self.entities = EntityRunner(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
         #: called with (instance id, status) after every committed change of status (tests, API)
@@ -97,7 +99,7 @@ class DurableEngine:
     async def stop(self) -> None:
         """Stop taking work; what did not finish stays in the store for the next start."""
         self._stopping = True
-        tasks = list(self._tasks) + list(self._running.values())
+        tasks = list(self._tasks) + list(self._running.values()) + self.entities.tasks()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -126,6 +128,9 @@ class DurableEngine:
     def kick(self, instance_id: str) -> None:
         """The instance has new events: run an episode now, or once the running one ends."""
         if self._stopping:
+            return
+        if instance_id.startswith("@"):
+            self.entities.kick(instance_id)
             return
         if instance_id in self._running:
             self._again.add(instance_id)
@@ -241,7 +246,7 @@ class DurableEngine:
         trigger = spec.trigger
         assert trigger is not None
         while True:
-            async with self._activities:
+            async with self.activity_slots:
                 inputs = Inputs(data={trigger.name: pb.TypedData(json=work.input or "null")})
                 outcome = await self.invoker.invoke(spec, inputs)
             if not outcome.unavailable:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -20,7 +21,8 @@ OUT_OF_PROC_MARK = "$OutOfProcData$:"
 
 # action types (the library's ActionType)
 _ACTIVITY, _ACTIVITY_RETRY, _SUB, _SUB_RETRY, _CONTINUE, _TIMER, _WAIT = 0, 1, 2, 3, 4, 5, 6
-_UNSUPPORTED = {7: "call_entity", 8: "call_http", 9: "signal_entity"}
+_CALL_ENTITY, _SIGNAL_ENTITY = 7, 9
+_UNSUPPORTED = {8: "call_http"}
 
 
 @dataclass
@@ -34,6 +36,8 @@ class Episode:
     next_id: int
     work: list[Work] = field(default_factory=list)
     children: list[NewInstance] = field(default_factory=list)
+    #: operations sent to entities (sent even if the orchestration ends in this episode)
+    entity_ops: list[Notice] = field(default_factory=list)
 
     def context(self) -> str:
         """The orchestrationTrigger's JSON (replay schema V1: actions as a list of lists)."""
@@ -122,6 +126,24 @@ def _schedule(
     episode.new.append(event(Ev.SUB_CREATED, stamp, task_id, Name=name, Input=input_text, InstanceId=child))
 
 
+def _to_entity(episode: Episode, action: dict[str, Any], task_id: int, signal: bool, stamp: str) -> None:
+    """call_entity / signal_entity: an operation for the entity's queue; a call's reply comes back
+    as an event named by the request id (what the library waits for after the EventSent)."""
+    guid = str(uuid.uuid4())
+    target = str(action.get("instanceId") or "")
+    operation = str(action.get("operation") or "")
+    op = {
+        "op": operation,
+        "input": action.get("input"),
+        "signal": signal,
+        "guid": guid,
+        "reply_to": None if signal else episode.instance.id,
+    }
+    episode.entity_ops.append(Notice(target, op, entity=True))
+    sent = json.dumps({"id": guid, "op": operation, "signal": signal})
+    episode.new.append(event(Ev.EVENT_SENT, stamp, task_id, Name=operation, InstanceId=target, Input=sent))
+
+
 def _fire_at(text: str) -> float:
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     if moment.tzinfo is None:
@@ -150,6 +172,7 @@ def _plan(episode: Episode, status: str, **extra: Any) -> Plan:
         episode.instance.actions_done,
         work=episode.work,
         children=episode.children,
+        notices=list(episode.entity_ops),
         **extra,
     )
 
@@ -184,6 +207,8 @@ def finish(episode: Episode, state: dict[str, Any]) -> Plan:
             due = _fire_at(str(action.get("fireAt")))
             episode.work.append(Work("timer", task_id, "", None, due))
             episode.new.append(event(Ev.TIMER_CREATED, stamp, task_id, FireAt=action.get("fireAt")))
+        elif kind in (_CALL_ENTITY, _SIGNAL_ENTITY):
+            _to_entity(episode, action, task_id, kind == _SIGNAL_ENTITY, stamp)
         elif kind == _CONTINUE:
             restarting, restart = True, input_text
     done_count = len(actions)

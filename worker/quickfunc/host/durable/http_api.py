@@ -14,6 +14,7 @@ from aiohttp import web
 
 from quickfunc.host.durable import API_PREFIX
 from quickfunc.host.durable.engine import ORCHESTRATOR, DurableEngine
+from quickfunc.host.durable.entities import ENTITY, entity_id, queue_operation, read_entity
 from quickfunc.host.durable.history import Status, now_text, public_event
 from quickfunc.host.durable.store import DurableStore, Instance
 
@@ -146,8 +147,8 @@ class DurableApi:
                 return await self._instances(request, parts[1:], method, query, body)
         except ValueError as exc:
             return _problem(400, f"The request body must be JSON: {exc}")
-        if parts[0] == "entities":
-            return _problem(501, "Durable entities are not supported by the quickfunc local host.")
+        if parts[0] == "entities" and len(parts) == 3 and parts[1] and parts[2]:
+            return await self._entity(request, parts[1], parts[2], body)
         return _problem(404, f"No Durable Functions API answers {method} {path}.")
 
     async def _start(self, request: web.BaseRequest, name: str, instance_id: str, body: bytes) -> web.Response:
@@ -209,6 +210,25 @@ class DurableApi:
             404 if method in ("GET", "POST", "DELETE") else 405,
             f"No Durable Functions API answers {method} {request.path}.",
         )
+
+    async def _entity(self, request: web.BaseRequest, name: str, key: str, body: bytes) -> web.Response:
+        scheduler_id = entity_id(name, key)
+        if request.method == "GET":
+            state = await self.engine.call(read_entity, scheduler_id)
+            if state is None:
+                return _problem(404, f"No entity with ID '{scheduler_id}' found.")
+            return _json(200, _value(state))
+        if request.method != "POST":
+            return _problem(405, "Entities take GET (read the state) and POST (signal an operation).")
+        operation = request.query.get("op", "")
+        if not operation:
+            return _problem(400, "Signalling an entity needs the operation name in ?op=.")
+        if self.engine.find(name, ENTITY) is None:
+            return _problem(400, f"The function '{name}' doesn't exist, is disabled, or is not an entity function.")
+        op = {"op": operation, "input": _input_text(body), "signal": True, "guid": uuid.uuid4().hex}
+        await self.engine.call(queue_operation, scheduler_id, op)
+        self.engine.kick(scheduler_id)
+        return web.Response(status=202)
 
     @staticmethod
     def _why(code: int, instance_id: str) -> str:

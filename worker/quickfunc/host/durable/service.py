@@ -6,6 +6,7 @@ from __future__ import annotations
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.durable.engine import ACTIVITY, ORCHESTRATOR, DurableEngine
+from quickfunc.host.durable.entities import ENTITY
 from quickfunc.host.durable.http_api import PREFIX, DurableApi, client_binding
 from quickfunc.host.durable.options import read_durable_options
 from quickfunc.host.invocations import Inputs
@@ -17,7 +18,7 @@ from quickfunc.protos import pb
 __all__ = ["DurableService", "uses_durable", "PREFIX"]
 
 _CLIENT_TYPES = frozenset({"durableclient", "orchestrationclient"})
-_DURABLE_TYPES = _CLIENT_TYPES | {ORCHESTRATOR, ACTIVITY}
+_DURABLE_TYPES = _CLIENT_TYPES | {ORCHESTRATOR, ACTIVITY, ENTITY}
 
 
 def uses_durable(catalog: Catalog) -> bool:

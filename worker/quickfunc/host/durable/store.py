@@ -9,14 +9,16 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from quickfunc.host.durable.history import FINAL, Ev, Status, event
+from quickfunc.host.durable.records import Instance, NewInstance, Notice, Plan, Work
 
 __all__ = ["DurableStore", "Instance", "Work", "Plan", "NewInstance", "Notice"]
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS durable_instances (
@@ -31,87 +33,15 @@ CREATE TABLE IF NOT EXISTS durable_history (
 CREATE TABLE IF NOT EXISTS durable_inbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, event TEXT NOT NULL, meta TEXT
 );
+CREATE TABLE IF NOT EXISTS durable_entities (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL, state TEXT, updated REAL NOT NULL
+);
 CREATE INDEX IF NOT EXISTS durable_inbox_by_instance ON durable_inbox (instance, seq);
 CREATE TABLE IF NOT EXISTS durable_work (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, instance TEXT NOT NULL, kind TEXT NOT NULL,
     task_id INTEGER NOT NULL, name TEXT NOT NULL, input TEXT, due REAL NOT NULL, meta TEXT
 );
 """
-
-
-@dataclass
-class Instance:
-    """One orchestration instance as stored."""
-
-    id: str
-    name: str
-    status: str
-    input: str | None
-    output: str | None
-    custom_status: str | None
-    created: float
-    updated: float
-    parent: str | None = None
-    parent_task: int | None = None
-    #: what the parent needs to know when this sub-orchestration ends (its retry options)
-    parent_meta: str | None = None
-    next_id: int = 0
-    actions_done: int = 0
-
-
-@dataclass
-class Work:
-    """An activity to run or a timer to fire, for ``instance``'s task ``task_id``."""
-
-    kind: str  # "activity" | "timer"
-    task_id: int
-    name: str
-    input: str | None
-    due: float
-    meta: dict[str, Any] = field(default_factory=dict)
-    instance: str = ""
-    seq: int = 0
-
-
-@dataclass
-class NewInstance:
-    """A sub-orchestration to start."""
-
-    id: str
-    name: str
-    input: str | None
-    parent: str
-    parent_task: int
-    parent_meta: dict[str, Any] | None = None
-
-
-@dataclass
-class Notice:
-    """An event for another instance's inbox (a sub-orchestration's end, for its parent)."""
-
-    instance: str
-    event: dict[str, Any]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Plan:
-    """What one episode changes, applied in one transaction."""
-
-    instance: str
-    consumed: list[int]
-    history: list[dict[str, Any]]
-    status: str
-    next_id: int
-    actions_done: int
-    output: str | None = None
-    custom_status: str | None = None
-    work: list[Work] = field(default_factory=list)
-    children: list[NewInstance] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    #: continue-as-new: the new input (the history starts again)
-    restart_input: str | None = None
-    restart: bool = False
 
 
 def _instance(row: sqlite3.Row) -> Instance:
@@ -136,8 +66,14 @@ class DurableStore:
         with self._lock:
             self._db.close()
 
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` on the connection (reads only)."""
+        with self._lock:
+            return fn(self._db)
+
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -220,7 +156,7 @@ class DurableStore:
 
     def create(self, instance_id: str, name: str, input_text: str | None) -> bool:
         """Start an instance (again, if it had ended); False if one with that id is still running."""
-        with self._write() as db:
+        with self.write() as db:
             row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
             if row is not None and row[0] not in FINAL:
                 return False
@@ -262,7 +198,7 @@ class DurableStore:
 
     def apply(self, plan: Plan) -> bool:
         """Commit one episode; False (nothing changed) if the instance ended meanwhile."""
-        with self._write() as db:
+        with self.write() as db:
             row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (plan.instance,)).fetchone()
             if row is None or row[0] in FINAL:
                 return False
@@ -313,11 +249,17 @@ class DurableStore:
                 self._forget(db, child.id)
                 self._insert(db, child)
             for notice in plan.notices:
-                self._notify(db, notice.instance, notice.event, notice.meta)
+                if notice.entity:
+                    db.execute(
+                        "INSERT INTO durable_inbox (instance, event) VALUES (?, ?)",
+                        (notice.instance, json.dumps(notice.event)),
+                    )
+                else:
+                    self.notify(db, notice.instance, notice.event, notice.meta)
         return True
 
     @staticmethod
-    def _notify(db: sqlite3.Connection, instance_id: str, ev: dict[str, Any], meta: dict[str, Any]) -> bool:
+    def notify(db: sqlite3.Connection, instance_id: str, ev: dict[str, Any], meta: dict[str, Any]) -> bool:
         row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
         if row is None or row[0] in FINAL:
             return False
@@ -330,24 +272,24 @@ class DurableStore:
     def finish_work(self, work: Work, ev: dict[str, Any], meta: dict[str, Any] | None = None) -> bool:
         """An activity ended or a timer fired: drop the work, queue the event (one transaction).
         True if the instance has a new event to handle."""
-        with self._write() as db:
+        with self.write() as db:
             db.execute("DELETE FROM durable_work WHERE seq = ?", (work.seq,))
-            return self._notify(db, work.instance, ev, meta or {})
+            return self.notify(db, work.instance, ev, meta or {})
 
     def raise_event(self, instance_id: str, name: str, input_text: str | None) -> int:
         """202 queued, 404 no such instance, 410 it has ended."""
-        with self._write() as db:
+        with self.write() as db:
             row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
             if row is None:
                 return 404
             if row[0] in FINAL:
                 return 410
-            self._notify(db, instance_id, event(Ev.EVENT_RAISED, Name=name, Input=input_text), {})
+            self.notify(db, instance_id, event(Ev.EVENT_RAISED, Name=name, Input=input_text), {})
         return 202
 
     def terminate(self, instance_id: str, reason: str) -> int:
         """202 terminated, 404 no such instance, 410 it had ended."""
-        with self._write() as db:
+        with self.write() as db:
             row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
             if row is None:
                 return 404
@@ -370,7 +312,7 @@ class DurableStore:
 
     def purge(self, instance_ids: list[str]) -> int:
         """Delete instances and everything about them; how many there were."""
-        with self._write() as db:
+        with self.write() as db:
             count = 0
             for instance_id in instance_ids:
                 if db.execute("SELECT 1 FROM durable_instances WHERE id = ?", (instance_id,)).fetchone():
