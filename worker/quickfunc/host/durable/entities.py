@@ -8,19 +8,21 @@ import asyncio
 import json
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
+from quickfunc.host.catalog import FunctionSpec
 from quickfunc.host.durable.history import Ev, event
 from quickfunc.host.durable.store import DurableStore
 from quickfunc.host.invocations import Inputs
+from quickfunc.host.invoker import Invoker
+from quickfunc.host.output import Console
 from quickfunc.protos import pb
-
-if TYPE_CHECKING:
-    from quickfunc.host.durable.engine import DurableEngine
 
 __all__ = ["ENTITY", "entity_id", "EntityRunner", "read_entity", "queue_operation"]
 
 ENTITY = "entitytrigger"
+T = TypeVar("T")
 #: operations handed to the entity function at once
 _BATCH = 100
 
@@ -92,10 +94,24 @@ def _reply(guid: str, result: str, error: bool) -> dict[str, Any]:
     return event(Ev.EVENT_RAISED, Name=guid, Input=json.dumps(body))
 
 
+class _Engine(Protocol):
+    """What the runner uses of the engine (engine.DurableEngine)."""
+
+    invoker: Invoker
+    console: Console
+    activity_slots: asyncio.Semaphore
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T: ...
+
+    def find(self, name: str, kind: str) -> FunctionSpec | None: ...
+
+    def kick(self, instance_id: str) -> None: ...
+
+
 class EntityRunner:
     """Runs each entity's queued operations in order, one batch at a time per entity."""
 
-    def __init__(self, engine: DurableEngine) -> None:
+    def __init__(self, engine: _Engine) -> None:
         self.engine = engine
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
