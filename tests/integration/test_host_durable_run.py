@@ -234,3 +234,29 @@ def test_entity_through_the_client(host):
         time.sleep(0.05)
     assert seen == {"exists": True, "state": 6}
     assert host.get("/api/entity/never/read").json() == {"exists": False, "state": None}
+
+
+def test_hostile_requests_to_the_api_get_one_clear_answer_each(host):
+    bad_json = request(f"{host.url}{API}orchestrators/hello_orchestrator", "POST", b"{not json")
+    assert bad_json.status == 400 and "must be JSON" in bad_json.text
+    assert request(f"{host.url}{API}orchestrators/hello_orchestrator", "POST", b"\xff\xfe").status == 400
+    assert request(f"{host.url}{API}instances/x", "PUT").status == 405
+    assert request(f"{host.url}{API}nothing/here").status == 404
+    assert request(f"{host.url}{API}instances/nope/raiseEvent/E", "POST", b"1").status == 404
+    assert request(f"{host.url}{API}instances/nope/terminate", "POST").status == 404
+    assert request(f"{host.url}{API}entities/counter/k", "POST", b"1").status == 400  # no ?op=
+    assert request(f"{host.url}{API}entities/nobody/k?op=add", "POST", b"1").status == 400
+    assert request(f"{host.url}{API}instances/").status == 200  # and the API still serves
+
+
+def test_a_wrong_durable_task_setting_stops_the_start_naming_it(tmp_path):
+    from tests.integration.hostproc import run_host_command
+
+    app = copy_app(tmp_path)
+    (tmp_path / "app" / "host.json").write_text(
+        '{"version": "2.0", "extensions": {"durableTask": {"maxConcurrentActivityFunctions": 0}}}'
+    )
+    done = run_host_command(app)
+    assert done.returncode == 1
+    assert "extensions.durableTask.maxConcurrentActivityFunctions" in done.stdout + done.stderr
+    assert "must be a whole number of 1 or more (got 0)" in done.stdout + done.stderr

@@ -95,6 +95,7 @@ class LocalHost:
                 self.console.line(text)
             self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
             return
+        self._start_durable(catalog, strict=True)  # a wrong host.json durableTask stops the start
         self._serve(catalog)
 
     async def _open_storage(self, catalog: Catalog | None) -> StorageConnections:
@@ -114,7 +115,8 @@ class LocalHost:
     def _serve(self, catalog: Catalog) -> None:
         """Routes are known: show the banner and start the timers."""
         self.catalog = catalog
-        self._start_durable(catalog)
+        if self.durable is None:
+            self._start_durable(catalog)
         timers = self._timers(catalog)
         if self.queues is not None:
             self.queues.start(catalog)
@@ -123,8 +125,9 @@ class LocalHost:
         self._banner(catalog, self.keys, timers)
         self.timers.start(timers)
 
-    def _start_durable(self, catalog: Catalog) -> None:
-        """Run the app's orchestrators, activities and durable clients on the embedded engine."""
+    def _start_durable(self, catalog: Catalog, strict: bool = False) -> None:
+        """Run the app's durable functions on the embedded engine; a host.json error in
+        extensions.durableTask raises StartupError (``strict``) or is shown."""
         from quickfunc.host.durable.service import DurableService, uses_durable
         from quickfunc.host.jsonfile import SettingsFileError
 
@@ -133,6 +136,8 @@ class LocalHost:
         try:
             self.durable = DurableService(self.config, self._invoker(), self.console)
         except SettingsFileError as exc:
+            if strict:
+                raise StartupError(str(exc)) from None
             self.console.error(f"Durable Functions are not served: {exc}")
             return
         self.front.durable = self.durable.api
