@@ -5,6 +5,7 @@ with retry, continue-as-new, failures and the management API."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from typing import Any
@@ -260,3 +261,17 @@ def test_a_wrong_durable_task_setting_stops_the_start_naming_it(tmp_path):
     assert done.returncode == 1
     assert "extensions.durableTask.maxConcurrentActivityFunctions" in done.stdout + done.stderr
     assert "must be a whole number of 1 or more (got 0)" in done.stdout + done.stderr
+
+
+def test_the_durable_example_app(tmp_path):
+    from tests.helpers import REPO_ROOT
+
+    target = tmp_path / "durable_app"
+    shutil.copytree(
+        os.path.join(REPO_ROOT, "examples", "durable_app"), target, ignore=shutil.ignore_patterns(".quickfunc")
+    )
+    with LocalHostProcess(str(target)) as example:
+        reply = example.get("/api/orchestrators/hello_orchestrator")
+        assert reply.status == 202, reply.text
+        status = wait_done(reply.json()["statusQueryGetUri"])
+        assert status["output"] == ["Hello Seattle", "Hello Tokyo", "Hello London"]
