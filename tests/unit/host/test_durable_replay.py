@@ -198,3 +198,20 @@ def test_the_durable_command_lists_and_shows(store, tmp_path, capsys):
     assert "output: 1" in out.getvalue() and "TaskCompleted" in out.getvalue()
     assert durable_command([str(tmp_path), "show", "nope"], io.StringIO()) == 1
     assert durable_command([os.path.join(str(tmp_path), "elsewhere"), "list"], io.StringIO()) == 1
+
+
+def test_a_work_result_is_queued_once(store):
+    def orch(context):
+        value = yield context.call_activity("one", None)
+        return value
+
+    store.create("d", "orch", None)
+    instance = store.get("d")
+    assert instance is not None
+    episode = begin(instance, [], store.inbox("d"))
+    store.apply(finish(episode, json.loads(df.Orchestrator.create(orch)(episode.context()))))
+    (work,) = store.all_work()
+    done = event(Ev.TASK_COMPLETED, TaskScheduledId=work.task_id, Result="1")
+    assert store.finish_work(work, done)
+    assert not store.finish_work(work, done)  # the same work finished twice
+    assert [e["EventType"] for _, e, _ in store.inbox("d")] == [Ev.TASK_COMPLETED]

@@ -53,6 +53,8 @@ class DurableEngine:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._host_errors: dict[str, int] = {}
+        #: work rows handed to a task already (start-up reads them while new ones are made)
+        self._dispatched: set[int] = set()
         self.entities = EntityRunner(self)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False
@@ -230,8 +232,9 @@ class DurableEngine:
     # ---- activities and timers -----------------------------------------------------------------
 
     def _dispatch(self, work: Work) -> None:
-        if self._stopping:
+        if self._stopping or work.seq in self._dispatched:
             return
+        self._dispatched.add(work.seq)
         if work.kind == "activity":
             self._spawn(self._activity(work))
         elif work.kind == "timer":
@@ -267,7 +270,9 @@ class DurableEngine:
         await self._done(work, event(Ev.TIMER_FIRED, TimerId=work.task_id, FireAt=now_text(work.due)))
 
     async def _done(self, work: Work, ev: dict[str, Any]) -> None:
-        if await self.call(DurableStore.finish_work, work, ev, work.meta):
+        woke = await self.call(DurableStore.finish_work, work, ev, work.meta)
+        self._dispatched.discard(work.seq)
+        if woke:
             self.kick(work.instance)
 
 

@@ -273,7 +273,8 @@ class DurableStore:
         """An activity ended or a timer fired: drop the work, queue the event (one transaction).
         True if the instance has a new event to handle."""
         with self.write() as db:
-            db.execute("DELETE FROM durable_work WHERE seq = ?", (work.seq,))
+            if db.execute("DELETE FROM durable_work WHERE seq = ?", (work.seq,)).rowcount != 1:
+                return False  # already done (or dropped by terminate): the result is not queued twice
             return self.notify(db, work.instance, ev, meta or {})
 
     def raise_event(self, instance_id: str, name: str, input_text: str | None) -> int:
