@@ -205,6 +205,8 @@ def test_the_v1_function_json_quickstart(tmp_path):
         assert reply.status == 202, reply.text
         status = wait_done(reply.json()["statusQueryGetUri"])
         assert status["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+    # the store (made by the durable engine here: the app has no queue or blob) stays out of git
+    assert (target / ".quickfunc" / ".gitignore").read_text().splitlines()[-1] == "*"
 
 
 def test_an_episode_whose_worker_dies_is_replayed_on_the_restarted_worker(host):

@@ -53,7 +53,12 @@ class DurableStore:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        ignore = os.path.join(folder, ".gitignore")
+        if not os.path.exists(ignore):  # as the embedded store does: keep it out of the user's repository
+            with open(ignore, "w", encoding="utf-8") as f:
+                f.write("# written by quickfunc: local storage, not part of the app\n*\n")
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
