@@ -59,6 +59,7 @@ class LocalHost:
         self.queues: QueueService | None = None
         self.blob_triggers: BlobTriggerService | None = None
         self.durable: DurableService | None = None
+        self._durable_start: asyncio.Future[None] | None = None
 
     def _invoker(self) -> Invoker:
         assert self.invoker is not None
@@ -140,9 +141,10 @@ class LocalHost:
                 raise StartupError(str(exc)) from None
             self.console.error(f"Durable Functions are not served: {exc}")
             return
+        self.durable.attach(catalog, self.base_url)  # served from the first request on
         self.front.durable = self.durable.api
         self._invoker().extra_inputs = self.durable.add_inputs
-        asyncio.ensure_future(self.durable.start(catalog, self.base_url))
+        self._durable_start = asyncio.ensure_future(self.durable.start(catalog, self.base_url))
 
     def _app_started(self, catalog: Catalog) -> None:
         assert self.front is not None

@@ -36,10 +36,19 @@ class DurableService:
         self.base_url = ""
         self._client_value = ""
 
-    async def start(self, catalog: Catalog, base_url: str) -> None:
+    def attach(self, catalog: Catalog, base_url: str) -> None:
+        """Serve ``catalog`` at ``base_url`` from now on (client values, API, function lookups)."""
         self.base_url = base_url
         self._client_value = client_binding(base_url, self.options.hub_name)
-        await self.engine.start(catalog)
+        self.engine.catalog = catalog
+
+    async def start(self, catalog: Catalog, base_url: str) -> None:
+        """Attach, then pick up what a previous run left in the store."""
+        self.attach(catalog, base_url)
+        try:
+            await self.engine.start(catalog)
+        except Exception as exc:  # a store that cannot be read: say so, keep serving the rest
+            self.engine.console.error(f"Durable Functions could not resume from the store: {exc!r}")
 
     async def stop(self) -> None:
         await self.engine.stop()
