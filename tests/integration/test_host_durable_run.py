@@ -244,6 +244,12 @@ def test_hostile_requests_to_the_api_get_one_clear_answer_each(host):
     assert bad_json.status == 400 and "must be JSON" in bad_json.text
     assert request(f"{host.url}{API}orchestrators/hello_orchestrator", "POST", b"\xff\xfe").status == 400
     assert request(f"{host.url}{API}instances/x", "PUT").status == 405
+    dates = request(f"{host.url}{API}instances/?createdTimeFrom=yesterday")
+    assert dates.status == 400 and "createdTimeFrom must be an ISO 8601" in dates.text
+    wait_done(start(host, "hello_orchestrator")["statusQueryGetUri"])
+    since = request(f"{host.url}{API}instances/?createdTimeFrom=2000-01-01T00:00:00Z")
+    assert since.status == 200 and len(since.json()) >= 1
+    assert request(f"{host.url}{API}instances/?createdTimeTo=2000-01-01T00:00:00Z").json() == []
     assert request(f"{host.url}{API}nothing/here").status == 404
     assert request(f"{host.url}{API}instances/nope/raiseEvent/E", "POST", b"1").status == 404
     assert request(f"{host.url}{API}instances/nope/terminate", "POST").status == 404

@@ -58,10 +58,17 @@ def _input_text(body: bytes) -> str | None:
     return text
 
 
-def _when(text: str) -> float | None:
+class _BadQuery(Exception):
+    """A query parameter the API cannot read (answered with 400 naming it)."""
+
+
+def _when(text: str, name: str) -> float | None:
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise _BadQuery(f"{name} must be an ISO 8601 date and time (got {text!r})") from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
@@ -145,6 +152,8 @@ class DurableApi:
                 return await self._start(request, parts[1], parts[2] if len(parts) == 3 else "", body)
             if parts[0] == "instances":
                 return await self._instances(request, parts[1:], method, query, body)
+        except _BadQuery as exc:
+            return _problem(400, str(exc))
         except ValueError as exc:
             return _problem(400, f"The request body must be JSON: {exc}")
         if parts[0] == "entities" and len(parts) == 3 and parts[1] and parts[2]:
@@ -176,8 +185,8 @@ class DurableApi:
             found = await self.engine.call(
                 DurableStore.query,
                 statuses,
-                _when(query.get("createdTimeFrom", "")),
-                _when(query.get("createdTimeTo", "")),
+                _when(query.get("createdTimeFrom", ""), "createdTimeFrom"),
+                _when(query.get("createdTimeTo", ""), "createdTimeTo"),
                 query.get("instanceIdPrefix", ""),
             )
             if method == "GET":
