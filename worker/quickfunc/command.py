@@ -14,6 +14,8 @@ commands:
                               `quickfunc start --help` lists the options
   storage APP_DIR queue|blob …  look inside or seed the app's queues and blobs
                               (`quickfunc storage --help`)
+  durable APP_DIR list|show ID  list the app's orchestration instances, or show
+                              one's status, history and output
   worker --host … --port …    run one language worker connected to a Functions host
   version, --version          print the version
 """
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         from quickfunc.host.storage.command import main as storage
 
         return storage(rest)
+    if command == "durable":
+        from quickfunc.host.durable.command import main as durable
+
+        return durable(rest)
     if command == "worker":
         import runpy
 

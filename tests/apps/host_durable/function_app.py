@@ -1,5 +1,5 @@
 """A Durable Functions app (orchestrator, activity, entity, HTTP starter with a durable client)
-next to a plain HTTP function: the local host names the durable ones as not served."""
+next to a plain HTTP function: the local host runs all of it."""
 
 import azure.durable_functions as df
 import azure.functions as func

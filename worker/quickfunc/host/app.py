@@ -23,9 +23,17 @@ from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_s
 from quickfunc.host.unserved_bindings import unserved_notes
 
 if TYPE_CHECKING:
+    from quickfunc.host.durable.service import DurableService
     from quickfunc.host.storage.resolve import StorageConnections
 
 __all__ = ["LocalHost", "run_host", "run"]
+
+#: what the banner says of the functions the durable engine runs
+_DURABLE_DETAIL = {
+    "orchestrationtrigger": "durable (started by a durable client)",
+    "activitytrigger": "durable (called by orchestrators)",
+    "entitytrigger": "durable entity (signalled or called)",
+}
 
 
 class LocalHost:
@@ -50,6 +58,8 @@ class LocalHost:
         self.storage: StorageConnections | None = None
         self.queues: QueueService | None = None
         self.blob_triggers: BlobTriggerService | None = None
+        self.durable: DurableService | None = None
+        self._durable_start: asyncio.Future[None] | None = None
 
     def _invoker(self) -> Invoker:
         assert self.invoker is not None
@@ -86,6 +96,7 @@ class LocalHost:
                 self.console.line(text)
             self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
             return
+        self._start_durable(catalog, strict=True)  # a wrong host.json durableTask stops the start
         self._serve(catalog)
 
     async def _open_storage(self, catalog: Catalog | None) -> StorageConnections:
@@ -105,6 +116,8 @@ class LocalHost:
     def _serve(self, catalog: Catalog) -> None:
         """Routes are known: show the banner and start the timers."""
         self.catalog = catalog
+        if self.durable is None:
+            self._start_durable(catalog)
         timers = self._timers(catalog)
         if self.queues is not None:
             self.queues.start(catalog)
@@ -112,6 +125,26 @@ class LocalHost:
             self.blob_triggers.start(catalog)
         self._banner(catalog, self.keys, timers)
         self.timers.start(timers)
+
+    def _start_durable(self, catalog: Catalog, strict: bool = False) -> None:
+        """Run the app's durable functions on the embedded engine; a host.json error in
+        extensions.durableTask raises StartupError (``strict``) or is shown."""
+        from quickfunc.host.durable.service import DurableService, uses_durable
+        from quickfunc.host.jsonfile import SettingsFileError
+
+        if not uses_durable(catalog) or self.front is None:
+            return
+        try:
+            self.durable = DurableService(self.config, self._invoker(), self.console)
+        except SettingsFileError as exc:
+            if strict:
+                raise StartupError(str(exc)) from None
+            self.console.error(f"Durable Functions are not served: {exc}")
+            return
+        self.durable.attach(catalog, self.base_url)  # served from the first request on
+        self.front.durable = self.durable.api
+        self._invoker().extra_inputs = self.durable.add_inputs
+        self._durable_start = asyncio.ensure_future(self.durable.start(catalog, self.base_url))
 
     def _app_started(self, catalog: Catalog) -> None:
         assert self.front is not None
@@ -159,6 +192,8 @@ class LocalHost:
                 detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
             elif spec.unserved:
                 detail = "not served"
+            elif spec.trigger_type.lower() in _DURABLE_DETAIL:
+                detail = _DURABLE_DETAIL[spec.trigger_type.lower()]
             else:
                 detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
             trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
@@ -182,6 +217,7 @@ class LocalHost:
             self.base_url,
             [
                 *(self.storage.banner_lines() if self.storage else []),
+                *([self.durable.banner_line()] if self.durable else []),
                 *self.config.dev.debug_lines(len(self.pool.slots)),
             ],
             []
@@ -213,6 +249,8 @@ class LocalHost:
             await self.blob_triggers.stop(deadline)
         if self.front is not None:
             await self.front.stop()
+        if self.durable is not None:  # what did not finish stays in the store for the next start
+            await self.durable.stop()
         await self.timers.stop(deadline - time.monotonic())
         if not await self._invoker().wait_idle(deadline - time.monotonic()):
             self.console.warning("Some invocations did not finish in time; stopping anyway")

@@ -19,7 +19,7 @@ from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.connections import ConnectionGuard, GuardedConnection
 from quickfunc.host.cors import is_preflight
-from quickfunc.host.durable import NOT_SERVED_STATUS, answer
+from quickfunc.host.durable import API_PREFIX, NOT_SERVED_STATUS, answer
 from quickfunc.host.http_proxy import CAPABILITY as HTTP_URI
 from quickfunc.host.http_proxy import HttpProxy
 from quickfunc.host.invocations import IncomingHttp, http_inputs
@@ -120,6 +120,8 @@ class HttpFront:
         self.admin = AdminApi(self)
         #: HTTP streaming: requests forwarded to the worker's own server
         self.proxy = HttpProxy(config, invoker)
+        #: the Durable Functions HTTP API (durable/http_api.py), for apps with durable functions
+        self.durable: Any = None
         self.install(catalog)
 
     def install(self, catalog: Catalog) -> None:
@@ -286,6 +288,8 @@ class HttpFront:
             return _not_running(self.pool.problem()), "not running"
         if admin:
             return await self.admin.handle(request, path), ""
+        if self.durable is not None and path.lower().startswith(API_PREFIX):
+            return await self.durable.handle(request, path), ""
         match = self.routes.match(path, request.method)
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):

@@ -90,6 +90,8 @@ class Invoker:
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
         self.output_writer: Callable[[Outcome], Awaitable[set[str]]] | None = None
+        #: adds inputs the host makes for a function (the durableClient binding's value)
+        self.extra_inputs: Callable[[FunctionSpec, Inputs], None] | None = None
         #: worker error lines while the app starts, so that each load or index error shows once
         self.errors = ErrorsOnce()
 
@@ -115,6 +117,8 @@ class Invoker:
             except BindingFailure as exc:  # the host fails the invocation before the function runs
                 self.console.failure(spec.name, iid, str(exc), "")
                 return Outcome(spec, iid, None, str(exc), 0.0)
+        if self.extra_inputs is not None:
+            self.extra_inputs(spec, inputs)
         request = prepare_invocation(
             build_invocation(
                 spec.function_id, inputs.data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state

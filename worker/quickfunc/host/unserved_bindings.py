@@ -8,7 +8,19 @@ from quickfunc.host.catalog import FunctionSpec
 __all__ = ["SERVED_TYPES", "unserved_notes"]
 
 #: binding types the local host runs (triggers, inputs and outputs)
-SERVED_TYPES = frozenset({"httptrigger", "http", "timertrigger", "queuetrigger", "queue", "blobtrigger", "blob"})
+SERVED_TYPES = frozenset(
+    {
+        "httptrigger",
+        "http",
+        "timertrigger",
+        "queuetrigger",
+        "queue",
+        "blobtrigger",
+        "blob",
+        "durableclient",
+        "orchestrationclient",
+    }
+)
 
 
 def unserved_notes(spec: FunctionSpec) -> list[str]:

@@ -1,0 +1,66 @@
+"""Durable Functions in the running host: the engine, its HTTP API, and the durableClient binding
+value added to the invocations of the functions that declare one."""
+
+from __future__ import annotations
+
+from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.config import HostConfig
+from quickfunc.host.durable.engine import ACTIVITY, ORCHESTRATOR, DurableEngine
+from quickfunc.host.durable.entities import ENTITY
+from quickfunc.host.durable.http_api import PREFIX, DurableApi, client_binding
+from quickfunc.host.durable.options import read_durable_options
+from quickfunc.host.invocations import Inputs
+from quickfunc.host.invoker import Invoker
+from quickfunc.host.output import Console
+from quickfunc.host.storage.embedded import store_path
+from quickfunc.protos import pb
+
+__all__ = ["DurableService", "uses_durable", "PREFIX"]
+
+_CLIENT_TYPES = frozenset({"durableclient", "orchestrationclient"})
+_DURABLE_TYPES = _CLIENT_TYPES | {ORCHESTRATOR, ACTIVITY, ENTITY}
+
+
+def uses_durable(catalog: Catalog) -> bool:
+    """Whether the app has an orchestrator, an activity or a durable client."""
+    return any(b.type.lower() in _DURABLE_TYPES for spec in catalog.functions for b in spec.bindings)
+
+
+class DurableService:
+    """One app's durable side, started once its functions are known."""
+
+    def __init__(self, config: HostConfig, invoker: Invoker, console: Console) -> None:
+        self.options = read_durable_options(config.app_dir)
+        self.engine = DurableEngine(store_path(config.app_dir), self.options, invoker, console)
+        self.api = DurableApi(self.engine, self.options.hub_name)
+        self.base_url = ""
+        self._client_value = ""
+
+    def attach(self, catalog: Catalog, base_url: str) -> None:
+        """Serve ``catalog`` at ``base_url`` from now on (client values, API, function lookups)."""
+        self.base_url = base_url
+        self._client_value = client_binding(base_url, self.options.hub_name)
+        self.engine.catalog = catalog
+
+    async def start(self, catalog: Catalog, base_url: str) -> None:
+        """Attach, then pick up what a previous run left in the store."""
+        self.attach(catalog, base_url)
+        try:
+            await self.engine.start(catalog)
+        except Exception as exc:  # a store that cannot be read: say so, keep serving the rest
+            self.engine.console.error(f"Durable Functions could not resume from the store: {exc!r}")
+
+    async def stop(self) -> None:
+        await self.engine.stop()
+
+    def add_inputs(self, spec: FunctionSpec, inputs: Inputs) -> None:
+        """The durableClient binding's value, for a function that declares one."""
+        for binding in spec.bindings:
+            if binding.direction == "in" and binding.type.lower() in _CLIENT_TYPES:
+                inputs.data[binding.name] = pb.TypedData(string=self._client_value)
+
+    def banner_line(self) -> str:
+        return (
+            f"Durable Functions: task hub '{self.options.hub_name}' in the embedded store, "
+            f"API at {self.base_url}{PREFIX}"
+        )
