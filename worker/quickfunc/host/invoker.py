@@ -26,6 +26,7 @@ from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
+from quickfunc.host.shared_memory import HostMaps
 from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
@@ -85,6 +86,8 @@ class Invoker:
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
+        #: shared-memory transfer (FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED), else None
+        self.shared_memory = HostMaps(config.shared_memory_dirs) if config.shared_memory_dirs else None
         #: blob inputs and outputs, once the storage connections are open
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
@@ -108,14 +111,17 @@ class Invoker:
             except BindingFailure as exc:  # the host fails the invocation before the function runs
                 self.console.failure(spec.name, iid, str(exc), "")
                 return Outcome(spec, iid, None, str(exc), 0.0)
-        request = prepare_invocation(
-            build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata, iid), inputs.body
-        )
+        built = build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata, iid)
+        maps = self.shared_memory.begin(self.pool.capabilities, built) if self.shared_memory else None
+        request = prepare_invocation(built, inputs.body)
+        del built
         self._running[iid] = spec
         self._idle.clear()
         start = time.perf_counter()
+        slot = None
         try:
             response, slot = await self.pool.invoke(request, self.config.function_timeout)
+            shared_error = maps.take_outputs(response) if maps is not None else ""
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
             outcome = Outcome(
                 spec,
@@ -129,10 +135,15 @@ class Invoker:
             self.console.failure(spec.name, iid, str(exc), "")
             return outcome
         finally:
+            if maps is not None:  # inputs removed, outputs closed by the worker (or removed here)
+                await maps.finish(slot.channel if slot is not None else None)
             self._running.pop(iid, None)
             if not self._running:
                 self._idle.set()
         outcome = Outcome(spec, iid, response, "", time.perf_counter() - start, slot.pid)
+        if shared_error and response.result.status == _SUCCESS:
+            response.result.status = pb.StatusResult.Failure
+            response.result.exception.message = f"function {spec.name}: {shared_error}"
         if response.result.status != _SUCCESS:
             error = response.result.exception
             status = pb.StatusResult.Status.Name(response.result.status)
