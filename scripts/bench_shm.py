@@ -28,6 +28,8 @@ ECHOES = 20  # per round and mode, after WARMUP
 WARMUP = 3
 MODES = ("grpc", "shm")
 CHILD_TIMEOUT = 300.0
+#: the cores this process may use before bench.py pins it; each child (and its worker) gets them all
+ALL_CORES = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
 
 
 def peak_rss_mib(pid: int | str = "self") -> float:
@@ -110,6 +112,7 @@ def run_mode(mode: str, count: int) -> dict[str, Any]:
     """One child process for one mode; its JSON line."""
     result = subprocess.run(
         [sys.executable, os.path.abspath(__file__), mode, str(count)],
+        preexec_fn=(lambda: os.sched_setaffinity(0, ALL_CORES)) if ALL_CORES else None,
         cwd=REPO_ROOT,
         env=worker_env(),
         capture_output=True,

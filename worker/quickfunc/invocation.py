@@ -131,7 +131,7 @@ def decode_arguments(info: FunctionInfo, request: pb.InvocationRequest) -> dict[
     return kwargs
 
 
-def _shared(info: FunctionInfo, binding: pb.ParameterBinding) -> pb.TypedData:
+def _shared(info: FunctionInfo, binding: pb.ParameterBinding) -> Any:
     from .shared_memory import active, transfer
 
     try:
@@ -174,7 +174,7 @@ def finish(
         if not param.codec(value, outputs.add(name=param.name).data):
             del outputs[-1]
     if outputs:
-        shared_memory.move_outputs(outputs)
+        shared_memory.move_outputs(outputs, {param.name: holder.get() for param, holder in holders})
     returns = info.returns
     if returns is not None:
         # None too: the return binding's encoder decides (an http output refuses it)

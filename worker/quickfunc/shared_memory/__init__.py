@@ -4,8 +4,8 @@ files instead of the gRPC stream. Kept light: the map code is imported on first 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..protos import pb
@@ -49,8 +49,9 @@ def active() -> WorkerMaps:
         return _active
 
 
-def move_outputs(outputs: Iterable[pb.ParameterBinding]) -> None:
-    """Put eligible output bindings (not the return value) into new maps, when enabled."""
+def move_outputs(outputs: Iterable[pb.ParameterBinding], values: Mapping[str, Any] | None = None) -> None:
+    """Put eligible output bindings (not the return value) into new maps, when enabled;
+    ``values`` are the function's own values by binding name (spares a copy out of protobuf)."""
     maps = _active
     if maps is not None and maps.enabled:
-        maps.move_outputs(outputs)
+        maps.move_outputs(outputs, values)

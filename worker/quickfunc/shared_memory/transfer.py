@@ -7,7 +7,8 @@ import atexit
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
@@ -21,6 +22,31 @@ _STRING = pb.RpcDataType.Value("string")
 
 class InputError(Exception):
     """An input the host put in shared memory that cannot be read."""
+
+
+class SharedValue:
+    """An input read from a map, in the shape the codecs read a TypedData (no copy into protobuf)."""
+
+    __slots__ = ("kind", "bytes", "string")
+
+    def __init__(self, kind: str, value: bytes | str) -> None:
+        self.kind = kind
+        self.bytes = value if kind == "bytes" else b""
+        self.string = value if kind == "string" else ""
+
+    def WhichOneof(self, group: str) -> str | None:  # noqa: N802 (protobuf's name)
+        return self.kind if group == "data" else None
+
+
+def _as_written(kind: str, value: Any) -> tuple[bytes | str, int] | None:
+    """The function's own value when the codec wrote that kind from it: the library's converters
+    pass bytes and str through unchanged, and reading the field back out of protobuf would cost a
+    fresh copy (upb has no cheap length either); None otherwise."""
+    if kind == "bytes" and type(value) is bytes:
+        return value, len(value)
+    if kind == "string" and type(value) is str:
+        return value, len(value)
+    return None
 
 
 class WorkerMaps:
@@ -53,8 +79,8 @@ class WorkerMaps:
 
     # ---- host → worker -------------------------------------------------------------------------
 
-    def read_input(self, shared: pb.RpcSharedMemory) -> pb.TypedData:
-        """The TypedData an input in shared memory stands for (bytes, or UTF-8 text for string)."""
+    def read_input(self, shared: pb.RpcSharedMemory) -> SharedValue:
+        """The value an input in shared memory stands for (bytes, or UTF-8 text for string)."""
         if shared.type not in (_BYTES, _STRING):
             kind = pb.RpcDataType.Name(shared.type) if shared.type in pb.RpcDataType.values() else shared.type
             raise InputError(f"shared-memory map {shared.name!r} has type {kind}; only bytes and string are supported")
@@ -63,34 +89,33 @@ class WorkerMaps:
         except maps.MapError as exc:
             raise InputError(str(exc)) from None
         if shared.type == _BYTES:
-            return pb.TypedData(bytes=content)
+            return SharedValue("bytes", content)
         try:
-            return pb.TypedData(string=content.decode("utf-8"))
+            return SharedValue("string", content.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise InputError(f"shared-memory map {shared.name!r} is not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
     # ---- worker → host -------------------------------------------------------------------------
 
-    def move_outputs(self, outputs: Iterable[pb.ParameterBinding]) -> None:
+    def move_outputs(self, outputs: Iterable[pb.ParameterBinding], values: Mapping[str, Any] | None = None) -> None:
         """Move each eligible output (bytes or string, in the size range, or any size with the
         host's data cache) into a new map; on any failure it stays inline."""
         for binding in outputs:
             data = binding.data
             kind = data.WhichOneof("data")
-            if kind == "bytes":
-                content: bytes = data.bytes
-                eligible = maps.eligible_size(len(content), text=False)
-            elif kind == "string":
-                text = data.string
-                eligible = maps.eligible_size(len(text), text=True)
-                if not (eligible or self.function_data_cache):
-                    continue
-                content = text.encode("utf-8")
+            if kind not in ("bytes", "string"):
+                continue
+            content = _as_written(kind, (values or {}).get(binding.name))
+            if content is None:
+                value = data.bytes if kind == "bytes" else data.string
+                size = len(value)
             else:
+                value, size = content
+            if not (maps.eligible_size(size, text=kind == "string") or self.function_data_cache):
                 continue
-            if not (eligible or self.function_data_cache):
-                continue
-            shared = self._put(content, _BYTES if kind == "bytes" else _STRING)
+            if isinstance(value, str):
+                value = value.encode("utf-8")
+            shared = self._put(value, _BYTES if kind == "bytes" else _STRING)
             if shared is not None:
                 binding.rpc_shared_memory.CopyFrom(shared)  # clears `data` (one of rpc_data)
 
