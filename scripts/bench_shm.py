@@ -67,10 +67,13 @@ async def child(mode: str, count: int) -> dict[str, Any]:
         http = pb.TypedData(http=pb.RpcHttp(method="GET", url="http://127.0.0.1/api/ShmEcho"))
 
         async def echo() -> None:
-            request = build_invocation(ids["ShmEcho"], {"req": http, "inp": pb.TypedData(bytes=content)}, None)
-            used = maps.begin(channel.worker_capabilities, request) if maps is not None else None
+            inputs = {"req": http, "inp": pb.TypedData(bytes=content)}  # as the host's blob input
+            used, inputs = maps.begin(channel.worker_capabilities, inputs) if maps is not None else (None, inputs)
             if maps is not None and not used:
                 raise RuntimeError("the worker did not take shared memory")
+            request = build_invocation(ids["ShmEcho"], inputs, None)
+            if used is not None:
+                used.add_to(request)
             response = await channel.invoke(request, timeout=60.0)
             if used is not None:
                 problem = used.take_outputs(response)

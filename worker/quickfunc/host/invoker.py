@@ -111,8 +111,12 @@ class Invoker:
             except BindingFailure as exc:  # the host fails the invocation before the function runs
                 self.console.failure(spec.name, iid, str(exc), "")
                 return Outcome(spec, iid, None, str(exc), 0.0)
-        built = build_invocation(spec.function_id, inputs.data, inputs.trigger_metadata, iid)
-        maps = self.shared_memory.begin(self.pool.capabilities, built) if self.shared_memory else None
+        maps, data = None, inputs.data
+        if self.shared_memory is not None:  # large bytes/string inputs go in map files instead
+            maps, data = self.shared_memory.begin(self.pool.capabilities, data)
+        built = build_invocation(spec.function_id, data, inputs.trigger_metadata, iid)
+        if maps is not None:
+            maps.add_to(built)
         request = prepare_invocation(built, inputs.body)
         del built
         self._running[iid] = spec

@@ -127,13 +127,15 @@ class HostMaps:
                 log.error("no usable directory for shared-memory maps in %s", ", ".join(self.bases))
         return self._folder
 
-    def begin(self, capabilities: Mapping[str, str], request: pb.InvocationRequest) -> InvocationMaps | None:
-        """Move the request's eligible inputs into maps; None when the worker does not take them."""
+    def begin(
+        self, capabilities: Mapping[str, str], inputs: Mapping[str, pb.TypedData]
+    ) -> tuple[InvocationMaps | None, Mapping[str, pb.TypedData]]:
+        """Write the eligible inputs to maps (None when the worker does not take shared memory);
+        the inputs left to send inline. Add the maps to the request with ``add_to``."""
         if not capabilities.get(CAPABILITY) or self.folder is None:
-            return None
+            return None, inputs
         maps = InvocationMaps(self)
-        maps.put_inputs(request)
-        return maps
+        return maps, maps.put_inputs(inputs)
 
     def remove(self, names: Iterable[str]) -> None:
         for name in names:
@@ -153,24 +155,39 @@ class InvocationMaps:
         self.owner = owner
         self.inputs: list[str] = []
         self.outputs: list[str] = []
+        self.bindings: list[pb.ParameterBinding] = []
 
-    def put_inputs(self, request: pb.InvocationRequest) -> None:
+    def put_inputs(self, inputs: Mapping[str, pb.TypedData]) -> dict[str, pb.TypedData]:
+        """Each eligible input into a new map (before the request is built, so the value is not
+        copied into it); the inputs that stay inline."""
         folder = self.owner.folder
         assert folder is not None
-        for binding in request.input_data:
-            found = eligible(binding.data)
+        inline = {}
+        for name, data in inputs.items():
+            found = eligible(data)
             if found is None:
+                inline[name] = data
                 continue
             content, kind = found
-            name = str(uuid.uuid4())
+            map_name = str(uuid.uuid4())
             try:
-                write_map(folder, name, content)
+                write_map(folder, map_name, content)
             except MapError as exc:  # the platform falls back to gRPC
-                log.warning("input '%s' sent inline: %s", binding.name, exc)
+                log.warning("input '%s' sent inline: %s", name, exc)
+                inline[name] = data
                 continue
-            self.owner.live[name] = folder
-            self.inputs.append(name)
-            binding.rpc_shared_memory.CopyFrom(pb.RpcSharedMemory(name=name, offset=0, count=len(content), type=kind))
+            self.owner.live[map_name] = folder
+            self.inputs.append(map_name)
+            self.bindings.append(
+                pb.ParameterBinding(
+                    name=name, rpc_shared_memory=pb.RpcSharedMemory(name=map_name, offset=0, count=len(content), type=kind)
+                )
+            )
+        return inline
+
+    def add_to(self, request: pb.InvocationRequest) -> None:
+        """The inputs in maps, as ParameterBindings of the request."""
+        request.input_data.extend(self.bindings)
 
     def take_outputs(self, response: pb.InvocationResponse) -> str:
         """Replace each output the worker put in a map by its value; an error message, or ""."""
