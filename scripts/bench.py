@@ -39,7 +39,6 @@ if REPO_ROOT not in sys.path:
 from bench_config import QUEUE_CASE, RUN_BUDGET, SHM_CASE, TARGETS, Options, cold_cases, select, throughput_cases  # noqa: E402
 from bench_procs import Pinning, Target, plan_pinning, run_cold_case, start_target, stop_process  # noqa: E402
 from bench_queue import queue_rows, run_queue_case  # noqa: E402
-from bench_shm import run_shm_case, shm_rows  # noqa: E402
 from bench_report import (  # noqa: E402
     HEADER,
     Row,
@@ -55,6 +54,7 @@ from bench_report import (  # noqa: E402
     version_line,
     versions,
 )
+from bench_shm import run_shm_case, shm_rows  # noqa: E402
 from bench_throughput import run_case  # noqa: E402
 
 from quickfunc.host.rpc_server import RpcServer  # noqa: E402

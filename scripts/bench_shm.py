@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from bench_config import APPS_DIR, MIB, REPO_ROOT, SUCCESS
@@ -67,7 +67,7 @@ async def child(mode: str, count: int) -> dict[str, Any]:
         http = pb.TypedData(http=pb.RpcHttp(method="GET", url="http://127.0.0.1/api/ShmEcho"))
 
         async def echo() -> None:
-            inputs = {"req": http, "inp": pb.TypedData(bytes=content)}  # as the host's blob input
+            inputs: Mapping[str, pb.TypedData] = {"req": http, "inp": pb.TypedData(bytes=content)}  # a blob input
             used, inputs = maps.begin(channel.worker_capabilities, inputs) if maps is not None else (None, inputs)
             if maps is not None and not used:
                 raise RuntimeError("the worker did not take shared memory")
@@ -92,7 +92,11 @@ async def child(mode: str, count: int) -> dict[str, Any]:
         for _ in range(count):
             await echo()
         took = time.perf_counter() - started
-        left = os.listdir(os.path.join(base, "AzureFunctions")) if os.path.isdir(os.path.join(base, "AzureFunctions")) else []
+        left = (
+            os.listdir(os.path.join(base, "AzureFunctions"))
+            if os.path.isdir(os.path.join(base, "AzureFunctions"))
+            else []
+        )
         return {
             "mode": mode,
             "echoes": count,
@@ -161,11 +165,27 @@ def shm_rows(res: dict[str, Any], rounds: int) -> list[tuple[str, str, str, str,
             f"{g['mib_per_s']:,.0f}",
             ratio(s["mib_per_s"], g["mib_per_s"]),
         ),
-        ("", "ms per echo", f"{s['ms_per_echo']:.1f}", f"{g['ms_per_echo']:.1f}", ratio(s["ms_per_echo"], g["ms_per_echo"])),
-        ("", "worker peak RSS MiB", f"{s['worker_peak_rss_mib']:.0f}", f"{g['worker_peak_rss_mib']:.0f}",
-         ratio(s["worker_peak_rss_mib"], g["worker_peak_rss_mib"])),
-        ("", "host side peak RSS MiB", f"{s['host_peak_rss_mib']:.0f}", f"{g['host_peak_rss_mib']:.0f}",
-         ratio(s["host_peak_rss_mib"], g["host_peak_rss_mib"])),
+        (
+            "",
+            "ms per echo",
+            f"{s['ms_per_echo']:.1f}",
+            f"{g['ms_per_echo']:.1f}",
+            ratio(s["ms_per_echo"], g["ms_per_echo"]),
+        ),
+        (
+            "",
+            "worker peak RSS MiB",
+            f"{s['worker_peak_rss_mib']:.0f}",
+            f"{g['worker_peak_rss_mib']:.0f}",
+            ratio(s["worker_peak_rss_mib"], g["worker_peak_rss_mib"]),
+        ),
+        (
+            "",
+            "host side peak RSS MiB",
+            f"{s['host_peak_rss_mib']:.0f}",
+            f"{g['host_peak_rss_mib']:.0f}",
+            ratio(s["host_peak_rss_mib"], g["host_peak_rss_mib"]),
+        ),
         ("", "map files left", str(s["maps_left"]), str(g["maps_left"]), "n/a"),
     ]
 

@@ -114,7 +114,10 @@ def test_a_failing_function_leaves_no_map(app, host, shm_base):
 
 def test_without_the_setting_nothing_uses_shared_memory(app, tmp_path):
     base = str(tmp_path / "base")
-    settings = {"FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES": base, "FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED": "false"}
+    settings = {
+        "FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES": base,
+        "FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED": "false",
+    }
     key = f"off-{uuid.uuid4().hex[:8]}"
     content = os.urandom(2 * MIB)
     _put(app, f"samples/{key}", content)

@@ -35,7 +35,9 @@ async def _echo(base: str, enabled: str, content: bytes) -> tuple[pb.InvocationR
         "FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED": enabled,
     }
     folder = host_maps.usable_dir([base])
+    assert folder is not None
     async with start_worker(APP, env=env) as host:
+        assert host.init_response is not None
         assert host.init_response.capabilities["SharedMemoryDataTransfer"] == "true"
         loads = await host.load_v1_app()
         request = pb.InvocationRequest(
@@ -81,6 +83,7 @@ def test_with_the_setting_off_inputs_are_still_read_but_outputs_stay_inline(tmp_
 def test_a_missing_input_map_fails_the_invocation_naming_it(tmp_path):
     async def go():
         folder = host_maps.usable_dir([str(tmp_path)])
+        assert folder is not None
         async with start_worker(APP, env={"FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES": str(tmp_path)}) as host:
             loads = await host.load_v1_app()
             binding = _input_map(folder, b"x" * 10)

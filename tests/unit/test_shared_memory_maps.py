@@ -97,7 +97,8 @@ def test_size_limits_match_the_host():
     assert maps.eligible_size(MIB // 2, text=True) and not maps.eligible_size(MIB // 2 - 1, text=True)
     assert host_maps.eligible(pb.TypedData(bytes=b"x" * (MIB - 1))) is None
     assert host_maps.eligible(pb.TypedData(bytes=b"x" * MIB)) is not None
-    assert host_maps.eligible(pb.TypedData(string="é" * (MIB // 2)))[0] == "é".encode() * (MIB // 2)
+    text = host_maps.eligible(pb.TypedData(string="é" * (MIB // 2)))
+    assert text is not None and text[0] == "é".encode() * (MIB // 2)
     assert host_maps.eligible(pb.TypedData(json="x" * 2 * MIB)) is None
 
 
@@ -108,7 +109,9 @@ def _outputs(*values: pb.TypedData) -> list[pb.ParameterBinding]:
 def test_worker_moves_only_eligible_outputs_and_closes_what_it_made(tmp_path):
     worker = WorkerMaps(True, [str(tmp_path)], function_data_cache=False)
     big, text = os.urandom(MIB), "t" * (MIB // 2)
-    outputs = _outputs(pb.TypedData(bytes=big), pb.TypedData(string=text), pb.TypedData(bytes=b"small"), pb.TypedData(json="{}"))
+    outputs = _outputs(
+        pb.TypedData(bytes=big), pb.TypedData(string=text), pb.TypedData(bytes=b"small"), pb.TypedData(json="{}")
+    )
     worker.move_outputs(outputs)
     kinds = [o.WhichOneof("rpc_data") for o in outputs]
     assert kinds == ["rpc_shared_memory", "rpc_shared_memory", "data", "data"]
@@ -118,7 +121,11 @@ def test_worker_moves_only_eligible_outputs_and_closes_what_it_made(tmp_path):
     folder = str(tmp_path / "AzureFunctions")
     assert host_maps.read_map(folder, first.name, 0, MIB) == big
     assert sorted(os.listdir(folder)) == sorted([first.name, second.name])
-    assert worker.close([first.name, second.name, "stranger"]) == {first.name: True, second.name: True, "stranger": False}
+    assert worker.close([first.name, second.name, "stranger"]) == {
+        first.name: True,
+        second.name: True,
+        "stranger": False,
+    }
     assert os.listdir(folder) == []
 
 
@@ -130,7 +137,9 @@ def test_the_functions_own_value_is_written_when_given(tmp_path):
     folder = str(tmp_path / "AzureFunctions")
     first, second = outputs[0].rpc_shared_memory, outputs[1].rpc_shared_memory
     assert host_maps.read_map(folder, first.name, 0, first.count) == content
-    assert second.count == len(text.encode()) and host_maps.read_map(folder, second.name, 0, second.count) == text.encode()
+    assert (
+        second.count == len(text.encode()) and host_maps.read_map(folder, second.name, 0, second.count) == text.encode()
+    )
 
 
 def test_with_the_hosts_data_cache_any_size_goes_and_files_are_kept(tmp_path):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,7 @@ from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
-from quickfunc.host.shared_memory import HostMaps
+from quickfunc.host.shared_memory import HostMaps, InvocationMaps
 from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
@@ -111,7 +111,8 @@ class Invoker:
             except BindingFailure as exc:  # the host fails the invocation before the function runs
                 self.console.failure(spec.name, iid, str(exc), "")
                 return Outcome(spec, iid, None, str(exc), 0.0)
-        maps, data = None, inputs.data
+        maps: InvocationMaps | None = None
+        data: Mapping[str, pb.TypedData] = inputs.data
         if self.shared_memory is not None:  # large bytes/string inputs go in map files instead
             maps, data = self.shared_memory.begin(self.pool.capabilities, data)
         built = build_invocation(spec.function_id, data, inputs.trigger_metadata, iid)

@@ -24,8 +24,8 @@ DIR_SUFFIX = "AzureFunctions"
 #: the host's bounds; a string counts 2 bytes per character (as .NET stores it)
 MIN_BYTES = 1024 * 1024
 MAX_BYTES = 2 * 1024 * 1024 * 1024
-_BYTES = pb.RpcDataType.Value("bytes")
-_STRING = pb.RpcDataType.Value("string")
+_BYTES: Any = pb.RpcDataType.Value("bytes")
+_STRING: Any = pb.RpcDataType.Value("string")
 
 
 class MapError(Exception):
@@ -70,7 +70,9 @@ def read_map(folder: str, name: str, offset: int, count: int) -> bytes:
         header = os.pread(fd, HEADER.size, 0)
         flag, length = HEADER.unpack(header) if len(header) == HEADER.size else (0, -1)
         if flag != INITIALIZED or length < count:
-            raise MapError(f"shared-memory map {path} has a bad header (flag {flag}, length {length}, {count} announced)")
+            raise MapError(
+                f"shared-memory map {path} has a bad header (flag {flag}, length {length}, {count} announced)"
+            )
         content = os.pread(fd, count, HEADER.size)
     finally:
         os.close(fd)
@@ -99,7 +101,7 @@ def usable_dir(bases: Iterable[str]) -> str | None:
     return None
 
 
-def eligible(data: pb.TypedData) -> tuple[bytes, int] | None:
+def eligible(data: pb.TypedData) -> tuple[bytes, Any] | None:
     """(content, RpcDataType) for a value the host transfers in shared memory, else None."""
     kind = data.WhichOneof("data")
     if kind == "bytes":
@@ -180,7 +182,8 @@ class InvocationMaps:
             self.inputs.append(map_name)
             self.bindings.append(
                 pb.ParameterBinding(
-                    name=name, rpc_shared_memory=pb.RpcSharedMemory(name=map_name, offset=0, count=len(content), type=kind)
+                    name=name,
+                    rpc_shared_memory=pb.RpcSharedMemory(name=map_name, offset=0, count=len(content), type=kind),
                 )
             )
         return inline

@@ -16,8 +16,8 @@ from . import maps
 
 log = logging.getLogger(SYSTEM_LOGGER)
 
-_BYTES = pb.RpcDataType.Value("bytes")
-_STRING = pb.RpcDataType.Value("string")
+_BYTES: Any = pb.RpcDataType.Value("bytes")
+_STRING: Any = pb.RpcDataType.Value("string")
 
 
 class InputError(Exception):
@@ -93,7 +93,9 @@ class WorkerMaps:
         try:
             return SharedValue("string", content.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise InputError(f"shared-memory map {shared.name!r} is not valid UTF-8 text ({exc.reason} at byte {exc.start})") from None
+            raise InputError(
+                f"shared-memory map {shared.name!r} is not valid UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
 
     # ---- worker → host -------------------------------------------------------------------------
 
@@ -119,7 +121,7 @@ class WorkerMaps:
             if shared is not None:
                 binding.rpc_shared_memory.CopyFrom(shared)  # clears `data` (one of rpc_data)
 
-    def _put(self, content: bytes, kind: int) -> pb.RpcSharedMemory | None:
+    def _put(self, content: bytes, kind: Any) -> pb.RpcSharedMemory | None:
         name = str(uuid.uuid4())
         try:
             path = maps.create(self.dirs, name, content)

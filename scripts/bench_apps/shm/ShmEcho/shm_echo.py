@@ -1,4 +1,5 @@
 """The shm_16m benchmark function: the blob input goes back out as the blob output."""
+
 import azure.functions as func
 
 
