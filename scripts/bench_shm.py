@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import psutil
 from bench_config import APPS_DIR, MIB, REPO_ROOT, SUCCESS
 from bench_procs import connect, handshake, stop_process, worker_env
 
@@ -88,10 +89,13 @@ async def child(mode: str, count: int) -> dict[str, Any]:
 
         for _ in range(WARMUP):
             await echo()
+        worker = psutil.Process(process.pid)
+        cpu_before = sum(psutil.Process().cpu_times()[:2]) + sum(worker.cpu_times()[:2])
         started = time.perf_counter()
         for _ in range(count):
             await echo()
         took = time.perf_counter() - started
+        cpu = sum(psutil.Process().cpu_times()[:2]) + sum(worker.cpu_times()[:2]) - cpu_before
         left = (
             os.listdir(os.path.join(base, "AzureFunctions"))
             if os.path.isdir(os.path.join(base, "AzureFunctions"))
@@ -102,6 +106,7 @@ async def child(mode: str, count: int) -> dict[str, Any]:
             "echoes": count,
             "mib_per_s": count * SIZE / MIB / took,
             "ms_per_echo": took / count * 1000,
+            "cpu_ms_per_echo": cpu / count * 1000,
             "host_peak_rss_mib": peak_rss_mib(),
             "worker_peak_rss_mib": peak_rss_mib(process.pid) if process.pid else float("nan"),
             "maps_left": len(left),
@@ -119,9 +124,8 @@ def run_mode(mode: str, count: int) -> dict[str, Any]:
     """One child process for one mode; its JSON line."""
     result = subprocess.run(
         [sys.executable, os.path.abspath(__file__), mode, str(count)],
-        preexec_fn=(lambda: os.sched_setaffinity(0, ALL_CORES)) if ALL_CORES else None,
         cwd=REPO_ROOT,
-        env=worker_env(),
+        env={**worker_env(), "QUICKFUNC_BENCH_CORES": ",".join(map(str, sorted(ALL_CORES or ())))},
         capture_output=True,
         text=True,
         timeout=CHILD_TIMEOUT,
@@ -142,6 +146,7 @@ def run_shm_case(rounds: int, count: int = ECHOES) -> dict[str, Any]:
         out[mode] = {
             "mib_per_s": statistics.median(r["mib_per_s"] for r in rs),
             "ms_per_echo": statistics.median(r["ms_per_echo"] for r in rs),
+            "cpu_ms_per_echo": statistics.median(r["cpu_ms_per_echo"] for r in rs),
             "host_peak_rss_mib": max(r["host_peak_rss_mib"] for r in rs),
             "worker_peak_rss_mib": max(r["worker_peak_rss_mib"] for r in rs),
             "maps_left": sum(r["maps_left"] for r in rs),
@@ -174,6 +179,13 @@ def shm_rows(res: dict[str, Any], rounds: int) -> list[tuple[str, str, str, str,
         ),
         (
             "",
+            "host + worker CPU ms per echo",
+            f"{s['cpu_ms_per_echo']:.1f}",
+            f"{g['cpu_ms_per_echo']:.1f}",
+            ratio(s["cpu_ms_per_echo"], g["cpu_ms_per_echo"]),
+        ),
+        (
+            "",
             "worker peak RSS MiB",
             f"{s['worker_peak_rss_mib']:.0f}",
             f"{g['worker_peak_rss_mib']:.0f}",
@@ -191,5 +203,8 @@ def shm_rows(res: dict[str, Any], rounds: int) -> list[tuple[str, str, str, str,
 
 
 if __name__ == "__main__":
+    cores = os.environ.get("QUICKFUNC_BENCH_CORES")
+    if cores and hasattr(os, "sched_setaffinity"):  # bench.py pinned itself: undo it for this mode
+        os.sched_setaffinity(0, {int(c) for c in cores.split(",")})
     figures = asyncio.run(asyncio.wait_for(child(sys.argv[1], int(sys.argv[2])), CHILD_TIMEOUT))
     print(json.dumps(figures))
