@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -110,6 +111,22 @@ def test_a_failing_function_leaves_no_map(app, host, shm_base):
     assert reply.status == 500
     assert _blob(app, "copies", key) is None
     assert _maps(shm_base) == []
+
+
+def test_a_worker_crash_leaves_no_input_map_and_the_next_call_works(app, host, shm_base):
+    key = f"crash-{uuid.uuid4().hex[:8]}"
+    _put(app, f"samples/{key}", os.urandom(2 * MIB))
+    reply = request(f"{host.url}/api/Echo?id={key}&crash=1", timeout=60)
+    assert reply.status == 500
+    assert _maps(shm_base) == []
+    deadline = time.monotonic() + 60  # the host restarts the worker
+    while time.monotonic() < deadline:
+        reply = request(f"{host.url}/api/Echo?id={key}", timeout=60)
+        if reply.status == 200:
+            break
+        time.sleep(0.2)
+    assert reply.status == 200, reply.text
+    assert len(reply.json()["maps"]) == 1 and _maps(shm_base) == []
 
 
 def test_without_the_setting_nothing_uses_shared_memory(app, tmp_path):

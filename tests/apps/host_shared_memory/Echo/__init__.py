@@ -18,6 +18,8 @@ def main(req: func.HttpRequest, inp: bytes, copy: func.Out[bytes]) -> func.HttpR
         return func.HttpResponse("no such blob", status_code=404)
     if req.params.get("fail"):
         raise RuntimeError("failing on purpose")
+    if req.params.get("crash"):
+        os._exit(3)  # the worker process dies mid-invocation
     copy.set(inp)
     body = {"size": len(inp), "sha256": hashlib.sha256(inp).hexdigest(), "maps": maps_present()}
     return func.HttpResponse(json.dumps(body), mimetype="application/json")
