@@ -129,17 +129,46 @@ def test_worker_moves_only_eligible_outputs_and_closes_what_it_made(tmp_path):
     assert os.listdir(folder) == []
 
 
-def test_the_functions_own_value_is_written_when_given(tmp_path):
+def _passthrough(value, target: pb.TypedData) -> bool:
+    if isinstance(value, bytes):
+        target.bytes = value
+    elif isinstance(value, str):
+        target.string = value
+    else:
+        raise TypeError(f"unsupported type {type(value).__name__}")
+    return True
+
+
+def test_direct_writes_take_the_functions_own_value(tmp_path):
     worker = WorkerMaps(True, [str(tmp_path)], function_data_cache=False)
     content, text = os.urandom(MIB), "ü" * MIB
-    outputs = _outputs(pb.TypedData(bytes=content), pb.TypedData(string=text))
-    worker.move_outputs(outputs, {"o0": content, "o1": text})
+    outputs = _outputs(pb.TypedData(), pb.TypedData())
+    assert worker.put_direct(_passthrough, content, outputs[0]) and worker.put_direct(_passthrough, text, outputs[1])
     folder = str(tmp_path / "AzureFunctions")
     first, second = outputs[0].rpc_shared_memory, outputs[1].rpc_shared_memory
     assert host_maps.read_map(folder, first.name, 0, first.count) == content
     assert (
         second.count == len(text.encode()) and host_maps.read_map(folder, second.name, 0, second.count) == text.encode()
     )
+
+
+def test_direct_writes_leave_small_other_typed_refused_or_converted_values_to_the_codec(tmp_path):
+    worker = WorkerMaps(True, [str(tmp_path)], function_data_cache=False)
+    big = b"x" * MIB
+
+    def refuses(value, target):
+        raise TypeError("no bytes here")
+
+    def to_json(value, target):
+        target.json = "[]"
+        return True
+
+    binding = pb.ParameterBinding(name="o")
+    assert not worker.put_direct(_passthrough, b"small", binding)
+    assert not worker.put_direct(_passthrough, bytearray(big), binding)
+    assert not worker.put_direct(refuses, big, binding)
+    assert not worker.put_direct(to_json, big, binding)
+    assert binding.WhichOneof("rpc_data") is None and worker.created == []
 
 
 def test_with_the_hosts_data_cache_any_size_goes_and_files_are_kept(tmp_path):

@@ -167,14 +167,18 @@ def finish(
     message, response = answer(invocation_id)
     response.result.status = _SUCCESS
     outputs = response.output_data
+    direct = shared_memory.direct_writer()  # None unless large outputs may go to shared memory
     for param, holder in holders:
         value = holder.get()
         if value is None:
             continue
-        if not param.codec(value, outputs.add(name=param.name).data):
+        binding = outputs.add(name=param.name)
+        if direct is not None and direct(param.codec, value, binding):
+            continue
+        if not param.codec(value, binding.data):
             del outputs[-1]
-    if outputs:
-        shared_memory.move_outputs(outputs, {param.name: holder.get() for param, holder in holders})
+    if direct is not None and outputs:
+        shared_memory.move_outputs(outputs)
     returns = info.returns
     if returns is not None:
         # None too: the return binding's encoder decides (an http output refuses it)

@@ -18,7 +18,8 @@ class FakeChannel:
     """Answers CloseSharedMemoryResourcesRequest with ``results``, or raises ``error``."""
 
     def __init__(self, results: dict[str, bool] | None = None, error: Exception | None = None) -> None:
-        self.results, self.error, self.asked = results or {}, error, []
+        self.results, self.error = results or {}, error
+        self.asked: list[list[str]] = []
 
     async def close_shared_memory(self, names):
         self.asked.append(list(names))

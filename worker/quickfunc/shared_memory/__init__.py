@@ -4,7 +4,7 @@ files instead of the gRPC stream. Kept light: the map code is imported on first 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,9 +49,15 @@ def active() -> WorkerMaps:
         return _active
 
 
-def move_outputs(outputs: Iterable[pb.ParameterBinding], values: Mapping[str, Any] | None = None) -> None:
-    """Put eligible output bindings (not the return value) into new maps, when enabled;
-    ``values`` are the function's own values by binding name (spares a copy out of protobuf)."""
+def direct_writer() -> Callable[[Callable[[Any, pb.TypedData], bool], Any, pb.ParameterBinding], bool] | None:
+    """``write(codec, value, binding)`` putting a large bytes/str output straight into a map, or
+    None when outputs stay inline."""
+    maps = _active
+    return maps.put_direct if maps is not None and maps.enabled else None
+
+
+def move_outputs(outputs: Iterable[pb.ParameterBinding]) -> None:
+    """Put the other eligible output bindings (not the return value) into new maps, when enabled."""
     maps = _active
     if maps is not None and maps.enabled:
-        maps.move_outputs(outputs, values)
+        maps.move_outputs(outputs)

@@ -7,7 +7,7 @@ import atexit
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..console import SYSTEM_LOGGER
@@ -18,6 +18,9 @@ log = logging.getLogger(SYSTEM_LOGGER)
 
 _BYTES: Any = pb.RpcDataType.Value("bytes")
 _STRING: Any = pb.RpcDataType.Value("string")
+
+
+_DIRECT_KINDS: dict[type, str] = {bytes: "bytes", str: "string"}
 
 
 class InputError(Exception):
@@ -36,17 +39,6 @@ class SharedValue:
 
     def WhichOneof(self, group: str) -> str | None:  # noqa: N802 (protobuf's name)
         return self.kind if group == "data" else None
-
-
-def _as_written(kind: str, value: Any) -> tuple[bytes | str, int] | None:
-    """The function's own value when the codec wrote that kind from it: the library's converters
-    pass bytes and str through unchanged, and reading the field back out of protobuf would cost a
-    fresh copy (upb has no cheap length either); None otherwise."""
-    if kind == "bytes" and type(value) is bytes:
-        return value, len(value)
-    if kind == "string" and type(value) is str:
-        return value, len(value)
-    return None
 
 
 class WorkerMaps:
@@ -99,21 +91,39 @@ class WorkerMaps:
 
     # ---- worker → host -------------------------------------------------------------------------
 
-    def move_outputs(self, outputs: Iterable[pb.ParameterBinding], values: Mapping[str, Any] | None = None) -> None:
-        """Move each eligible output (bytes or string, in the size range, or any size with the
-        host's data cache) into a new map; on any failure it stays inline."""
+    def put_direct(self, codec: Callable[[Any, pb.TypedData], bool], value: Any, binding: pb.ParameterBinding) -> bool:
+        """Write an output of exactly bytes or str straight from the function's value to a map,
+        sparing two copies through protobuf; the codec first encodes an empty value of that type,
+        so a binding that refuses or converts that type goes the normal way. False: not done."""
+        kind = _DIRECT_KINDS.get(type(value))
+        if kind is None:
+            return False
+        if not (maps.eligible_size(len(value), text=kind == "string") or self.function_data_cache):
+            return False
+        probe = pb.TypedData()
+        try:
+            if not codec(type(value)(), probe) or probe.WhichOneof("data") != kind:
+                return False
+        except Exception:  # the codec refuses the type: the real call reports it
+            return False
+        shared = self._put(value if kind == "bytes" else value.encode("utf-8"), _BYTES if kind == "bytes" else _STRING)
+        if shared is None:
+            return False
+        binding.rpc_shared_memory.CopyFrom(shared)
+        return True
+
+    def move_outputs(self, outputs: Iterable[pb.ParameterBinding]) -> None:
+        """Move each other eligible output (bytes or string, in the size range, or any size with
+        the host's data cache) into a new map; on any failure it stays inline."""
         for binding in outputs:
+            if binding.WhichOneof("rpc_data") != "data":
+                continue
             data = binding.data
             kind = data.WhichOneof("data")
             if kind not in ("bytes", "string"):
                 continue
-            content = _as_written(kind, (values or {}).get(binding.name))
-            if content is None:
-                value = data.bytes if kind == "bytes" else data.string
-                size = len(value)
-            else:
-                value, size = content
-            if not (maps.eligible_size(size, text=kind == "string") or self.function_data_cache):
+            value = data.bytes if kind == "bytes" else data.string
+            if not (maps.eligible_size(len(value), text=kind == "string") or self.function_data_cache):
                 continue
             if isinstance(value, str):
                 value = value.encode("utf-8")
