@@ -236,7 +236,7 @@ def notes(opts: Options, results: dict[str, Any]) -> list[str]:
     if "shm_16m" in results:
         out.append(
             "shm_16m: its floor column is the gRPC path; each mode runs in its own host-side process and "
-            "worker, so peak RSS (VmHWM) is that mode's alone; map files live in tmpfs (/dev/shm), which "
+            "worker (not pinned), so peak RSS (VmHWM) is that mode's alone; map files live in tmpfs (/dev/shm), which "
             "the kernel counts as shared memory, not as either process's RSS, while an echo runs."
         )
     if any(c.name == "cold_v2" for c in opts.colds):
