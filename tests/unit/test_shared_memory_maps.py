@@ -68,6 +68,15 @@ def test_truncated_content_is_refused(folder):
         f.write(b"\x01" + struct.pack("<q", 10) + b"abc")
     with pytest.raises(maps.MapError, match="after 3 of 10"):
         maps.read([folder], "short", 0, 10)
+    with pytest.raises(host_maps.MapError, match="shorter than the 10 bytes"):
+        host_maps.read_map(folder, "short", 0, 10)
+
+
+def test_a_header_announcing_more_than_the_file_holds_allocates_nothing(folder):
+    with open(os.path.join(folder, "liar"), "wb") as f:
+        f.write(b"\x01" + struct.pack("<q", 1 << 40) + b"abc")
+    with pytest.raises(maps.MapError, match="after 3 of"):
+        maps.read([folder], "liar", 0, 1 << 40)
 
 
 @pytest.mark.parametrize("name", ["", "../escape", "a/b", ".", "..", "x\0y"])

@@ -73,6 +73,8 @@ def read_map(folder: str, name: str, offset: int, count: int) -> bytes:
             raise MapError(
                 f"shared-memory map {path} has a bad header (flag {flag}, length {length}, {count} announced)"
             )
+        if os.fstat(fd).st_size < HEADER.size + count:  # before allocating `count` bytes
+            raise MapError(f"shared-memory map {path} is shorter than the {count} bytes announced")
         content = os.pread(fd, count, HEADER.size)
     finally:
         os.close(fd)

@@ -113,6 +113,9 @@ def read(dirs: Sequence[str], name: str, offset: int, count: int) -> bytes:
             raise MapError(f"shared-memory map {name} is not initialised (header flag {flag:#04x})")
         if length < count:
             raise MapError(f"shared-memory map {name} holds {length} bytes, fewer than the {count} announced")
+        size = os.fstat(fd).st_size  # before allocating `count` bytes: a header can lie
+        if size < HEADER_SIZE + count:
+            raise MapError(f"shared-memory map {name} ended after {max(0, size - HEADER_SIZE)} of {count} bytes")
         content = os.pread(fd, count, HEADER_SIZE)
     finally:
         os.close(fd)
