@@ -19,6 +19,8 @@ and the worker run pinned to different cores (``--no-pin`` turns that off).
 
 ``--cases queue_drain`` (opt-in, scripts/bench_queue.py) instead starts the local host on
 scripts/bench_apps/queue and times it draining 10,000 messages put into its embedded store.
+``--cases shm_16m`` (opt-in, scripts/bench_shm.py) echoes a 16 MiB blob input to a blob output
+through shared memory and through the gRPC stream, each mode in fresh processes: MiB/s, peak RSS.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO_ROOT not in sys.path:
     sys.path.insert(0, REPO_ROOT)
 
-from bench_config import QUEUE_CASE, RUN_BUDGET, TARGETS, Options, cold_cases, select, throughput_cases  # noqa: E402
+from bench_config import QUEUE_CASE, RUN_BUDGET, SHM_CASE, TARGETS, Options, cold_cases, select, throughput_cases  # noqa: E402
 from bench_procs import Pinning, Target, plan_pinning, run_cold_case, start_target, stop_process  # noqa: E402
 from bench_queue import queue_rows, run_queue_case  # noqa: E402
 from bench_report import (  # noqa: E402
@@ -52,6 +54,7 @@ from bench_report import (  # noqa: E402
     version_line,
     versions,
 )
+from bench_shm import run_shm_case, shm_rows  # noqa: E402
 from bench_throughput import run_case  # noqa: E402
 
 from quickfunc.host.rpc_server import RpcServer  # noqa: E402
@@ -69,7 +72,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
     )
     p.add_argument(
         "--cases",
-        help=f"comma list of case names or prefixes (default: all but {QUEUE_CASE}, which is opt-in)",
+        help=f"comma list of case names or prefixes (default: all but {QUEUE_CASE} and {SHM_CASE}, which are opt-in)",
     )
     p.add_argument("--quick", action="store_true", help="smoke run: 1 short round, 2 cold starts")
     p.add_argument("--no-pin", action="store_true", help="do not pin host and worker to cores")
@@ -80,7 +83,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         p.error("--rounds must be >= 1 and --duration between 0.05 and 600")
     all_cases, all_colds = throughput_cases(), cold_cases()
     names = [c.name for c in all_cases] + [c.name for c in all_colds]
-    chosen = select(a.cases, names + [QUEUE_CASE]) if a.cases else names
+    chosen = select(a.cases, names + [QUEUE_CASE, SHM_CASE]) if a.cases else names
     return Options(
         rounds=rounds,
         duration=duration,
@@ -91,6 +94,7 @@ def parse_args(argv: list[str] | None = None) -> Options:
         cases=[c for c in all_cases if c.name in chosen],
         colds=[c for c in all_colds if c.name in chosen],
         queue=QUEUE_CASE in chosen,
+        shm=SHM_CASE in chosen,
     )
 
 
@@ -143,6 +147,10 @@ async def amain(opts: Options, pinning: Pinning) -> dict[str, Any]:
             # its own processes (the local host and its worker), so off the event loop
             results[QUEUE_CASE] = await asyncio.to_thread(run_queue_case, opts.rounds)
             rows += queue_rows(results[QUEUE_CASE], opts.rounds)
+        if opts.shm:
+            print(f"... {SHM_CASE}", file=sys.stderr, flush=True)
+            results[SHM_CASE] = await asyncio.to_thread(run_shm_case, opts.rounds)
+            rows += shm_rows(results[SHM_CASE], opts.rounds)
     finally:
         await server.stop(0)
     return {"results": results, "rows": rows}

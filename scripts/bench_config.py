@@ -89,10 +89,14 @@ class Options:
     colds: list[ColdCase]
     #: run the queue_drain case (opt-in: only when --cases names it)
     queue: bool = False
+    #: run the shm_16m case (opt-in: only when --cases names it)
+    shm: bool = False
 
 
 #: the local-host queue case (scripts/bench_queue.py), not part of the default run
 QUEUE_CASE = "queue_drain"
+#: shared memory against the gRPC path (scripts/bench_shm.py), not part of the default run
+SHM_CASE = "shm_16m"
 
 
 def select(spec: str | None, names: list[str]) -> list[str]:

@@ -233,6 +233,12 @@ def notes(opts: Options, results: dict[str, Any]) -> list[str]:
             "worker or function; p50/p99 run from each put's commit to the function's completion line, so "
             "they include the wait in the queue behind the burst."
         )
+    if "shm_16m" in results:
+        out.append(
+            "shm_16m: its floor column is the gRPC path; each mode runs in its own host-side process and "
+            "worker (not pinned), so peak RSS (VmHWM) is that mode's alone; map files live in tmpfs (/dev/shm), which "
+            "the kernel counts as shared memory, not as either process's RSS, while an echo runs."
+        )
     if any(c.name == "cold_v2" for c in opts.colds):
         out.append("cold_v2: the floor cannot index decorators; it loads the same four functions from the v1 folders.")
     return out

@@ -29,6 +29,7 @@ EXPECTED_CAPABILITIES = {
     "HandlesWorkerWarmupMessage",
     "SupportsLoadResponseCollection",
     "EnableUserCodeException",
+    "SharedMemoryDataTransfer",
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
-from . import describe
+from . import describe, shared_memory
 from .bindings.context import build_context
 from .bindings.convert import BindingError
 from .bindings.datum import trigger_metadata_datums
@@ -143,16 +143,21 @@ def decode_arguments(info: FunctionInfo, request: pb.InvocationRequest) -> dict[
                 f"the host sent input '{binding.name}', which is not an input binding of "
                 f"function '{info.name}' (its inputs are: {', '.join(inputs) or 'none'})"
             )
-        if binding.WhichOneof("rpc_data") == "rpc_shared_memory":
-            raise BindingError(
-                f"input '{binding.name}' arrived through shared memory, which this worker does not "
-                f"advertise; the host should send it inline"
-            )
-        kwargs[binding.name] = param.codec(binding.data, metadata if param.wants_metadata else _NO_METADATA)
+        data = binding.data if binding.WhichOneof("rpc_data") != "rpc_shared_memory" else _shared(info, binding)
+        kwargs[binding.name] = param.codec(data, metadata if param.wants_metadata else _NO_METADATA)
     if len(kwargs) != len(inputs):
         for name in inputs:
             kwargs.setdefault(name, None)
     return kwargs
+
+
+def _shared(info: FunctionInfo, binding: pb.ParameterBinding) -> Any:
+    from .shared_memory import active, transfer
+
+    try:
+        return active().read_input(binding.rpc_shared_memory)
+    except transfer.InputError as exc:
+        raise BindingError(f"function '{info.name}': input '{binding.name}' could not be read: {exc}") from None
 
 
 def _add_out_holders(info: FunctionInfo, kwargs: dict[str, Any]) -> tuple[tuple[Any, OutValue], ...]:
@@ -182,12 +187,18 @@ def finish(
     message, response = answer(invocation_id)
     response.result.status = _SUCCESS
     outputs = response.output_data
+    direct = shared_memory.direct_writer()  # None unless large outputs may go to shared memory
     for param, holder in holders:
         value = holder.get()
         if value is None:
             continue
-        if not param.codec(value, outputs.add(name=param.name).data):
+        binding = outputs.add(name=param.name)
+        if direct is not None and direct(param.codec, value, binding):
+            continue
+        if not param.codec(value, binding.data):
             del outputs[-1]
+    if direct is not None and outputs:
+        shared_memory.move_outputs(outputs)
     returns = info.returns
     if returns is not None:
         # None too: the return binding's encoder decides (an http output refuses it)

@@ -33,6 +33,8 @@ DEFAULT_BLOCKED_REPORT_INTERVAL = 10.0
 #: worker answers Failure, naming the line the import is stuck at (seconds; 0 = never). Below the
 #: host's shortest deadline for those answers (60 s), after which it restarts the whole worker.
 DEFAULT_FUNCTION_LOAD_TIMEOUT = 50.0
+#: base directories of shared-memory map files (`FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES`)
+DEFAULT_SHARED_MEMORY_DIRS = ("/dev/shm",)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -87,6 +89,9 @@ class Settings:
     appinsights_connection_string: str | None = None
     #: logger whose records the distro exports (`PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME`; "" = root)
     appinsights_logger_name: str = ""
+    #: large outputs may go to shared memory (`FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED`)
+    shared_memory_enabled: bool = False
+    shared_memory_dirs: tuple[str, ...] = DEFAULT_SHARED_MEMORY_DIRS
     #: problems found while reading the settings, to be logged by the caller
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
@@ -139,6 +144,11 @@ class Settings:
             azure_monitor=_flag(env, "PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY"),
             appinsights_connection_string=env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None,
             appinsights_logger_name=env.get("PYTHON_APPLICATIONINSIGHTS_LOGGER_NAME") or "",
+            shared_memory_enabled=_flag(env, "FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED"),
+            shared_memory_dirs=tuple(
+                d.strip() for d in (env.get("FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES") or "").split(",") if d.strip()
+            )
+            or DEFAULT_SHARED_MEMORY_DIRS,
             warnings=tuple(problems),
         )
 

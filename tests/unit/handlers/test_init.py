@@ -24,6 +24,7 @@ CAPABILITIES = {
     "HandlesWorkerWarmupMessage",
     "SupportsLoadResponseCollection",
     "EnableUserCodeException",
+    "SharedMemoryDataTransfer",
 }
 
 

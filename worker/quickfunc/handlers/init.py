@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 
-from .. import messages, print_capture
+from .. import messages, print_capture, shared_memory
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..state import WorkerState
@@ -26,6 +26,8 @@ CAPABILITIES = {
     "HandlesWorkerWarmupMessage": "true",
     "SupportsLoadResponseCollection": "true",
     "EnableUserCodeException": "true",
+    # advertised whatever the setting, as the official worker does; the host checks the setting
+    "SharedMemoryDataTransfer": "true",
 }
 
 
@@ -79,6 +81,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> pb.WorkerInitRes
     from .. import app_index
 
     app_index.index_early(state)
+    shared_memory.configure(state.settings, state.host_capabilities)
     return pb.WorkerInitResponse(
         capabilities={**capabilities, **streaming_capabilities(state)},
         worker_metadata=messages.worker_metadata(),

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from .. import app_index, logs, messages
+from .. import app_index, logs, messages, shared_memory
 from ..console import SYSTEM_LOGGER
 from ..protos import pb
 from ..settings import Settings
@@ -79,6 +79,7 @@ def _apply(request: pb.FunctionEnvironmentReloadRequest, state: WorkerState) -> 
     os.environ.clear()
     os.environ.update(request.environment_variables)
     state.settings = settings
+    shared_memory.configure(settings, state.host_capabilities)
     logs.set_root_level(settings.debug_logging)
     app_dir = request.function_app_directory
     if app_dir:

@@ -255,6 +255,9 @@ class LocalHost:
         if not await self._invoker().wait_idle(deadline - time.monotonic()):
             self.console.warning("Some invocations did not finish in time; stopping anyway")
         await self.pool.stop()
+        shared_memory = self._invoker().shared_memory
+        if shared_memory is not None:  # maps of invocations cut short
+            shared_memory.remove_all()
         if self.storage is not None:
             await self.storage.close()
         self.console.info("Stopped: workers terminated")

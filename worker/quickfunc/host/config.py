@@ -89,6 +89,9 @@ SETTING_ADMIN_KEY = "FUNCTIONS_ADMIN_KEY"
 SETTING_FUNCTION_KEY_PREFIX = "FUNCTIONS_KEY_"
 SETTING_TIME_ZONE = "WEBSITE_TIME_ZONE"
 SETTING_SCRIPT_FILE = "PYTHON_SCRIPT_FILE_NAME"  # a v2 app's script, read by the worker
+SETTING_SHARED_MEMORY = "FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED"  # "true" or "1"
+SETTING_SHARED_MEMORY_DIRS = "FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES"  # comma list
+DEFAULT_SHARED_MEMORY_DIRS = ("/dev/shm",)
 DEFAULT_SCRIPT_FILE = "function_app.py"
 _DISABLED = re.compile(r"^AzureWebJobs\.(.+)\.Disabled$", re.IGNORECASE)
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -178,6 +181,8 @@ class HostConfig:
     #: --functions: serve only these (empty: all)
     functions: tuple[str, ...] = ()
     dev: DevOptions = field(default_factory=DevOptions)
+    #: base directories for shared-memory maps; empty: shared memory is off (the default)
+    shared_memory_dirs: tuple[str, ...] = ()
 
     def function_log_level(self, function_name: str, user: bool = True) -> int:
         """Lowest level of a function's logs to show (host.json logging.logLevel categories);
@@ -268,6 +273,13 @@ def _cors(options: HostOptions, local: LocalSettings) -> CorsPolicy | None:
         return CorsPolicy(origins, options.cors_credentials or local.cors_credentials)
     except CorsError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def _shared_memory_dirs(settings: Mapping[str, str]) -> tuple[str, ...]:
+    if settings.get(SETTING_SHARED_MEMORY, "").strip().lower() not in ("true", "1"):
+        return ()
+    dirs = (d.strip() for d in settings.get(SETTING_SHARED_MEMORY_DIRS, "").split(","))
+    return tuple(d for d in dirs if d) or DEFAULT_SHARED_MEMORY_DIRS
 
 
 def script_file(settings: Mapping[str, str]) -> str:
@@ -371,5 +383,6 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         cors=_cors(options, local),
         functions=tuple(dict.fromkeys(options.functions or ())),
         dev=dev,
+        shared_memory_dirs=_shared_memory_dirs(settings),
         worker_start_timeout=math.inf if dev.debug_wait else DEFAULT_WORKER_START_TIMEOUT,  # waits for the IDE
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ from quickfunc.host.process import OutputLine
 from quickfunc.host.request_builders import build_invocation
 from quickfunc.host.responses import describe_value
 from quickfunc.host.setting_values import level_number
+from quickfunc.host.shared_memory import HostMaps, InvocationMaps
 from quickfunc.host.wire import prepare_invocation
 from quickfunc.protos import pb
 
@@ -86,6 +87,8 @@ class Invoker:
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
         self._host_levels: dict[str, int] = {}  # the same for the host's lines about a function
+        #: shared-memory transfer (FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED), else None
+        self.shared_memory = HostMaps(config.shared_memory_dirs) if config.shared_memory_dirs else None
         #: blob inputs and outputs, once the storage connections are open
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
@@ -119,18 +122,25 @@ class Invoker:
                 return Outcome(spec, iid, None, str(exc), 0.0)
         if self.extra_inputs is not None:
             self.extra_inputs(spec, inputs)
-        request = prepare_invocation(
-            build_invocation(
-                spec.function_id, inputs.data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
-            ),
-            inputs.body,
+        maps: InvocationMaps | None = None
+        data: Mapping[str, pb.TypedData] = inputs.data
+        if self.shared_memory is not None:  # large bytes/string inputs go in map files instead
+            maps, data = self.shared_memory.begin(self.pool.capabilities, data)
+        built = build_invocation(
+            spec.function_id, data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
         )
+        if maps is not None:
+            maps.add_to(built)
+        request = prepare_invocation(built, inputs.body)
+        del built
         self._running[iid] = spec
         self._idle.clear()
         start = time.perf_counter()
+        slot = None
         try:
             chosen = None if on_slot is None else (lambda slot: on_slot(slot, iid))
             response, slot = await self.pool.invoke(request, self.config.function_timeout, chosen)
+            shared_error = maps.take_outputs(response) if maps is not None else ""
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
             outcome = Outcome(
                 spec,
@@ -144,10 +154,15 @@ class Invoker:
             self.console.failure(spec.name, iid, str(exc), "")
             return outcome
         finally:
+            if maps is not None:  # inputs removed, outputs closed by the worker (or removed here)
+                await maps.finish(slot.channel if slot is not None else None)
             self._running.pop(iid, None)
             if not self._running:
                 self._idle.set()
         outcome = Outcome(spec, iid, response, "", time.perf_counter() - start, slot.pid)
+        if shared_error and response.result.status == _SUCCESS:
+            response.result.status = pb.StatusResult.Failure
+            response.result.exception.message = f"function {spec.name}: {shared_error}"
         if response.result.status != _SUCCESS:
             error = response.result.exception
             status = pb.StatusResult.Status.Name(response.result.status)

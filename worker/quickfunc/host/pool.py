@@ -88,8 +88,10 @@ class WorkerPool:
 
     @property
     def capabilities(self) -> dict[str, str]:
-        """The capabilities of the workers (all run the same worker)."""
-        return next((s.capabilities for s in self.slots if s.ready), {})
+        """The capabilities of the workers (all run the same worker); while none is ready (one
+        restarting), those the last one advertised."""
+        ready = next((s.capabilities for s in self.slots if s.ready), None)
+        return ready if ready is not None else next((s.capabilities for s in self.slots if s.capabilities), {})
 
     @property
     def outstanding(self) -> int:
