@@ -18,6 +18,7 @@ from quickfunc.host.config import (
     DEFAULT_WORKER_LOG_LEVEL,
     STORAGE_MODES,
     ConfigError,
+    DevOptions,
     HostOptions,
     SettingsFileError,
     load_config,
@@ -142,6 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
         "'connection' (the account each connection setting names); default: by the setting's value",
     )
     parser.add_argument("--python", metavar="EXECUTABLE", help="Python that runs the workers (default: this one)")
+    parser.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        help="do not reload the app when its .py, function.json, host.json or local.settings.json files change",
+    )
     colour = parser.add_mutually_exclusive_group()
     colour.add_argument(
         "--color",
@@ -185,11 +192,12 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         cors=args.cors,
         cors_credentials=args.cors_credentials,
         functions=args.functions,
+        dev=DevOptions(watch=args.watch),
     )
 
 
 #: what the local host imports beyond the worker's own dependencies (the ``host`` extra)
-HOST_EXTRA_MODULES = ("aiohttp", "croniter")
+HOST_EXTRA_MODULES = ("aiohttp", "croniter", "watchfiles")
 
 
 def missing_host_extra() -> list[str]:
@@ -217,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from quickfunc.host.app import run  # after the config is known good: imports aiohttp
 
-    return run(config)
+    return run(config, options)
 
 
 if __name__ == "__main__":

@@ -122,6 +122,12 @@ class HttpFront:
             if spec.is_http and not spec.disabled:
                 self._add_route(spec)
 
+    def replace(self, catalog: Catalog, pool: WorkerPool, config: HostConfig, keys: KeyRing | None) -> None:
+        """Serve a reloaded app (its routes, workers, settings and keys) on the same listener."""
+        self.routes, self._templates = RouteTable(), {}
+        self.pool, self.config, self.keys = pool, config, keys
+        self.install(catalog)
+
     # ---- routes --------------------------------------------------------------------------------
 
     def _add_route(self, spec: FunctionSpec) -> None:

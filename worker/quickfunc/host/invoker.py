@@ -87,6 +87,13 @@ class Invoker:
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
         self.output_writer: Callable[[Outcome], Awaitable[set[str]]] | None = None
 
+    def use(self, pool: WorkerPool, config: HostConfig) -> None:
+        """A reloaded app: new invocations go to its workers, with its settings (running ones
+        finish where they are)."""
+        self.pool, self.config = pool, config
+        self._worker_level = level_number(config.worker_log_level)
+        self._function_levels = {}
+
     # ---- running -------------------------------------------------------------------------------
 
     async def invoke(self, spec: FunctionSpec, inputs: Inputs) -> Outcome:
