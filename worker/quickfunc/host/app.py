@@ -128,7 +128,7 @@ class LocalHost:
     # ---- reload on change (reload.py) -----------------------------------------------------------
 
     def watch(self) -> None:
-        """Reload the app when its files change (unless --no-watch)."""
+        """Watch the app's files (unless --no-watch); reloads begin once it has started."""
         if self.config.dev.watch and self.reloader is None:
             from quickfunc.host.reload import Reloader
 
@@ -319,6 +319,7 @@ async def run_host(config: HostConfig, console: Console, options: HostOptions | 
         except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt instead
             pass
     try:
+        host.watch()
         starting = asyncio.ensure_future(host.startup())
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -334,7 +335,8 @@ async def run_host(config: HostConfig, console: Console, options: HostOptions | 
             stopping.cancel()
             await host.shutdown()
             return 1
-        host.watch()
+        if host.reloader is not None:
+            host.reloader.serving()
         await stopping
         await host.shutdown()
         return 0

@@ -81,15 +81,22 @@ class Reloader:
         #: reloads that put new code in service
         self.reloads = 0
         self._stop = asyncio.Event()
+        self._serving = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._reloading: asyncio.Task | None = None
 
     def start(self) -> None:
+        """Watch from now on (before the app has started, so that no change is missed)."""
         self._task = asyncio.create_task(self._run(), name="reload-on-change")
+
+    def serving(self) -> None:
+        """The app has started: reload it on changes (those seen while it started, too)."""
+        self._serving.set()
 
     async def stop(self) -> None:
         """Stop watching; a reload under way is abandoned (its new workers are stopped)."""
         self._stop.set()
+        self._serving.set()
         if self._reloading is not None:
             self._reloading.cancel()
         if self._task is None:
@@ -103,6 +110,7 @@ class Reloader:
         try:
             async with contextlib.aclosing(app_changes(self.config.app_dir, self._stop)) as batches:
                 async for changed in batches:
+                    await self._serving.wait()
                     if self._stop.is_set():
                         return
                     self._reloading = asyncio.ensure_future(self.reload(changed))
@@ -129,16 +137,14 @@ class Reloader:
         try:
             catalog = await pool.start(retry=False)
         except _FAILURES as exc:  # the pool has stopped its processes
-            console.error(
-                f"The changed app could not be loaded, so the previous code keeps serving until the next change. {exc}"
-            )
+            console.error(f"Reload failed, the previous code keeps serving until the next change: {exc}")
             return
         assert catalog is not None  # start(retry=False) raises instead
         try:
             await self.switch(config, pool, catalog)
         except StartupError as exc:  # e.g. a storage connection the new settings name
             await pool.stop()
-            console.error(f"The changed app could not be served, so the previous code keeps serving. {exc}")
+            console.error(f"Reload failed, the previous code keeps serving: {exc}")
             return
         except BaseException:
             await pool.stop()
