@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.hostproc import LocalHostProcess, Reply
 
-APP = '''import logging
+APP = """import logging
 import os
 import pathlib
 import time
@@ -43,14 +43,14 @@ def slow(req: func.HttpRequest) -> func.HttpResponse:
     while not release.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
     return func.HttpResponse("slow " + TEXT)
-{extra}'''
+{extra}"""
 
-ADDED = '''
+ADDED = """
 
 @app.route(route="added")
 def added(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse("a new function")
-'''
+"""
 
 #: the issue's target: the first request after saving is served by the new code within this
 TARGET_SECONDS = 2.0
