@@ -1,0 +1,94 @@
+"""Reload on change, the parts without processes: which files a reload follows, the line naming the
+change, --no-watch, and the settings a reload cannot apply to the running listener."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from quickfunc.host.__main__ import parse_options
+from quickfunc.host.config import HostOptions, load_config
+from quickfunc.host.reload import describe_changes, keep_listener, listener_notes
+from quickfunc.host.watch import AppFiles
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "function_app.py",
+        "blueprints/orders.py",
+        "HttpTrigger/__init__.py",
+        "HttpTrigger/function.json",
+        "host.json",
+        "local.settings.json",
+    ],
+)
+def test_code_and_settings_files_are_followed(tmp_path, path):
+    assert AppFiles(str(tmp_path)).follows(os.path.join(str(tmp_path), path))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".quickfunc/storage.db",
+        ".quickfunc/module.py",
+        "__pycache__/function_app.cpython-311.pyc",
+        "pkg/__pycache__/mod.py",
+        ".venv/lib/python3.11/site-packages/x.py",
+        ".python_packages/lib/site-packages/y.py",
+        ".git/hooks/pre-commit.py",
+        "node_modules/a/b.py",
+        "README.md",
+        "requirements.txt",
+        "function_app.py.saving",
+        "sub/host.json",  # only the app's own settings files, at its root
+        "sub/local.settings.json",
+    ],
+)
+def test_the_store_caches_environments_and_other_files_are_not(tmp_path, path):
+    assert not AppFiles(str(tmp_path)).follows(os.path.join(str(tmp_path), path))
+
+
+def test_files_outside_the_app_are_not_followed(tmp_path):
+    files = AppFiles(str(tmp_path / "app"))
+    assert not files.follows(str(tmp_path / "other.py"))
+    assert not files.follows(str(tmp_path / "app"))
+
+
+def test_the_line_names_the_changed_files_and_counts_the_rest():
+    assert describe_changes(["function_app.py"]) == "function_app.py changed"
+    many = [f"m{i}.py" for i in range(8)]
+    assert describe_changes(many) == "m0.py, m1.py, m2.py, m3.py, m4.py and 3 more changed"
+
+
+def test_no_watch_turns_reloading_off():
+    assert parse_options(["app"]).dev.watch is True
+    assert parse_options(["app", "--no-watch"]).dev.watch is False
+
+
+def _config(app, port=None, **values):
+    settings = {"Values": values}
+    if port is not None:
+        settings["Host"] = {"LocalHttpPort": port}
+    (app / "local.settings.json").write_text(json.dumps(settings))
+    return load_config(HostOptions(app_dir=str(app)), environ={})
+
+
+def test_a_new_port_in_the_settings_needs_a_restart_and_the_listener_keeps_its_own(tmp_path):
+    old = _config(tmp_path, 7071, GREETING="hi")
+    new = _config(tmp_path, 7072, GREETING="bonjour")
+    notes = listener_notes(old, new)
+    assert len(notes) == 1
+    assert "127.0.0.1:7072" in notes[0] and "keeps listening on 127.0.0.1:7071" in notes[0]
+    kept = keep_listener(old, new)
+    assert kept.http_port == 7071
+    assert kept.settings["GREETING"] == "bonjour"
+
+
+def test_settings_that_apply_at_once_need_no_restart(tmp_path):
+    old = _config(tmp_path, GREETING="hi")
+    new = _config(tmp_path, GREETING="bonjour", FUNCTIONS_WORKER_PROCESS_COUNT="2")
+    assert listener_notes(old, new) == []
+    assert keep_listener(old, new).process_count == 2
