@@ -194,3 +194,42 @@ def test_the_store_caches_and_environments_do_not_cause_a_reload(app):
         wait_for_text(host, "/api/text", "version 2", SLOW)
         changed = [line for line in host.lines if "changed: reloading" in line]
         assert len(changed) == 1 and re.search(r"\] function_app\.py changed", changed[0]), changed
+
+
+V1_SCRIPT = """import azure.functions as func
+
+
+def main(req: func.HttpRequest) -> func.HttpResponse:
+    return func.HttpResponse({text!r})
+"""
+
+
+def v1_binding(route: str) -> str:
+    return json.dumps(
+        {
+            "scriptFile": "__init__.py",
+            "bindings": [
+                {"authLevel": "anonymous", "type": "httpTrigger", "direction": "in", "name": "req", "route": route},
+                {"type": "http", "direction": "out", "name": "$return"},
+            ],
+        }
+    )
+
+
+def test_a_v1_app_reloads_its_scripts_and_function_json(tmp_path):
+    app = tmp_path / "v1app"
+    (app / "Hello").mkdir(parents=True)
+    (app / "host.json").write_text('{"version": "2.0"}')
+    write(app / "Hello" / "function.json", v1_binding("hello"))
+    write(app / "Hello" / "__init__.py", V1_SCRIPT.format(text="v1 one"))
+    with LocalHostProcess(str(app)) as host:
+        assert text_of(host, "/api/hello").text == "v1 one"
+        write(app / "Hello" / "__init__.py", V1_SCRIPT.format(text="v1 two"))
+        wait_for_text(host, "/api/hello", "v1 two", SLOW)
+        assert host.wait_for_line(r"\] Hello/__init__\.py changed: reloading the app$", SLOW)
+        write(app / "Hello" / "function.json", v1_binding("greeting"))
+        deadline = time.monotonic() + SLOW
+        while text_of(host, "/api/greeting").status == 404 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert text_of(host, "/api/greeting").text == "v1 two"
+        assert text_of(host, "/api/hello").status == 404

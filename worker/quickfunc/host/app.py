@@ -156,7 +156,9 @@ class LocalHost:
         timers = self._timers(catalog)
         self._banner(catalog, self.keys, timers)
         self.timers.start(timers)
-        retire = self._retire(old_pool, old_timers, old_listeners, old_storage if old_storage is not storage else None)
+        new_listeners = [s for s in (self.queues, self.blob_triggers) if s is not None]
+        closing = old_storage if old_storage is not storage else None
+        retire = self._retire(old_pool, old_timers, (old_listeners, new_listeners), catalog, closing)
         task = asyncio.create_task(retire, name="retire-workers")
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
@@ -165,20 +167,21 @@ class LocalHost:
         self,
         pool: WorkerPool,
         timers: TimerService,
-        listeners: list[QueueService | BlobTriggerService],
+        listeners: tuple[list[QueueService | BlobTriggerService], list[QueueService | BlobTriggerService]],
+        catalog: Catalog,
         storage: StorageConnections | None,
     ) -> None:
-        """Stop the previous listeners (then start the new ones), let the previous workers finish
-        their invocations until the drain timeout, stop them."""
+        """Stop the previous listeners, then start the new ones (unless a later reload or the
+        shutdown came first); let the previous workers finish their invocations until the drain
+        timeout; stop them."""
         deadline = time.monotonic() + self.config.drain_timeout
-        queues, blob_triggers, catalog = self.queues, self.blob_triggers, self.catalog
+        old, new = listeners
         async with self._switching:  # the listeners of one app at a time, in order
-            for service in listeners:
+            for service in old:
                 await service.stop(deadline)
-            if not self._stopping and self.queues is queues and catalog is not None:
-                for new in (queues, blob_triggers):
-                    if new is not None:
-                        new.start(catalog)
+            if not self._stopping and new and self.queues is new[0]:
+                for service in new:
+                    service.start(catalog)
         await timers.stop(deadline - time.monotonic())
         for _ in range(int(self.config.drain_timeout / 0.05) + 1):
             if not pool.outstanding or time.monotonic() >= deadline:
