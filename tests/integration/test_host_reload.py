@@ -4,12 +4,14 @@ leaves the old running, local.settings.json Values reach the functions, --no-wat
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
 import threading
 import time
 
+import psutil
 import pytest
 
 from tests.integration.hostproc import LocalHostProcess, Reply
@@ -131,6 +133,57 @@ def test_a_request_in_flight_during_a_reload_finishes_on_the_old_code(app):
         caller.join(SLOW)
         assert [(r.status, r.text) for r in replies] == [(200, "slow version 1")], host.output()
         assert text_of(host, "/api/slow").text == "slow version 2"
+
+
+def test_a_request_routed_before_a_reload_whose_body_comes_after_it_is_served(app):
+    with LocalHostProcess(str(app)) as host:
+        assert host.proc is not None
+        old_workers = psutil.Process(host.proc.pid).children()
+        conn = http.client.HTTPConnection("127.0.0.1", host.port, timeout=SLOW)
+        try:
+            conn.putrequest("POST", "/api/text")
+            conn.putheader("Content-Length", "10")
+            conn.endheaders()
+            conn.send(b"12345")  # routed to the old code; its body is not all there yet
+            mark = len(host.lines)
+            write(app / "function_app.py", app_code("version 2"))
+            assert host.wait_for_line(r"Reloaded in \d", SLOW, mark), host.output()
+            _gone, alive = psutil.wait_procs(old_workers, timeout=SLOW)
+            assert not alive, "the old workers were not stopped"
+            conn.send(b"67890")
+            reply = conn.getresponse()
+            assert (reply.status, reply.read()) == (200, b"version 2"), host.output()
+        finally:
+            conn.close()
+
+
+QUEUES = """
+
+@app.route(route="enqueue")
+@app.queue_output(arg_name="msg", queue_name="work", connection="AzureWebJobsStorage")
+def enqueue(req: func.HttpRequest, msg: func.Out[str]) -> func.HttpResponse:
+    msg.set(req.params.get("text", ""))
+    return func.HttpResponse("enqueued")
+
+
+@app.queue_trigger(arg_name="item", queue_name="work", connection="AzureWebJobsStorage")
+def work(item: func.QueueMessage) -> None:
+    logging.info("%s got %s", TEXT, item.get_body().decode())
+"""
+
+
+def test_queue_triggers_move_to_the_new_code(app):
+    write(app / "function_app.py", app_code("version 1", QUEUES))
+    with LocalHostProcess(str(app)) as host:
+        assert text_of(host, "/api/enqueue?text=first").status == 200
+        assert host.wait_for_line("version 1 got first", SLOW), host.output()
+        mark = len(host.lines)
+        write(app / "function_app.py", app_code("version 2", QUEUES))
+        assert host.wait_for_line(r"Reloaded in \d", SLOW, mark), host.output()
+        assert text_of(host, "/api/enqueue?text=second").status == 200
+        assert host.wait_for_line("version 2 got second", SLOW), host.output()
+        assert host.count("got second") == 1
+        assert "Error" not in host.output()
 
 
 def test_a_new_function_gets_its_route(app):

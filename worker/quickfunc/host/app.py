@@ -147,8 +147,9 @@ class LocalHost:
         old_listeners = [s for s in (self.queues, self.blob_triggers) if s is not None]
         if config.keys != self.config.keys or (self.keys is None) == config.enable_auth:
             self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
+        old_pool.on_started = None  # a start-up still being retried there must not serve the old code
         self.config, self.pool, self.storage, self._storage_key = config, pool, storage, key
-        self._invoker().use(pool, config)
+        self._invoker().use(pool, config, self.catalog, catalog)
         self._storage_services(config, storage)
         self.front.replace(catalog, pool, config, self.keys)
         self.timers = TimerService(self._fire_timer)
@@ -183,15 +184,17 @@ class LocalHost:
                 for service in new:
                     service.start(catalog)
         await timers.stop(deadline - time.monotonic())
+        invoker = self._invoker()
         for _ in range(int(self.config.drain_timeout / 0.05) + 1):
-            if not pool.outstanding or time.monotonic() >= deadline:
+            if not (pool.outstanding or invoker.busy(pool)) or time.monotonic() >= deadline:
                 break
             await asyncio.sleep(0.05)
-        if pool.outstanding:
+        if pool.outstanding or invoker.busy(pool):
             self.console.warning(
-                f"{pool.outstanding} invocation(s) on the previous workers did not finish within the "
-                f"drain timeout ({self.config.drain_timeout:g}s); stopping them"
+                f"{max(pool.outstanding, invoker.busy(pool))} invocation(s) on the previous workers did not "
+                f"finish within the drain timeout ({self.config.drain_timeout:g}s); stopping them"
             )
+        invoker.forget(pool)  # from now on the new workers take what was routed to these
         await pool.stop()
         if storage is not None:
             await storage.close()

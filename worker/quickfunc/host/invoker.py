@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.invocations import Inputs
 from quickfunc.host.output import Console
@@ -82,17 +82,44 @@ class Invoker:
         self._background: set[asyncio.Task] = set()
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels: dict[str, int] = {}  # the lowest level shown, per function
+        #: id(spec) -> (spec, its pool; None once stopped) for the functions replaced by a reload
+        self._owners: dict[int, tuple[FunctionSpec, WorkerPool | None]] = {}
+        self._catalog: Catalog | None = None
         #: blob inputs and outputs, once the storage connections are open
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
         self.output_writer: Callable[[Outcome], Awaitable[set[str]]] | None = None
 
-    def use(self, pool: WorkerPool, config: HostConfig) -> None:
-        """A reloaded app: new invocations go to its workers, with its settings (running ones
-        finish where they are)."""
-        self.pool, self.config = pool, config
+    def use(self, pool: WorkerPool, config: HostConfig, previous: Catalog | None, current: Catalog) -> None:
+        """A reloaded app: its invocations go to its workers, with its settings. The previous
+        app's functions keep going to the previous workers (the ids are theirs) until
+        ``forget``: a request routed just before the switch runs the code it was routed to."""
+        for spec in previous.functions if previous is not None else []:
+            self._owners[id(spec)] = (spec, self.pool)
+        self.pool, self.config, self._catalog = pool, config, current
         self._worker_level = level_number(config.worker_log_level)
         self._function_levels = {}
+
+    def forget(self, pool: WorkerPool) -> None:
+        """The previous workers have stopped: their functions now run as the current app's
+        function of the same name (a request routed before a reload whose body came late)."""
+        for key, (spec, owner) in self._owners.items():
+            if owner is pool:
+                self._owners[key] = (spec, None)
+
+    def _placed(self, spec: FunctionSpec) -> tuple[FunctionSpec, WorkerPool]:
+        """The function as the pool that runs it knows it, and that pool."""
+        owner = self._owners.get(id(spec))
+        if owner is None or owner[0] is not spec:
+            return spec, self.pool
+        if owner[1] is not None:
+            return spec, owner[1]
+        current = self._catalog.get(spec.name) if self._catalog is not None else None
+        return current or spec, self.pool
+
+    def busy(self, pool: WorkerPool) -> int:
+        """Invocations running (or about to) on ``pool``."""
+        return sum(1 for spec in self._running.values() if self._placed(spec)[1] is pool)
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -101,6 +128,7 @@ class Invoker:
 
         An HTTP body in ``inputs`` is handed over (serialised once, then let go of)."""
         iid = str(uuid.uuid4())
+        spec, pool = self._placed(spec)
         writes: list[BlobWrite] = []
         if self.blobs is not None and self.blobs.applies(spec):
             from quickfunc.host.blob_bindings import BindingFailure
@@ -117,7 +145,7 @@ class Invoker:
         self._idle.clear()
         start = time.perf_counter()
         try:
-            response, slot = await self.pool.invoke(request, self.config.function_timeout)
+            response, slot = await pool.invoke(request, self.config.function_timeout)
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
             outcome = Outcome(
                 spec,
