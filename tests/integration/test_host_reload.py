@@ -286,3 +286,15 @@ def test_a_v1_app_reloads_its_scripts_and_function_json(tmp_path):
             time.sleep(0.05)
         assert text_of(host, "/api/greeting").text == "v1 two"
         assert text_of(host, "/api/hello").status == 404
+
+
+def test_a_new_route_prefix_in_host_json_moves_the_routes(app):
+    with LocalHostProcess(str(app)) as host:
+        mark = len(host.lines)
+        write(app / "host.json", json.dumps({"version": "2.0", "extensions": {"http": {"routePrefix": "v2"}}}))
+        deadline = time.monotonic() + SLOW
+        while text_of(host, "/v2/text").status == 404 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert text_of(host, "/v2/text").text == "version 1", host.output()
+        assert text_of(host, "/api/text").status == 404
+        assert host.wait_for_line(r"\] host\.json changed: reloading the app$", SLOW, mark)
