@@ -298,3 +298,22 @@ def test_a_new_route_prefix_in_host_json_moves_the_routes(app):
         assert text_of(host, "/v2/text").text == "version 1", host.output()
         assert text_of(host, "/api/text").status == 404
         assert host.wait_for_line(r"\] host\.json changed: reloading the app$", SLOW, mark)
+
+
+def test_stopping_the_host_during_a_reload_leaves_no_worker_behind(app):
+    with LocalHostProcess(str(app)) as host:
+        assert host.proc is not None
+        slow_import = app_code("version 2", "\n\ntime.sleep(30)  # a slow import: the reload is under way\n")
+        mark = len(host.lines)
+        write(app / "function_app.py", slow_import)
+        assert host.wait_for_line("changed: reloading the app", SLOW, mark)
+        deadline = time.monotonic() + SLOW
+        workers = psutil.Process(host.proc.pid).children()
+        while len(workers) < 2 and time.monotonic() < deadline:  # the old worker and the new one
+            time.sleep(0.05)
+            workers = psutil.Process(host.proc.pid).children()
+        assert len(workers) == 2, workers
+        assert host.stop(timeout=SLOW) == 0, host.output()
+        _gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, host.output()
+        assert "Reloaded" not in host.output()
