@@ -119,6 +119,22 @@ def test_an_edit_is_served_by_the_new_code_within_two_seconds(app):
         assert sorted(latencies)[1] < TARGET_SECONDS, f"seconds from save to new code: {latencies}"
 
 
+def test_requests_made_during_a_reload_are_answered_by_the_new_code(app):
+    replies: list[Reply] = []
+    with LocalHostProcess(str(app)) as host:
+        mark = len(host.lines)
+        write(app / "function_app.py", app_code("version 2", "\n\ntime.sleep(1)  # a slower import\n"))
+        assert host.wait_for_line("changed: reloading the app", SLOW, mark)
+        callers = [
+            threading.Thread(target=lambda: replies.append(text_of(host, "/api/text")), daemon=True) for _ in range(3)
+        ]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(SLOW)
+        assert [(r.status, r.text) for r in replies] == [(200, "version 2")] * 3, host.output()
+
+
 def test_a_request_in_flight_during_a_reload_finishes_on_the_old_code(app):
     replies: list[Reply] = []
     with LocalHostProcess(str(app)) as host:

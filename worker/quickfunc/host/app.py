@@ -4,8 +4,10 @@ SIGTERM → shutdown (drain in-flight work, WorkerTerminate, exit)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from quickfunc.host.app_folder import no_functions_note
@@ -132,8 +134,19 @@ class LocalHost:
         if self.config.dev.watch and self.reloader is None:
             from quickfunc.host.reload import Reloader
 
-            self.reloader = Reloader(self.config, self.options, self.console, self.new_pool, self.switch)
+            self.reloader = Reloader(self.config, self.options, self.console, self.new_pool, self.switch, self._hold)
             self.reloader.start()
+
+    @contextlib.contextmanager
+    def _hold(self) -> Iterator[None]:
+        """New requests wait (bounded) while a reload is under way, to be answered by its code."""
+        if self.front is not None:
+            self.front.open.clear()
+        try:
+            yield
+        finally:
+            if self.front is not None:
+                self.front.open.set()
 
     async def switch(self, config: HostConfig, pool: WorkerPool, catalog: Catalog) -> None:
         """Serve a reloaded app: requests, timers and listeners go to its new workers from now on;

@@ -4,6 +4,7 @@ responses; also the admin endpoints. Built on aiohttp's low-level server with bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -112,6 +113,9 @@ class HttpFront:
         #: done when the drain timeout has passed: requests still running then get a 503
         self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
+        #: cleared while a reload is under way: requests wait for the new code (reload.py)
+        self.open = asyncio.Event()
+        self.open.set()
         self.admin = AdminApi(self)
         self.install(catalog)
 
@@ -277,6 +281,9 @@ class HttpFront:
             return _not_running(self.pool.problem()), "not running"
         if admin:
             return await self.admin.handle(request, path), ""
+        if not self.open.is_set():  # answered by the code being loaded, unless that takes too long
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.open.wait(), self.config.worker_start_timeout)
         match = self.routes.match(path, request.method)
         if match is None:
             if path == "/" and request.method in ("GET", "HEAD"):

@@ -71,6 +71,7 @@ class Reloader:
         console: Console,
         new_pool: Callable[[HostConfig], WorkerPool],
         switch: Switch,
+        hold: Callable[[], contextlib.AbstractContextManager[None]] = contextlib.nullcontext,
     ) -> None:
         self.config = config
         #: the command line, to read the settings files again as start-up did (None: code only)
@@ -78,6 +79,8 @@ class Reloader:
         self.console = console
         self.new_pool = new_pool
         self.switch = switch
+        #: new requests wait while it is held: they are answered by the new code (or the old if it fails)
+        self.hold = hold
         #: reloads that put new code in service
         self.reloads = 0
         self._stop = asyncio.Event()
@@ -113,7 +116,7 @@ class Reloader:
                     await self._serving.wait()
                     if self._stop.is_set():
                         return
-                    self._reloading = asyncio.ensure_future(self.reload(changed))
+                    self._reloading = asyncio.ensure_future(self._held(changed))
                     try:
                         await self._reloading
                     except asyncio.CancelledError:
@@ -124,6 +127,10 @@ class Reloader:
                         self._reloading = None
         except Exception as exc:  # e.g. the system's limit of watched folders: keep serving
             self.console.warning(f"Reload on change stopped: {exc!r}; restart the host to apply changes")
+
+    async def _held(self, changed: list[str]) -> None:
+        with self.hold():
+            await self.reload(changed)
 
     async def reload(self, changed: list[str]) -> None:
         """Reload the app for a batch of changed files (relative paths)."""
