@@ -333,3 +333,14 @@ def test_stopping_the_host_during_a_reload_leaves_no_worker_behind(app):
         _gone, alive = psutil.wait_procs(workers, timeout=10)
         assert not alive, host.output()
         assert "Reloaded" not in host.output()
+
+
+def test_settings_saved_with_broken_code_apply_once_the_code_is_fixed(app):
+    with LocalHostProcess(str(app)) as host:
+        mark = len(host.lines)
+        write(app / "local.settings.json", json.dumps({"Values": {"GREETING": "bonjour"}}))
+        write(app / "function_app.py", app_code("version 2", "\n\ndef broken(:\n    pass\n"))
+        assert host.wait_for_line("Reload failed", SLOW, mark), host.output()
+        write(app / "function_app.py", app_code("version 3"))
+        wait_for_text(host, "/api/text", "version 3", SLOW)
+        assert text_of(host, "/api/setting").text == "bonjour"

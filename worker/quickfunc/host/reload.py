@@ -81,8 +81,6 @@ class Reloader:
         self.switch = switch
         #: new requests wait while it is held: they are answered by the new code (or the old if it fails)
         self.hold = hold
-        #: reloads that put new code in service
-        self.reloads = 0
         self._stop = asyncio.Event()
         self._serving = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -140,6 +138,7 @@ class Reloader:
         config = self._settings(changed)
         if config is None:
             return
+        self.config = config  # what the next reload starts from, even if this one fails
         pool = self.new_pool(config)
         try:
             catalog = await pool.start(retry=False)
@@ -156,8 +155,6 @@ class Reloader:
         except BaseException:
             await pool.stop()
             raise
-        self.config = config
-        self.reloads += 1
         console.info(f"Reloaded in {time.monotonic() - began:.1f}s")
 
     def _settings(self, changed: list[str]) -> HostConfig | None:
