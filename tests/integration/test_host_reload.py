@@ -344,3 +344,29 @@ def test_settings_saved_with_broken_code_apply_once_the_code_is_fixed(app):
         write(app / "function_app.py", app_code("version 3"))
         wait_for_text(host, "/api/text", "version 3", SLOW)
         assert text_of(host, "/api/setting").text == "bonjour"
+
+
+TIMER = """
+
+@app.timer_trigger(schedule="* * * * * *", arg_name="timer")
+def tick(timer: func.TimerRequest) -> None:
+    logging.info("tick %s", TEXT)
+"""
+
+
+def test_timers_move_to_the_new_code_and_the_old_ones_stop(app):
+    write(app / "function_app.py", app_code("version 1", TIMER))
+    with LocalHostProcess(str(app)) as host:
+        assert host.wait_for_line("tick version 1", SLOW), host.output()
+        mark = len(host.lines)
+        write(app / "function_app.py", app_code("version 2", TIMER))
+        assert host.wait_for_line(r"Reloaded in \d", SLOW, mark), host.output()
+        first = host.wait_for_line("tick version 2", SLOW, mark)
+        assert first is not None, host.output()
+        old_ticks = host.count("tick version 1")
+        start = host.lines.index(first) + 1
+        for _ in range(2):  # two more seconds of ticks
+            line = host.wait_for_line("tick version 2", SLOW, start)
+            assert line is not None, host.output()
+            start = host.lines.index(line, start) + 1
+        assert host.count("tick version 1") == old_ticks, host.output()
