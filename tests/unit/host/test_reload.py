@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+from typing import cast
 
 import pytest
 
 from quickfunc.host.__main__ import parse_options
-from quickfunc.host.config import HostOptions, load_config
+from quickfunc.host.catalog import Catalog, FunctionSpec
+from quickfunc.host.config import HostConfig, HostOptions, load_config
+from quickfunc.host.invoker import Invoker
+from quickfunc.host.output import Console
+from quickfunc.host.pool import WorkerPool
 from quickfunc.host.reload import describe_changes, keep_listener, listener_notes
 from quickfunc.host.watch import AppFiles
+from quickfunc.protos import pb
 
 
 @pytest.mark.parametrize(
@@ -92,3 +98,24 @@ def test_settings_that_apply_at_once_need_no_restart(tmp_path):
     new = _config(tmp_path, GREETING="bonjour", FUNCTIONS_WORKER_PROCESS_COUNT="2")
     assert listener_notes(old, new) == []
     assert keep_listener(old, new).process_count == 2
+
+
+def _catalog(*names: str) -> Catalog:
+    return Catalog("v2", [FunctionSpec(name, f"id-{name}", pb.RpcFunctionMetadata(name=name), []) for name in names])
+
+
+def test_functions_of_a_replaced_app_run_on_its_workers_until_they_stop_then_on_the_new_app():
+    pools = [cast(WorkerPool, object()) for _ in range(3)]
+    invoker = Invoker(pools[0], cast(Console, None), HostConfig(app_dir=".", settings={}, worker_env={}))
+    first, second, third = _catalog("a", "gone"), _catalog("a"), _catalog("a")
+    invoker.use(pools[1], invoker.config, first, second)
+    assert invoker._placed(first.functions[0]) == (first.functions[0], pools[0])
+    assert invoker._placed(second.functions[0]) == (second.functions[0], pools[1])
+    invoker.use(pools[2], invoker.config, second, third)  # a second reload before the first drained
+    invoker.forget(pools[0])
+    assert invoker._placed(first.functions[0]) == (third.functions[0], pools[2])  # by name, on the new app
+    assert invoker._placed(first.functions[1]) == (first.functions[1], pools[2])  # no longer exists: fails there
+    assert invoker._placed(second.functions[0]) == (second.functions[0], pools[1])  # still draining
+    invoker.forget(pools[1])
+    assert invoker._placed(second.functions[0]) == (third.functions[0], pools[2])
+    assert invoker._placed(first.functions[0]) == (first.functions[0], pools[2])  # let go of: taken as it is

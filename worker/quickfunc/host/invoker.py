@@ -101,11 +101,14 @@ class Invoker:
         self._function_levels = {}
 
     def forget(self, pool: WorkerPool) -> None:
-        """The previous workers have stopped: their functions now run as the current app's
-        function of the same name (a request routed before a reload whose body came late)."""
-        for key, (spec, owner) in self._owners.items():
-            if owner is pool:
-                self._owners[key] = (spec, None)
+        """The previous workers are stopping: their functions now run as the current app's
+        function of the same name (a request routed before a reload whose body came late).
+        Those of the reload before are let go of."""
+        self._owners = {
+            key: (spec, None if owner is pool else owner)
+            for key, (spec, owner) in self._owners.items()
+            if owner is not None
+        }
 
     def _placed(self, spec: FunctionSpec) -> tuple[FunctionSpec, WorkerPool]:
         """The function as the pool that runs it knows it, and that pool."""
