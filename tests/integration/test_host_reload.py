@@ -117,6 +117,11 @@ def test_an_edit_is_served_by_the_new_code_within_two_seconds(app):
             assert host.wait_for_line(r"Reloaded in \d", SLOW, mark)
         assert min(latencies) < TARGET_SECONDS, f"seconds from save to new code: {latencies}"
         assert sorted(latencies)[1] < TARGET_SECONDS, f"seconds from save to new code: {latencies}"
+        assert host.proc is not None
+        workers = psutil.Process(host.proc.pid).children()  # serving, and kept ready for the next save
+        assert host.stop(timeout=SLOW) == 0
+        _gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, host.output()
 
 
 def test_requests_made_during_a_reload_are_answered_by_the_new_code(app):
@@ -235,6 +240,9 @@ def test_a_syntax_error_is_reported_with_its_line_the_old_code_serves_and_a_fix_
 def test_local_settings_values_reach_the_functions_after_a_reload(app):
     with LocalHostProcess(str(app)) as host:
         assert text_of(host, "/api/setting").text == "hello"
+        write(app / "function_app.py", app_code("version 2"))  # a reload first: workers are kept ready
+        wait_for_text(host, "/api/text", "version 2", SLOW)
+        time.sleep(0.5)  # let the next workers start with the old settings: they must not be used
         mark = len(host.lines)
         write(app / "local.settings.json", json.dumps({"Values": {"GREETING": "bonjour"}}))
         wait_for_text(host, "/api/setting", "bonjour", SLOW)

@@ -14,6 +14,7 @@ from quickfunc.host.catalog import Catalog
 from quickfunc.host.config import ConfigError, HostConfig, HostOptions, SettingsFileError, load_config
 from quickfunc.host.output import Console
 from quickfunc.host.pool import WorkerPool
+from quickfunc.host.spare import Spare
 from quickfunc.host.watch import SETTINGS_FILES, app_changes
 from quickfunc.host.worker_stream import WorkerGone
 
@@ -78,6 +79,9 @@ class Reloader:
         self.options = options
         self.console = console
         self.new_pool = new_pool
+        #: workers started ahead for the next reload (after the first one: a host that is never
+        #: edited runs no more processes than it needs)
+        self.spare = Spare(new_pool)
         self.switch = switch
         #: new requests wait while it is held: they are answered by the new code (or the old if it fails)
         self.hold = hold
@@ -100,12 +104,12 @@ class Reloader:
         self._serving.set()
         if self._reloading is not None:
             self._reloading.cancel()
-        if self._task is None:
-            return
-        done, _ = await asyncio.wait({self._task}, timeout=2.0)  # the watcher sees the stop event
-        if not done:
-            self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
+        if self._task is not None:
+            done, _ = await asyncio.wait({self._task}, timeout=2.0)  # the watcher sees the stop event
+            if not done:
+                self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.spare.close()
 
     async def _run(self) -> None:
         try:
@@ -129,6 +133,7 @@ class Reloader:
     async def _held(self, changed: list[str]) -> None:
         with self.hold():
             await self.reload(changed)
+        self.spare.make(self.config)
 
     async def reload(self, changed: list[str]) -> None:
         """Reload the app for a batch of changed files (relative paths)."""
@@ -139,7 +144,7 @@ class Reloader:
         if config is None:
             return
         self.config = config  # what the next reload starts from, even if this one fails
-        pool = self.new_pool(config)
+        pool = await self.spare.take(config) or self.new_pool(config)
         try:
             catalog = await pool.start(retry=False)
         except _FAILURES as exc:  # the pool has stopped its processes
