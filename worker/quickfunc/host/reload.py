@@ -125,6 +125,8 @@ class Reloader:
                         if self._stop.is_set():
                             return
                         raise
+                    except Exception as exc:  # not the app's doing: say so, and go on watching
+                        self.console.error(f"Reload failed: {exc!r}; the previous code keeps serving")
                     finally:
                         self._reloading = None
         except Exception as exc:  # e.g. the system's limit of watched folders: keep serving
