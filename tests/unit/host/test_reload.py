@@ -3,6 +3,7 @@ change, --no-watch, and the settings a reload cannot apply to the running listen
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import cast
@@ -15,9 +16,10 @@ from quickfunc.host.config import HostConfig, HostOptions, load_config
 from quickfunc.host.invoker import Invoker
 from quickfunc.host.output import Console
 from quickfunc.host.pool import WorkerPool
-from quickfunc.host.reload import describe_changes, keep_listener, listener_notes
+from quickfunc.host.reload import Reloader, describe_changes, keep_listener, listener_notes
 from quickfunc.host.watch import AppFiles
 from quickfunc.protos import pb
+from tests.helpers import run
 
 
 @pytest.mark.parametrize(
@@ -119,3 +121,48 @@ def test_functions_of_a_replaced_app_run_on_its_workers_until_they_stop_then_on_
     invoker.forget(pools[1])
     assert invoker._placed(second.functions[0]) == (third.functions[0], pools[2])
     assert invoker._placed(first.functions[0]) == (first.functions[0], pools[2])  # let go of: taken as it is
+
+
+class _Lines:
+    """A console that keeps its lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.new = asyncio.Event()
+
+    def _add(self, text: str) -> None:
+        self.lines.append(text)
+        self.new.set()
+
+    info = warning = error = _add
+
+
+async def _wait_for(console: _Lines, text: str, count: int) -> None:
+    for _ in range(200):  # bounded: 200 lines or 30 s
+        if sum(text in line for line in console.lines) >= count:
+            return
+        console.new.clear()
+        await asyncio.wait_for(console.new.wait(), 30)
+    raise AssertionError(console.lines)
+
+
+def test_an_unexpected_error_fails_one_reload_and_watching_goes_on(tmp_path):
+    def broken_pool(config: HostConfig) -> WorkerPool:
+        raise RuntimeError("a bug")
+
+    async def scenario() -> None:
+        console = _Lines()
+        config = HostConfig(app_dir=str(tmp_path), settings={}, worker_env={})
+        reloader = Reloader(config, None, cast(Console, console), broken_pool, switch=None)  # type: ignore[arg-type]
+        reloader.start()
+        reloader.serving()
+        try:
+            for count in (1, 2):
+                await asyncio.sleep(0.3)  # the watcher is set up on the loop's next turns
+                (tmp_path / "function_app.py").write_text(f"# edit {count}\n")
+                await _wait_for(console, "Reload failed: RuntimeError('a bug')", count)
+        finally:
+            await reloader.stop()
+        assert "function_app.py changed: reloading the app" in console.lines
+
+    run(scenario(), timeout=90)
