@@ -1,6 +1,7 @@
 """Reload on change through the real local host over real HTTP: an edit is served by the new code
-within 2 s, in-flight requests finish on the old code, new functions get their routes, broken code
-leaves the old running, local.settings.json Values reach the functions, --no-watch, ignored folders."""
+within 2 s (requests made meanwhile wait for it), in-flight requests finish on the old code, routes,
+timers and queue triggers move, broken code leaves the old running, settings files are read again,
+--no-watch, ignored folders, stopping mid-reload."""
 
 from __future__ import annotations
 
