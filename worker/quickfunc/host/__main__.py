@@ -19,6 +19,7 @@ from quickfunc.host.config import (
     DEFAULT_WORKER_LOG_LEVEL,
     STORAGE_MODES,
     ConfigError,
+    DevOptions,
     HostOptions,
     SettingsFileError,
     load_config,
@@ -146,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--python", metavar="EXECUTABLE", help="Python that runs the workers (default: this one)")
     add_debug_arguments(parser)
+    parser.add_argument(
+        "--no-watch",
+        dest="watch",
+        action="store_false",
+        help="do not reload the app when its .py, function.json, host.json or local.settings.json files change",
+    )
     colour = parser.add_mutually_exclusive_group()
     colour.add_argument(
         "--color",
@@ -189,12 +196,12 @@ def parse_options(argv: list[str] | None = None) -> HostOptions:
         cors=args.cors,
         cors_credentials=args.cors_credentials,
         functions=args.functions,
-        dev=with_debug_arguments(DevOptions(), args),
+        dev=with_debug_arguments(DevOptions(watch=args.watch), args),
     )
 
 
 #: what the local host imports beyond the worker's own dependencies (the ``host`` extra)
-HOST_EXTRA_MODULES = ("aiohttp", "croniter")
+HOST_EXTRA_MODULES = ("aiohttp", "croniter", "watchfiles")
 
 
 def missing_host_extra() -> list[str]:
@@ -222,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from quickfunc.host.app import run  # after the config is known good: imports aiohttp
 
-    return run(config)
+    return run(config, options)
 
 
 if __name__ == "__main__":

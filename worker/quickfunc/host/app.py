@@ -4,15 +4,17 @@ SIGTERM → shutdown (drain in-flight work, WorkerTerminate, exit)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from quickfunc.host.app_folder import no_functions_note
 from quickfunc.host.auth import KeyRing
 from quickfunc.host.blob_service import BlobTriggerService
 from quickfunc.host.catalog import Catalog, FunctionSpec
-from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, script_file
+from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, HostOptions, script_file
 from quickfunc.host.http_front import HttpFront
 from quickfunc.host.invocations import timer_inputs
 from quickfunc.host.invoker import Invoker
@@ -24,6 +26,7 @@ from quickfunc.host.unserved_bindings import unserved_notes
 
 if TYPE_CHECKING:
     from quickfunc.host.durable.service import DurableService
+    from quickfunc.host.reload import Reloader
     from quickfunc.host.storage.resolve import StorageConnections
 
 __all__ = ["LocalHost", "run_host", "run"]
@@ -39,16 +42,13 @@ _DURABLE_DETAIL = {
 class LocalHost:
     """One running app: its worker pool, HTTP front and timers."""
 
-    def __init__(self, config: HostConfig, console: Console) -> None:
+    def __init__(self, config: HostConfig, console: Console, options: HostOptions | None = None) -> None:
         self.config = config
         self.console = console
+        #: the command line, for reading the settings files again on a reload
+        self.options = options
         self.invoker: Invoker | None = None
-        self.pool = WorkerPool(
-            config,
-            on_log=lambda s, log: self._invoker().on_log(s, log),
-            on_output=lambda s, line: self._invoker().on_output(s, line),
-            on_event=lambda level, text: self._invoker().on_event(level, text),
-        )
+        self.pool = self.new_pool(config)
         self.invoker = Invoker(self.pool, console, config)
         self.catalog: Catalog | None = None
         self.front: HttpFront | None = None
@@ -60,6 +60,21 @@ class LocalHost:
         self.blob_triggers: BlobTriggerService | None = None
         self.durable: DurableService | None = None
         self._durable_start: asyncio.Future[None] | None = None
+        self.reloader: Reloader | None = None
+        #: previous workers finishing their work after a reload (reload.py)
+        self._retiring: set[asyncio.Task] = set()
+        self._switching = asyncio.Lock()
+        self._stopping = False
+        self._storage_key: tuple = ()
+
+    def new_pool(self, config: HostConfig) -> WorkerPool:
+        """Worker processes for the app (at start, and for each reload)."""
+        return WorkerPool(
+            config,
+            on_log=lambda s, log: self._invoker().on_log(s, log),
+            on_output=lambda s, line: self._invoker().on_output(s, line),
+            on_event=lambda level, text: self._invoker().on_event(level, text),
+        )
 
     def _invoker(self) -> Invoker:
         assert self.invoker is not None
@@ -80,12 +95,9 @@ class LocalHost:
             raise
         finally:
             self._invoker().errors.release(known)  # the banner shows the functions' errors
-        self.storage = await self._open_storage(catalog)
-        from quickfunc.host.blob_bindings import BlobBindings
-
-        self._invoker().blobs = BlobBindings(self.storage, config.settings)
-        self.queues = QueueService(config, self.storage, self._invoker(), self.console)
-        self.blob_triggers = BlobTriggerService(config, self.storage, self._invoker(), self.console)
+        self.storage = await self._open_storage(catalog, config)
+        self._storage_key = _storage_key(catalog, config)
+        self._storage_services(config, self.storage)
         self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
         self.front = HttpFront(config, catalog or Catalog("", []), self._invoker(), self.pool, self.console, self.keys)
         self.base_url = await self.front.start()
@@ -99,15 +111,22 @@ class LocalHost:
         self._start_durable(catalog, strict=True)  # a wrong host.json durableTask stops the start
         self._serve(catalog)
 
-    async def _open_storage(self, catalog: Catalog | None) -> StorageConnections:
+    def _storage_services(self, config: HostConfig, storage: StorageConnections) -> None:
+        """Blob bindings, queue outputs and the storage triggers' services (not started yet)."""
+        from quickfunc.host.blob_bindings import BlobBindings
+
+        self._invoker().blobs = BlobBindings(storage, config.settings)
+        self.queues = QueueService(config, storage, self._invoker(), self.console)
+        self.blob_triggers = BlobTriggerService(config, storage, self._invoker(), self.console)
+
+    async def _open_storage(self, catalog: Catalog | None, config: HostConfig) -> StorageConnections:
         """Resolve AzureWebJobsStorage and every connection a storage binding names, once."""
         from quickfunc.host.storage.resolve import StorageConfigError, connection_names, resolve_connections
 
-        bindings = [b for spec in (catalog.functions if catalog else []) for b in spec.bindings]
+        bindings = _bindings(catalog)
         names = connection_names(bindings)
         used = {name.lower() for name in connection_names(bindings, default=False)}
         unused = [name for name in names if name.lower() not in used]
-        config = self.config
         try:
             return await resolve_connections(config.app_dir, config.settings, names, config.storage_mode, unused)
         except StorageConfigError as exc:
@@ -150,6 +169,91 @@ class LocalHost:
         assert self.front is not None
         self.front.install(catalog)
         self._serve(catalog)
+
+    # ---- reload on change (reload.py) -----------------------------------------------------------
+
+    def watch(self) -> None:
+        """Watch the app's files (unless --no-watch); reloads begin once it has started."""
+        if self.config.dev.watch and self.reloader is None:
+            from quickfunc.host.reload import Reloader
+
+            self.reloader = Reloader(self.config, self.options, self.console, self.new_pool, self.switch, self._hold)
+            self.reloader.start()
+
+    @contextlib.contextmanager
+    def _hold(self) -> Iterator[None]:
+        """New requests wait (bounded) while a reload is under way, to be answered by its code."""
+        if self.front is not None:
+            self.front.open.clear()
+        try:
+            yield
+        finally:
+            if self.front is not None:
+                self.front.open.set()
+
+    async def switch(self, config: HostConfig, pool: WorkerPool, catalog: Catalog) -> None:
+        """Serve a reloaded app: requests, timers and listeners go to its new workers from now on;
+        the previous workers finish what they run (up to the drain timeout), then stop.
+        Raises StartupError (before changing anything) for a storage connection it cannot open."""
+        storage, key = self.storage, _storage_key(catalog, config)
+        if storage is None or key != self._storage_key:
+            storage = await self._open_storage(catalog, config)
+        assert self.front is not None
+        old_pool, old_storage, old_timers = self.pool, self.storage, self.timers
+        old_listeners = [s for s in (self.queues, self.blob_triggers) if s is not None]
+        if config.keys != self.config.keys or (self.keys is None) == config.enable_auth:
+            self.keys = KeyRing.from_settings(config.keys) if config.enable_auth else None
+        old_pool.on_started = None  # a start-up still being retried there must not serve the old code
+        self.config, self.pool, self.storage, self._storage_key = config, pool, storage, key
+        self._invoker().use(pool, config, self.catalog, catalog)
+        self._storage_services(config, storage)
+        self.front.replace(catalog, pool, config, self.keys)
+        self.timers = TimerService(self._fire_timer)
+        self.catalog = catalog
+        timers = self._timers(catalog)
+        self._banner(catalog, self.keys, timers)
+        self.timers.start(timers)
+        new_listeners = [s for s in (self.queues, self.blob_triggers) if s is not None]
+        closing = old_storage if old_storage is not storage else None
+        retire = self._retire(old_pool, old_timers, (old_listeners, new_listeners), catalog, closing)
+        task = asyncio.create_task(retire, name="retire-workers")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _retire(
+        self,
+        pool: WorkerPool,
+        timers: TimerService,
+        listeners: tuple[list[QueueService | BlobTriggerService], list[QueueService | BlobTriggerService]],
+        catalog: Catalog,
+        storage: StorageConnections | None,
+    ) -> None:
+        """Stop the previous listeners, then start the new ones (unless a later reload or the
+        shutdown came first); let the previous workers finish their invocations until the drain
+        timeout; stop them."""
+        deadline = time.monotonic() + self.config.drain_timeout
+        old, new = listeners
+        async with self._switching:  # the listeners of one app at a time, in order
+            for service in old:
+                await service.stop(deadline)
+            if not self._stopping and new and self.queues is new[0]:
+                for service in new:
+                    service.start(catalog)
+        await timers.stop(deadline - time.monotonic())
+        invoker = self._invoker()
+        for _ in range(int(self.config.drain_timeout / 0.05) + 1):
+            if not (pool.outstanding or invoker.busy(pool)) or time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.05)
+        if pool.outstanding or invoker.busy(pool):
+            self.console.warning(
+                f"{max(pool.outstanding, invoker.busy(pool))} invocation(s) on the previous workers did not "
+                f"finish within the drain timeout ({self.config.drain_timeout:g}s); stopping them"
+            )
+        invoker.forget(pool)  # from now on the new workers take what was routed to these
+        await pool.stop()
+        if storage is not None:
+            await storage.close()
 
     def _timers(self, catalog: Catalog) -> list[tuple[FunctionSpec, Schedule, bool]]:
         timers = []
@@ -235,6 +339,9 @@ class LocalHost:
 
     async def shutdown(self) -> None:
         """Stop taking work, drain what is running (bounded), terminate the workers."""
+        self._stopping = True
+        if self.reloader is not None:
+            await self.reloader.stop()
         deadline = time.monotonic() + self.config.drain_timeout
         busy = self._invoker().in_flight
         if busy:
@@ -254,6 +361,7 @@ class LocalHost:
         await self.timers.stop(deadline - time.monotonic())
         if not await self._invoker().wait_idle(deadline - time.monotonic()):
             self.console.warning("Some invocations did not finish in time; stopping anyway")
+        await asyncio.gather(*self._retiring, return_exceptions=True)  # bounded by the drain timeout
         await self.pool.stop()
         shared_memory = self._invoker().shared_memory
         if shared_memory is not None:  # maps of invocations cut short
@@ -268,10 +376,10 @@ class LocalHost:
         await self.pool.kill_all()
 
 
-async def run_host(config: HostConfig, console: Console) -> int:
+async def run_host(config: HostConfig, console: Console, options: HostOptions | None = None) -> int:
     """Start, serve until a signal, shut down; return the exit code."""
     loop = asyncio.get_running_loop()
-    host = LocalHost(config, console)
+    host = LocalHost(config, console, options)
     stop = asyncio.Event()
     signals_seen = 0
 
@@ -291,6 +399,7 @@ async def run_host(config: HostConfig, console: Console) -> int:
         except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt instead
             pass
     try:
+        host.watch()
         starting = asyncio.ensure_future(host.startup())
         stopping = asyncio.ensure_future(stop.wait())
         await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -306,6 +415,8 @@ async def run_host(config: HostConfig, console: Console) -> int:
             stopping.cancel()
             await host.shutdown()
             return 1
+        if host.reloader is not None:
+            host.reloader.serving()
         await stopping
         await host.shutdown()
         return 0
@@ -314,11 +425,23 @@ async def run_host(config: HostConfig, console: Console) -> int:
             loop.remove_signal_handler(sig)
 
 
-def run(config: HostConfig) -> int:
+def run(config: HostConfig, options: HostOptions | None = None) -> int:
     console = Console(color=config.color)
     try:
-        return asyncio.run(run_host(config, console))
+        return asyncio.run(run_host(config, console, options))
     except KeyboardInterrupt:
         return 130
     finally:
         console.close()
+
+
+def _bindings(catalog: Catalog | None) -> list:
+    return [b for spec in (catalog.functions if catalog else []) for b in spec.bindings]
+
+
+def _storage_key(catalog: Catalog | None, config: HostConfig) -> tuple:
+    """What the storage connections were opened for: a reload reuses them while it is the same."""
+    from quickfunc.host.storage.resolve import connection_names
+
+    names = tuple(connection_names(_bindings(catalog)))
+    return names, tuple(sorted(config.settings.items())), config.storage_mode

@@ -4,6 +4,7 @@ responses; also the admin endpoints. Built on aiohttp's low-level server with bo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -117,6 +118,9 @@ class HttpFront:
         #: done when the drain timeout has passed: requests still running then get a 503
         self._cut: asyncio.Future[None] | None = None
         self._templates: dict[str, str] = {}
+        #: cleared while a reload is under way: requests wait for the new code (reload.py)
+        self.open = asyncio.Event()
+        self.open.set()
         self.admin = AdminApi(self)
         #: HTTP streaming: requests forwarded to the worker's own server
         self.proxy = HttpProxy(config, invoker)
@@ -130,6 +134,12 @@ class HttpFront:
         for spec in catalog.functions:
             if spec.is_http and not spec.disabled:
                 self._add_route(spec)
+
+    def replace(self, catalog: Catalog, pool: WorkerPool, config: HostConfig, keys: KeyRing | None) -> None:
+        """Serve a reloaded app (its routes, workers, settings and keys) on the same listener."""
+        self.routes, self._templates = RouteTable(), {}
+        self.pool, self.config, self.keys = pool, config, keys
+        self.install(catalog)
 
     # ---- routes --------------------------------------------------------------------------------
 
@@ -288,6 +298,9 @@ class HttpFront:
             return _not_running(self.pool.problem()), "not running"
         if admin:
             return await self.admin.handle(request, path), ""
+        if not self.open.is_set():  # answered by the code being loaded, unless that takes too long
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.open.wait(), self.config.worker_start_timeout)
         if self.durable is not None and path.lower().startswith(API_PREFIX):
             return await self.durable.handle(request, path), ""
         match = self.routes.match(path, request.method)

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from quickfunc.host.catalog import FunctionSpec
+from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig
 from quickfunc.host.errors_once import ErrorsOnce
 from quickfunc.host.ids import new_uuid
@@ -89,6 +89,9 @@ class Invoker:
         self._host_levels: dict[str, int] = {}  # the same for the host's lines about a function
         #: shared-memory transfer (FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED), else None
         self.shared_memory = HostMaps(config.shared_memory_dirs) if config.shared_memory_dirs else None
+        #: id(spec) -> (spec, its pool; None once stopped) for the functions replaced by a reload
+        self._owners: dict[int, tuple[FunctionSpec, WorkerPool | None]] = {}
+        self._catalog: Catalog | None = None
         #: blob inputs and outputs, once the storage connections are open
         self.blobs: BlobBindings | None = None
         #: writes a successful invocation's outputs (queue_output.py); returns the bindings written
@@ -97,6 +100,41 @@ class Invoker:
         self.extra_inputs: Callable[[FunctionSpec, Inputs], None] | None = None
         #: worker error lines while the app starts, so that each load or index error shows once
         self.errors = ErrorsOnce()
+
+    def use(self, pool: WorkerPool, config: HostConfig, previous: Catalog | None, current: Catalog) -> None:
+        """A reloaded app: its invocations go to its workers, with its settings. The previous
+        app's functions keep going to the previous workers (the ids are theirs) until
+        ``forget``: a request routed just before the switch runs the code it was routed to."""
+        for spec in previous.functions if previous is not None else []:
+            self._owners[id(spec)] = (spec, self.pool)
+        self.pool, self.config, self._catalog = pool, config, current
+        self._worker_level = level_number(config.worker_log_level)
+        self._function_levels = {}
+        self._host_levels = {}
+
+    def forget(self, pool: WorkerPool) -> None:
+        """The previous workers are stopping: their functions now run as the current app's
+        function of the same name (a request routed before a reload whose body came late).
+        Those of the reload before are let go of."""
+        self._owners = {
+            key: (spec, None if owner is pool else owner)
+            for key, (spec, owner) in self._owners.items()
+            if owner is not None
+        }
+
+    def _placed(self, spec: FunctionSpec) -> tuple[FunctionSpec, WorkerPool]:
+        """The function as the pool that runs it knows it, and that pool."""
+        owner = self._owners.get(id(spec))
+        if owner is None or owner[0] is not spec:
+            return spec, self.pool
+        if owner[1] is not None:
+            return spec, owner[1]
+        current = self._catalog.get(spec.name) if self._catalog is not None else None
+        return current or spec, self.pool
+
+    def busy(self, pool: WorkerPool) -> int:
+        """Invocations running (or about to) on ``pool``."""
+        return sum(1 for spec in self._running.values() if self._placed(spec)[1] is pool)
 
     # ---- running -------------------------------------------------------------------------------
 
@@ -111,6 +149,7 @@ class Invoker:
         An HTTP body in ``inputs`` is handed over (serialised once, then let go of). ``on_slot``
         learns the worker chosen and the invocation id, before the request is sent."""
         iid = new_uuid()
+        spec, pool = self._placed(spec)
         writes: list[BlobWrite] = []
         if self.blobs is not None and self.blobs.applies(spec):
             from quickfunc.host.blob_bindings import BindingFailure
@@ -125,7 +164,7 @@ class Invoker:
         maps: InvocationMaps | None = None
         data: Mapping[str, pb.TypedData] = inputs.data
         if self.shared_memory is not None:  # large bytes/string inputs go in map files instead
-            maps, data = self.shared_memory.begin(self.pool.capabilities, data)
+            maps, data = self.shared_memory.begin(pool.capabilities, data)
         built = build_invocation(
             spec.function_id, data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
         )
@@ -139,7 +178,7 @@ class Invoker:
         slot = None
         try:
             chosen = None if on_slot is None else (lambda slot: on_slot(slot, iid))
-            response, slot = await self.pool.invoke(request, self.config.function_timeout, chosen)
+            response, slot = await pool.invoke(request, self.config.function_timeout, chosen)
             shared_error = maps.take_outputs(response) if maps is not None else ""
         except (WorkerCrashed, InvocationTimedOut, NoWorkerAvailable) as exc:
             outcome = Outcome(

@@ -133,16 +133,20 @@ class WorkerPool:
 
     # ---- start ---------------------------------------------------------------------------------
 
-    async def start(self) -> Catalog | None:
+    async def start(self, retry: bool = True) -> Catalog | None:
         """Start every worker; index through the first; load every function in each.
 
         None when a worker process died while indexing or loading the app: the pool then keeps
-        trying (with back-off) and calls ``on_started`` once the app runs. Other failures raise
-        StartupError."""
-        self.launcher.port = await self.server.start("127.0.0.1", 0)
+        trying (with back-off) and calls ``on_started`` once the app runs; without ``retry`` it
+        stops and raises DiedStarting instead. Other failures raise StartupError."""
+        if not self.launcher.port:  # not prepared
+            self.launcher.port = await self.server.start("127.0.0.1", 0)
         try:
             await self._start_all()
         except DiedStarting as exc:
+            if not retry:
+                await self.stop()
+                raise
             self._keep_trying(self._start_again(str(exc)), "start-app")
             return None
         except BaseException:
@@ -155,7 +159,7 @@ class WorkerPool:
         for slot in self.slots:
             self._set(slot, STARTING)
         try:
-            await gather_or_cancel([launcher.launch(slot) for slot in self.slots])
+            await gather_or_cancel([launcher.launch(slot) for slot in self.slots if not slot.connected])
             self.catalog = catalog = await launcher.index(self.slots[0])
             await gather_or_cancel([launcher.load(slot, catalog, record=slot.index == 0) for slot in self.slots])
         except BaseException:

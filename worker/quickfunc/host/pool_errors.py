@@ -22,6 +22,8 @@ class NoWorkerAvailable(Exception):
 async def gather_or_cancel(coroutines: list) -> None:
     """Run together; on the first failure cancel the rest (no half-started workers), re-raise."""
     tasks = [asyncio.ensure_future(c) for c in coroutines]
+    if not tasks:
+        return
     try:
         done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     except BaseException:

@@ -63,6 +63,11 @@ class WorkerSlot:
         return self.process is not None and self.process.pid is not None and self.process.returncode is None
 
     @property
+    def connected(self) -> bool:
+        """Its process runs and its stream is open."""
+        return self.alive and self.channel is not None and not self.channel.closed.is_set()
+
+    @property
     def label(self) -> str:
         return f"worker {self.index + 1}, pid {self.pid}"
 
