@@ -19,7 +19,6 @@ from quickfunc.host.config import (
     DEFAULT_WORKER_LOG_LEVEL,
     STORAGE_MODES,
     ConfigError,
-    DevOptions,
     HostOptions,
     SettingsFileError,
     load_config,
@@ -227,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, SettingsFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    from quickfunc.host.app import run  # after the config is known good: imports aiohttp
+    from quickfunc.host.runner import run  # after the config is known good: imports aiohttp
 
     return run(config, options)
 

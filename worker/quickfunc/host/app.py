@@ -5,38 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from quickfunc.host.app_folder import no_functions_note
+from quickfunc.host.app_banner import show_banner, timer_schedules
 from quickfunc.host.auth import KeyRing
 from quickfunc.host.blob_service import BlobTriggerService
 from quickfunc.host.catalog import Catalog, FunctionSpec
-from quickfunc.host.config import SETTING_SCRIPT_FILE, HostConfig, HostOptions, script_file
+from quickfunc.host.config import HostConfig, HostOptions
 from quickfunc.host.http_front import HttpFront
 from quickfunc.host.invocations import timer_inputs
 from quickfunc.host.invoker import Invoker
-from quickfunc.host.output import Console, FunctionLine
+from quickfunc.host.output import Console
 from quickfunc.host.pool import StartupError, WorkerPool
 from quickfunc.host.queue_service import QueueService
-from quickfunc.host.timers import Schedule, ScheduleError, TimerService, parse_schedule
-from quickfunc.host.unserved_bindings import unserved_notes
+from quickfunc.host.timers import Schedule, TimerService
 
 if TYPE_CHECKING:
     from quickfunc.host.durable.service import DurableService
     from quickfunc.host.reload import Reloader
     from quickfunc.host.storage.resolve import StorageConnections
 
-__all__ = ["LocalHost", "run_host", "run"]
-
-#: what the banner says of the functions the durable engine runs
-_DURABLE_DETAIL = {
-    "orchestrationtrigger": "durable (started by a durable client)",
-    "activitytrigger": "durable (called by orchestrators)",
-    "entitytrigger": "durable entity (signalled or called)",
-}
+__all__ = ["LocalHost"]
 
 
 class LocalHost:
@@ -256,21 +247,7 @@ class LocalHost:
             await storage.close()
 
     def _timers(self, catalog: Catalog) -> list[tuple[FunctionSpec, Schedule, bool]]:
-        timers = []
-        for spec in catalog.functions:
-            trigger = spec.trigger
-            if not spec.is_timer or trigger is None or spec.disabled or not spec.runnable:
-                continue
-            try:
-                schedule = parse_schedule(
-                    str(trigger.get("schedule") or ""), self.config.settings, self.config.time_zone
-                )
-            except ScheduleError as exc:
-                spec.error = str(exc)
-                continue
-            run_on_startup = str(trigger.get("runOnStartup", False)).lower() == "true"
-            timers.append((spec, schedule, run_on_startup))
-        return timers
+        return timer_schedules(catalog, self.config)
 
     def _banner(
         self,
@@ -279,55 +256,7 @@ class LocalHost:
         timers: list[tuple[FunctionSpec, Schedule, bool]],
     ) -> None:
         assert self.front is not None
-        schedules = {spec.name: (schedule, startup) for spec, schedule, startup in timers}
-        from quickfunc.host.deferred_bindings import deferred_notes
-
-        lines = []
-        for spec in catalog.functions:
-            notes = unserved_notes(spec) + deferred_notes(spec, self.storage)
-            if spec.unserved:  # Durable Functions
-                notes = [f"not served: {spec.unserved}" if spec.is_http else spec.unserved]
-            if spec.disabled:
-                detail = "(disabled)"
-            elif spec.is_http:
-                detail = f"[{self.front.methods_for(spec)}] {self.front.url_for(spec)}"
-            elif spec.name in schedules:
-                schedule, startup = schedules[spec.name]
-                detail = f"schedule {schedule.text}" + (", runOnStartup" if startup else "")
-            elif spec.unserved:
-                detail = "not served"
-            elif spec.trigger_type.lower() in _DURABLE_DETAIL:
-                detail = _DURABLE_DETAIL[spec.trigger_type.lower()]
-            else:
-                detail = f'POST {self.base_url}/admin/functions/{spec.name} {{"input": ...}}'
-            trigger = spec.trigger_type.replace("Trigger", "") or "no trigger"
-            lines.append(FunctionLine(spec.name, trigger, detail, spec.error, notes))
-        for name in catalog.skipped:
-            lines.append(FunctionLine(name, "skipped", "not loaded (not named in --functions)"))
-        shown_keys = {}
-        if keys is not None:
-            shown_keys = {"master key (admin)": keys.master_key, "host key": keys.host_key}
-            for name in keys.function_keys:
-                shown_keys[f"{name} key"] = "(from FUNCTIONS_KEY_" + name.upper() + ")"
-        version = next((s.runtime_version for s in self.pool.slots if s.runtime_version), "?")
-        self.console.banner(
-            self.config.app_dir,
-            catalog.programming_model,
-            self.config.python,
-            version,
-            self.pool.pids,
-            lines,
-            shown_keys,
-            self.base_url,
-            [
-                *(self.storage.banner_lines() if self.storage else []),
-                *([self.durable.banner_line()] if self.durable else []),
-                *self.config.dev.debug_lines(len(self.pool.slots)),
-            ],
-            []
-            if lines
-            else no_functions_note(self.config.app_dir, script_file(self.config.settings), SETTING_SCRIPT_FILE),
-        )
+        show_banner(self, self.front, catalog, keys, timers)
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
         try:
@@ -374,65 +303,6 @@ class LocalHost:
         """A second Ctrl-C: kill the workers now; in-flight requests get their 500 at once."""
         self.console.warning("Stopping now: killing the worker processes")
         await self.pool.kill_all()
-
-
-async def run_host(config: HostConfig, console: Console, options: HostOptions | None = None) -> int:
-    """Start, serve until a signal, shut down; return the exit code."""
-    loop = asyncio.get_running_loop()
-    host = LocalHost(config, console, options)
-    stop = asyncio.Event()
-    signals_seen = 0
-
-    def on_signal() -> None:
-        nonlocal signals_seen
-        signals_seen += 1
-        if signals_seen == 1:
-            stop.set()
-        else:
-            loop.create_task(host.force_stop())
-
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, on_signal)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt instead
-            pass
-    try:
-        host.watch()
-        starting = asyncio.ensure_future(host.startup())
-        stopping = asyncio.ensure_future(stop.wait())
-        await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not starting.done():
-            starting.cancel()
-            await asyncio.gather(starting, return_exceptions=True)
-            await host.shutdown()
-            return 0
-        try:
-            starting.result()
-        except (StartupError, OSError, asyncio.TimeoutError) as exc:
-            console.error(f"error: {exc}")
-            stopping.cancel()
-            await host.shutdown()
-            return 1
-        if host.reloader is not None:
-            host.reloader.serving()
-        await stopping
-        await host.shutdown()
-        return 0
-    finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
-
-
-def run(config: HostConfig, options: HostOptions | None = None) -> int:
-    console = Console(color=config.color)
-    try:
-        return asyncio.run(run_host(config, console, options))
-    except KeyboardInterrupt:
-        return 130
-    finally:
-        console.close()
 
 
 def _bindings(catalog: Catalog | None) -> list:
