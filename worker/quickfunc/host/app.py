@@ -84,7 +84,7 @@ class LocalHost:
             self.console.error("The app is not running yet; requests get 503 until a worker starts it.")
             for text in self.storage.banner_lines():
                 self.console.line(text)
-            self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
+            self.console.line(f"Listening on {self.front.listening} (Ctrl-C to stop)")
             return
         self._serve(catalog)
 
@@ -179,7 +179,7 @@ class LocalHost:
             self.pool.pids,
             lines,
             shown_keys,
-            self.base_url,
+            self.front.listening,
             [
                 *(self.storage.banner_lines() if self.storage else []),
                 *self.config.dev.debug_lines(len(self.pool.slots)),
