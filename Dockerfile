@@ -42,23 +42,26 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # tini as process 1 (forwards SIGTERM to the host, reaps orphans); the user the host runs as
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
  && useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin quickfunc \
  && mkdir -p /home/site/wwwroot/.quickfunc \
  && chown quickfunc:quickfunc /home/site/wwwroot/.quickfunc
 
 # the dependencies: rebuilt only when pyproject.toml changes them
 COPY --from=package /requirements.txt /opt/quickfunc/requirements.txt
-RUN python -m venv /opt/quickfunc && pip install -r /opt/quickfunc/requirements.txt
+RUN python -m venv /opt/quickfunc \
+ && pip install -r /opt/quickfunc/requirements.txt \
+ && pip uninstall -y -q setuptools
 
 # the package
 COPY --from=package /installed /opt/quickfunc
 
 WORKDIR /home/site/wwwroot
 EXPOSE 8080
-# the status endpoint answers 200 once the host listens (its "state" says whether the app runs)
+# healthy while the app runs: /admin/host/status (no key needed) says "state": "Running"
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/admin/host/status' % os.environ.get('QUICKFUNC_PORT', '8080'), timeout=4)"]
+    CMD ["python", "-c", "import json, os, sys, urllib.request; port = os.environ.get('QUICKFUNC_PORT', '8080'); sys.exit(json.load(urllib.request.urlopen(f'http://127.0.0.1:{port}/admin/host/status', timeout=4))['state'] != 'Running')"]
 USER 10001:10001
 # docker stop / Kubernetes send SIGTERM: the host stops listening, drains in-flight work
 # (--drain-timeout, 30 s) and exits 0. Arguments to `docker run IMAGE ...` are host options.
@@ -71,7 +74,8 @@ CMD []
 FROM host AS app
 ARG APP_DIR=examples/v2_app
 USER root
-COPY ${APP_DIR}/requirements.tx[t] /home/site/requirements/
+# host.json is in every app; with it the copy works whether or not there is a requirements.txt
+COPY ${APP_DIR}/host.json ${APP_DIR}/requirements.tx[t] /home/site/requirements/
 RUN if [ -f /home/site/requirements/requirements.txt ]; then \
         pip install -r /home/site/requirements/requirements.txt; \
     fi

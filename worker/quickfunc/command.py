@@ -14,6 +14,8 @@ commands:
                               `quickfunc start --help` lists the options
   storage APP_DIR queue|blob …  look inside or seed the app's queues and blobs
                               (`quickfunc storage --help`)
+  dockerfile [APP_DIR]        write a Dockerfile for the app, on the quickfunc host image
+                              (`quickfunc dockerfile --help`; docs/deploy.md)
   worker --host … --port …    run one language worker connected to a Functions host
   version, --version          print the version
 """
@@ -34,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
         from quickfunc.host.storage.command import main as storage
 
         return storage(rest)
+    if command == "dockerfile":
+        from quickfunc.host.dockerfile import main as dockerfile
+
+        return dockerfile(rest)
     if command == "worker":
         import runpy
 

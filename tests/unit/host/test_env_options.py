@@ -30,12 +30,16 @@ def test_options_come_from_the_environment():
 
 
 def test_the_command_line_wins_over_the_environment():
-    options = parse_options(["--drain-timeout", "5", "--color"], {"QUICKFUNC_DRAIN_TIMEOUT": "40", "QUICKFUNC_COLOR": "0"})
+    options = parse_options(
+        ["--drain-timeout", "5", "--color"], {"QUICKFUNC_DRAIN_TIMEOUT": "40", "QUICKFUNC_COLOR": "0"}
+    )
     assert options.drain_timeout == 5.0 and options.color is True
 
 
 def test_false_and_empty_leave_the_default():
-    options = parse_options([], {"QUICKFUNC_ENABLE_AUTH": "false", "QUICKFUNC_NO_COLOR": "no", "QUICKFUNC_LOG_LEVEL": ""})
+    options = parse_options(
+        [], {"QUICKFUNC_ENABLE_AUTH": "false", "QUICKFUNC_NO_COLOR": "no", "QUICKFUNC_LOG_LEVEL": ""}
+    )
     assert options.enable_auth is False and options.color is None and options.log_level is None
 
 
