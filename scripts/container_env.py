@@ -63,7 +63,12 @@ def ensure_packages() -> None:
     if missing:
         log(f"installing {' '.join(missing)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env, timeout=900)
+        install = ["apt-get", "install", "-y", "--no-install-recommends", *missing]
+        try:
+            run(install, env=env, timeout=900)
+        except RuntimeError:  # a fresh machine without package lists
+            run(["apt-get", "update"], env=env, timeout=900)
+            run(install, env=env, timeout=900)
 
 
 @dataclass
