@@ -172,6 +172,8 @@ def own_app(daemon: Daemon, folder: Path, facts: dict[str, Any]) -> str:
 def serve(daemon: Daemon, folder: Path, facts: dict[str, Any]) -> None:
     # the defaults as a user gets them, in a network of the container's own: 0.0.0.0:8080, health
     default = daemon.docker("run", "-d", "--network", "none", f"{TAG}-example").strip()
+    # port 80 as the non-root user: Docker lets a container's own network use low ports
+    port_80 = daemon.docker("run", "-d", "--network", "none", "-e", "QUICKFUNC_PORT=80", f"{TAG}-example").strip()
     port = free_port()
     start = time.monotonic()
     example = daemon.docker(
@@ -212,9 +214,11 @@ def serve(daemon: Daemon, folder: Path, facts: dict[str, Any]) -> None:
     health = wait_for("the HEALTHCHECK", lambda: health_of(daemon, default).replace("starting", ""), 60)
     check(health == "healthy", f"the HEALTHCHECK says {health}")
     check("Listening on http://0.0.0.0:8080" in logs(daemon, default), "by default the banner says 0.0.0.0:8080")
+    health = wait_for("the HEALTHCHECK on port 80", lambda: health_of(daemon, port_80).replace("starting", ""), 60)
+    check(health == "healthy", f"QUICKFUNC_PORT=80: the HEALTHCHECK says {health}")
 
     drain(daemon, example, base, facts)
-    for container in (own_id, default):
+    for container in (own_id, default, port_80):
         daemon.docker("stop", container, timeout=120)
         code = daemon.docker("inspect", "--format", "{{.State.ExitCode}}", container).strip()
         check(code == "0", f"docker stop of {container[:12]}: exit code {code}")
