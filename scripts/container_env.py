@@ -9,14 +9,28 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-__all__ = ["BASE_IMAGE", "Daemon", "ensure_packages", "start_daemon", "stand_in_tarball", "import_base"]
+__all__ = [
+    "BASE_IMAGE",
+    "Daemon",
+    "Failed",
+    "check",
+    "ensure_packages",
+    "free_port",
+    "import_base",
+    "log",
+    "stand_in_tarball",
+    "start_daemon",
+    "wait_for",
+]
 
 #: the Dockerfile's FROM, which the stand-in is tagged as
 BASE_IMAGE = "python:3.11-slim"
@@ -46,6 +60,35 @@ _CHANGES = (
 
 def log(text: str) -> None:
     print(f"[container {time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+class Failed(AssertionError):
+    pass
+
+
+def check(condition: object, what: str) -> None:
+    if not condition:
+        raise Failed(what)
+    log(f"ok: {what}")
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float) -> Any:
+    """Poll ``probe`` (every 0.2 s, at most ``timeout`` s) until it returns something true."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise Failed(f"{what}: not within {timeout:g}s")
+        time.sleep(0.2)
+
+
+def free_port() -> int:
+    """A free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def run(args: Sequence[str], env: Mapping[str, str] | None = None, timeout: float = 600) -> str:
@@ -93,6 +136,11 @@ class Daemon:
 
     def docker(self, *args: str, timeout: float = 600) -> str:
         return run(["docker", *args], env=self.env, timeout=timeout)
+
+    def logs(self, container: str) -> str:
+        """What a container wrote (stdout and stderr together)."""
+        result = subprocess.run(["docker", "logs", container], env=self.env, capture_output=True, text=True, timeout=60)
+        return result.stdout + result.stderr
 
     def stop(self) -> None:
         """SIGTERM to our dockerd (it stops its containers and its containerd), then wait."""

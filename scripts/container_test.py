@@ -1,8 +1,10 @@
 """CI's container test: the root Dockerfile built for real (on a stand-in for python:3.11-slim),
 run and checked over HTTP, health, an app of its own with a ``worker.py``, host options from the
-environment, and ``docker stop`` draining a running request. Prints what it measured.
+environment, ``docker stop`` draining a running request, and two containers sharing one Azurite
+queue (container_scale.py). Prints what it measured.
 
-    sudo python3 scripts/container_test.py        (needs root: apt, dockerd, debootstrap)
+    .venv/bin/python scripts/container_test.py [--kill]   (as root: apt, dockerd, debootstrap;
+                                                           a Python with the package's [test] extra)
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,13 +20,24 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from container_env import Daemon, ensure_packages, import_base, log, stand_in_tarball, start_daemon  # noqa: E402
+from container_env import (  # noqa: E402
+    Daemon,
+    Failed,
+    check,
+    ensure_packages,
+    free_port,
+    import_base,
+    log,
+    stand_in_tarball,
+    start_daemon,
+    wait_for,
+)
+from container_scale import scale_out  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TAG = f"qf{os.getpid()}"
@@ -52,34 +64,6 @@ def own(req: func.HttpRequest) -> func.HttpResponse:
     ".quickfunc/storage.db": "",
 }
 _KEY = "container-test-key"
-
-
-class Failed(AssertionError):
-    pass
-
-
-def check(condition: object, what: str) -> None:
-    if not condition:
-        raise Failed(what)
-    log(f"ok: {what}")
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float) -> Any:
-    """Poll ``probe`` (every 0.2 s, at most ``timeout`` s) until it returns something true."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise Failed(f"{what}: not within {timeout:g}s")
-        time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def http(url: str, data: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
@@ -241,15 +225,15 @@ def drain(daemon: Daemon, container: str, base: str, facts: dict[str, Any]) -> N
 
 
 def logs(daemon: Daemon, container: str) -> str:
-    result = subprocess.run(["docker", "logs", container], env=daemon.env, capture_output=True, text=True, timeout=60)
-    return result.stdout + result.stderr
+    return daemon.logs(container)
 
 
 def health_of(daemon: Daemon, container: str) -> str:
     return daemon.docker("inspect", "--format", "{{.State.Health.Status}}", container).strip()
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    kill = "--kill" in argv  # the scale-out part kills a container (then waits out its 10-minute leases)
     began = time.monotonic()
     ensure_packages()
     work = Path(tempfile.mkdtemp(prefix="qf-docker-"))  # short: dockerd's sockets live under it
@@ -258,6 +242,7 @@ def main() -> int:
     try:
         build(daemon, facts)
         serve(daemon, work / "own-app", facts)
+        scale_out(daemon, f"{TAG}-host", work / "scale-app", facts, kill)
     except Failed as exc:
         log(f"FAILED: {exc}")
         return 1
@@ -270,4 +255,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
