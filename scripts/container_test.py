@@ -94,7 +94,28 @@ def steps_run(output: str) -> list[str]:
     return ran
 
 
-def build(daemon: Daemon, facts: dict[str, Any]) -> None:
+def package_change(daemon: Daemon, work: Path) -> float:
+    """A change to the package's code (in a copy of the repository) rebuilds the package's layer
+    and the app's, and takes the dependencies from the cache."""
+    copy = work / "changed-repo"
+    copy.mkdir()
+    for name in ("Dockerfile", ".dockerignore", "pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, copy / name)
+    for folder in ("worker", "examples"):
+        shutil.copytree(REPO / folder, copy / folder, ignore=shutil.ignore_patterns("__pycache__", ".quickfunc"))
+    with open(copy / "worker" / "quickfunc" / "__init__.py", "a", encoding="utf-8") as f:
+        f.write("# a change to the package\n")
+    seconds, output = timed_build(daemon, "the example app after a change to the package", str(copy))
+    ran = steps_run(output)
+    check(
+        any("pip install --no-deps" in step for step in ran)
+        and not any("/opt/quickfunc/requirements.txt" in step for step in ran),
+        f"a change to the package rebuilt it but not the dependencies: {ran}",
+    )
+    return seconds
+
+
+def build(daemon: Daemon, facts: dict[str, Any], work: Path) -> None:
     tarball, cached = stand_in_tarball()
     start = time.monotonic()
     import_base(daemon, tarball)
@@ -111,6 +132,7 @@ def build(daemon: Daemon, facts: dict[str, Any]) -> None:
         ran and all("APP_DIR" in step or "requirements/" in step for step in ran),
         f"another app ran only its own steps: {ran}",
     )
+    facts["package change build (s)"] = package_change(daemon, work)
     _, output = timed_build(daemon, "the host image", "--target", "host", "-t", f"{TAG}-host", str(REPO))
     check(not steps_run(output), "the host image comes entirely from the cache")
 
@@ -240,7 +262,7 @@ def main(argv: list[str]) -> int:
     facts: dict[str, Any] = {"load average": os.getloadavg()[0]}
     daemon = start_daemon(work)
     try:
-        build(daemon, facts)
+        build(daemon, facts, work)
         serve(daemon, work / "own-app", facts)
         scale_out(daemon, f"{TAG}-host", work / "scale-app", facts, kill)
     except Failed as exc:
