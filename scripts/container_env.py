@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -247,3 +248,19 @@ def import_base(daemon: Daemon, tarball: Path, tag: str = BASE_IMAGE) -> None:
             capture_output=True,
             timeout=300,
         )
+
+
+def main(argv: Sequence[str]) -> int:
+    """``container_env.py stand-in``: install the tools and make (or find) the stand-in's tarball,
+    which needs no daemon; .ci/run does it in the background while the test suite runs."""
+    if list(argv) != ["stand-in"]:
+        print("usage: container_env.py stand-in", file=sys.stderr)
+        return 2
+    ensure_packages()
+    tarball, cached = stand_in_tarball()
+    log(f"stand-in {'found' if cached else 'made'}: {tarball}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -220,6 +220,8 @@ def serve(daemon: Daemon, folder: Path, facts: dict[str, Any]) -> None:
     health = wait_for("the HEALTHCHECK", lambda: health_of(daemon, default).replace("starting", ""), 60)
     check(health == "healthy", f"the HEALTHCHECK says {health}")
     check("Listening on http://0.0.0.0:8080" in logs(daemon, default), "by default the banner says 0.0.0.0:8080")
+    health = wait_for("the HEALTHCHECK with keys on", lambda: health_of(daemon, own_id).replace("starting", ""), 60)
+    check(health == "healthy", f"QUICKFUNC_ENABLE_AUTH=true: the HEALTHCHECK (no key) says {health}")
     health = wait_for("the HEALTHCHECK on port 80", lambda: health_of(daemon, port_80).replace("starting", ""), 60)
     check(health == "healthy", f"QUICKFUNC_PORT=80: the HEALTHCHECK says {health}")
 
