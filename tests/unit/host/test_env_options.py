@@ -48,6 +48,9 @@ def test_host_and_port_are_left_to_the_configuration():
     local.settings.json Host.LocalHttpPort) and its messages."""
     options = parse_options([], {"QUICKFUNC_PORT": "8080", "QUICKFUNC_HOST": "0.0.0.0"})
     assert options.port is None and options.host is None
+    # the variables the host sets for its workers under --debug are not read as its own options
+    debugging = parse_options([], {"QUICKFUNC_DEBUG_PORT": "9091", "QUICKFUNC_DEBUG_WAIT": "1"})
+    assert debugging.dev == parse_options([], {}).dev
 
 
 @pytest.mark.parametrize(

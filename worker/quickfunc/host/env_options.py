@@ -13,8 +13,10 @@ __all__ = ["ENV_PREFIX", "env_name", "env_defaults"]
 ENV_PREFIX = "QUICKFUNC_"
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
-#: options whose variables the configuration reads itself (with their own precedence and messages)
-_READ_BY_CONFIG = ("host", "port")
+#: not from here: --host and --port, whose variables the configuration reads itself (with their
+#: own precedence and messages), and the debugger's, whose QUICKFUNC_DEBUG_* the host sets for
+#: its workers
+_NOT_FROM_ENV = ("host", "port", "debug", "debug_port", "debug_wait")
 
 
 def env_name(option: str) -> str:
@@ -55,7 +57,7 @@ def env_defaults(parser: argparse.ArgumentParser, environ: Mapping[str, str]) ->
     found: dict[str, Any] = {}
     for action in parser._actions:
         longs = [o for o in action.option_strings if o.startswith("--")]
-        if not longs or action.dest in _READ_BY_CONFIG or action.nargs == 0 and action.const is None:
+        if not longs or action.dest in _NOT_FROM_ENV or action.nargs == 0 and action.const is None:
             continue  # positional, read by the configuration, or --help / --version
         for option in longs:
             name = env_name(option)
