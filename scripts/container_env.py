@@ -28,6 +28,7 @@ __all__ = [
     "free_port",
     "import_base",
     "log",
+    "remove_root",
     "stand_in_tarball",
     "start_daemon",
     "wait_for",
@@ -155,6 +156,16 @@ class Daemon:
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
         log(f"dockerd (pid {process.pid}) stopped")
+
+
+def remove_root(root: Path) -> None:
+    """Delete a stopped daemon's folder, after unmounting what it left mounted there (dockerd
+    keeps the bind mount of its network namespace, exec/netns/default)."""
+    with open("/proc/mounts", encoding="utf-8") as f:
+        points = [line.split()[1] for line in f if line.split()[1].startswith(f"{root}/")]
+    for point in sorted(points, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, timeout=60)
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def start_daemon(root: Path, timeout: float = 90) -> Daemon:

@@ -33,6 +33,7 @@ from container_env import (  # noqa: E402
     free_port,
     import_base,
     log,
+    remove_root,
     stand_in_tarball,
     start_daemon,
     wait_for,
@@ -272,7 +273,7 @@ def main(argv: list[str]) -> int:
         return 1
     finally:
         daemon.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        remove_root(work)
     facts["total (s)"] = round(time.monotonic() - began, 1)
     log("passed: " + json.dumps({k: round(v, 1) if isinstance(v, float) else v for k, v in facts.items()}))
     return 0
