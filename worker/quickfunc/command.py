@@ -16,6 +16,8 @@ commands:
                               (`quickfunc storage --help`)
   durable APP_DIR list|show ID  list the app's orchestration instances, or show
                               one's status, history and output
+  dockerfile [APP_DIR]        write a Dockerfile for the app, on the quickfunc host image
+                              (`quickfunc dockerfile --help`; docs/deploy.md)
   worker --host … --port …    run one language worker connected to a Functions host
   version, --version          print the version
 """
@@ -40,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         from quickfunc.host.durable.command import main as durable
 
         return durable(rest)
+    if command == "dockerfile":
+        from quickfunc.host.dockerfile import main as dockerfile
+
+        return dockerfile(rest)
     if command == "worker":
         import runpy
 

@@ -269,3 +269,38 @@ def test_a_message_delivered_twice_to_one_listener_is_deleted_once_and_the_other
             await store.close()
 
     run(body())
+
+
+def test_a_stop_during_a_receive_runs_the_messages_it_brings_instead_of_stranding_them(tmp_path):
+    """The storage leases a batch, then the host stops before the answer arrives: the batch runs
+    in the drain and is deleted (cancelled, it stayed leased for the whole lease; found by the
+    scale-out test of scripts/container_test.py, where 16 messages waited out 10 minutes)."""
+
+    async def body() -> None:
+        store, listener, calls, out = await _listen(tmp_path, QueueOptions(), lambda b, nth: False)
+        await _put(store, "a", "b")
+        real_receive = store.receive_messages
+        leased, answer = asyncio.Event(), asyncio.Event()
+
+        async def slow_receive(queue: str, count: int, lease: float) -> list:
+            got = await real_receive(queue, count, lease)
+            if got:
+                leased.set()
+                await answer.wait()  # the answer is on its way back when the stop comes
+            return got
+
+        store.receive_messages = slow_receive
+        listener.start()
+        try:
+            await asyncio.wait_for(leased.wait(), WAIT)
+            stopping = asyncio.create_task(listener.stop(WAIT))
+            await asyncio.sleep(0.1)
+            answer.set()
+            assert await stopping, out.getvalue()
+            assert calls == {"a": 1, "b": 1}, out.getvalue()
+            assert await store.queue_length(QUEUE) == 0
+        finally:
+            listener.console.close()
+            await store.close()
+
+    run(body())

@@ -4,7 +4,9 @@ serve a function app locally (also installed as the ``quickfunc-host`` command).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 
 import quickfunc
 from quickfunc.host.config import (
@@ -24,6 +26,7 @@ from quickfunc.host.config import (
     load_config,
 )
 from quickfunc.host.dev_options import DevOptions, add_debug_arguments, with_debug_arguments
+from quickfunc.host.env_options import env_defaults
 
 __all__ = ["build_parser", "parse_options", "main"]
 
@@ -32,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m quickfunc.host",
         description="Serve an Azure Functions Python app (v1 or v2) on this machine.",
+        epilog="Every option can also be set in the environment as QUICKFUNC_ and its name in capitals "
+        "(QUICKFUNC_DRAIN_TIMEOUT=40, QUICKFUNC_ENABLE_AUTH=true); the command line wins.",
     )
     parser.add_argument("--version", action="version", version=f"quickfunc {quickfunc.__version__}")
     parser.add_argument(
@@ -170,8 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_options(argv: list[str] | None = None) -> HostOptions:
-    args = build_parser().parse_args(argv)
+def parse_options(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> HostOptions:
+    parser = build_parser()
+    try:  # QUICKFUNC_<OPTION> variables are the defaults the command line overrides
+        parser.set_defaults(**env_defaults(parser, os.environ if environ is None else environ))
+    except ValueError as exc:
+        parser.error(str(exc))
+    args = parser.parse_args(argv)
     return HostOptions(
         app_dir=args.app_dir,
         host=args.host,

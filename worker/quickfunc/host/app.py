@@ -97,7 +97,7 @@ class LocalHost:
             self.console.error("The app is not running yet; requests get 503 until a worker starts it.")
             for text in self.storage.banner_lines():
                 self.console.line(text)
-            self.console.line(f"Listening on {self.base_url} (Ctrl-C to stop)")
+            self.console.line(f"Listening on {self.front.listening} (Ctrl-C to stop)")
             return
         self._start_durable(catalog, strict=True)  # a wrong host.json durableTask stops the start
         self._serve(catalog)

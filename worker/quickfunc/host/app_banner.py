@@ -91,7 +91,7 @@ def show_banner(
         host.pool.pids,
         lines,
         shown_keys,
-        host.base_url,
+        front.listening,
         [
             *(host.storage.banner_lines() if host.storage else []),
             *([host.durable.banner_line()] if host.durable else []),

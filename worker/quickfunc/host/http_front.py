@@ -31,7 +31,7 @@ from quickfunc.host.pool import WorkerPool
 from quickfunc.host.responses import reply_from_value, reply_without_output
 from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable
 
-__all__ = ["HttpFront", "BodyTooLarge", "read_body"]
+__all__ = ["HttpFront", "BodyTooLarge", "read_body", "listening_urls"]
 
 #: after the drain timeout, how long cut requests have to send their 503 before connections close
 _CUT_GRACE = 5.0
@@ -114,6 +114,8 @@ class HttpFront:
         self.bodies = BodyBudget(config.max_body_memory, config.body_wait_timeout)
         self.routes: RouteTable[FunctionSpec] = RouteTable()
         self.base_url = ""
+        #: the address the socket is bound to, for "Listening on" (base_url names a reachable one)
+        self.listening = ""
         self._runner: web.ServerRunner | None = None
         #: done when the drain timeout has passed: requests still running then get a 503
         self._cut: asyncio.Future[None] | None = None
@@ -206,11 +208,7 @@ class HttpFront:
                 f"{exc.strerror or exc} (use --port to pick another port)"
             ) from None
         self._runner = runner
-        port = runner.addresses[0][1]
-        shown = config.http_host if config.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
-        if ":" in shown:
-            shown = f"[{shown}]"
-        self.base_url = f"http://{shown}:{port}"
+        self.base_url, self.listening = listening_urls(config.http_host, *runner.addresses[0][:2])
         return self.base_url
 
     def _connection_note(self, status: int | None, text: str) -> None:
@@ -379,3 +377,17 @@ class HttpFront:
                 f"{spec.name}: response headers that cannot be sent were dropped: {', '.join(reply.dropped)}"
             )
         return web.Response(status=reply.status, body=reply.body, headers=CIMultiDict(reply.headers)), ""
+
+
+def listening_urls(configured: str, bound: str, port: int) -> tuple[str, str]:
+    """(the base URL of the functions, what "Listening on" says) for a socket bound to
+    ``bound``:``port`` from the configured --host: an every-address one (0.0.0.0, as in a
+    container) is shown as it is, with the loopback URL that reaches it from this machine."""
+
+    def url(host: str) -> str:
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+    if configured in ("0.0.0.0", "::", ""):
+        base = url("127.0.0.1")
+        return base, f"{url(bound)}, every address of this machine ({base} from here)"
+    return url(configured), url(bound)

@@ -77,16 +77,21 @@ class QueueListener:
         self._wake.set()
 
     async def stop(self, timeout: float) -> bool:
-        """Take no more messages and wait (bounded) for the running ones; True when all ended."""
+        """Take no more messages and wait (bounded) for the running ones; True when all ended.
+        A receive under way is let finish (within the same bound) and its messages run with the
+        others: cancelled, the storage could have leased them already, to a host that would never
+        run them, and they would wait out the whole lease (10 minutes) before another host could."""
         self._stopping = True
         self._wake.set()
+        self._slot_free.set()
+        deadline = time.monotonic() + timeout
         if self._task is not None:
+            await asyncio.wait({self._task}, timeout=max(timeout, 0.01))
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-        deadline = time.monotonic() + timeout
         pending: set[asyncio.Task[None]] = set()
         if self._running:
-            _, pending = await asyncio.wait(set(self._running), timeout=max(timeout, 0.01))
+            _, pending = await asyncio.wait(set(self._running), timeout=max(deadline - time.monotonic(), 0.01))
         flushed = await self.leases.close(deadline - time.monotonic())
         return not pending and flushed
 
@@ -107,6 +112,8 @@ class QueueListener:
             if len(self._running) > self.options.fetch_threshold:
                 self._slot_free.clear()
                 await self._slot_free.wait()
+                if self._stopping:
+                    break
             want = min(self.options.batch_size, limit - len(self._running), MAX_BATCH)
             try:
                 messages = await self.backend.receive_messages(self.queue, want, self.lease)
@@ -121,6 +128,8 @@ class QueueListener:
                     self._running.add(task)
                     task.add_done_callback(self._done)
                 continue
+            if self._stopping:
+                break
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
