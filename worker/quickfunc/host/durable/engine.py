@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.durable.entities import EntityRunner
 from quickfunc.host.durable.episode import Episode, begin, fail, failure_state, finish
-from quickfunc.host.durable.history import FINAL, Ev, event, now_text
+from quickfunc.host.durable.history import FINAL, Ev, Status, event, now_text
 from quickfunc.host.durable.options import DurableOptions
 from quickfunc.host.durable.store import DurableStore, Instance, Plan, Work
 from quickfunc.host.invocations import Inputs
@@ -127,6 +127,13 @@ class DurableEngine:
             self._changed(instance_id, instance.name if instance else "?", "Terminated")
         return code
 
+    async def after_control(self, instance_id: str, operation: str) -> None:
+        """Say that an instance was suspended or resumed; a resumed one handles what waited."""
+        instance = await self.call(DurableStore.get, instance_id)
+        self._changed(instance_id, instance.name if instance else "?", instance.status if instance else operation)
+        if operation == "resume":
+            self.kick(instance_id)
+
     def kick(self, instance_id: str) -> None:
         """The instance has new events: run an episode now, or once the running one ends."""
         if self._stopping:
@@ -158,8 +165,8 @@ class DurableEngine:
 
     async def _episode(self, instance_id: str) -> None:
         instance = await self.call(DurableStore.get, instance_id)
-        if instance is None or instance.status in FINAL:
-            return
+        if instance is None or instance.status in FINAL or instance.status == Status.SUSPENDED:
+            return  # a suspended instance's events wait in its inbox until it is resumed
         inbox = await self.call(DurableStore.inbox, instance_id)
         if not inbox:
             return

@@ -207,6 +207,8 @@ class DurableStore:
             row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (plan.instance,)).fetchone()
             if row is None or row[0] in FINAL:
                 return False
+            if row[0] == Status.SUSPENDED and plan.status not in FINAL:
+                plan.status = Status.SUSPENDED  # suspended while the episode ran: it stays so
             if plan.consumed:
                 db.execute(
                     f"DELETE FROM durable_inbox WHERE seq IN ({','.join('?' * len(plan.consumed))})", plan.consumed
