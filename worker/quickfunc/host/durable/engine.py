@@ -246,6 +246,8 @@ class DurableEngine:
             self._spawn(self._activity(work))
         elif work.kind == "timer":
             self._spawn(self._timer(work))
+        elif work.kind == "http":
+            self._spawn(self._http(work))
 
     async def _activity(self, work: Work) -> None:
         spec = self.find(work.name, ACTIVITY)
@@ -269,6 +271,16 @@ class DurableEngine:
             stack = outcome.response.result.exception.stack_trace if outcome.response is not None else ""
             reason = f"Activity function '{work.name}' failed: {outcome.error}"
             ev = event(Ev.TASK_FAILED, TaskScheduledId=work.task_id, Reason=reason, Details=stack or None)
+        await self._done(work, ev)
+
+    async def _http(self, work: Work) -> None:
+        from quickfunc.host.durable.http_call import HttpCallError, perform
+
+        try:
+            result = await perform(work.input)
+            ev = event(Ev.TASK_COMPLETED, TaskScheduledId=work.task_id, Result=result)
+        except HttpCallError as exc:
+            ev = event(Ev.TASK_FAILED, TaskScheduledId=work.task_id, Reason=f"call_http failed: {exc}", Details=None)
         await self._done(work, ev)
 
     async def _timer(self, work: Work) -> None:
