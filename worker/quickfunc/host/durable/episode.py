@@ -79,6 +79,9 @@ def begin(
     """Read the waiting events in order; a retried task's failure and its retry timer take task
     ids here, where the library takes them during replay."""
     stamp = now_text()
+    # a new generation (continue-as-new) starts with its ExecutionStarted, then the events that
+    # arrived while the previous one ran (they are kept, as the extension keeps undelivered ones)
+    inbox = sorted(inbox, key=lambda item: item[1]["EventType"] != Ev.EXECUTION_STARTED)
     episode = Episode(
         instance, [seq for seq, _, _ in inbox], history, [event(Ev.ORCHESTRATOR_STARTED, stamp)], instance.next_id
     )
