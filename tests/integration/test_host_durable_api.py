@@ -44,7 +44,14 @@ def test_status_codes_headers_and_fields_of_get_status(host):
     assert running.headers["Location"] == url  # the request's own URL, as the extension
     assert running.headers["Retry-After"] == "5"
     assert set(running.json()) == {
-        "name", "instanceId", "runtimeStatus", "input", "customStatus", "output", "createdTime", "lastUpdatedTime"
+        "name",
+        "instanceId",
+        "runtimeStatus",
+        "input",
+        "customStatus",
+        "output",
+        "createdTime",
+        "lastUpdatedTime",
     }
     assert running.json()["input"] == 30
     assert request(url + "&showInput=false").json()["input"] is None
@@ -64,8 +71,14 @@ def test_check_status_response_of_the_api_start(host):
     assert reply.status == 202
     body = reply.json()
     assert list(body) == [
-        "id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri",
-        "restartPostUri", "suspendPostUri", "resumePostUri",
+        "id",
+        "statusQueryGetUri",
+        "sendEventPostUri",
+        "terminatePostUri",
+        "purgeHistoryDeleteUri",
+        "restartPostUri",
+        "suspendPostUri",
+        "resumePostUri",
     ]
     assert reply.headers["Location"] == body["statusQueryGetUri"] and reply.headers["Retry-After"] == "10"
     assert body["statusQueryGetUri"].endswith("?taskHub=TestHubName&connection=Storage")

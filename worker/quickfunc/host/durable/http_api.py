@@ -18,8 +18,8 @@ from quickfunc.host.durable.control import purge_one, resume, suspend
 from quickfunc.host.durable.engine import ORCHESTRATOR, DurableEngine
 from quickfunc.host.durable.entities import ENTITY, entity_id, queue_operation, read_entity
 from quickfunc.host.durable.history import Status
-from quickfunc.host.durable.rpc import RPC_MARK
 from quickfunc.host.durable.links import check_status_payload, json_value, status_json
+from quickfunc.host.durable.rpc import RPC_MARK
 from quickfunc.host.durable.store import DurableStore
 
 __all__ = ["DurableApi", "PREFIX"]

@@ -51,7 +51,8 @@ def _read(request_text: str | None) -> _Request:
     if not isinstance(headers, dict):
         raise HttpCallError("call_http headers must be a mapping of names to values")
     content = data.get("content")
-    return _Request(method, uri, None if content is None else str(content), {str(k): str(v) for k, v in headers.items()})
+    text = None if content is None else str(content)
+    return _Request(method, uri, text, {str(k): str(v) for k, v in headers.items()})
 
 
 def _headers(raw: Any) -> dict[str, Any]:
