@@ -283,3 +283,18 @@ def test_the_api_needs_the_system_key_under_enable_auth(tmp_path):
         assert request(f"{secured.url}{API}orchestrators/hello_orchestrator", "POST", b"").status == 401
         # the library's client calls the API on its RPC side, without a key
         assert secured.post(f"/api/manage/{links['id']}/status").text.startswith("Completed|")
+
+
+def test_any_state_lets_a_start_replace_a_running_instance(tmp_path):
+    app = copy_app(tmp_path)
+    (tmp_path / "app" / "host.json").write_text(
+        '{"version": "2.0", "extensions": {"durableTask": {"overridableExistingInstanceStates": "AnyState"}}}'
+    )
+    with LocalHostProcess(app) as replacing:
+        first = request(f"{replacing.url}{API}orchestrators/approval/same", "POST", b"30")
+        assert first.status == 202
+        replacing.wait_for_line(r"Orchestration approval \(same\): Running")
+        second = request(f"{replacing.url}{API}orchestrators/approval/same", "POST", b"1")
+        assert second.status == 202, second.text
+        done = wait_done(second.json()["statusQueryGetUri"], 20)
+        assert done["output"] == "timed out" and done["input"] == 1

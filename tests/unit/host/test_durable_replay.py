@@ -278,3 +278,17 @@ def test_an_episode_committed_while_suspended_leaves_the_instance_suspended(stor
     assert store.get("s").status == "Suspended"
     assert resume(store, "s", "go") == 202 and store.get("s").status == "Running"
     assert suspend(store, "nobody", "x") == 404
+
+
+def test_a_start_that_replaces_a_running_instance_drops_the_old_episode_and_work(store):
+    def orch(context):
+        value = yield context.call_activity("noop", context.get_input())
+        return value
+
+    store.create("r", "orch", "1")
+    stale_episode, stale = _episode(store, "r", orch)
+    assert not store.create("r", "orch", "2")  # NonRunningStates: refused while it runs
+    assert store.create("r", "orch", "2", replace_running=True)
+    assert not store.apply(stale)  # the plan of the replaced instance is not applied
+    run_all(store, {"orch": orch}, {"noop": lambda n: n * 10})
+    assert output(store, "r") == ("Completed", 20)

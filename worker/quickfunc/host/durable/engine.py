@@ -113,7 +113,7 @@ class DurableEngine:
 
     async def start_instance(self, name: str, instance_id: str, input_text: str | None) -> bool:
         """Create an instance (False: one with that id is still running) and run it."""
-        if not await self.call(DurableStore.create, instance_id, name, input_text):
+        if not await self.call(DurableStore.create, instance_id, name, input_text, self.options.replace_running):
             return False
         self._changed(instance_id, name, "Pending")
         self.kick(instance_id)

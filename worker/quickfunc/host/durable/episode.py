@@ -177,6 +177,7 @@ def _plan(episode: Episode, status: str, **extra: Any) -> Plan:
         work=episode.work,
         children=episode.children,
         notices=list(episode.entity_ops),
+        created=episode.instance.created,
         **extra,
     )
 
