@@ -42,6 +42,18 @@ async def manage(req: func.HttpRequest, client) -> func.HttpResponse:
     elif action == "purge":
         result = await client.purge_instance_history(instance_id)
         return func.HttpResponse(str(result.instances_deleted))
+    elif action == "suspend":
+        await client.suspend(instance_id, "paused by test")
+    elif action == "resume":
+        await client.resume(instance_id, "resumed by test")
+    elif action in ("restart", "restart_same"):
+        new_id = await client.restart(instance_id, action == "restart")
+        return func.HttpResponse(json.dumps(new_id))
+    elif action == "rewind":
+        try:
+            await client.rewind(instance_id, "by test")
+        except Exception as exc:  # the local host has no rewind: the client says what the API said
+            return func.HttpResponse(str(exc), status_code=409)
     return func.HttpResponse("done")
 
 
@@ -186,3 +198,30 @@ async def entity_client(req: func.HttpRequest, client) -> func.HttpResponse:
         return func.HttpResponse("signalled", status_code=202)
     state = await client.read_entity_state(entity)
     return func.HttpResponse(json.dumps({"exists": state.entity_exists, "state": state.entity_state}))
+
+
+@app.orchestration_trigger(context_name="context")
+def http_caller(context: df.DurableOrchestrationContext):
+    target = context.get_input()
+    reply = yield context.call_http("POST", target["uri"], target.get("content"), {"X-Test": "durable"})
+    return reply
+
+
+@app.orchestration_trigger(context_name="context")
+def carry_events(context: df.DurableOrchestrationContext):
+    """Generation 0 holds its episode open (until the test has raised an event) and continues as
+    new; the event raised meanwhile must reach generation 1."""
+    generation = context.get_input() or 0
+    if generation == 0:
+        folder = os.path.dirname(os.path.abspath(__file__))
+        started, go = os.path.join(folder, "carry.started"), os.path.join(folder, "carry.go")
+        if not context.is_replaying:
+            with open(started, "w", encoding="utf-8") as f:
+                f.write(context.instance_id)
+            deadline = time.monotonic() + 20
+            while not os.path.exists(go) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        context.continue_as_new(1)
+        return None
+    value = yield context.wait_for_external_event("Add")
+    return {"generation": generation, "event": value}

@@ -28,6 +28,7 @@ def test_values_are_read_case_insensitively(tmp_path):
         ('{"maxConcurrentActivityFunctions": "8"}', "maxConcurrentActivityFunctions"),
         ('{"maxConcurrentOrchestratorFunctions": true}', "maxConcurrentOrchestratorFunctions"),
         ('{"hubName": ""}', "hubName"),
+        ('{"overridableExistingInstanceStates": "Sometimes"}', "overridableExistingInstanceStates"),
         ("[]", "extensions.durableTask"),
     ],
 )
@@ -35,3 +36,12 @@ def test_wrong_values_name_the_key(tmp_path, section, key):
     (tmp_path / "host.json").write_text(f'{{"version": "2.0", "extensions": {{"durableTask": {section}}}}}')
     with pytest.raises(SettingsFileError, match=key):
         read_durable_options(str(tmp_path))
+
+
+def test_overridable_existing_instance_states(tmp_path):
+    assert not DurableOptions().replace_running  # the extension's default: NonRunningStates
+    for value, replace in (("AnyState", True), ("nonRunningStates", False)):
+        (tmp_path / "host.json").write_text(
+            f'{{"version": "2.0", "extensions": {{"durableTask": {{"overridableExistingInstanceStates": "{value}"}}}}}}'
+        )
+        assert read_durable_options(str(tmp_path)).replace_running is replace

@@ -215,3 +215,80 @@ def test_a_work_result_is_queued_once(store):
     assert store.finish_work(work, done)
     assert not store.finish_work(work, done)  # the same work finished twice
     assert [e["EventType"] for _, e, _ in store.inbox("d")] == [Ev.TASK_COMPLETED]
+
+
+def _episode(store: DurableStore, instance_id: str, orchestrator: Callable) -> Any:
+    instance = store.get(instance_id)
+    assert instance is not None
+    episode = begin(instance, store.history(instance_id), store.inbox(instance_id))
+    return episode, finish(episode, json.loads(df.Orchestrator.create(orchestrator)(episode.context())))
+
+
+def test_continue_as_new_keeps_events_that_arrived_during_the_episode_after_the_new_start(store):
+    def loop(context):
+        generation = context.get_input() or 0
+        if generation == 0:
+            context.continue_as_new(1)
+            return None
+        value = yield context.wait_for_external_event("Add")
+        return value
+
+    store.create("c", "loop", None)
+    _, plan = _episode(store, "c", loop)
+    assert store.raise_event("c", "Add", "5") == 202  # arrives while generation 0 runs
+    assert store.apply(plan) and plan.restart
+    episode, plan = _episode(store, "c", loop)
+    kinds = [e["EventType"] for e in episode.new]
+    assert kinds[:3] == [Ev.ORCHESTRATOR_STARTED, Ev.EXECUTION_STARTED, Ev.EVENT_RAISED]
+    store.apply(plan)
+    assert output(store, "c") == ("Completed", 5)
+
+
+def test_continue_as_new_discards_an_event_it_was_given_but_did_not_wait_for(store):
+    def loop(context):
+        generation = context.get_input() or 0
+        if generation == 0:
+            yield context.call_activity("noop", 0)
+            context.continue_as_new(1)
+            return None
+        value = yield context.wait_for_external_event("Add")
+        return value
+
+    store.create("d", "loop", None)
+    store.apply(_episode(store, "d", loop)[1])
+    (work,) = store.all_work()
+    store.raise_event("d", "Add", "1")  # delivered with the activity's result, not waited for
+    store.finish_work(work, event(Ev.TASK_COMPLETED, TaskScheduledId=0, Result="0"))
+    store.apply(_episode(store, "d", loop)[1])  # continues as new: the event is not carried over
+    store.apply(_episode(store, "d", loop)[1])
+    assert output(store, "d") == ("Running", None)  # the extension's default (no preserveUnprocessedEvents)
+
+
+def test_an_episode_committed_while_suspended_leaves_the_instance_suspended(store):
+    from quickfunc.host.durable.control import resume, suspend
+
+    def wait(context):
+        value = yield context.wait_for_external_event("Go")
+        return value
+
+    store.create("s", "wait", None)
+    _, plan = _episode(store, "s", wait)
+    assert suspend(store, "s", "pause") == 202
+    store.apply(plan)
+    assert store.get("s").status == "Suspended"
+    assert resume(store, "s", "go") == 202 and store.get("s").status == "Running"
+    assert suspend(store, "nobody", "x") == 404
+
+
+def test_a_start_that_replaces_a_running_instance_drops_the_old_episode_and_work(store):
+    def orch(context):
+        value = yield context.call_activity("noop", context.get_input())
+        return value
+
+    store.create("r", "orch", "1")
+    stale_episode, stale = _episode(store, "r", orch)
+    assert not store.create("r", "orch", "2")  # NonRunningStates: refused while it runs
+    assert store.create("r", "orch", "2", replace_running=True)
+    assert not store.apply(stale)  # the plan of the replaced instance is not applied
+    run_all(store, {"orch": orch}, {"noop": lambda n: n * 10})
+    assert output(store, "r") == ("Completed", 20)

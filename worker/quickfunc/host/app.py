@@ -151,6 +151,7 @@ class LocalHost:
                 raise StartupError(str(exc)) from None
             self.console.error(f"Durable Functions are not served: {exc}")
             return
+        self.durable.use_keys(self.keys)  # under --enable-auth the API needs its system key
         self.durable.attach(catalog, self.base_url)  # served from the first request on
         self.front.durable = self.durable.api
         self._invoker().extra_inputs = self.durable.add_inputs

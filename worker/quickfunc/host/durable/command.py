@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             return 1
         history = [public_event(e, True) for e in store.history(instance.id)]
         if args.json:
-            from quickfunc.host.durable.http_api import status_json
+            from quickfunc.host.durable.links import status_json
 
             out.write(json.dumps(status_json(instance, store.history(instance.id), True), indent=2) + "\n")
             return 0

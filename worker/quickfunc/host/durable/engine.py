@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.durable.entities import EntityRunner
 from quickfunc.host.durable.episode import Episode, begin, fail, failure_state, finish
-from quickfunc.host.durable.history import FINAL, Ev, event, now_text
+from quickfunc.host.durable.history import FINAL, Ev, Status, event, now_text
 from quickfunc.host.durable.options import DurableOptions
 from quickfunc.host.durable.store import DurableStore, Instance, Plan, Work
 from quickfunc.host.invocations import Inputs
@@ -113,7 +113,7 @@ class DurableEngine:
 
     async def start_instance(self, name: str, instance_id: str, input_text: str | None) -> bool:
         """Create an instance (False: one with that id is still running) and run it."""
-        if not await self.call(DurableStore.create, instance_id, name, input_text):
+        if not await self.call(DurableStore.create, instance_id, name, input_text, self.options.replace_running):
             return False
         self._changed(instance_id, name, "Pending")
         self.kick(instance_id)
@@ -126,6 +126,13 @@ class DurableEngine:
             instance = await self.call(DurableStore.get, instance_id)
             self._changed(instance_id, instance.name if instance else "?", "Terminated")
         return code
+
+    async def after_control(self, instance_id: str, operation: str) -> None:
+        """Say that an instance was suspended or resumed; a resumed one handles what waited."""
+        instance = await self.call(DurableStore.get, instance_id)
+        self._changed(instance_id, instance.name if instance else "?", instance.status if instance else operation)
+        if operation == "resume":
+            self.kick(instance_id)
 
     def kick(self, instance_id: str) -> None:
         """The instance has new events: run an episode now, or once the running one ends."""
@@ -158,8 +165,8 @@ class DurableEngine:
 
     async def _episode(self, instance_id: str) -> None:
         instance = await self.call(DurableStore.get, instance_id)
-        if instance is None or instance.status in FINAL:
-            return
+        if instance is None or instance.status in FINAL or instance.status == Status.SUSPENDED:
+            return  # a suspended instance's events wait in its inbox until it is resumed
         inbox = await self.call(DurableStore.inbox, instance_id)
         if not inbox:
             return
@@ -239,6 +246,8 @@ class DurableEngine:
             self._spawn(self._activity(work))
         elif work.kind == "timer":
             self._spawn(self._timer(work))
+        elif work.kind == "http":
+            self._spawn(self._http(work))
 
     async def _activity(self, work: Work) -> None:
         spec = self.find(work.name, ACTIVITY)
@@ -262,6 +271,16 @@ class DurableEngine:
             stack = outcome.response.result.exception.stack_trace if outcome.response is not None else ""
             reason = f"Activity function '{work.name}' failed: {outcome.error}"
             ev = event(Ev.TASK_FAILED, TaskScheduledId=work.task_id, Reason=reason, Details=stack or None)
+        await self._done(work, ev)
+
+    async def _http(self, work: Work) -> None:
+        from quickfunc.host.durable.http_call import HttpCallError, perform
+
+        try:
+            result = await perform(work.input)
+            ev = event(Ev.TASK_COMPLETED, TaskScheduledId=work.task_id, Result=result)
+        except HttpCallError as exc:
+            ev = event(Ev.TASK_FAILED, TaskScheduledId=work.task_id, Reason=f"call_http failed: {exc}", Details=None)
         await self._done(work, ev)
 
     async def _timer(self, work: Work) -> None:

@@ -14,15 +14,16 @@ from typing import Any
 from quickfunc.host.durable.history import Ev, Status, event, now_text
 from quickfunc.host.durable.store import Instance, NewInstance, Notice, Plan, Work
 
-__all__ = ["Episode", "begin", "finish", "fail", "OUT_OF_PROC_MARK"]
+__all__ = ["Episode", "begin", "finish", "fail", "OUT_OF_PROC_MARK", "HTTP_ACTIVITY"]
 
 #: what separates an orchestrator's error message from its state in the failure it raises
 OUT_OF_PROC_MARK = "$OutOfProcData$:"
 
 # action types (the library's ActionType)
 _ACTIVITY, _ACTIVITY_RETRY, _SUB, _SUB_RETRY, _CONTINUE, _TIMER, _WAIT = 0, 1, 2, 3, 4, 5, 6
-_CALL_ENTITY, _SIGNAL_ENTITY = 7, 9
-_UNSUPPORTED = {8: "call_http"}
+_CALL_ENTITY, _CALL_HTTP, _SIGNAL_ENTITY = 7, 8, 9
+#: the activity name the extension records a durable HTTP call under
+HTTP_ACTIVITY = "BuiltIn::HttpActivity"
 
 
 @dataclass
@@ -78,6 +79,9 @@ def begin(
     """Read the waiting events in order; a retried task's failure and its retry timer take task
     ids here, where the library takes them during replay."""
     stamp = now_text()
+    # a new generation (continue-as-new) starts with its ExecutionStarted, then the events that
+    # arrived while the previous one ran (they are kept, as the extension keeps undelivered ones)
+    inbox = sorted(inbox, key=lambda item: item[1]["EventType"] != Ev.EXECUTION_STARTED)
     episode = Episode(
         instance, [seq for seq, _, _ in inbox], history, [event(Ev.ORCHESTRATOR_STARTED, stamp)], instance.next_id
     )
@@ -173,6 +177,7 @@ def _plan(episode: Episode, status: str, **extra: Any) -> Plan:
         work=episode.work,
         children=episode.children,
         notices=list(episode.entity_ops),
+        created=episode.instance.created,
         **extra,
     )
 
@@ -189,8 +194,6 @@ def finish(episode: Episode, state: dict[str, Any]) -> Plan:
         kind = action.get("actionType")
         if kind == _WAIT:
             continue
-        if kind in _UNSUPPORTED:
-            return fail(episode, f"{_UNSUPPORTED[kind]} is not supported by the quickfunc local host")
         task_id = episode.next_id
         episode.next_id += 1
         name = str(action.get("functionName") or "")
@@ -203,6 +206,10 @@ def finish(episode: Episode, state: dict[str, Any]) -> Plan:
             if meta and action.get("instanceId"):
                 meta["retry"]["instance_id"] = action["instanceId"]
             _schedule(episode, "sub", task_id, name, input_text, meta, stamp, action.get("instanceId"))
+        elif kind == _CALL_HTTP:
+            request_text = json.dumps(action.get("httpRequest") or {})
+            episode.work.append(Work("http", task_id, HTTP_ACTIVITY, request_text, 0.0))
+            episode.new.append(event(Ev.TASK_SCHEDULED, stamp, task_id, Name=HTTP_ACTIVITY, Input=request_text))
         elif kind == _TIMER:
             due = _fire_at(str(action.get("fireAt")))
             episode.work.append(Work("timer", task_id, "", None, due))

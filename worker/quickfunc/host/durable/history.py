@@ -29,6 +29,8 @@ class Ev:
     EVENT_SENT = 14
     EVENT_RAISED = 15
     CONTINUE_AS_NEW = 16
+    EXECUTION_SUSPENDED = 19
+    EXECUTION_RESUMED = 20
 
 
 #: names of the event types, for status history and the console
@@ -55,6 +57,7 @@ class Status:
     CONTINUED_AS_NEW = "ContinuedAsNew"
     FAILED = "Failed"
     TERMINATED = "Terminated"
+    SUSPENDED = "Suspended"
 
 
 #: statuses an instance never leaves

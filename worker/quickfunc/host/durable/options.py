@@ -1,5 +1,6 @@
-"""host.json ``extensions.durableTask``: the task hub name and how many orchestrator and activity
-invocations run at once; the defaults (10 per processor, hub "TestHubName") are the extension's."""
+"""host.json ``extensions.durableTask``: the task hub name, how many orchestrator and activity
+invocations run at once, and whether a start may replace a running instance; the defaults (10 per
+processor, hub "TestHubName", NonRunningStates) are the extension's."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class DurableOptions:
     hub_name: str = "TestHubName"
     max_activities: int = _PER_CORE * (os.cpu_count() or 1)
     max_orchestrators: int = _PER_CORE * (os.cpu_count() or 1)
+    #: overridableExistingInstanceStates "AnyState": starting an id that is running replaces it
+    replace_running: bool = False
 
 
 def _count(doc: Any, key: str, value: Any) -> int:
@@ -55,4 +58,13 @@ def read_durable_options(app_dir: str) -> DurableOptions:
         value = get_ci(section, key)
         if value is not None:
             values[field] = _count(doc, key, value)
+    states = get_ci(section, "overridableExistingInstanceStates")
+    if states is not None:
+        choice = str(states).lower() if isinstance(states, str) else ""
+        if choice not in ("anystate", "nonrunningstates"):
+            raise doc.error(
+                "extensions.durableTask.overridableExistingInstanceStates",
+                f'must be "NonRunningStates" or "AnyState" (got {states!r})',
+            )
+        values["replace_running"] = choice == "anystate"
     return DurableOptions(**values)

@@ -84,3 +84,5 @@ class Plan:
     #: continue-as-new: the new input (the history starts again)
     restart_input: str | None = None
     restart: bool = False
+    #: when the instance the episode read was created (a plan for a replaced instance is dropped)
+    created: float = 0.0

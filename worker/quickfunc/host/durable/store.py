@@ -159,11 +159,12 @@ class DurableStore:
 
     # ---- changes -------------------------------------------------------------------------------
 
-    def create(self, instance_id: str, name: str, input_text: str | None) -> bool:
-        """Start an instance (again, if it had ended); False if one with that id is still running."""
+    def create(self, instance_id: str, name: str, input_text: str | None, replace_running: bool = False) -> bool:
+        """Start an instance (again, if it had ended); False if one with that id is still running
+        (unless ``replace_running``: it is replaced, its pending work dropped)."""
         with self.write() as db:
             row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (instance_id,)).fetchone()
-            if row is not None and row[0] not in FINAL:
+            if row is not None and row[0] not in FINAL and not replace_running:
                 return False
             if row is not None:
                 self._forget(db, instance_id)
@@ -204,9 +205,11 @@ class DurableStore:
     def apply(self, plan: Plan) -> bool:
         """Commit one episode; False (nothing changed) if the instance ended meanwhile."""
         with self.write() as db:
-            row = db.execute("SELECT status FROM durable_instances WHERE id = ?", (plan.instance,)).fetchone()
-            if row is None or row[0] in FINAL:
-                return False
+            row = db.execute("SELECT status, created FROM durable_instances WHERE id = ?", (plan.instance,)).fetchone()
+            if row is None or row[0] in FINAL or (plan.created and row[1] != plan.created):
+                return False  # ended, or replaced by a new start, meanwhile
+            if row[0] == Status.SUSPENDED and plan.status not in FINAL:
+                plan.status = Status.SUSPENDED  # suspended while the episode ran: it stays so
             if plan.consumed:
                 db.execute(
                     f"DELETE FROM durable_inbox WHERE seq IN ({','.join('?' * len(plan.consumed))})", plan.consumed
