@@ -109,6 +109,13 @@ def v1_metadata_from_folder(function_dir: str) -> pb.RpcFunctionMetadata:
         is_proxy=False,
         language="python",
     )
+    if "retry" in config:
+        from quickfunc.host.retries import RetrySettingError, v1_retry_options
+
+        try:
+            metadata.retry_options.CopyFrom(v1_retry_options(config["retry"]))
+        except RetrySettingError as exc:
+            raise FunctionJsonError(path, "retry", str(exc)) from None
     if "bindings" not in config:
         raise FunctionJsonError(path, "bindings", "missing")
     bindings = config["bindings"]

@@ -119,12 +119,12 @@ class Invoker:
                 return Outcome(spec, iid, None, str(exc), 0.0)
         if self.extra_inputs is not None:
             self.extra_inputs(spec, inputs)
-        request = prepare_invocation(
-            build_invocation(
-                spec.function_id, inputs.data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
-            ),
-            inputs.body,
+        built = build_invocation(
+            spec.function_id, inputs.data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
         )
+        if inputs.retry is not None:
+            built.retry_context.CopyFrom(inputs.retry)
+        request = prepare_invocation(built, inputs.body)
         self._running[iid] = spec
         self._idle.clear()
         start = time.perf_counter()
