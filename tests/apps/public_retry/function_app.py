@@ -13,7 +13,11 @@ NEVER = "0 0 0 1 1 *"  # only runOnStartup fires during a test
 def _attempt(name: str, context: func.Context) -> None:
     retry = context.retry_context
     logging.info(
-        "%s attempt %d of max %d, last error %r", name, retry.retry_count, retry.max_retry_count, retry.exception.message
+        "%s attempt %d of max %d, last error %r",
+        name,
+        retry.retry_count,
+        retry.max_retry_count,
+        retry.exception.message,
     )
     if retry.retry_count < retry.max_retry_count:
         raise RuntimeError(f"{name} failed at attempt {retry.retry_count}")
@@ -26,7 +30,9 @@ def fixed_timer(timer: func.TimerRequest, context: func.Context) -> None:
 
 
 @app.timer_trigger(schedule=NEVER, arg_name="timer", run_on_startup=True)
-@app.retry(strategy="exponential_backoff", max_retry_count="1", minimum_interval="00:00:01", maximum_interval="00:00:05")
+@app.retry(
+    strategy="exponential_backoff", max_retry_count="1", minimum_interval="00:00:01", maximum_interval="00:00:05"
+)
 def backoff_timer(timer: func.TimerRequest, context: func.Context) -> None:
     _attempt("backoff", context)
 

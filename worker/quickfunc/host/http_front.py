@@ -259,6 +259,24 @@ class HttpFront:
         )
         return response
 
+    async def _event_grid(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
+        """The Event Grid extension's webhook (eventgrid_webhook.py)."""
+        from quickfunc.host.eventgrid_webhook import EventGridWebhook, event_inputs
+
+        try:
+            with self.bodies.hold() as hold:
+                body = await read_body(request, self.config.max_body_size, hold)
+        except BodyTooLarge:
+            return plain(413, "The request body is larger than the limit (--max-body-size)."), ""
+        except NoRoomForBody as exc:
+            return no_room(exc), ""
+        hook = EventGridWebhook(
+            lambda: self.catalog,
+            lambda spec, inputs: self.invoker.run_reported(spec, inputs, "(Event Grid webhook)"),
+            lambda spec, event: event_inputs(spec, event, self.pool.capabilities, self.config.settings),
+        )
+        return await hook.handle(request, body, _FUNCTION)
+
     def _cut_off(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
         """The 503 for a request still running when the drain timeout ends."""
         match = self.routes.match(_path(request), request.method)
@@ -288,6 +306,8 @@ class HttpFront:
             return _not_running(self.pool.problem()), "not running"
         if admin:
             return await self.admin.handle(request, path), ""
+        if path.lower().rstrip("/") == "/runtime/webhooks/eventgrid":
+            return await self._event_grid(request)
         if self.durable is not None and path.lower().startswith(API_PREFIX):
             return await self.durable.handle(request, path), ""
         match = self.routes.match(path, request.method)
