@@ -89,6 +89,8 @@ SETTING_ADMIN_KEY = "FUNCTIONS_ADMIN_KEY"
 SETTING_FUNCTION_KEY_PREFIX = "FUNCTIONS_KEY_"
 SETTING_TIME_ZONE = "WEBSITE_TIME_ZONE"
 SETTING_SCRIPT_FILE = "PYTHON_SCRIPT_FILE_NAME"  # a v2 app's script, read by the worker
+#: set by Core Tools (StartHostAction) to the address it listens on, e.g. localhost:7071
+SETTING_HOSTNAME = "WEBSITE_HOSTNAME"
 DEFAULT_SCRIPT_FILE = "function_app.py"
 _DISABLED = re.compile(r"^AzureWebJobs\.(.+)\.Disabled$", re.IGNORECASE)
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -304,6 +306,8 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         raise ConfigError(f"{ENV_PORT} must be a port number (got {environ.get(ENV_PORT)!r})") from None
     if not 0 <= port <= 65535:
         raise ConfigError(f"the HTTP port must be from 0 to 65535 (got {port})")
+    if port:  # with port 0 the address is known only once bound, after the workers start
+        settings.setdefault(SETTING_HOSTNAME, f"localhost:{port}")
     sizes = {}
     for name, text, default in (
         ("--max-body-size", options.max_body_size, DEFAULT_MAX_BODY_SIZE),
