@@ -381,8 +381,12 @@ class HttpFront:
             ), outcome.error.splitlines()[0][:120]
         output = spec.http_output
         reply = reply_from_value(outcome.output(output.name)) if output else reply_without_output()
-        if reply.dropped:
-            self.console.warning(
-                f"{spec.name}: response headers that cannot be sent were dropped: {', '.join(reply.dropped)}"
+        if reply.dropped:  # the host's server refuses them, and Azure answers 500
+            names = ", ".join(repr(name) for name in reply.dropped)
+            why = (
+                f"Function {spec.name} returned response headers that HTTP cannot carry: {names}. Header "
+                "names and values must be printable ASCII (encode other text, e.g. filename*=UTF-8''...)."
             )
+            self.console.error(why)
+            return plain(500, why), "bad response header"
         return web.Response(status=reply.status, body=reply.body, headers=CIMultiDict(reply.headers)), ""
