@@ -180,6 +180,7 @@ class HttpFront:
             logger=_quiet,
             access_log=None,
             keepalive_timeout=config.idle_timeout,
+            auto_decompress=False,  # the host hands the body over as sent (Content-Encoding included)
         )
         server.front = self
         server.guard = ConnectionGuard(config.max_connections, config.header_timeout, self._connection_note)
