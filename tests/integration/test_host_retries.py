@@ -24,7 +24,7 @@ def test_app_retry_runs_a_failed_timer_again_with_the_retry_context():
         assert host.wait_for_line(r"fixed_timer .*fixed attempt 2 of max 2", 15), host.output()
         assert host.wait_for_line(r"Executed 'fixed_timer' \(Succeeded, .*retry 2", 5), host.output()
         lines = _attempts(host, "fixed")
-        assert [re.search(r"attempt (\d) of max (\d)", x).groups() for x in lines] == [
+        assert [re.findall(r"attempt (\d) of max (\d)", x)[0] for x in lines] == [
             ("0", "2"),
             ("1", "2"),
             ("2", "2"),

@@ -40,7 +40,9 @@ class EventGridWebhook:
             return None
         return spec
 
-    async def handle(self, request: web.BaseRequest, body: bytes, function_key: str) -> tuple[web.Response, str]:
+    async def handle(
+        self, request: web.BaseRequest, body: bytes | bytearray, function_key: str
+    ) -> tuple[web.Response, str]:
         """The response and a console note; ``request[function_key]`` names the function run."""
         name = request.query.get("functionName", "")
         spec = self._function(name)
@@ -56,7 +58,7 @@ class EventGridWebhook:
         if kind not in ("subscriptionvalidation", "notification"):
             return _text(400, ""), "the aeg-event-type header must be Notification or SubscriptionValidation"
         try:
-            token = json.loads(body.decode("utf-8-sig"))
+            token = json.loads(bytes(body).decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             return _text(400, f"the body is not JSON: {exc}"), "body not JSON"
         if kind == "subscriptionvalidation":
