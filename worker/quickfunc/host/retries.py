@@ -37,12 +37,13 @@ class RetryPolicy:
     def delay_before(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry).
 
-        Exponential backoff grows as (2**attempt - 1) // 2 minimum intervals, kept between
-        the minimum and maximum intervals (the WebJobs SDK's ExponentialBackoffRetryAttribute)."""
+        Exponential backoff as the WebJobs SDK's RandomizedExponentialBackoffStrategy, without
+        its +-20 % randomisation: the minimum, then the minimum plus 2**(attempt - 2) minimums,
+        never more than the maximum."""
         if self.fixed:
             return self.delay
-        factor = (2 ** min(attempt, 62) - 1) // 2
-        return min(max(factor * self.minimum, self.minimum), self.maximum)
+        grown = self.minimum * (1 + (2 ** min(attempt - 2, 62) if attempt >= 2 else 0))
+        return min(grown, self.maximum)
 
     def allows(self, attempt: int) -> bool:
         return self.max_retry_count < 0 or attempt <= self.max_retry_count
