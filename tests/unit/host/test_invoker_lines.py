@@ -20,7 +20,7 @@ class _Pool:
     def __init__(self, statuses: list[Any]) -> None:
         self.statuses = statuses
 
-    async def invoke(self, request, timeout):
+    async def invoke(self, request, timeout, chosen=None):
         status = self.statuses.pop(0)
         return pb.InvocationResponse(result=pb.StatusResult(status=status)), SimpleNamespace(pid=1, label="w1")
 
