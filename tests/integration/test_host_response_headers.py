@@ -35,3 +35,13 @@ def test_the_rfc_5987_form_goes_through(host):
     reply = host.get("/api/download?encoded=1")
     assert reply.status == 200
     assert reply.headers["Content-Disposition"] == "attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf"
+
+
+def test_cookie_values_are_escaped_as_the_host_writes_them(host):
+    # the host adds each cookie with ASP.NET Core's Response.Cookies.Append, which escapes the
+    # value with Uri.EscapeDataString: a client reads back exactly what Azure would send it
+    reply = host.get("/api/login")
+    cookies = reply.headers.get_all("Set-Cookie")
+    assert reply.status == 200 and len(cookies) == 2
+    assert cookies[0].startswith("session=c2Vzc2lvbi0x%3D%3D;") and "HttpOnly" in cookies[0]
+    assert cookies[1].startswith("prefs=%7B%22theme%22%3A%20%22dark%22%7D;")

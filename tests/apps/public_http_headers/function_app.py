@@ -1,5 +1,5 @@
-"""A download function that names the file in Content-Disposition, as file-serving samples do:
-an accented file name written as-is is not valid in an HTTP header; the RFC 5987 form is."""
+"""Headers as samples set them: a download names its file in Content-Disposition (an accented
+name written as-is is not valid in an HTTP header; the RFC 5987 form is), a login sets cookies."""
 
 from urllib.parse import quote
 
@@ -16,3 +16,12 @@ def download(req: func.HttpRequest) -> func.HttpResponse:
     else:
         disposition = f'attachment; filename="{name}"'
     return func.HttpResponse(b"%PDF", mimetype="application/pdf", headers={"Content-Disposition": disposition})
+
+
+@app.route(route="login")
+def login(req: func.HttpRequest) -> func.HttpResponse:
+    """Sets a session cookie holding base64 (with '=' padding) and one holding JSON."""
+    response = func.HttpResponse("welcome")
+    response.headers.add("Set-Cookie", "session=c2Vzc2lvbi0x==; Path=/; HttpOnly")
+    response.headers.add("Set-Cookie", 'prefs="{\\"theme\\": \\"dark\\"}"; Path=/')
+    return response

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import quote
 
 from quickfunc.host.jsonfile import get_ci
 from quickfunc.protos import pb
@@ -107,9 +108,15 @@ def _status(text: Any) -> int:
     return status if 100 <= status <= 599 else 500
 
 
+def _escaped(value: Any) -> str:
+    """A cookie value as the host writes it: ASP.NET Core's Cookies.Append escapes it with
+    Uri.EscapeDataString (everything but letters, digits and ``-_.~``)."""
+    return quote(str(value), safe="-_.~")
+
+
 def cookie_header(cookie: pb.RpcHttpCookie) -> str:
     """An RpcHttpCookie as a Set-Cookie value."""
-    parts = [f"{cookie.name}={cookie.value}"]
+    parts = [f"{cookie.name}={_escaped(cookie.value)}"]
     if cookie.HasField("domain") and cookie.domain.value:
         parts.append(f"Domain={cookie.domain.value}")
     if cookie.HasField("path") and cookie.path.value:
@@ -142,7 +149,7 @@ def reply_from_http(http: pb.RpcHttp) -> HttpReply:
 
 
 def _json_cookie(cookie: dict[str, Any]) -> str:
-    parts = [f"{get_ci(cookie, 'name', '')}={get_ci(cookie, 'value', '')}"]
+    parts = [f"{get_ci(cookie, 'name', '')}={_escaped(get_ci(cookie, 'value', ''))}"]
     for key, label in (
         ("domain", "Domain"),
         ("path", "Path"),
