@@ -70,3 +70,10 @@ def test_unknown_function_is_404_and_a_missing_event_type_400(host):
     assert _post(host, "plain", []).status == 404  # not an Event Grid function
     assert _post(host, "on_event", [], kind=None).status == 400
     assert _post(host, "on_event", [], kind="Unsubscribe").status == 202
+
+
+def test_the_cloud_events_validation_handshake_allows_the_origin(host):
+    # CloudEvents webhook validation: OPTIONS with WebHook-Request-Origin, echoed back
+    origin = {"WebHook-Request-Origin": "eventgrid.azure.net"}
+    reply = request(host.url + _HOOK + "on_event", "OPTIONS", None, origin)
+    assert (reply.status, reply.headers["WebHook-Allowed-Origin"]) == (200, "eventgrid.azure.net")

@@ -26,8 +26,9 @@ def _text(status: int, text: str) -> web.Response:
 
 
 class EventGridWebhook:
-    """Answers as the extension does: a subscription handshake, notifications run the function
-    once per event (202, or 500 with the error when a run fails), unsubscribe 202, else 400."""
+    """Answers as the extension does: a subscription handshake (Event Grid schema, or the
+    CloudEvents OPTIONS one), notifications run the function once per event (202, or 500 with
+    the error when a run fails), unsubscribe 202, else 400."""
 
     def __init__(self, catalog: Callable[[], Catalog], run: Run, inputs: Callable[[FunctionSpec, Any], Inputs]):
         self._catalog = catalog
@@ -52,6 +53,9 @@ class EventGridWebhook:
                 f"no Event Grid function named {name!r}; the app's are: {', '.join(event_grid) or '(none)'}"
             )
         request[function_key] = spec.name
+        origin = request.headers.get("WebHook-Request-Origin")
+        if request.method == "OPTIONS" and origin is not None:  # CloudEvents webhook validation
+            return web.Response(status=200, headers={"WebHook-Allowed-Origin": origin}), "webhook validated"
         kind = request.headers.get("aeg-event-type", "").lower()
         if kind == "unsubscribe":
             return web.Response(status=202), "unsubscribe"
