@@ -6,7 +6,7 @@ import pytest
 
 from quickfunc.host.__main__ import build_parser, parse_options
 from quickfunc.host.env_options import env_name
-from quickfunc.host.http_front import listening_urls
+from quickfunc.host.listen_urls import listening_urls
 
 
 def test_options_come_from_the_environment():

@@ -74,7 +74,7 @@ def test_binding_keys_are_case_insensitive_and_utf8_bom_is_accepted(tmp_path):
     "config, key, words",
     [
         ('{"bindings": [}', "", "line 1 column 15"),
-        ('{\n  "bindings": [\n    {"name": "x",}\n  ]\n}', "", "line 3 column"),
+        ('{\n  "bindings": [\n    {"name": "x" "type": "t"}\n  ]\n}', "", "line 3 column"),
         ("[]", "", "JSON object"),
         ({"scriptFile": "x.py"}, "bindings", "missing"),
         ({"bindings": {"name": "x"}}, "bindings", "must be a list"),

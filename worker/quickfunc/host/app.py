@@ -16,16 +16,20 @@ from quickfunc.host.catalog import Catalog, FunctionSpec
 from quickfunc.host.config import HostConfig, HostOptions
 from quickfunc.host.http_front import HttpFront
 from quickfunc.host.invocations import timer_inputs
-from quickfunc.host.invoker import Invoker
+from quickfunc.host.invoker import Invoker, Outcome
 from quickfunc.host.output import Console
 from quickfunc.host.pool import StartupError, WorkerPool
 from quickfunc.host.queue_service import QueueService
+from quickfunc.host.retries import policy_of, run_with_retries
 from quickfunc.host.timers import Schedule, TimerService
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
     from quickfunc.host.durable.service import DurableService
     from quickfunc.host.reload import Reloader
     from quickfunc.host.storage.resolve import StorageConnections
+    from quickfunc.protos import pb
 
 __all__ = ["LocalHost"]
 
@@ -260,8 +264,17 @@ class LocalHost:
         show_banner(self, self.front, catalog, keys, timers)
 
     async def _fire_timer(self, spec: FunctionSpec, payload: str, reason: str) -> None:
+        def attempt(retry: pb.RetryContext | None) -> Awaitable[Outcome]:
+            inputs = timer_inputs(spec, payload)
+            inputs.retry = retry
+            shown = reason if retry is None or not retry.retry_count else f"{reason}, retry {retry.retry_count}"
+            return self._invoker().run_reported(spec, inputs, shown)
+
         try:
-            await self._invoker().run_reported(spec, timer_inputs(spec, payload), reason)
+            policy = policy_of(spec.metadata, spec.trigger_type)
+            await run_with_retries(
+                attempt, policy, self.timers.stopping, lambda text: self.console.info(f"{spec.name}: failed; {text}")
+            )
         except Exception as exc:  # keep the timer going; say what went wrong
             self.console.error(f"timer {spec.name} could not fire: {exc!r}")
 

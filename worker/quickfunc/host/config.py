@@ -92,6 +92,8 @@ SETTING_SCRIPT_FILE = "PYTHON_SCRIPT_FILE_NAME"  # a v2 app's script, read by th
 SETTING_SHARED_MEMORY = "FUNCTIONS_WORKER_SHARED_MEMORY_DATA_TRANSFER_ENABLED"  # "true" or "1"
 SETTING_SHARED_MEMORY_DIRS = "FUNCTIONS_UNIX_SHARED_MEMORY_DIRECTORIES"  # comma list
 DEFAULT_SHARED_MEMORY_DIRS = ("/dev/shm",)
+#: set by Core Tools (StartHostAction) to the address it listens on, e.g. localhost:7071
+SETTING_HOSTNAME = "WEBSITE_HOSTNAME"
 DEFAULT_SCRIPT_FILE = "function_app.py"
 _DISABLED = re.compile(r"^AzureWebJobs\.(.+)\.Disabled$", re.IGNORECASE)
 _TRUE = {"1", "true", "t", "yes", "y"}
@@ -316,6 +318,8 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         raise ConfigError(f"{ENV_PORT} must be a port number (got {environ.get(ENV_PORT)!r})") from None
     if not 0 <= port <= 65535:
         raise ConfigError(f"the HTTP port must be from 0 to 65535 (got {port})")
+    if port:  # with port 0 the address is known only once bound, after the workers start
+        settings.setdefault(SETTING_HOSTNAME, f"localhost:{port}")
     sizes = {}
     for name, text, default in (
         ("--max-body-size", options.max_body_size, DEFAULT_MAX_BODY_SIZE),

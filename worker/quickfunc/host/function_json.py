@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from quickfunc.host.jsonfile import without_comments
 from quickfunc.protos import pb
 
 __all__ = ["FunctionJsonError", "v1_metadata_from_folder", "discover_v1_functions"]
@@ -44,7 +45,7 @@ def _read_function_json(path: str) -> dict:
     except UnicodeDecodeError as exc:
         raise FunctionJsonError(path, "", f"not UTF-8 text (byte {exc.start}: {exc.reason}); save it as UTF-8") from exc
     try:
-        config = json.loads(text)
+        config = json.loads(without_comments(text))  # the host's reader takes // and /* */ comments
     except json.JSONDecodeError as exc:
         raise FunctionJsonError(path, "", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     if not isinstance(config, dict):
@@ -109,6 +110,13 @@ def v1_metadata_from_folder(function_dir: str) -> pb.RpcFunctionMetadata:
         is_proxy=False,
         language="python",
     )
+    if "retry" in config:
+        from quickfunc.host.retries import RetrySettingError, v1_retry_options
+
+        try:
+            metadata.retry_options.CopyFrom(v1_retry_options(config["retry"]))
+        except RetrySettingError as exc:
+            raise FunctionJsonError(path, "retry", str(exc)) from None
     if "bindings" not in config:
         raise FunctionJsonError(path, "bindings", "missing")
     bindings = config["bindings"]

@@ -25,13 +25,14 @@ from quickfunc.host.http_proxy import CAPABILITY as HTTP_URI
 from quickfunc.host.http_proxy import HttpProxy
 from quickfunc.host.invocations import IncomingHttp, http_inputs
 from quickfunc.host.invoker import Invoker
+from quickfunc.host.listen_urls import listening_urls
 from quickfunc.host.output import Console, printable
 from quickfunc.host.paths import PathError, routing_path
 from quickfunc.host.pool import WorkerPool
 from quickfunc.host.responses import reply_from_value, reply_without_output
 from quickfunc.host.routes import MethodNotAllowed, RouteError, RouteMatch, RouteTable
 
-__all__ = ["HttpFront", "BodyTooLarge", "read_body", "listening_urls"]
+__all__ = ["HttpFront", "BodyTooLarge", "read_body"]
 
 #: after the drain timeout, how long cut requests have to send their 503 before connections close
 _CUT_GRACE = 5.0
@@ -192,6 +193,7 @@ class HttpFront:
             logger=_quiet,
             access_log=None,
             keepalive_timeout=config.idle_timeout,
+            auto_decompress=False,  # the host hands the body over as sent (Content-Encoding included)
         )
         server.front = self
         server.guard = ConnectionGuard(config.max_connections, config.header_timeout, self._connection_note)
@@ -267,6 +269,12 @@ class HttpFront:
         )
         return response
 
+    async def _event_grid(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
+        """The Event Grid extension's webhook (eventgrid_webhook.py)."""
+        from quickfunc.host.eventgrid_webhook import serve_webhook
+
+        return await serve_webhook(self, request, _FUNCTION)
+
     def _cut_off(self, request: web.BaseRequest) -> tuple[web.StreamResponse, str]:
         """The 503 for a request still running when the drain timeout ends."""
         match = self.routes.match(_path(request), request.method)
@@ -299,6 +307,8 @@ class HttpFront:
         if not self.open.is_set():  # answered by the code being loaded, unless that takes too long
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.open.wait(), self.config.worker_start_timeout)
+        if path.lower().rstrip("/") == "/runtime/webhooks/eventgrid":
+            return await self._event_grid(request)
         if self.durable is not None and path.lower().startswith(API_PREFIX):
             return await self.durable.handle(request, path), ""
         match = self.routes.match(path, request.method)
@@ -372,22 +382,12 @@ class HttpFront:
             ), outcome.error.splitlines()[0][:120]
         output = spec.http_output
         reply = reply_from_value(outcome.output(output.name)) if output else reply_without_output()
-        if reply.dropped:
-            self.console.warning(
-                f"{spec.name}: response headers that cannot be sent were dropped: {', '.join(reply.dropped)}"
+        if reply.dropped:  # the host's server refuses them, and Azure answers 500
+            names = ", ".join(repr(name) for name in reply.dropped)
+            why = (
+                f"Function {spec.name} returned response headers that HTTP cannot carry: {names}. Header "
+                "names and values must be printable ASCII (encode other text, e.g. filename*=UTF-8''...)."
             )
+            self.console.error(why)
+            return plain(500, why), "bad response header"
         return web.Response(status=reply.status, body=reply.body, headers=CIMultiDict(reply.headers)), ""
-
-
-def listening_urls(configured: str, bound: str, port: int) -> tuple[str, str]:
-    """(the base URL of the functions, what "Listening on" says) for a socket bound to
-    ``bound``:``port`` from the configured --host: an every-address one (0.0.0.0, as in a
-    container) is shown as it is, with the loopback URL that reaches it from this machine."""
-
-    def url(host: str) -> str:
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-    if configured in ("0.0.0.0", "::", ""):
-        base = url("127.0.0.1")
-        return base, f"{url(bound)}, every address of this machine ({base} from here)"
-    return url(configured), url(bound)

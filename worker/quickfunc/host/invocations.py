@@ -37,6 +37,8 @@ class Inputs:
     #: the caller's W3C trace context (HTTP `traceparent`/`tracestate`); empty: a new trace
     trace_parent: str = ""
     trace_state: str = ""
+    #: sent as the request's RetryContext when the function has a retry policy (retries.py)
+    retry: pb.RetryContext | None = None
 
 
 @dataclass

@@ -168,6 +168,8 @@ class Invoker:
         built = build_invocation(
             spec.function_id, data, inputs.trigger_metadata, iid, inputs.trace_parent, inputs.trace_state
         )
+        if inputs.retry is not None:
+            built.retry_context.CopyFrom(inputs.retry)
         if maps is not None:
             maps.add_to(built)
         request = prepare_invocation(built, inputs.body)

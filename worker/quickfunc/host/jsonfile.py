@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SettingsFileError", "JsonFile", "read_json_file", "get_ci"]
+__all__ = ["SettingsFileError", "JsonFile", "read_json_file", "get_ci", "without_comments"]
 
 
 class SettingsFileError(ValueError):
@@ -79,6 +79,13 @@ def read_json_file(path: str) -> JsonFile:
     if not isinstance(data, dict):
         raise SettingsFileError(path, "must contain a JSON object ({ ... }) at the top level", 1)
     return JsonFile(path, data, scan.key_lines)
+
+
+def without_comments(text: str) -> str:
+    """``text`` with comments and trailing commas blanked out (offsets, lines and columns kept)."""
+    scan = _Scanner(text)
+    scan.run()
+    return scan.cleaned()
 
 
 class _Scanner:

@@ -1,5 +1,5 @@
-"""Read local.settings.json: its Values (app settings, as text), Host.LocalHttpPort, Host.CORS and
-Host.CORSCredentials; errors name the file, line and key."""
+"""Read local.settings.json: its Values and ConnectionStrings (app settings, as text),
+Host.LocalHttpPort, Host.CORS and Host.CORSCredentials; errors name the file, line and key."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ def read_local_settings(app_dir: str) -> LocalSettings:
                 f"must be a string (got a JSON {type(value).__name__}); "
                 "settings become environment variables, so write it as text",
             )
+    _connection_strings(doc, result)
     host = get_ci(data, "Host", {})
     if not isinstance(host, dict):
         raise doc.error("Host", "must be a JSON object")
@@ -79,3 +80,19 @@ def read_local_settings(app_dir: str) -> LocalSettings:
         raise doc.error("Host.CORSCredentials", f"must be true or false (got {credentials!r})")
     result.cors_credentials = credentials
     return result
+
+
+def _connection_strings(doc: JsonFile, result: LocalSettings) -> None:
+    """``ConnectionStrings`` become settings named ``ConnectionStrings:NAME``, as Core Tools
+    makes them (a name may hold the text, or an object with ConnectionString)."""
+    strings = get_ci(doc.data, "ConnectionStrings", {})
+    if not isinstance(strings, dict):
+        raise doc.error("ConnectionStrings", 'must be a JSON object of "NAME": "connection string" pairs')
+    for name, value in strings.items():
+        if isinstance(value, dict):
+            value = get_ci(value, "ConnectionString")
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise doc.error(f"ConnectionStrings.{name}", f"must be a string (got {value!r})")
+        result.values[f"ConnectionStrings:{name}"] = value

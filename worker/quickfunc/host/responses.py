@@ -4,10 +4,12 @@ output value into a short text for log lines."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import timezone
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import quote
 
 from quickfunc.host.jsonfile import get_ci
 from quickfunc.protos import pb
@@ -30,6 +32,11 @@ BINARY = "application/octet-stream"
 #: headers the server computes itself; a function's values for them are dropped
 _SERVER_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 _SAME_SITE = {1: "Lax", 2: "Strict", 3: "None"}
+#: what Kestrel lets the host send: a header name is an HTTP token, a value is printable ASCII
+#: or tab; anything else makes it throw ("Invalid non-ASCII or control character in header")
+#: and the request gets a 500
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
 
 
 @dataclass
@@ -39,7 +46,7 @@ class HttpReply:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
-    #: headers that could not be sent (bad names or values), for a warning
+    #: headers the host cannot send (bad names or values): the response becomes a 500
     dropped: list[str] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
@@ -48,7 +55,7 @@ class HttpReply:
 
     def add_header(self, name: str, value: Any) -> None:
         text = str(value)
-        if not name or any(c in name for c in "\r\n:") or "\r" in text or "\n" in text:
+        if not _HEADER_NAME.fullmatch(name) or not _HEADER_VALUE.fullmatch(text):
             self.dropped.append(name)
             return
         if name.lower() in _SERVER_HEADERS:
@@ -101,9 +108,15 @@ def _status(text: Any) -> int:
     return status if 100 <= status <= 599 else 500
 
 
+def _escaped(value: Any) -> str:
+    """A cookie value as the host writes it: ASP.NET Core's Cookies.Append escapes it with
+    Uri.EscapeDataString (everything but letters, digits and ``-_.~``)."""
+    return quote(str(value), safe="-_.~")
+
+
 def cookie_header(cookie: pb.RpcHttpCookie) -> str:
     """An RpcHttpCookie as a Set-Cookie value."""
-    parts = [f"{cookie.name}={cookie.value}"]
+    parts = [f"{cookie.name}={_escaped(cookie.value)}"]
     if cookie.HasField("domain") and cookie.domain.value:
         parts.append(f"Domain={cookie.domain.value}")
     if cookie.HasField("path") and cookie.path.value:
@@ -136,7 +149,7 @@ def reply_from_http(http: pb.RpcHttp) -> HttpReply:
 
 
 def _json_cookie(cookie: dict[str, Any]) -> str:
-    parts = [f"{get_ci(cookie, 'name', '')}={get_ci(cookie, 'value', '')}"]
+    parts = [f"{get_ci(cookie, 'name', '')}={_escaped(get_ci(cookie, 'value', ''))}"]
     for key, label in (
         ("domain", "Domain"),
         ("path", "Path"),

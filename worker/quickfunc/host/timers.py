@@ -137,6 +137,11 @@ class TimerService:
         self._tasks: list[asyncio.Task] = []
         self._stopping = asyncio.Event()
 
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set once the service stops: no new firings, no more waiting for retries."""
+        return self._stopping
+
     def start(self, timers: list[tuple[FunctionSpec, Schedule, bool]]) -> None:
         """Start (function, schedule, runOnStartup) timers."""
         for spec, schedule, run_on_startup in timers:
