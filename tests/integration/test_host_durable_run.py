@@ -127,6 +127,8 @@ def test_an_orchestrator_that_raises_fails_its_instance(host):
     status = wait_done(links["statusQueryGetUri"])
     assert status["runtimeStatus"] == "Failed"
     assert status["output"] == "Orchestrator function 'broken' failed: the orchestrator broke"
+    # the custom status set before the raise stays, as the extension keeps it
+    assert status["customStatus"] == {"stage": "after the greeting"}
     assert host.wait_for_line(rf"Orchestration broken \({links['id']}\): Failed: .*the orchestrator broke")
 
 

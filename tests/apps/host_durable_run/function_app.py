@@ -150,6 +150,7 @@ def counter_loop(context: df.DurableOrchestrationContext):
 @app.orchestration_trigger(context_name="context")
 def broken(context: df.DurableOrchestrationContext):
     yield context.call_activity("say_hello", "x")
+    context.set_custom_status({"stage": "after the greeting"})
     raise ValueError("the orchestrator broke")
 
 

@@ -197,11 +197,12 @@ class DurableEngine:
             return None
         self._host_errors.pop(episode.instance.id, None)
         if not outcome.ok:
-            message, _state = failure_state(outcome.error)
+            message, state = failure_state(outcome.error)
             stack = ""
             if outcome.response is not None:
                 stack = outcome.response.result.exception.stack_trace
-            return fail(episode, message, stack)
+            custom = (state or {}).get("customStatus")
+            return fail(episode, message, stack, None if custom is None else json.dumps(custom))
         value = outcome.output("$return")
         text = _text(value)
         try:

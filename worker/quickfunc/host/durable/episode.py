@@ -249,15 +249,17 @@ def _parent_meta(instance: Instance) -> dict[str, Any]:
     return json.loads(instance.parent_meta) if instance.parent_meta else {}
 
 
-def fail(episode: Episode, message: str, details: str = "") -> Plan:
-    """The Plan for an orchestrator that raised (or asked for what is not supported)."""
+def fail(episode: Episode, message: str, details: str = "", custom_status: str | None = None) -> Plan:
+    """The Plan for an orchestrator that raised (or asked for what is not supported); the custom
+    status stays what the orchestrator last set, as the extension keeps it."""
     stamp = episode.new[0]["Timestamp"]
     text = f"Orchestrator function '{episode.instance.name}' failed: {message}"
     episode.new.append(event(Ev.ORCHESTRATOR_COMPLETED, stamp))
     episode.new.append(
         event(Ev.EXECUTION_FAILED, stamp, OrchestrationStatus="Failed", Reason=text, Details=details or None)
     )
-    plan = _plan(episode, Status.FAILED, output=json.dumps(text))
+    kept = episode.instance.custom_status if custom_status is None else custom_status
+    plan = _plan(episode, Status.FAILED, output=json.dumps(text), custom_status=kept)
     plan.work, plan.children = [], []
     instance = episode.instance
     if instance.parent:
