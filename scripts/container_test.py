@@ -3,7 +3,7 @@ run and checked over HTTP, health, an app of its own with a ``worker.py``, host 
 environment, ``docker stop`` draining a running request, and two containers sharing one Azurite
 queue (container_scale.py). Prints what it measured.
 
-    .venv/bin/python scripts/container_test.py [--kill]   (as root: apt, dockerd, debootstrap;
+    .venv/bin/python scripts/container_test.py [--stop]   (as root: apt, dockerd, debootstrap;
                                                            a Python with the package's [test] extra)
 """
 
@@ -258,7 +258,7 @@ def health_of(daemon: Daemon, container: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    kill = "--kill" in argv  # the scale-out part kills a container (then waits out its 10-minute leases)
+    kill = "--stop" not in argv  # the scale-out part kills a container (--stop: stops it gracefully)
     began = time.monotonic()
     ensure_packages()
     work = Path(tempfile.mkdtemp(prefix="qf-docker-"))  # short: dockerd's sockets live under it

@@ -85,3 +85,14 @@ def test_the_banner_names_the_address_bound():
     assert listening_urls("127.0.0.1", "127.0.0.1", 7071) == ("http://127.0.0.1:7071",) * 2
     assert listening_urls("::1", "::1", 7071) == ("http://[::1]:7071",) * 2
     assert listening_urls("::", "::", 80)[1].startswith("http://[::]:80, every address")
+
+
+def test_the_queue_lease_is_the_hosts_ten_minutes_unless_shortened(tmp_path):
+    from quickfunc.host.config import ConfigError, load_config
+
+    (tmp_path / "host.json").write_text('{"version": "2.0"}')
+    assert load_config(parse_options([str(tmp_path)], {}), {}).queues.lease == 600
+    shortened = parse_options([str(tmp_path)], {"QUICKFUNC_QUEUE_LEASE": "20"})
+    assert load_config(shortened, {}).queues.lease == 20
+    with pytest.raises(ConfigError, match="--queue-lease must be from 1 to 604800 seconds"):
+        load_config(parse_options([str(tmp_path), "--queue-lease", "0.5"], {}), {})

@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"how long in-flight work may take at shutdown (default {DEFAULT_DRAIN_TIMEOUT:g})",
     )
     parser.add_argument(
+        "--queue-lease",
+        type=float,
+        metavar="SECONDS",
+        help="how long a queue trigger's message stays leased while its function runs (renewed; default 600, "
+        "the Functions host's); a killed host's messages come back to other hosts after it",
+    )
+    parser.add_argument(
         "--header-timeout",
         type=float,
         metavar="SECONDS",
@@ -194,6 +201,7 @@ def parse_options(argv: list[str] | None = None, environ: Mapping[str, str] | No
         log_level=args.log_level,
         worker_log_level="Debug" if args.verbose else args.worker_log_level,
         drain_timeout=args.drain_timeout,
+        queue_lease=args.queue_lease,
         python=args.python,
         color=args.color,
         header_timeout=args.header_timeout,

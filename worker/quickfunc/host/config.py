@@ -9,7 +9,7 @@ import re
 import sys
 import zoneinfo
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from quickfunc.host.app_folder import resolve_app_path
@@ -114,6 +114,7 @@ class HostOptions:
     worker_log_level: str | None = None
     log_level: str | None = None
     drain_timeout: float | None = None
+    queue_lease: float | None = None
     python: str | None = None
     color: bool | None = None
     header_timeout: float | None = None
@@ -354,6 +355,8 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     )
     process_count = _process_count(settings, environ, local)
     dev = check_dev_options(options.dev, process_count)
+    if options.queue_lease is not None and not 1 <= options.queue_lease <= 7 * 86400:
+        raise ConfigError(f"--queue-lease must be from 1 to 604800 seconds, Azure's longest lease (got {options.queue_lease:g})")
     storage_mode = options.storage or DEFAULT_STORAGE_MODE
     if storage_mode not in STORAGE_MODES:
         raise ConfigError(f"--storage must be one of {', '.join(STORAGE_MODES)} (got {storage_mode!r})")
@@ -383,7 +386,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
         time_zone=time_zone,
         disabled=disabled,
         storage_mode=storage_mode,
-        queues=host_json.queues,
+        queues=replace(host_json.queues, lease=options.queue_lease) if options.queue_lease else host_json.queues,
         cors=_cors(options, local),
         functions=tuple(dict.fromkeys(options.functions or ())),
         dev=dev,

@@ -28,6 +28,9 @@ class QueueOptions:
     visibility_timeout: float = 0.0
     max_dequeue_count: int = 5
     message_encoding: str = "base64"
+    #: how long a received message stays leased (renewed while its function runs): the host's 10
+    #: minutes; `--queue-lease` shortens it, so a killed host's messages come back sooner
+    lease: float = 600.0
 
     @property
     def fetch_threshold(self) -> int:

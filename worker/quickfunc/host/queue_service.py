@@ -49,7 +49,9 @@ class QueueService:
             catalog, "queuetrigger", self.storage, lambda spec: QueueListener.queue_of(spec, settings)
         )
         for spec, backend, queue in found:
-            listener = QueueListener(spec, backend, queue, self.config.queues, self._run, self.console)
+            listener = QueueListener(
+                spec, backend, queue, self.config.queues, self._run, self.console, self.config.queues.lease
+            )
             self.listeners.append(listener)
             listener.start()
 
