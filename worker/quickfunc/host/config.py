@@ -356,7 +356,7 @@ def load_config(options: HostOptions, environ: Mapping[str, str] | None = None) 
     process_count = _process_count(settings, environ, local)
     dev = check_dev_options(options.dev, process_count)
     if options.queue_lease is not None and not 1 <= options.queue_lease <= 7 * 86400:
-        raise ConfigError(f"--queue-lease must be from 1 to 604800 seconds, Azure's longest lease (got {options.queue_lease:g})")
+        raise ConfigError(f"--queue-lease must be from 1 to 604800 seconds (got {options.queue_lease:g})")
     storage_mode = options.storage or DEFAULT_STORAGE_MODE
     if storage_mode not in STORAGE_MODES:
         raise ConfigError(f"--storage must be one of {', '.join(STORAGE_MODES)} (got {storage_mode!r})")
