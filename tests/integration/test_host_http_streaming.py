@@ -16,7 +16,7 @@ import psutil
 import pytest
 
 from tests.helpers import app_path, write_app
-from tests.integration.hostproc import LocalHostProcess
+from tests.integration.hostproc import LocalHostProcess, run_host_command
 
 MIB = 1024 * 1024
 #: seconds between two server-sent events of the test app
@@ -167,10 +167,10 @@ def test_a_streaming_app_without_init_indexing_is_told_the_setting(tmp_path):
             ),
         },
     )
-    with LocalHostProcess(app) as running:
-        reply = running.get("/api/hi")
-        assert reply.status == 500
-        assert "PYTHON_ENABLE_INIT_INDEXING=1" in reply.text
+    result = run_host_command(str(app))  # an index error: the host stops at start-up with it
+    assert result.returncode == 1
+    assert "could not index the app" in result.stdout
+    assert '"PYTHON_ENABLE_INIT_INDEXING": "1" to "Values" in local.settings.json' in result.stdout
 
 
 def test_classic_and_streaming_functions_cannot_be_mixed(tmp_path):

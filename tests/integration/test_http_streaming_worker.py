@@ -122,16 +122,16 @@ def test_a_request_without_invocation_id_is_refused():
     run(go())
 
 
-def test_without_init_indexing_the_invocation_names_the_setting():
+def test_without_init_indexing_the_indexing_fails_naming_the_setting():
     async def go():
         async with start_worker(APP) as host:
             assert "HttpUri" not in caps_of(host)
-            loaded = await load_all(host, APP)
-            fid = loaded["plain"][0]
-            request = build_invocation(fid, {"req": pb.TypedData(http=pb.RpcHttp(method="GET"))}, None)
-            answer = await host.channel.invoke(request, timeout=30)
-            assert answer.result.status == FAILURE
-            assert "PYTHON_ENABLE_INIT_INDEXING=1" in answer.result.exception.message
+            metadata = await host.channel.functions_metadata(APP)
+            assert metadata.result.status == FAILURE
+            assert metadata.result.exception.type == "AppSettingDisabledError"
+            assert '"PYTHON_ENABLE_INIT_INDEXING": "1"' in metadata.result.exception.message
+            assert "local.settings.json" in metadata.result.exception.message
+            assert not metadata.function_metadata_results
 
     run(go())
 

@@ -14,6 +14,7 @@ from google.protobuf.duration_pb2 import Duration
 from .. import messages
 from ..app_index import app_index
 from ..console import SYSTEM_LOGGER
+from ..http_stream import streaming_refusal
 from ..functions.app_folder import app_folder, not_the_app_folder, same_folder
 from ..functions.indexer import AppIndex, IndexedFunction, RetryPolicy
 from ..load_runner import LoadJob, runner_for, timed_out
@@ -45,7 +46,7 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
 
     def done(index: AppIndex | None, error: BaseException | None) -> None:
         if error is None and index is not None:
-            answer(_respond(index))
+            answer(_respond(index, state))
             return
         # a bug of ours: still answer, or the host waits for its timeout
         log.error("internal error while indexing %s", app_dir, exc_info=error)
@@ -78,11 +79,15 @@ def handle(message: pb.StreamingMessage, state: WorkerState) -> None:
     runner_for(state).submit(job)
 
 
-def _respond(index: AppIndex) -> pb.FunctionMetadataResponse:
+def _respond(index: AppIndex, state: WorkerState) -> pb.FunctionMetadataResponse:
     response = pb.FunctionMetadataResponse()
     for warning in index.warnings:
         log.warning("%s", warning)
-    if not index.found:
+    refusal = streaming_refusal(index, state)
+    if refusal:  # as the platform's worker: the indexing fails, naming the setting
+        log.error("cannot index the function app %s: %s", index.script_path, refusal)
+        response.result.CopyFrom(messages.failure(refusal, exc_type="AppSettingDisabledError"))
+    elif not index.found:
         response.use_default_metadata_indexing = True
         response.result.CopyFrom(messages.success())
     elif index.error:

@@ -29,6 +29,22 @@ def extension_base() -> ModuleType | None:
         return None
 
 
+def streaming_refusal(index: Any, state: Any) -> str | None:
+    """Why an indexed v2 app cannot stream HTTP, or None: it imports a web extension but was not
+    indexed at init, so no web server was started (the platform's worker then fails the indexing)."""
+    if not index.found or index.error or state.settings.init_indexing:
+        return None
+    base = extension_base()
+    if base is None:
+        return None
+    return (
+        f"{index.script_path} imports {extension_package(base)}, so its HTTP functions stream, "
+        f"which needs the app setting {INIT_INDEXING_SETTING}=1: add "
+        f'"{INIT_INDEXING_SETTING}": "1" to "Values" in local.settings.json (on Azure, to the '
+        f"app settings); see https://aka.ms/functions-python-streaming"
+    )
+
+
 def extension_name(base: ModuleType) -> str:
     """The module of the web extension the app imported (for messages)."""
     try:
