@@ -104,3 +104,13 @@ def test_a_worker_that_exits_at_once_is_reported_with_its_output(app, tmp_path):
     assert result.returncode == 1
     assert "exited with code 3 before connecting" in result.stdout
     assert "this is not a worker" in result.stdout
+
+
+def test_a_second_name_for_the_function_app_fails_the_indexing_as_on_the_platform(app):
+    # the platform's worker counts every top-level name bound to a FunctionApp, aliases included
+    source = (app / "function_app.py").read_text()
+    (app / "function_app.py").write_text(source + "\napplication = app\n")
+    result = run_host_command(str(app))
+    assert result.returncode == 1
+    assert "could not index the app" in result.stdout
+    assert "more than one function app (app, application) (all the same object" in result.stdout

@@ -123,19 +123,21 @@ def index_app(app_dir: str, script_name: str) -> AppIndex:
 def _find_app(module: Any, script_name: str) -> Any:
     import azure.functions as func
 
-    apps = {id(v): (n, v) for n, v in vars(module).items() if isinstance(v, func.FunctionRegister)}
+    # every top-level name counts, as in the platform's worker: an alias of the app fails too
+    apps = [(n, v) for n, v in vars(module).items() if isinstance(v, func.FunctionRegister)]
     if not apps:
         raise LookupError(
             f"{script_name} defines no function app: create one at the top level of the file, "
             f"for example `app = func.FunctionApp()`"
         )
     if len(apps) > 1:
-        names = ", ".join(sorted(n for n, _ in apps.values()))
+        names = ", ".join(sorted(n for n, _ in apps))
+        same = " (all the same object: keep one name)" if len({id(v) for _, v in apps}) == 1 else ""
         raise LookupError(
-            f"{script_name} defines more than one function app ({names}); keep one FunctionApp and "
+            f"{script_name} defines more than one function app ({names}){same}; keep one FunctionApp and "
             f"attach the others' functions as Blueprints with app.register_functions(bp)"
         )
-    return next(iter(apps.values()))[1]
+    return apps[0][1]
 
 
 def _unregistered_blueprints(module: Any, app: Any, script_name: str) -> list[str]:
