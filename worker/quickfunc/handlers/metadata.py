@@ -14,9 +14,9 @@ from google.protobuf.duration_pb2 import Duration
 from .. import messages
 from ..app_index import app_index
 from ..console import SYSTEM_LOGGER
-from ..http_stream import streaming_refusal
 from ..functions.app_folder import app_folder, not_the_app_folder, same_folder
 from ..functions.indexer import AppIndex, IndexedFunction, RetryPolicy
+from ..http_stream import streaming_refusal
 from ..load_runner import LoadJob, runner_for, timed_out
 from ..protos import pb
 from ..stacks import Where
