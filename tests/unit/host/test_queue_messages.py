@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from datetime import datetime, timezone
 
 import pytest
@@ -71,7 +72,10 @@ def _config(tmp_path, queues):
 
 def test_host_json_queue_settings_over_the_defaults(tmp_path):
     options = _config(tmp_path, {"batchSize": 4, "maxDequeueCount": 2, "visibilityTimeout": "00:00:03"}).queues
-    assert (options.batch_size, options.fetch_threshold, options.max_dequeue_count) == (4, 2, 2)
+    assert (options.batch_size, options.max_dequeue_count) == (4, 2)
+    # newBatchThreshold by default: half a batch for each processor, as the Storage extension has it
+    assert options.fetch_threshold == 2 * (os.cpu_count() or 1)
+    assert _config(tmp_path, {"batchSize": 4, "newBatchThreshold": 1}).queues.fetch_threshold == 1
     assert options.visibility_timeout == 3.0 and options.max_polling_interval == 60.0
     assert options.message_encoding == "base64"
 

@@ -3,6 +3,7 @@ how queue outputs encode them; the defaults are the Functions host's, written he
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ class QueueOptions:
     """The queue settings of host.json, over the host's defaults."""
 
     batch_size: int = 16
-    #: None: batch_size // 2, as the host computes it
+    #: None: batch_size // 2 for each processor, as the host computes it outside the Consumption plan
     new_batch_threshold: int | None = None
     max_polling_interval: float = 60.0
     visibility_timeout: float = 0.0
@@ -35,7 +36,11 @@ class QueueOptions:
     @property
     def fetch_threshold(self) -> int:
         """A new batch is fetched once this many or fewer messages are still running."""
-        return self.batch_size // 2 if self.new_batch_threshold is None else self.new_batch_threshold
+        if self.new_batch_threshold is not None:
+            return self.new_batch_threshold
+        # the Storage extension's QueuesOptions: (BatchSize / 2) * processor count, the count being
+        # 1 only on the Consumption plan's dynamic SKU (Core Tools runs with the machine's)
+        return self.batch_size // 2 * (os.cpu_count() or 1)
 
 
 def _int(doc: JsonFile, key: str, value: Any, low: int, high: int) -> int:
