@@ -9,12 +9,13 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 from quickfunc.host.durable.history import FINAL, Ev, Status, event
 from quickfunc.host.durable.records import Instance, NewInstance, Notice, Plan, Work
+from quickfunc.host.storage.transactions import write_transaction
 
 __all__ = ["DurableStore", "Instance", "Work", "Plan", "NewInstance", "Notice"]
 
@@ -76,17 +77,9 @@ class DurableStore:
         with self._lock:
             return fn(self._db)
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return write_transaction(self._lock, self._db)
 
     # ---- reading -------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from quickfunc.host.storage.interface import (
     check_queue_name,
     message_text,
 )
+from quickfunc.host.storage.transactions import write_transaction
 
 __all__ = ["EmbeddedDb", "BUSY_TIMEOUT_MS"]
 
@@ -139,17 +140,9 @@ class EmbeddedDb:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction (taken at once, so two writers never deadlock on an upgrade)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        return write_transaction(self._lock, self._db)
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
