@@ -18,6 +18,9 @@ from google.protobuf.message import Message
 PARSERS = frozenset({"get_json", "form", "files", "python_value", "python_type", "metadata"})
 #: zero-argument methods that read the value
 READERS = frozenset({"read"})
+#: properties the library itself declares unsupported: they raise NotImplementedError on every
+#: value (ServiceBusMessage.force_persistence, "requires gRPC boolean support"), on the platform too
+UNSUPPORTED = frozenset({"force_persistence"})
 _MAX_DEPTH = 4
 _MAX_ITEMS = 20
 
@@ -40,7 +43,7 @@ def touch(value: Any, depth: int = 0) -> None:
             touch(item, depth + 1)
         return
     for name in dir(value):
-        if name.startswith("_"):
+        if name.startswith("_") or name in UNSUPPORTED:
             continue
         try:
             attr = getattr(value, name)
