@@ -9,6 +9,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import threading
 import time
 
@@ -174,27 +175,8 @@ def test_a_streaming_app_without_init_indexing_is_told_the_setting(tmp_path):
 
 
 def test_classic_and_streaming_functions_cannot_be_mixed(tmp_path):
-    app = write_app(
-        tmp_path,
-        {
-            "host.json": '{"version": "2.0"}',
-            "local.settings.json": (
-                '{"Values": {"FUNCTIONS_WORKER_RUNTIME": "python", "AzureWebJobsStorage": "",'
-                ' "PYTHON_ENABLE_INIT_INDEXING": "1"}}'
-            ),
-            "function_app.py": (
-                "import azure.functions as func\n"
-                "from azurefunctions.extensions.http.fastapi import Request, Response\n"
-                "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)\n"
-                "@app.route(route='new')\n"
-                "async def new(req: Request) -> Response:\n"
-                "    return Response('new')\n"
-                "@app.route(route='old')\n"
-                "def old(req: func.HttpRequest) -> func.HttpResponse:\n"
-                "    return func.HttpResponse('old')\n"
-            ),
-        },
-    )
+    app = str(tmp_path / "app")
+    shutil.copytree(app_path("http_streaming_mixed"), app)  # the host writes its store there
     with LocalHostProcess(app) as running:
         reply = running.get("/api/new")
         assert (reply.status, reply.text) == (200, "new")

@@ -136,23 +136,8 @@ def test_without_init_indexing_the_indexing_fails_naming_the_setting():
     run(go())
 
 
-def test_classic_annotations_in_a_streaming_app_are_refused(tmp_path):
-    app = write_app(
-        tmp_path,
-        {
-            "function_app.py": (
-                "import azure.functions as func\n"
-                "from azurefunctions.extensions.http.fastapi import Request, Response\n"
-                "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)\n"
-                "@app.route(route='new')\n"
-                "async def new(req: Request) -> Response:\n"
-                "    return Response('new')\n"
-                "@app.route(route='old')\n"
-                "def old(req: func.HttpRequest) -> func.HttpResponse:\n"
-                "    return func.HttpResponse('old')\n"
-            )
-        },
-    )
+def test_classic_annotations_in_a_streaming_app_are_refused():
+    app = app_path("http_streaming_mixed")
 
     async def go():
         async with start_worker(app, env=INIT_INDEXING) as host:
