@@ -16,6 +16,9 @@ __all__ = ["QueueOptions", "parse_queue_options", "ENCODINGS"]
 ENCODINGS = ("base64", "none")
 #: the quickest the idle back-off starts from (seconds)
 MIN_POLLING_INTERVAL = 0.1
+#: the processor count the default newBatchThreshold multiplies by (read once: each os.cpu_count()
+#: reads /sys, and the threshold is consulted at every completion)
+_PROCESSORS = os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class QueueOptions:
             return self.new_batch_threshold
         # the Storage extension's QueuesOptions: (BatchSize / 2) * processor count, the count being
         # 1 only on the Consumption plan's dynamic SKU (Core Tools runs with the machine's)
-        return self.batch_size // 2 * (os.cpu_count() or 1)
+        return self.batch_size // 2 * _PROCESSORS
 
 
 def _int(doc: JsonFile, key: str, value: Any, low: int, high: int) -> int:

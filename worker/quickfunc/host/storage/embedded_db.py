@@ -28,7 +28,7 @@ from quickfunc.host.storage.interface import (
     check_queue_name,
     message_text,
 )
-from quickfunc.host.storage.transactions import write_transaction
+from quickfunc.host.storage.transactions import retry_busy, write_transaction
 
 __all__ = ["EmbeddedDb", "BUSY_TIMEOUT_MS"]
 
@@ -123,6 +123,8 @@ class EmbeddedDb:
         self._db.execute("PRAGMA synchronous = NORMAL")
         # executescript commits first, so the schema gets a transaction of its own
         self._db.executescript("BEGIN IMMEDIATE;" + _SCHEMA + "COMMIT;")
+        # from here on, waits for another process's lock are retry_busy's (short pauses)
+        self._db.execute("PRAGMA busy_timeout = 0")
 
     def _wal_mode(self) -> str:
         """Switch to WAL. sqlite answers "database is locked" at once, without waiting for the busy
@@ -142,11 +144,11 @@ class EmbeddedDb:
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction (taken at once, so two writers never deadlock on an upgrade)."""
-        return write_transaction(self._lock, self._db)
+        return write_transaction(self._lock, self._db, BUSY_TIMEOUT_MS / 1000)
 
     def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
-            return fn(self._db)
+            return retry_busy(lambda: fn(self._db), BUSY_TIMEOUT_MS / 1000)
 
     @staticmethod
     def _require_queue(db: sqlite3.Connection, queue: str) -> None:
