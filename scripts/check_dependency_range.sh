@@ -13,7 +13,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python}"
 TESTS=(tests/integration/test_v1_guide.py tests/integration/test_channel.py)
-COMMON=(azure-functions pytest pytest-timeout psutil)
+COMMON=(azure-functions grpclib pytest pytest-timeout psutil)
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/quickfunc-deps.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

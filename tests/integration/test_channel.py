@@ -405,3 +405,41 @@ def test_init_sends_host_defaults_and_fifo_answers_match_in_order():
             assert (await second).worker_metadata.worker_version == "two"
 
     run(go())
+
+
+def test_stopping_the_server_resets_an_open_stream_so_the_worker_hears_at_once():
+    """A stream still open when the host stops is reset, not left hanging until the process ends."""
+
+    async def go():
+        server = RpcServer(keep_logs=True)
+        port = await server.start()
+        server.expect("w-1")
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            call = ch.stream_stream(
+                EVENT_STREAM_METHOD,
+                request_serializer=pb.StreamingMessage.SerializeToString,
+                response_deserializer=pb.StreamingMessage.FromString,
+            )()
+            await call.write(pb.StreamingMessage(request_id="r-1", start_stream=pb.StartStream(worker_id="w-1")))
+            channel = await connected(server)
+            await asyncio.wait_for(server.stop(0), 10)
+            with pytest.raises(grpc.aio.AioRpcError):
+                received = await asyncio.wait_for(call.read(), 5)
+                assert received is not grpc.aio.EOF  # a clean end would hide the stop as well
+            assert channel.closed.is_set()
+
+    run(go())
+
+
+def test_a_stream_the_worker_abandons_fails_pending_requests_and_names_why():
+    async def go():
+        async with scripted() as (server, call):
+            channel = await connected(server)
+            pending = asyncio.ensure_future(channel.invoke(build_invocation("f-1", {}, invocation_id="inv-1"), 10))
+            assert (await asyncio.wait_for(call.read(), 5)).invocation_request.invocation_id == "inv-1"
+            call.cancel()
+            with pytest.raises(WorkerGone):
+                await asyncio.wait_for(pending, 5)
+            assert channel.close_reason
+
+    run(go())

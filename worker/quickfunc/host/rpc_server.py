@@ -1,13 +1,22 @@
-"""The host's gRPC server: accepts each worker's EventStream and hands it over as a WorkerChannel."""
+"""The host's gRPC server: accepts each worker's EventStream and hands it over as a WorkerChannel.
+
+Served by grpclib (HTTP/2 in Python on the host's own event loop): a message costs the host about
+half the CPU of grpcio's server, whose completion-queue and I/O threads wake the loop and each
+other several times per message (measured in docs/performance.md)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any, NoReturn
 
-import grpc
+from grpclib.const import Cardinality, Handler, Status
+from grpclib.encoding.base import CodecBase
+from grpclib.exceptions import GRPCError, StreamTerminatedError
+from grpclib.server import Server, Stream
 
 from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_channel import WorkerChannel
@@ -17,9 +26,12 @@ __all__ = ["MAX_MESSAGE_LENGTH", "RpcServer", "serialize_outgoing"]
 
 _log = logging.getLogger(__name__)
 
-#: what the real host allows and passes on the command line (int.MaxValue)
+#: what the real host allows and passes on the command line (int.MaxValue); this server takes
+#: messages of any size, as the real host does with that limit
 MAX_MESSAGE_LENGTH = 2147483647
-_SERVICE = "AzureFunctionsRpcMessages.FunctionRpc"
+_METHOD = "/AzureFunctionsRpcMessages.FunctionRpc/EventStream"
+#: the longest a stop waits for the worker connections to close once their streams are ended
+_CLOSE_TIMEOUT = 5.0
 
 
 def serialize_outgoing(msg: pb.StreamingMessage | PreparedInvocation | bytes) -> bytes:
@@ -28,6 +40,18 @@ def serialize_outgoing(msg: pb.StreamingMessage | PreparedInvocation | bytes) ->
     if isinstance(msg, PreparedInvocation):
         return msg.take()
     return msg if isinstance(msg, bytes) else msg.SerializeToString()
+
+
+class _Codec(CodecBase):
+    """StreamingMessage in, StreamingMessage (or bytes already serialised) out."""
+
+    __content_subtype__ = "proto"
+
+    def encode(self, message: Any, message_type: Any) -> bytes:
+        return serialize_outgoing(message)
+
+    def decode(self, data: bytes, message_type: Any) -> Any:
+        return pb.StreamingMessage.FromString(data)
 
 
 class RpcServer:
@@ -49,32 +73,41 @@ class RpcServer:
         #: (worker_id, reason) for every stream turned away
         self.rejected: list[tuple[str, str]] = []
         self._expected: dict[str, asyncio.Future[WorkerChannel]] = {}
-        self._server: grpc.aio.Server | None = None
+        self._server: Server | None = None
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0, max_message_length: int = MAX_MESSAGE_LENGTH) -> int:
+    def __mapping__(self) -> dict[str, Handler]:
+        """The one method served (grpclib's handler protocol)."""
+        return {_METHOD: Handler(self._event_stream, Cardinality.STREAM_STREAM, pb.StreamingMessage, None)}
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Bind and start serving; return the bound port."""
-        options = [
-            ("grpc.max_send_message_length", max_message_length),
-            ("grpc.max_receive_message_length", max_message_length),
-        ]
-        server = grpc.aio.server(options=options)
-        handler = grpc.stream_stream_rpc_method_handler(
-            self._event_stream,
-            request_deserializer=pb.StreamingMessage.FromString,
-            response_serializer=serialize_outgoing,
-        )
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(_SERVICE, {"EventStream": handler}),))
-        bound = server.add_insecure_port(f"{host}:{port}")
-        if not bound:
-            raise OSError(f"gRPC server could not bind {host}:{port}")
-        await server.start()
-        self._server, self.host, self.port = server, host, bound
-        return bound
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise OSError(f"gRPC server could not bind {host}:{port}: {exc.strerror or exc}") from None
+        server = Server([self], codec=_Codec())
+        await server.start(sock=sock)
+        self._server, self.host, self.port = server, host, sock.getsockname()[1]
+        return self.port
 
     async def stop(self, grace: float | None = None) -> None:
-        """Stop serving (active streams end after ``grace`` seconds) and fail every wait."""
+        """Stop serving: streams still open after ``grace`` seconds are reset (each worker hears
+        at once), and every wait fails."""
         if self._server is not None:
-            await self._server.stop(grace)
+            if grace:
+                still_open = [c for c in self.channels.values() if not c.closed.is_set()]
+                waits = [asyncio.ensure_future(c.closed.wait()) for c in still_open]
+                if waits:
+                    await asyncio.wait(waits, timeout=grace)
+                    for waiter in waits:
+                        waiter.cancel()
+            self._server.close()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), _CLOSE_TIMEOUT)
         for channel in self.channels.values():
             channel.mark_gone("the host's gRPC server stopped")
         for fut in self._expected.values():
@@ -98,42 +131,45 @@ class RpcServer:
                 f"worker {worker_id} did not open its EventStream with StartStream within {timeout}s"
             ) from None
 
-    async def _event_stream(
-        self, requests: AsyncIterator[pb.StreamingMessage], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.StreamingMessage | PreparedInvocation | bytes]:
-        incoming = requests.__aiter__()
-        first = await self._first_message(incoming, context)
+    async def _event_stream(self, stream: Stream) -> None:
+        incoming: AsyncIterator[pb.StreamingMessage] = stream.__aiter__()
+        first = await self._first_message(incoming)
         worker_id = first.start_stream.worker_id
         fut = self._expected.get(worker_id)
         if fut is None or fut.done():
-            problem = "unknown worker id" if fut is None else "worker id already connected"
-            await self._reject(context, worker_id, problem)
+            self._reject(worker_id, "unknown worker id" if fut is None else "worker id already connected")
         channel = WorkerChannel(worker_id, first.request_id, on_log=self.on_log, keep_logs=self.keep_logs)
         self.channels[worker_id] = channel
         channel.attach(incoming)
         fut.set_result(channel)
         try:
+            await stream.send_initial_metadata()
+            send = stream.send_message
             async for msg in channel.outgoing():
-                yield msg
+                await send(msg)
             channel.mark_gone("the host closed the stream")
+        except asyncio.CancelledError:  # the server is stopping: reset the stream so the worker hears
+            with contextlib.suppress(Exception):
+                await stream.cancel()
+            raise
+        except (StreamTerminatedError, ConnectionError) as exc:  # the worker went away mid-write
+            channel.mark_gone(f"the stream broke ({exc})")
         finally:
             channel.mark_gone("the stream was cancelled (worker disconnected or server stopped)")
 
-    async def _first_message(
-        self, incoming: AsyncIterator[pb.StreamingMessage], context: grpc.aio.ServicerContext
-    ) -> pb.StreamingMessage:
+    async def _first_message(self, incoming: AsyncIterator[pb.StreamingMessage]) -> pb.StreamingMessage:
         try:
             first = await asyncio.wait_for(incoming.__anext__(), self.first_message_timeout)
         except StopAsyncIteration:
-            await self._reject(context, "", "stream ended before StartStream")
+            self._reject("", "stream ended before StartStream")
         except asyncio.TimeoutError:
-            await self._reject(context, "", "no StartStream in time")
+            self._reject("", "no StartStream in time")
         if first.WhichOneof("content") != "start_stream":
-            await self._reject(context, "", f"first message was {first.WhichOneof('content')}, not start_stream")
+            self._reject("", f"first message was {first.WhichOneof('content')}, not start_stream")
         return first
 
-    async def _reject(self, context: grpc.aio.ServicerContext, worker_id: str, problem: str) -> NoReturn:
+    def _reject(self, worker_id: str, problem: str) -> NoReturn:
+        """End the stream with FAILED_PRECONDITION (grpclib sends the status as the trailers)."""
         self.rejected.append((worker_id, problem))
         _log.warning("rejected EventStream (worker id %r): %s", worker_id, problem)
-        await context.abort(grpc.StatusCode.FAILED_PRECONDITION, problem)
-        raise AssertionError("context.abort returned")  # abort always raises
+        raise GRPCError(Status.FAILED_PRECONDITION, problem)

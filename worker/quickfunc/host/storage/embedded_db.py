@@ -111,6 +111,7 @@ class EmbeddedDb:
         self.path = path
         self._clock = clock
         self._lock = threading.Lock()
+        self._queues: set[str] = set()  # queues known to exist
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self._db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -150,11 +151,15 @@ class EmbeddedDb:
         with self._lock:
             return retry_busy(lambda: fn(self._db), BUSY_TIMEOUT_MS / 1000)
 
-    @staticmethod
-    def _require_queue(db: sqlite3.Connection, queue: str) -> None:
+    def _require_queue(self, db: sqlite3.Connection, queue: str) -> None:
+        """NotFoundError unless the queue exists; queues are never deleted, so each is looked up
+        once per connection."""
+        if queue in self._queues:
+            return
         check_queue_name(queue)
         if db.execute("SELECT 1 FROM queues WHERE name = ?", (queue,)).fetchone() is None:
             raise NotFoundError(f"the queue {queue!r} does not exist")
+        self._queues.add(queue)
 
     # ---- queues --------------------------------------------------------------------------------
 
@@ -173,14 +178,11 @@ class EmbeddedDb:
             self._require_queue(db, queue)
             now = self._clock()
             expires = None if time_to_live == NEVER_EXPIRES else now + time_to_live
-            message_id = str(uuid.uuid4())
-            receipt = uuid.uuid4().hex
-            db.execute(
+            row = db.execute(
                 "INSERT INTO messages (queue, id, body, inserted, expires, visible, pop_receipt) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (queue, message_id, body, now, expires, now + max(0.0, visibility_timeout), receipt),
-            )
-            row = db.execute("SELECT * FROM messages WHERE id = ?", (message_id,)).fetchone()
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (queue, str(uuid.uuid4()), body, now, expires, now + max(0.0, visibility_timeout), uuid.uuid4().hex),
+            ).fetchone()
         return _message(row)
 
     def receive_messages(self, queue: str, max_messages: int = 1, visibility_timeout: float = 30) -> list[QueueMessage]:
