@@ -16,10 +16,12 @@ from typing import Any, NoReturn
 from grpclib.const import Cardinality, Handler, Status
 from grpclib.encoding.base import CodecBase
 from grpclib.exceptions import GRPCError, StreamTerminatedError
+from grpclib.protocol import H2Protocol
 from grpclib.server import Server, Stream
 
 from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_channel import WorkerChannel
+from quickfunc.host.write_batching import BatchingTransport
 from quickfunc.protos import pb
 
 __all__ = ["MAX_MESSAGE_LENGTH", "RpcServer", "serialize_outgoing"]
@@ -52,6 +54,21 @@ class _Codec(CodecBase):
 
     def decode(self, data: bytes, message_type: Any) -> Any:
         return pb.StreamingMessage.FromString(data)
+
+
+class _Server(Server):
+    """grpclib's server with each connection's writes batched per turn of the loop."""
+
+    def _protocol_factory(self) -> H2Protocol:
+        protocol = super()._protocol_factory()
+        made = protocol.connection_made
+
+        def connection_made(transport: asyncio.BaseTransport) -> None:
+            assert isinstance(transport, asyncio.Transport)
+            made(BatchingTransport(transport))
+
+        protocol.connection_made = connection_made  # type: ignore[method-assign]
+        return protocol
 
 
 class RpcServer:
@@ -89,7 +106,7 @@ class RpcServer:
         except OSError as exc:
             sock.close()
             raise OSError(f"gRPC server could not bind {host}:{port}: {exc.strerror or exc}") from None
-        server = Server([self], codec=_Codec())
+        server = _Server([self], codec=_Codec())
         await server.start(sock=sock)
         self._server, self.host, self.port = server, host, sock.getsockname()[1]
         return self.port

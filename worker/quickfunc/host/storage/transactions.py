@@ -20,12 +20,14 @@ T = TypeVar("T")
 #: transaction's length.
 FIRST_PAUSE = 0.00005
 LONGEST_PAUSE = 0.001
+#: sqlite's result code for "database is locked" (sqlite3.SQLITE_BUSY from Python 3.11)
+_SQLITE_BUSY = 5
 
 
 def is_busy(exc: sqlite3.OperationalError) -> bool:
     """SQLITE_BUSY: another connection holds the lock ("database is locked")."""
     code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
-    return code == sqlite3.SQLITE_BUSY if code is not None else "database is locked" in str(exc)
+    return code == _SQLITE_BUSY if code is not None else "database is locked" in str(exc)
 
 
 def retry_busy(fn: Callable[[], T], timeout: float) -> T:
