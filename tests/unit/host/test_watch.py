@@ -213,20 +213,26 @@ def test_changes_made_while_a_new_folder_is_being_watched_are_not_lost(app, monk
     real = watch_module.app_folders
 
     def walk(root: str, ignored: Any) -> list[str]:
-        if armed.is_set():  # the walk before the new watch: changes now are seen by the old one only
-            armed.clear()
-            (app / "blueprints" / "during.py").write_text("# meanwhile\n")
-            (app / "host.json").write_text('{"version": "2.0", "meanwhile": true}')
-        return real(root, ignored)
+        if not armed.is_set():
+            return real(root, ignored)
+        armed.clear()  # the walk before the new watch: changes now are seen by the old one only
+        (app / "blueprints" / "during.py").write_text("# meanwhile\n")
+        (app / "host.json").write_text('{"version": "2.0", "meanwhile": true}')
+        folders = real(root, ignored)
+        (app / "late").mkdir()  # a folder this walk missed, with code inside
+        (app / "late" / "inner.py").write_text("# late\n")
+        return folders
 
     monkeypatch.setattr(watch_module, "app_folders", walk)
 
     async def scenario(watch: Watching) -> set[str]:
         armed.set()
         (app / "newpkg").mkdir()
-        return await watch.until("blueprints/during.py", "host.json")
+        await watch.until("blueprints/during.py", "host.json", "late/inner.py")
+        (app / "late" / "again.py").write_text("# the missed folder is watched now\n")
+        return await watch.until("late/again.py")
 
-    assert watching(app, scenario) == {"blueprints/during.py", "host.json"}
+    assert watching(app, scenario) == {"blueprints/during.py", "host.json", "late/inner.py", "late/again.py"}
 
 
 def test_the_walk_skips_ignored_folders_at_any_depth_and_ends_link_loops(app):

@@ -42,7 +42,7 @@ DEBOUNCE_MS = 400
 RETIRE_CHECKS = DEBOUNCE_MS // STEP_MS + 3
 #: meanwhile, how long a batch of one watch waits for the other's, so that a change both saw is reported once
 MERGE_MS = 3 * STEP_MS
-#: walks of the app's folders, when folders keep appearing while the watch is being set up
+#: attempts at setting up a watch while its folders go away (older watchfiles refuse a missing one)
 MAX_WALKS = 10
 
 
@@ -126,13 +126,17 @@ class _AppWatch:
 
     async def changes(self) -> set[str] | None:
         """The next changed app files (relative paths); None once ``stop`` is set."""
+        paths: set[str] = set()
         while not self.stop.is_set():
+            if self.appeared and self.retiring is None:
+                paths |= await self._rewatch()
+            if paths:
+                return paths
             tasks = {watch.next(): watch for watch in (self.current, self.retiring) if watch is not None}
             done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             if pending and self.retiring is not None:  # both see a change made during the hand-over: one batch
                 more, _ = await asyncio.wait(pending, timeout=MERGE_MS / 1000)
                 done |= more
-            paths: set[str] = set()
             for task in done:
                 watch = tasks[task]
                 batch = watch.take()
@@ -143,10 +147,6 @@ class _AppWatch:
                     await watch.close()
                     continue
                 paths |= self._sort(batch, retired=watch is self.retiring)
-            if self.appeared and self.retiring is None:
-                paths |= await self._rewatch()
-            if paths:
-                return paths
         return None
 
     def _sort(self, batch: set[tuple[Any, str]], retired: bool) -> set[str]:
@@ -177,25 +177,21 @@ class _AppWatch:
         return _followed_in(fresh, self.files)
 
     async def _watch(self) -> FolderWatch:
-        """A watch of the app's folders, in place (every change from then on is seen)."""
-        attempt = 1
-        while True:
+        """A watch of the app's folders, in place (every change from then on is seen); folders
+        that appeared while it was set up are noted in ``appeared``, for the next round."""
+        for attempt in range(1, MAX_WALKS + 1):
             folders = app_folders(self.files.app_dir, IGNORED_DIRS)
             watch = FolderWatch(folders, self.sieve, self.stop, debounce=DEBOUNCE_MS, step=STEP_MS)
             try:
                 await watch.start()
-            except FileNotFoundError:  # a folder went away meanwhile (watchfiles before 1.0)
-                if attempt >= MAX_WALKS:
+            except FileNotFoundError:  # a folder went away meanwhile (watchfiles before 1.0 says so)
+                if attempt == MAX_WALKS:
                     raise
-                attempt += 1
                 continue
-            missed = set(app_folders(self.files.app_dir, IGNORED_DIRS)).difference(folders)
-            if not missed or attempt >= MAX_WALKS:  # folders keep coming: the next round watches them
-                self.folders = set(folders)
-                self.appeared |= missed
-                return watch
-            await watch.close()  # a folder appeared before the watch was in place: walk again
-            attempt += 1
+            self.folders = set(folders)
+            self.appeared |= set(app_folders(self.files.app_dir, IGNORED_DIRS)).difference(folders)
+            return watch
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def close(self) -> None:
         watches = [watch for watch in (self.current, self.retiring) if watch is not None]
