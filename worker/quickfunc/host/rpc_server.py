@@ -11,7 +11,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator, Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from grpclib.const import Cardinality, Handler, Status
 from grpclib.encoding.base import CodecBase
@@ -64,8 +64,8 @@ class _Server(Server):
         made = protocol.connection_made
 
         def connection_made(transport: asyncio.BaseTransport) -> None:
-            assert isinstance(transport, asyncio.Transport)
-            made(BatchingTransport(transport))
+            # uvloop's transports are not asyncio.Transport subclasses: no isinstance check
+            made(BatchingTransport(cast(asyncio.Transport, transport)))
 
         protocol.connection_made = connection_made  # type: ignore[method-assign]
         return protocol
