@@ -201,7 +201,9 @@ class LocalHostProcess:
                 pass
 
     def __enter__(self) -> LocalHostProcess:
-        return self.start()
+        # ``with LocalHostProcess(...).start() as host`` is started already: a second start()
+        # would leave the first host running, unowned, after the test
+        return self if self.proc is not None else self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
