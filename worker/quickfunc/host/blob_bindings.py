@@ -67,9 +67,17 @@ class BlobBindings:
         self.settings = settings
         #: told of each blob written (backend, container, name): wakes the blob triggers on it
         self.on_written: Callable[[StorageBackend, str, str], None] | None = None
+        self._applies: dict[int, tuple[FunctionSpec, bool]] = {}
 
     def applies(self, spec: FunctionSpec) -> bool:
-        return bool(_blob_bindings(spec)) or deferred_trigger(spec) is not None
+        """Whether the function has blob bindings served here (asked at every invocation, so
+        the answer is kept per spec)."""
+        known = self._applies.get(id(spec))
+        if known is not None and known[0] is spec:
+            return known[1]
+        answer = bool(_blob_bindings(spec)) or deferred_trigger(spec) is not None
+        self._applies[id(spec)] = (spec, answer)
+        return answer
 
     def _where(
         self, spec: FunctionSpec, binding: Binding, data: dict[str, Any], whole_container: bool = False

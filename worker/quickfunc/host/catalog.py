@@ -81,8 +81,9 @@ class FunctionSpec:
     error: str = ""
     disabled: bool = False
 
-    @property
+    @cached_property
     def trigger(self) -> Binding | None:
+        """The trigger binding (looked up once: a spec's bindings are fixed when it is made)."""
         return next((b for b in self.bindings if b.is_trigger), None)
 
     @property
