@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
+from quickfunc.host.ids import time_ordered_uuid
 from quickfunc.host.storage.interface import (
     DEFAULT_MESSAGE_TTL,
     MAX_BATCH,
@@ -183,7 +184,7 @@ class EmbeddedDb:
             row = db.execute(
                 "INSERT INTO messages (queue, id, body, inserted, expires, visible, pop_receipt) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (queue, str(uuid.uuid4()), body, now, expires, now + max(0.0, visibility_timeout), uuid.uuid4().hex),
+                (queue, time_ordered_uuid(), body, now, expires, now + max(0.0, visibility_timeout), uuid.uuid4().hex),
             ).fetchone()
         return _message(row)
 
