@@ -211,3 +211,23 @@ def test_processes_opening_a_new_store_at_once_all_get_it():
             proc.join(30)
         failures += [r for r in (results.get(timeout=5) for _ in procs) if r != "ok"]
     assert failures == []
+
+
+def test_message_ids_are_time_ordered_uuids_unique_across_connections(tmp_path):
+    """Version 7 (RFC 9562): GUID text as Azure's ids are, and made one after another they sort
+    together, which keeps the store's id index compact under a stream of puts and deletes."""
+    import uuid
+
+    path = str(tmp_path / "s.db")
+    first, second = EmbeddedDb(path), EmbeddedDb(path)
+    first.create_queue("qqq")
+    ids = []
+    for db in (first, second, first):
+        ids.append(db.put_message("qqq", b"m").id)
+        time.sleep(0.003)  # the ids' clock counts milliseconds
+    assert all(uuid.UUID(i).version == 7 and str(uuid.UUID(i)) == i for i in ids)
+    assert sorted(ids) == ids
+    many = {first.put_message("qqq", b"m").id for _ in range(200)} | {
+        second.put_message("qqq", b"m").id for _ in range(200)
+    }
+    assert len(many) == 400
