@@ -19,6 +19,7 @@ from grpclib.exceptions import GRPCError, StreamTerminatedError
 from grpclib.protocol import H2Protocol
 from grpclib.server import Server, Stream
 
+from quickfunc.host.h2_tuning import take_large_frames
 from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_channel import WorkerChannel
 from quickfunc.host.write_batching import BatchingTransport
@@ -57,7 +58,8 @@ class _Codec(CodecBase):
 
 
 class _Server(Server):
-    """grpclib's server with each connection's writes batched per turn of the loop."""
+    """grpclib's server with each connection's writes batched per turn of the loop, taking large
+    DATA frames (h2_tuning.py)."""
 
     def _protocol_factory(self) -> H2Protocol:
         protocol = super()._protocol_factory()
@@ -66,6 +68,7 @@ class _Server(Server):
         def connection_made(transport: asyncio.BaseTransport) -> None:
             # uvloop's transports are not asyncio.Transport subclasses: no isinstance check
             made(BatchingTransport(cast(asyncio.Transport, transport)))
+            take_large_frames(protocol)
 
         protocol.connection_made = connection_made  # type: ignore[method-assign]
         return protocol
