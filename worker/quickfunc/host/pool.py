@@ -28,14 +28,7 @@ from quickfunc.host.wire import PreparedInvocation
 from quickfunc.host.worker_stream import WorkerGone
 from quickfunc.protos import pb
 
-__all__ = [
-    "StartupError",
-    "WorkerCrashed",
-    "InvocationTimedOut",
-    "NoWorkerAvailable",
-    "WorkerSlot",
-    "WorkerPool",
-]
+__all__ = ["StartupError", "WorkerCrashed", "InvocationTimedOut", "NoWorkerAvailable", "WorkerSlot", "WorkerPool"]
 
 #: what a failed (re)start attempt can raise; anything else is a bug and is not retried
 _START_FAILURES = (StartupError, DiedStarting, WorkerGone, asyncio.TimeoutError, OSError)
@@ -282,6 +275,8 @@ class WorkerPool:
 
     def _choose(self) -> WorkerSlot | None:
         """The ready worker with the least outstanding work (ties taken in turn)."""
+        if len(self.slots) == 1:  # the default worker count: no choice to make
+            return self.slots[0] if self.slots[0].ready else None
         ready = [s for s in self.slots if s.ready]
         if not ready:
             return None
