@@ -5,7 +5,7 @@ worker cost one write each, not one per message."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import grpc
 import pytest
@@ -109,7 +109,7 @@ def test_a_burst_of_invocation_requests_reaches_the_worker_in_few_writes(monkeyp
                 pending = [
                     asyncio.ensure_future(channel.invoke(build_invocation("f", {}, invocation_id=i), 10)) for i in ids
                 ]
-                received = [await asyncio.wait_for(call.read(), 10) for _ in ids]
+                received = [cast(pb.StreamingMessage, await asyncio.wait_for(call.read(), 10)) for _ in ids]
                 assert [m.invocation_request.invocation_id for m in received] == ids
                 for i in ids:
                     await call.write(pb.StreamingMessage(invocation_response=pb.InvocationResponse(invocation_id=i)))
