@@ -61,6 +61,7 @@ class GrpcioRpcServer(RpcServer):
                 self._reject(worker_id, "unknown worker id" if fut is None else "worker id already connected")
         except GRPCError as exc:
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, exc.message or "")
+        assert fut is not None  # _reject raised otherwise
         channel = WorkerChannel(worker_id, first.request_id, on_log=self.on_log, keep_logs=self.keep_logs)
         self.channels[worker_id] = channel
         channel.attach(incoming)

@@ -41,7 +41,9 @@ def _body(response: pb.InvocationResponse) -> bytes:
 
 async def _echo(host: FakeHost, function_id: str, body: bytes, **params: object) -> bytes:
     query = "&".join(f"{k}={v}" for k, v in params.items())
-    request = http("POST", f"http://x/api/Echo?{query}", headers={"Content-Type": "application/octet-stream"}, body=body)
+    request = http(
+        "POST", f"http://x/api/Echo?{query}", headers={"Content-Type": "application/octet-stream"}, body=body
+    )
     response = await host.invoke(function_id, {"req": request}, timeout=30)
     assert response.result.status == SUCCESS, failure_text(response)
     return _body(response)
@@ -51,7 +53,7 @@ def test_a_worker_serves_a_grpcio_host_with_messages_over_1_mib_both_ways(app):
     async def go() -> None:
         async with start_worker(str(app), server=GrpcioRpcServer(keep_logs=True)) as host:
             assert host.init_response is not None and host.init_response.result.status == SUCCESS
-            (function_id, loaded), = (await host.load_v1_app()).values()
+            ((function_id, loaded),) = (await host.load_v1_app()).values()
             assert loaded.result.status == SUCCESS, failure_text(loaded)
             assert await _echo(host, function_id, b"hello") == b"hello"
             big = bytes(range(256)) * (BIG // 256)
@@ -71,7 +73,7 @@ def test_a_graceful_grpcio_stop_lets_the_invocation_in_flight_answer(app):
     async def go() -> None:
         server = GrpcioRpcServer(keep_logs=True)
         async with start_worker(str(app), server=server) as host:
-            (function_id, _), = (await host.load_v1_app()).values()
+            ((function_id, _),) = (await host.load_v1_app()).values()
             running = asyncio.ensure_future(_echo(host, function_id, b"late", sleep=1.5))
             await asyncio.sleep(0.5)  # the invocation is running in the worker
             stopping = asyncio.ensure_future(server.stop(grace=20))

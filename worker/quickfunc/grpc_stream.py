@@ -34,8 +34,16 @@ WINDOW = 4 * 2**20
 FIRST_RETRY = 0.02
 LAST_RETRY = 0.25
 #: gRPC status of an HTTP status other than 200 (the gRPC spec's "HTTP to gRPC status code mapping")
-_HTTP_STATUS = {"400": "INTERNAL", "401": "UNAUTHENTICATED", "403": "PERMISSION_DENIED", "404": "UNIMPLEMENTED",
-                "429": "UNAVAILABLE", "502": "UNAVAILABLE", "503": "UNAVAILABLE", "504": "UNAVAILABLE"}
+_HTTP_STATUS = {
+    "400": "INTERNAL",
+    "401": "UNAUTHENTICATED",
+    "403": "PERMISSION_DENIED",
+    "404": "UNIMPLEMENTED",
+    "429": "UNAVAILABLE",
+    "502": "UNAVAILABLE",
+    "503": "UNAVAILABLE",
+    "504": "UNAVAILABLE",
+}
 #: what failed when write() or end() returns False: the stream is gone, the reader reports why
 _GONE = (StreamTerminatedError, ProtocolError, H2Error, ConnectionError)
 
@@ -95,7 +103,7 @@ class EventStream:
     def __init__(self, target: str) -> None:
         self.target = target
         self._channel: Channel | None = None
-        self._call: Stream | None = None
+        self._call: Stream[bytes, bytes] | None = None
         self._h2: H2Stream | None = None
         self._watch = _Watch()
         self._checked = False
@@ -121,7 +129,7 @@ class EventStream:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, LAST_RETRY)
         _keep_stream_on_graceful_goaway(protocol)
-        call = channel.request(EVENT_STREAM_METHOD, Cardinality.STREAM_STREAM, None, None)
+        call = channel.request(EVENT_STREAM_METHOD, Cardinality.STREAM_STREAM, bytes, bytes)
         call._wrapper = self._watch  # grpclib hands it to the HTTP/2 stream, which cancels it at the end
         await call.send_request()
         self._call, self._h2 = call, call._stream
@@ -157,7 +165,8 @@ class EventStream:
         try:
             head = await self._recv(h2, 5)
             if not head:
-                return self._outcome()
+                self._outcome()
+                return None
             compressed, size = _PREFIX.unpack(head)
             data = await self._recv(h2, size)
         except AssertionError:  # grpclib's buffer ended inside a message
@@ -184,8 +193,10 @@ class EventStream:
         fields = dict(headers or ())
         status = fields.get(":status")
         if status != "200":
-            raise StreamBroken(f"{_HTTP_STATUS.get(status or '', 'UNKNOWN')}: the host's server answered "
-                               f"HTTP status {status}, not a gRPC response")
+            raise StreamBroken(
+                f"{_HTTP_STATUS.get(status or '', 'UNKNOWN')}: the host's server answered "
+                f"HTTP status {status}, not a gRPC response"
+            )
         content_type = fields.get("content-type", "")
         if not content_type.startswith("application/grpc"):
             raise StreamBroken(f"UNKNOWN: the host's server answered content-type {content_type!r}, not gRPC")
