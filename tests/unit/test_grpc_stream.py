@@ -30,7 +30,8 @@ class _Bytes(CodecBase):
 
 
 def _status(request_id: str) -> bytes:
-    return pb.StreamingMessage(request_id=request_id, worker_status_request=pb.WorkerStatusRequest()).SerializeToString()
+    message = pb.StreamingMessage(request_id=request_id, worker_status_request=pb.WorkerStatusRequest())
+    return message.SerializeToString()
 
 
 class _ResettingHost:
@@ -68,10 +69,10 @@ async def _read_all(status: Status, message: str | None = None) -> list:
         seen: list = []
         for _ in range(3):
             try:
-                message = await asyncio.wait_for(transport.read(), 10)
+                received = await asyncio.wait_for(transport.read(), 10)
             except StreamBroken as exc:
                 return [*seen, str(exc)]
-            seen.append(message.request_id if message is not None else None)
+            seen.append(received.request_id if received is not None else None)
         return seen
     finally:
         await transport.close(1)

@@ -21,7 +21,9 @@ from grpclib.protocol import Stream as H2Stream
 from grpclib.utils import Wrapper
 from h2.errors import ErrorCodes
 from h2.exceptions import H2Error
-from hyperframe.frame import GoAwayFrame
+from h2.settings import SettingCodes
+from hyperframe import frame as _frames
+from hyperframe.frame import DataFrame, GoAwayFrame
 
 from .protos import EVENT_STREAM_METHOD
 
@@ -30,6 +32,11 @@ _PREFIX = struct.Struct(">?I")
 #: how much the host may send before the worker has read it, per stream and per connection
 #: (grpclib's default; the host's server sends nothing it was not asked for beyond invocations)
 WINDOW = 4 * 2**20
+#: the largest DATA frame the host may send us (HTTP/2's default is 16 KiB): a 16 MiB request
+#: comes in 16 frames instead of 1,024, each of which costs h2 the same Python work
+MAX_FRAME = 2**20
+#: the most bytes of DATA frames made before they are handed to the socket in one write
+WRITE_CHUNK = 2**20
 #: the first pause between attempts to reach a host that refuses the connection; it doubles
 FIRST_RETRY = 0.02
 LAST_RETRY = 0.25
@@ -129,6 +136,8 @@ class EventStream:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, LAST_RETRY)
         _keep_stream_on_graceful_goaway(protocol)
+        protocol.processor.connection._connection.update_settings({SettingCodes.MAX_FRAME_SIZE: MAX_FRAME})
+        protocol.processor.connection.flush()
         call = channel.request(EVENT_STREAM_METHOD, Cardinality.STREAM_STREAM, bytes, bytes)
         call._wrapper = self._watch  # grpclib hands it to the HTTP/2 stream, which cancels it at the end
         await call.send_request()
@@ -142,7 +151,7 @@ class EventStream:
         assert h2 is not None, "open() first"
         try:
             with self._watch:
-                await h2.send_data(data)
+                await _send_data(h2, data)
         except _GONE:
             return False
         return True
@@ -257,6 +266,40 @@ class EventStream:
         self.closed = True
         if self._channel is not None:
             self._channel.close()
+
+
+async def _send_data(stream: H2Stream, data: bytes) -> None:
+    """grpclib's Stream.send_data, but with every frame the flow-control window allows (up to
+    WRITE_CHUNK bytes) handed to the socket in one write, not one write and one await per
+    16 KiB frame, and without copying the data into a BytesIO first."""
+    h2, transport, stream_id = stream._h2_connection, stream._transport, stream.id
+    assert stream_id is not None  # the request headers opened the stream
+    view, sent, size = memoryview(data), 0, len(data)
+    while sent < size:
+        await stream.connection.write_ready.wait()
+        window = h2.local_flow_control_window(stream_id)
+        if window <= 0:
+            stream.window_updated.clear()
+            await stream.window_updated.wait()
+            continue
+        frame_size, stop = h2.max_outbound_frame_size, min(size, sent + window, sent + WRITE_CHUNK)
+        while sent < stop:
+            step = min(frame_size, stop - sent)
+            h2.send_data(stream_id, view[sent : sent + step])
+            sent += step
+        transport.write(h2.data_to_send())
+
+
+def _data_frame_repr(self: _frames.Frame) -> str:
+    """DataFrame's repr as hyperframe writes it, from its first bytes only."""
+    return _frames._raw_data_repr(getattr(self, "data", b"")[:11])
+
+
+# h2 formats every frame it receives for its (by default silent) trace log, and hyperframe's
+# DataFrame repr copies and hex-encodes the whole payload to show its first 10 bytes: about
+# 1.3 ms per MiB received. The same text from the first 11 bytes (only padded frames differ).
+if getattr(DataFrame, "_body_repr", None) is _frames.Frame._body_repr and hasattr(_frames, "_raw_data_repr"):
+    DataFrame._body_repr = _data_frame_repr  # type: ignore[method-assign]
 
 
 def _error_code(reason: str) -> str:
