@@ -140,7 +140,11 @@ class EventStream:
         protocol.processor.connection.flush()
         call = channel.request(EVENT_STREAM_METHOD, Cardinality.STREAM_STREAM, bytes, bytes)
         call._wrapper = self._watch  # grpclib hands it to the HTTP/2 stream, which cancels it at the end
-        await call.send_request()
+        try:
+            await call.send_request()
+        except _GONE:  # the host closed the connection as soon as it was made
+            channel.close()
+            return False
         self._call, self._h2 = call, call._stream
         self._watch.stream = call._stream
         return True
@@ -322,6 +326,7 @@ def _keep_stream_on_graceful_goaway(protocol: Any) -> None:
     default = table[GoAwayFrame]
 
     def on_goaway(goaway: GoAwayFrame) -> Any:
+        # our stream is the connection's first (id 1); a GOAWAY before the server saw it says 0
         if goaway.error_code == ErrorCodes.NO_ERROR and goaway.last_stream_id >= 1:
             return [], []
         return default(goaway)
