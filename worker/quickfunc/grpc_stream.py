@@ -30,7 +30,7 @@ from .protos import EVENT_STREAM_METHOD
 #: the bytes in front of each gRPC message: not compressed, then its length (big-endian)
 _PREFIX = struct.Struct(">?I")
 #: how much the host may send before the worker has read it, per stream and per connection
-#: (grpclib's default; the host's server sends nothing it was not asked for beyond invocations)
+#: (grpclib's default)
 WINDOW = 4 * 2**20
 #: the largest DATA frame the host may send us (HTTP/2's default is 16 KiB): a 16 MiB request
 #: comes in 16 frames instead of 1,024, each of which costs h2 the same Python work
