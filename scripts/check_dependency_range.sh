@@ -14,7 +14,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 PYTHON="${PYTHON:-python}"
 TESTS=(tests/integration/test_v1_guide.py tests/integration/test_channel.py tests/integration/test_grpcio_server.py
-       tests/unit/test_transport.py)
+       tests/unit/test_transport.py tests/unit/test_grpc_stream.py)
 COMMON=(azure-functions grpcio pytest pytest-timeout psutil)
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/quickfunc-deps.XXXXXX")"
