@@ -8,10 +8,10 @@ import os
 import platform
 import subprocess
 from collections.abc import Callable, Iterable
+from importlib.metadata import version
 from typing import Any
 
 import google.protobuf
-import grpc
 from bench_config import MIB, REPO_ROOT, TARGETS, Case, ColdCase, Options
 from bench_procs import Pinning, worker_env
 
@@ -148,7 +148,7 @@ def versions(pinning: Pinning) -> dict[str, Any]:
         af = "missing"
     return {
         "python": platform.python_version(),
-        "grpcio": grpc.__version__,
+        "grpclib": version("grpclib"),
         "protobuf": google.protobuf.__version__,
         "azure_functions": af,
         "revision": worker_revision(),
@@ -178,7 +178,7 @@ def worker_revision() -> str:
 def version_line(v: dict[str, Any]) -> str:
     """The one-line summary of versions, cores and pinning."""
     return (
-        f"worker {v['revision']} | Python {v['python']} | grpcio {v['grpcio']} | "
+        f"worker {v['revision']} | Python {v['python']} | grpclib {v['grpclib']} | "
         f"protobuf {v['protobuf']} | "
         f"azure-functions {v['azure_functions']} | {v['cores']} cores "
         f"({v['usable_cores']} usable) | pinning: {v['pinning']} | "

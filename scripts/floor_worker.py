@@ -1,5 +1,7 @@
 """The floor: the leanest worker that speaks the protocol, answering every invocation at once.
 
+It dials with grpclib, the worker's own gRPC client, so that worker/floor is what the worker adds.
+
 Usage (as the host launches it): ``python scripts/floor_worker.py --functions-uri http://H:P/ ...``
 """
 
@@ -10,9 +12,10 @@ import asyncio
 import os
 import sys
 import urllib.parse
-from typing import cast
 
-import grpc
+from grpclib.client import Channel
+from grpclib.const import Cardinality
+from grpclib.exceptions import GRPCError, StreamTerminatedError
 
 try:
     from quickfunc.protos import EVENT_STREAM_METHOD, pb
@@ -104,32 +107,23 @@ def answer(msg: pb.StreamingMessage, request_id: str) -> pb.StreamingMessage | N
 
 async def run(args: argparse.Namespace) -> int:
     """Open the stream, send StartStream, answer until the host ends the stream."""
-    options = [("grpc.max_send_message_length", -1), ("grpc.max_receive_message_length", -1)]
-    async with grpc.aio.insecure_channel(f"{args.host}:{args.port}", options=options) as channel:
-        await asyncio.wait_for(channel.channel_ready(), 5.0)
-        call = channel.stream_stream(
-            EVENT_STREAM_METHOD,
-            request_serializer=Msg.SerializeToString,
-            response_deserializer=Msg.FromString,
-        )()
-        await call.write(Msg(request_id=args.request_id, start_stream=pb.StartStream(worker_id=args.worker_id)))
-        read, write, eof = call.read, call.write, grpc.aio.EOF
-        try:
-            while True:
-                msg = await read()
-                if msg is eof:
-                    break
-                reply = answer(cast(Msg, msg), args.request_id)  # the stubs type read() as `object`
+    channel = Channel(args.host, args.port)
+    try:
+        async with channel.request(EVENT_STREAM_METHOD, Cardinality.STREAM_STREAM, Msg, Msg) as call:
+            await call.send_message(
+                Msg(request_id=args.request_id, start_stream=pb.StartStream(worker_id=args.worker_id))
+            )
+            send = call.send_message
+            async for msg in call:
+                reply = answer(msg, args.request_id)
                 if reply is not None:
-                    await write(reply)
-            await call.done_writing()
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.OK:
-                print(
-                    f"floor worker: stream failed: {exc.code().name} {exc.details()}",
-                    file=sys.stderr,
-                )
-                return 1
+                    await send(reply)
+            await call.end()
+    except (GRPCError, StreamTerminatedError) as exc:
+        print(f"floor worker: stream failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        channel.close()
     return 0
 
 

@@ -104,14 +104,16 @@ async def start_worker(
     connect_timeout: float = 30.0,
     init_timeout: float = 30.0,
     exit_timeout: float = 10.0,
+    server: RpcServer | None = None,
 ) -> AsyncIterator[FakeHost]:
     """Serve on 127.0.0.1:0, launch the worker, wait for StartStream, optionally init.
 
-    ``argv_module`` is a module (``python -m``) or a script path. On exit: close the stream,
-    wait for the process (kill after ``exit_timeout``), stop the server.
+    ``argv_module`` is a module (``python -m``) or a script path; ``server`` another server with
+    RpcServer's API (tests/integration/grpcio_host.py). On exit: close the stream, wait for the
+    process (kill after ``exit_timeout``), stop the server.
     """
     app_dir = os.path.abspath(app_dir)
-    server = RpcServer(keep_logs=True)
+    server = server or RpcServer(keep_logs=True)
     port = await server.start("127.0.0.1", 0)
     process = WorkerProcess(command or _command(argv_module), on_output=on_output)
     channel: WorkerChannel | None = None

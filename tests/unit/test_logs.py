@@ -177,6 +177,14 @@ def test_a_thread_may_name_its_invocation_in_thread_local_storage():
     assert [m.rpc_log.invocation_id for m in sent] == ["inv-tls"]
 
 
+@pytest.mark.parametrize("name", ["grpclib.protocol", "h2.connection", "hpack.hpack", "hpack.table", "hyperframe"])
+def test_the_grpc_clients_own_logs_are_system_not_the_users(name):
+    sent: list[pb.StreamingMessage] = []
+    handler = logs.RpcLogHandler(sent.append, "r")
+    _emit(handler, "Decoding b'...'", name=name)
+    assert [m.rpc_log.log_category for m in sent] == [SYSTEM]
+
+
 @pytest.mark.parametrize(
     "levelno, level", [(logging.CRITICAL + 5, "Critical"), (25, "Information"), (15, "Debug"), (5, "None")]
 )

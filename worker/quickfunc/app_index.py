@@ -46,7 +46,34 @@ def app_index(state: WorkerState, app_dir: str) -> AppIndex:
     with _indexing:
         if state.app_index is None or state.app_index.app_dir != app_dir:
             state.app_index = index_app(app_dir, state.settings.script_file_name)
+            _lifespan_startup_once(getattr(state.app_index, "app", None))
         return state.app_index
+
+
+def _lifespan_startup_once(app: object) -> None:
+    """An AsgiFunctionApp's first requests share one lifespan startup.
+
+    The library's function checks `startup_task_done` before it awaits the startup, so requests
+    that arrive together (one read of the stream) would each start the app's lifespan, and
+    FastAPI would run its startup handlers once per request. The startup in progress is shared;
+    one that failed is tried again by the next request, as the library does."""
+    middleware = getattr(app, "middleware", None)
+    startup = getattr(middleware, "notify_startup", None)
+    if startup is None or getattr(startup, "shared_by_quickfunc", False):
+        return
+    running: list[asyncio.Future] = []
+
+    async def notify_startup() -> bool:
+        if not running or (running[0].done() and not _started(running[0])):
+            running[:] = [asyncio.ensure_future(startup())]
+        return bool(await asyncio.shield(running[0]))
+
+    notify_startup.shared_by_quickfunc = True  # type: ignore[attr-defined]
+    middleware.notify_startup = notify_startup  # type: ignore[union-attr]
+
+
+def _started(done: asyncio.Future) -> bool:
+    return not done.cancelled() and done.exception() is None and bool(done.result())
 
 
 async def shutdown_app(state: WorkerState, timeout: float = 2.0) -> None:

@@ -31,6 +31,11 @@ SYSTEM_PREFIXES = (
     "azure.functions",
     "asyncio",
     "grpc",
+    # the gRPC client and its HTTP/2 libraries (hpack logs each header block at DEBUG)
+    "grpclib",
+    "h2",
+    "hpack",
+    "hyperframe",
     "concurrent.futures",
 )
 

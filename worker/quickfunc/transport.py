@@ -1,6 +1,6 @@
 """The one gRPC EventStream to the host: connect, read incoming messages, one outgoing queue.
 
-Knows protobuf and gRPC, nothing about functions.
+Knows protobuf and gRPC (the call itself is grpc_stream.py), nothing about functions.
 """
 
 from __future__ import annotations
@@ -10,16 +10,18 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import cast
-
-import grpc
 
 from .console import SYSTEM_LOGGER
-from .protos import EVENT_STREAM_METHOD, pb
+from .grpc_stream import EventStream, StreamBroken, frame
+from .protos import pb
+
+__all__ = ["HostUnreachable", "Oversize", "StreamBroken", "Transport", "UndecodableMessage"]
 
 _parse = pb.StreamingMessage.FromString
 log = logging.getLogger(SYSTEM_LOGGER)
 
+#: messages queued together are written together up to this many bytes; a larger one alone
+BATCH = 64 * 1024
 #: the largest message protobuf can hold (2 GiB - 1 byte), whatever limit the host gives
 PROTOBUF_LIMIT = 2**31 - 1
 
@@ -30,10 +32,6 @@ Oversize = Callable[[pb.StreamingMessage, int | None, int, bool], pb.StreamingMe
 
 class HostUnreachable(Exception):
     """The host's gRPC server did not become ready in time."""
-
-
-class StreamBroken(Exception):
-    """The stream ended with a gRPC error rather than a clean close."""
 
 
 class UndecodableMessage(Exception):
@@ -60,8 +58,8 @@ class Transport:
         by_host = 0 < max_message_length < PROTOBUF_LIMIT
         self._limit = max_message_length if by_host else PROTOBUF_LIMIT
         self._limit_by_host = by_host
-        self._channel: grpc.aio.Channel | None = None
-        self._call: grpc.aio.StreamStreamCall | None = None
+        self._stream: EventStream | None = None
+        self._writer: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._pending: deque[pb.StreamingMessage | None] = deque()
@@ -70,31 +68,17 @@ class Transport:
         self._wake_scheduled = False
 
     async def connect(self, timeout: float) -> None:
-        """Open the channel and the stream, or raise HostUnreachable."""
+        """Open the connection and the stream, or raise HostUnreachable."""
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
         self._wakeup = asyncio.Event()
-        options = [
-            ("grpc.max_send_message_length", self.max_message_length),
-            # the limit is the host's, for what we send it; whatever it sends us, we read
-            ("grpc.max_receive_message_length", -1),
-        ]
-        self._channel = grpc.aio.insecure_channel(self.target, options=options)
-        try:
-            await asyncio.wait_for(self._channel.channel_ready(), timeout)
-        except asyncio.TimeoutError:
-            await self._channel.close()
-            raise HostUnreachable(
-                f"the host's gRPC server at {self.target} did not answer within {timeout:g} s"
-            ) from None
-        # incoming messages arrive as bytes and are parsed in read(): gRPC's own deserializer
-        # hands back None for a message it cannot parse, which looks like the end of the stream
-        method: grpc.aio.StreamStreamMultiCallable = self._channel.stream_stream(
-            EVENT_STREAM_METHOD,
-            request_serializer=None,  # the writer serializes, checking the size
-        )
-        self._call = method()
-        self._writer = asyncio.ensure_future(self._write_loop())
+        stream = EventStream(self.target)
+        if not await stream.open(timeout):
+            raise HostUnreachable(f"the host's gRPC server at {self.target} did not answer within {timeout:g} s")
+        # messages go out as bytes serialized (and size-checked) by the writer, and come in as
+        # bytes parsed in read(), so that a message that does not parse is named, not skipped
+        self._stream = stream
+        self._writer = asyncio.ensure_future(self._write_loop(stream))
 
     def send(self, message: pb.StreamingMessage) -> None:
         """Queue a message for the host; safe from any thread.
@@ -124,28 +108,40 @@ class Transport:
         if len(self._pending) == 1:
             self._wakeup.set()  # type: ignore[union-attr]
 
-    async def _write_loop(self) -> None:
-        """Write queued messages in order; `None` in the queue ends our side of the stream."""
-        pending, wakeup, call = self._pending, self._wakeup, self._call
-        assert wakeup is not None and call is not None  # made by connect(), which starts this loop
-        write = call.write
+    async def _write_loop(self, stream: EventStream) -> None:
+        """Write queued messages in order; `None` in the queue ends our side of the stream.
+
+        Messages queued together leave in one write (up to BATCH bytes): one HTTP/2 frame and
+        one system call for a burst of logs and answers instead of one each."""
+        pending, wakeup, encode, write = self._pending, self._wakeup, self._encode, stream.write
+        assert wakeup is not None  # made by connect(), which starts this loop
         while True:
             if not pending:
                 wakeup.clear()
                 await wakeup.wait()
-            while pending:
+            batch: list[bytes] = []
+            size = 0
+            while pending and size < BATCH:
                 message = pending.popleft()
                 if message is None:
-                    await call.done_writing()
+                    if batch and not await write(b"".join(batch)):
+                        return
+                    await stream.end()
                     return
-                data = self._encode(message)
+                data = encode(message)
                 message = None
                 if data is None:
                     continue
-                try:
-                    await write(data)
-                except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
-                    return  # the stream is gone; the reader reports why
+                if len(data) >= BATCH:  # a large message goes on its own, not copied into a batch
+                    batch.append(frame(data))
+                    if not await write(b"".join(batch)) or not await write(data):
+                        return
+                    batch, size = [], 0
+                    continue
+                batch += (frame(data), data)
+                size += len(data) + 5
+            if batch and not await write(b"".join(batch)):
+                return  # the stream is gone; the reader reports why
 
     def _encode(self, message: pb.StreamingMessage) -> bytes | None:
         """`message` serialized; over the limit, its replacement serialized (None: send nothing).
@@ -188,44 +184,38 @@ class Transport:
         A plain coroutine rather than an async generator, so no suspended frame keeps the
         previous (possibly large) message alive.
         """
-        assert self._call is not None, "connect() first"
-        try:
-            received = await self._call.read()
-        except grpc.aio.AioRpcError as exc:
-            if self._closing and exc.code() == grpc.StatusCode.CANCELLED:
-                return None
-            raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
-        if received is grpc.aio.EOF:
+        assert self._stream is not None, "connect() first"
+        data = await self._stream.read()
+        if data is None:
             return None
-        data = cast(bytes, received)  # the stubs type read() as `object`; with no deserializer it is bytes
         try:
             return _parse(data)
         except Exception as exc:  # DecodeError; whatever else a parser may raise means the same
             raise UndecodableMessage(data, exc) from None
 
     async def close(self, flush_timeout: float = 1.0) -> None:
-        """Send what is queued, end our side of the stream, close the channel."""
+        """Send what is queued, end our side of the stream, close the connection."""
         if self._closing:
             return
         self._closing = True
-        if self._call is not None:
-            self._enqueue(None)
-            await self._flush(self._call, flush_timeout)
-        if self._channel is not None:
-            await self._channel.close(grace=None)
+        stream = self._stream
+        if stream is None:
+            return
+        self._enqueue(None)
+        await self._flush(stream, flush_timeout)
+        stream.close()
 
-    async def _flush(self, call: grpc.aio.StreamStreamCall, timeout: float) -> None:
+    async def _flush(self, stream: EventStream, timeout: float) -> None:
         """Wait until the writer has written everything and the host has ended the call.
 
-        Closing the channel earlier cancels the RPC, and messages still in gRPC's buffers
-        (the last invocation response, say) are lost.
+        Closing the connection earlier resets the stream: the host's server may then drop
+        messages it has received but not yet handed on (the last invocation response, say).
         """
+        assert self._writer is not None
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:
             await asyncio.wait_for(asyncio.shield(self._writer), timeout)
-            await asyncio.wait_for(call.code(), max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
-            pass
-        except (grpc.aio.AioRpcError, grpc.aio.UsageError, asyncio.InvalidStateError):
-            pass  # the stream is already gone: nothing more can be delivered
+            return
+        await stream.wait_ended(max(0.0, deadline - loop.time()))

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from quickfunc.protos import pb
 from tests.driver import wait_started
 from tests.helpers import CANCELLED, SUCCESS, http, seconds_request
 
@@ -87,3 +88,26 @@ def test_giving_up_on_a_def_functions_thread_is_logged_naming_the_function(sleep
     warnings = [log.message for log in sleepers.channel.logs if "gave up on that thread" in log.message]
     assert len(warnings) == 1
     assert "SleepSync" in warnings[0] and invocation_id in warnings[0]
+
+
+def test_a_cancel_dispatched_right_behind_its_request_gets_the_one_cancelled_answer(sleepers):
+    """Request and cancel in one read of the stream: on Python < 3.12 the invocation's Task has
+    not taken its first step when the cancel arrives, and a Task cancelled then never runs its
+    coroutine, so only the Task's end can answer for it."""
+    request = seconds_request(sleepers.function_id("SleepAsync"), 3.0)
+    invocation_id = request.invocation_id
+
+    async def both() -> None:
+        sleepers.dispatcher.dispatch(pb.StreamingMessage(invocation_request=request))
+        sleepers.dispatcher.dispatch(
+            pb.StreamingMessage(invocation_cancel=pb.InvocationCancel(invocation_id=invocation_id))
+        )
+
+    began = time.monotonic()
+    sleepers.run(both())
+    answer = sleepers.next_reply("invocation_response", lambda m: m.invocation_response.invocation_id == invocation_id)
+    assert answer.invocation_response.result.status == CANCELLED
+    assert time.monotonic() - began < 2.0  # not after the function's 3 s
+    sleepers.run(sleepers.channel.status())
+    assert len(sleepers.answers_for(invocation_id)) == 1
+    assert invocation_id not in sleepers.state.in_flight

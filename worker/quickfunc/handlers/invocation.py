@@ -9,6 +9,7 @@ run, a cancel or the shutdown) is the one that answers, so there is always exact
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 
@@ -157,6 +158,14 @@ def _start_async(info: FunctionInfo, handover: invocation.Handover, state: Worke
     else:
         task = asyncio.get_running_loop().create_task(coro)
     state.in_flight[handover.invocation_id] = task
+    task.add_done_callback(functools.partial(_answer_if_never_run, handover.invocation_id, info.name, state))
+
+
+def _answer_if_never_run(invocation_id: str, name: str, state: WorkerState, task: asyncio.Task) -> None:
+    """A Task cancelled before its first step (a cancel read together with its request) never
+    runs its coroutine, which would have answered: answer Cancelled for it."""
+    if state.in_flight.pop(invocation_id, None) is not None:
+        _answer(state, invocation.cancelled(invocation_id, f"invocation of {name} was cancelled"))
 
 
 async def _run_async(info: FunctionInfo, handover: invocation.Handover, state: WorkerState) -> None:
