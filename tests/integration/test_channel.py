@@ -411,16 +411,7 @@ def test_stopping_the_server_resets_an_open_stream_so_the_worker_hears_at_once()
     """A stream still open when the host stops is reset, not left hanging until the process ends."""
 
     async def go():
-        server = RpcServer(keep_logs=True)
-        port = await server.start()
-        server.expect("w-1")
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-            call = ch.stream_stream(
-                EVENT_STREAM_METHOD,
-                request_serializer=pb.StreamingMessage.SerializeToString,
-                response_deserializer=pb.StreamingMessage.FromString,
-            )()
-            await call.write(pb.StreamingMessage(request_id="r-1", start_stream=pb.StartStream(worker_id="w-1")))
+        async with scripted() as (server, call):
             channel = await connected(server)
             await asyncio.wait_for(server.stop(0), 10)
             with pytest.raises(grpc.aio.AioRpcError):

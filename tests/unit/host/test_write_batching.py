@@ -7,16 +7,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-import grpc
 import pytest
 import uvloop
 
 from quickfunc.host import write_batching
 from quickfunc.host.request_builders import build_invocation
-from quickfunc.host.rpc_server import RpcServer
 from quickfunc.host.write_batching import BatchingTransport
-from quickfunc.protos import EVENT_STREAM_METHOD, pb
+from quickfunc.protos import pb
 from tests.helpers import run
+from tests.integration.test_channel import scripted
 
 
 def _on_uvloop(coro: Any) -> Any:
@@ -91,32 +90,19 @@ def test_a_burst_of_invocation_requests_reaches_the_worker_in_few_writes(monkeyp
     monkeypatch.setattr(write_batching.BatchingTransport, "_flush", counting_flush)
 
     async def go() -> None:
-        server = RpcServer()
-        port = await server.start()
-        server.expect("w-1")
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
-                call = ch.stream_stream(
-                    EVENT_STREAM_METHOD,
-                    request_serializer=pb.StreamingMessage.SerializeToString,
-                    response_deserializer=pb.StreamingMessage.FromString,
-                )()
-                await call.write(pb.StreamingMessage(request_id="r", start_stream=pb.StartStream(worker_id="w-1")))
-                channel = await server.wait_for_worker("w-1", timeout=10)
-                await asyncio.sleep(0.2)  # the connection's own start-up writes are done
-                flushes.clear()
-                ids = [f"inv-{i}" for i in range(16)]
-                pending = [
-                    asyncio.ensure_future(channel.invoke(build_invocation("f", {}, invocation_id=i), 10)) for i in ids
-                ]
-                received = [cast(pb.StreamingMessage, await asyncio.wait_for(call.read(), 10)) for _ in ids]
-                assert [m.invocation_request.invocation_id for m in received] == ids
-                for i in ids:
-                    await call.write(pb.StreamingMessage(invocation_response=pb.InvocationResponse(invocation_id=i)))
-                await asyncio.wait_for(asyncio.gather(*pending), 10)
-                call.cancel()
-        finally:
-            await server.stop(0)
+        async with scripted() as (server, call):
+            channel = await server.wait_for_worker("w-1", timeout=10)
+            await asyncio.sleep(0.2)  # the connection's own start-up writes are done
+            flushes.clear()
+            ids = [f"inv-{i}" for i in range(16)]
+            pending = [
+                asyncio.ensure_future(channel.invoke(build_invocation("f", {}, invocation_id=i), 10)) for i in ids
+            ]
+            received = [cast(pb.StreamingMessage, await asyncio.wait_for(call.read(), 10)) for _ in ids]
+            assert [m.invocation_request.invocation_id for m in received] == ids
+            for i in ids:
+                await call.write(pb.StreamingMessage(invocation_response=pb.InvocationResponse(invocation_id=i)))
+            await asyncio.wait_for(asyncio.gather(*pending), 10)
         # seen: [16, 1, 1] (the requests, then window updates); one write per message before
         assert flushes and flushes[0] >= 8 and len(flushes) <= 6, flushes
 
