@@ -50,7 +50,7 @@ check_end() {
 ends=("${@:-oldest newest}")
 for end in ${ends[*]}; do
     case "$end" in
-        oldest) check_end oldest '0\.4\.8' '4\.21\.6' "grpclib==0.4.8" "protobuf==4.21.6" ;;
+        oldest) check_end oldest '0\.4\.8' '4\.21\.6' "grpclib==0.4.8" "h2==4.1.0" "protobuf==4.21.6" ;;
         newest) check_end newest '[0-9.]+' '7\.[0-9.]+' --upgrade grpclib "protobuf>=7,<8" ;;
         *) fail "unknown end '$end' (use oldest or newest)" ;;
     esac
